@@ -1,0 +1,235 @@
+"""The vocabulary every stage shares: statuses, severities, findings and the report.
+
+Nothing here does I/O or imports another patchlevel module; every other module may import it.
+A ``Finding`` is one judgement about one subject by one check.  A ``Report`` is everything a
+renderer needs: the findings plus the facts that frame them (as-of date, data sources, cluster,
+inputs read), so renderers never compute anything themselves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+REPORT_SCHEMA_VERSION = "1.0"
+
+
+class Status(StrEnum):
+    """The verdict of a finding.  UNKNOWN means the data needed was missing or unreadable."""
+
+    PASS = "pass"
+    WARN = "warn"
+    FAIL = "fail"
+    UNKNOWN = "unknown"
+    WAIVED = "waived"
+    ERROR = "error"
+
+
+# How bad a status is for ``--fail-on``: a threshold trips on its own rank and above.
+# UNKNOWN ranks above WARN: a control that could not be proven is worse evidence than a warning.
+STATUS_RANK: Mapping[Status, int] = {
+    Status.PASS: 0,
+    Status.WAIVED: 0,
+    Status.WARN: 1,
+    Status.UNKNOWN: 2,
+    Status.FAIL: 3,
+    Status.ERROR: 3,
+}
+
+
+class Severity(StrEnum):
+    CRITICAL = "critical"
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+    INFO = "info"
+
+
+SEVERITY_RANK: Mapping[Severity, int] = {
+    Severity.INFO: 0,
+    Severity.LOW: 1,
+    Severity.MEDIUM: 2,
+    Severity.HIGH: 3,
+    Severity.CRITICAL: 4,
+}
+
+# JSON-compatible values, used for evidence.
+JSONValue = str | int | float | bool | None | list[Any] | dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Waiver:
+    """An accepted exception from a policy file (see policy.py)."""
+
+    check: str
+    subject: str
+    reason: str
+    owner: str
+    expires: date
+    id: str | None = None
+    approved_by: str | None = None
+    vulnerability: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One judgement.
+
+    ``message`` says what was found without naming the subject, so identical findings on many
+    subjects group into one line ("412 nodes: containerd 1.7 reached end of life on ...").
+    ``evidence`` holds the raw values and dates the verdict rests on (JSON-compatible).
+    ``requirements`` is filled from the requirement mapping by the audit runner.
+    """
+
+    check: str
+    status: Status
+    severity: Severity
+    subject: str
+    message: str
+    evidence: Mapping[str, JSONValue] = field(default_factory=dict)
+    remediation: str = ""
+    requirements: tuple[str, ...] = ()
+    waiver: Waiver | None = None
+    # For a finding turned back from WAIVED because its waiver expired, or similar notes.
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class CheckInfo:
+    """What a check is, for reports: id, one-line title, what it means, its requirements."""
+
+    id: str
+    title: str
+    description: str
+    requirements: tuple[str, ...]
+    interpretation: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Requirement:
+    """A requirement of a framework (PCI SSC container guidance, PCI DSS) and the checks covering it."""
+
+    id: str
+    framework: str
+    title: str
+    text: str
+    checks: tuple[str, ...]
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class InputFile:
+    """A file that was read (or ignored) and what it was read as."""
+
+    path: str
+    read_as: str  # e.g. "version", "NodeList (3 nodes)", or "ignored"
+    objects: int = 0
+    reason: str = ""  # why it was ignored
+    sha256: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class DataSource:
+    """Reference data used for judgements, with the date it describes."""
+
+    name: str
+    source: str
+    retrieved: date
+    age_days: int
+    stale: bool
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterInfo:
+    name: str
+    version: str  # raw gitVersion, "" when unknown
+    distribution: str  # "upstream", "eks", "gke", "aks", "openshift", "k3s", "rke2", ... or "unknown"
+    distribution_evidence: str = ""
+    server: str = ""
+    nodes: int = 0
+    pods: int = 0
+    images: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    tool_version: str
+    generated_at: datetime
+    as_of: date
+    cluster: ClusterInfo
+    findings: tuple[Finding, ...]
+    checks: tuple[CheckInfo, ...]
+    requirements: tuple[Requirement, ...]
+    data_sources: tuple[DataSource, ...] = ()
+    inputs: tuple[InputFile, ...] = ()
+    warnings: tuple[str, ...] = ()
+    policy: Mapping[str, JSONValue] = field(default_factory=dict)
+    waivers: tuple[WaiverOutcome, ...] = ()
+    evidence_digest: str = ""
+    schema_version: str = REPORT_SCHEMA_VERSION
+
+    @property
+    def lifecycle(self) -> DataSource | None:
+        return next((s for s in self.data_sources if s.name == "lifecycle"), None)
+
+
+@dataclass(frozen=True, slots=True)
+class WaiverOutcome:
+    """What became of a waiver: how many findings it matched, whether it had expired."""
+
+    waiver: Waiver
+    matched: int
+    expired: bool
+
+
+def count_by_status(findings: Iterable[Finding]) -> dict[Status, int]:
+    counts = dict.fromkeys(Status, 0)
+    for f in findings:
+        counts[f.status] += 1
+    return counts
+
+
+def worst_status(findings: Iterable[Finding]) -> Status | None:
+    """The worst status among findings, None when there are none."""
+    worst: Status | None = None
+    for f in findings:
+        if worst is None or STATUS_RANK[f.status] > STATUS_RANK[worst] or (
+            STATUS_RANK[f.status] == STATUS_RANK[worst] and f.status is Status.ERROR
+        ):
+            worst = f.status
+    return worst
+
+
+def requirement_verdict(findings: Iterable[Finding], covered: bool) -> str:
+    """One word for a requirement: not-assessed, pass, warn, unknown, fail, error.
+
+    A requirement whose checks produced no finding at all is "unknown": nothing was proven.
+    """
+    if not covered:
+        return "not-assessed"
+    worst = worst_status(findings)
+    if worst is None:
+        return "unknown"
+    if worst is Status.WAIVED:
+        return "pass"
+    return worst.value
+
+
+def group_findings(findings: Iterable[Finding]) -> list[tuple[Finding, list[str]]]:
+    """Group findings that say the same thing about different subjects.
+
+    Returns (representative finding, subjects) pairs in first-seen order.  Renderers use it so
+    that 5,000 nodes on the same containerd line print one row, not 5,000.
+    """
+    groups: dict[tuple[str, Status, str], tuple[Finding, list[str]]] = {}
+    for f in findings:
+        key = (f.check, f.status, f.message)
+        if key in groups:
+            groups[key][1].append(f.subject)
+        else:
+            groups[key] = (f, [f.subject])
+    return list(groups.values())

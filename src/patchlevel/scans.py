@@ -1,0 +1,57 @@
+"""Scan evidence, normalised: what every importer (Trivy, Grype, trivy-operator) produces.
+
+Importers (``patchlevel.importers``) turn scanner output into these records; the image checks
+read only these.  A value the scanner did not give stays ``None`` so checks can say UNKNOWN
+instead of guessing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from patchlevel.model import Severity
+
+
+@dataclass(frozen=True, slots=True)
+class Vulnerability:
+    id: str  # CVE-…, GHSA-…, ALAS-…
+    severity: Severity | None  # None: the scanner gave no (or an unknown) severity
+    package: str
+    installed_version: str
+    fixed_version: str | None  # None: no fix known; may hold several, comma separated
+    status: str = ""  # scanner's status word: fixed, affected, will_not_fix, not-fixed, …
+    published: date | None = None  # vulnerability publication date, when the report has it
+    fix_released: date | None = None  # release date of the fix, when known
+    title: str = ""
+    url: str = ""
+
+    @property
+    def fixable(self) -> bool:
+        return bool(self.fixed_version)
+
+
+@dataclass(frozen=True, slots=True)
+class ScanReport:
+    """One scan of one image."""
+
+    source: str  # file path (or "cluster:" + object name for trivy-operator reports read live)
+    format: str  # "trivy", "trivy-k8s", "grype", "trivy-operator"
+    scanner: str  # "trivy", "grype"
+    scanner_version: str | None
+    scanned_at: datetime | None  # when the scan ran (timezone-aware, UTC)
+    db_updated_at: datetime | None  # age of the vulnerability database, where the report has it
+    artifact: str  # image reference as the scanner saw it ("" when unknown)
+    repo_digests: tuple[str, ...]  # "registry/repo@sha256:…" forms
+    manifest_digests: tuple[str, ...]  # bare "sha256:…" manifest (or index) digests
+    image_id: str | None  # config digest ("sha256:…"), NOT a registry digest
+    os_family: str | None
+    os_name: str | None
+    os_eosl: bool | None  # True: scanner says the OS is end of life; None: not stated
+    vulnerabilities: tuple[Vulnerability, ...]
+    created: datetime | None = None  # image creation date from its config, where the report has it
+    # For trivy-operator and `trivy k8s`: the workload the report belongs to.
+    namespace: str = ""
+    workload_kind: str = ""
+    workload_name: str = ""
+    container: str = ""

@@ -12,7 +12,15 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from patchlevel.kube import ContainerSpec, ContainerStatus, Node, OpenShiftClusterVersion, OwnerObject, Pod, VersionInfo
+from patchlevel.kube import (
+    ContainerSpec,
+    ContainerStatus,
+    Node,
+    OpenShiftClusterVersion,
+    OwnerObject,
+    Pod,
+    VersionInfo,
+)
 from patchlevel.model import InputFile
 from patchlevel.scans import ScanReport
 

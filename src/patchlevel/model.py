@@ -197,8 +197,10 @@ def worst_status(findings: Iterable[Finding]) -> Status | None:
     """The worst status among findings, None when there are none."""
     worst: Status | None = None
     for f in findings:
-        if worst is None or STATUS_RANK[f.status] > STATUS_RANK[worst] or (
-            STATUS_RANK[f.status] == STATUS_RANK[worst] and f.status is Status.ERROR
+        if (
+            worst is None
+            or STATUS_RANK[f.status] > STATUS_RANK[worst]
+            or (STATUS_RANK[f.status] == STATUS_RANK[worst] and f.status is Status.ERROR)
         ):
             worst = f.status
     return worst
@@ -233,3 +235,43 @@ def group_findings(findings: Iterable[Finding]) -> list[tuple[Finding, list[str]
         else:
             groups[key] = (f, [f.subject])
     return list(groups.values())
+
+
+@dataclass(frozen=True, slots=True)
+class RequirementResult:
+    """A requirement's standing in one report: the verdict and the finding counts behind it."""
+
+    requirement: Requirement
+    verdict: str  # not-assessed, pass, warn, unknown, fail, error
+    counts: Mapping[Status, int]
+    findings: int
+
+
+def requirement_results(report: Report) -> list[RequirementResult]:
+    """Every requirement of the mapping, assessed or not, with its verdict."""
+    results = []
+    for requirement in report.requirements:
+        mine = [f for f in report.findings if requirement.id in f.requirements]
+        results.append(
+            RequirementResult(
+                requirement=requirement,
+                verdict=requirement_verdict(mine, covered=bool(requirement.checks)),
+                counts=count_by_status(mine),
+                findings=len(mine),
+            )
+        )
+    return results
+
+
+def exit_code(findings: Iterable[Finding], fail_on: Status | None) -> int:
+    """0: nothing at or above ``fail_on``; 1: findings at or above it; 3: a check failed to run.
+
+    ``fail_on=None`` never fails on findings.
+    """
+    findings = list(findings)
+    if any(f.status is Status.ERROR for f in findings):
+        return 3
+    if fail_on is None:
+        return 0
+    threshold = STATUS_RANK[fail_on]
+    return 1 if any(STATUS_RANK[f.status] >= threshold and f.status is not Status.WAIVED for f in findings) else 0

@@ -1,0 +1,102 @@
+"""The explicit registry of checks.  A check's id is its function name and states the compliant condition.
+
+Which requirements a check serves is data (``patchlevel/frameworks/pci.yaml``), not code.
+"""
+
+from __future__ import annotations
+
+from patchlevel.checks import hosts, orchestration
+from patchlevel.checks.common import CheckSpec, Context
+
+ALL_CHECKS: tuple[CheckSpec, ...] = (
+    CheckSpec(
+        orchestration.control_plane_version_supported,
+        "Control plane version is supported",
+        "The API server's minor release is inside its distribution's support calendar (upstream Kubernetes, "
+        "EKS, GKE, AKS, OpenShift, k3s, RKE2) on the as-of date. Extended or LTS support warns by default; "
+        "support ending within the warning window warns.",
+    ),
+    CheckSpec(
+        orchestration.control_plane_patch_current,
+        "Control plane runs the newest patch",
+        "How many patch releases the control plane is behind the newest patch of its line released on or "
+        "before the as-of date, and since when. Fails when a newer patch fixing a known CVE has been out "
+        "longer than the patch window (PCI DSS 6.3.3: one month). Managed control planes are patched by "
+        "the provider and say so.",
+    ),
+    CheckSpec(
+        orchestration.control_plane_free_of_known_cves,
+        "No known Kubernetes CVE affects the control plane",
+        "Matches the API server version against the bundled Kubernetes OSV feed (kubernetes-sigs/cve-feed-osv). "
+        "The feed ends in 2024: no match means none known to the feed.",
+    ),
+    CheckSpec(
+        orchestration.kubelet_version_supported,
+        "Kubelet version is supported",
+        "Each node's kubelet minor release is inside its distribution's support calendar on the as-of date.",
+    ),
+    CheckSpec(
+        orchestration.kubelet_patch_current,
+        "Kubelet runs the newest patch",
+        "Each kubelet against the newest patch of its line released on or before the as-of date (GKE builds "
+        "against GKE releases, other vendor builds by their upstream version).",
+    ),
+    CheckSpec(
+        orchestration.kubelet_free_of_known_cves,
+        "No known Kubernetes CVE affects the kubelet",
+        "Matches each kubelet version against the bundled Kubernetes OSV feed (coverage ends in 2024).",
+    ),
+    CheckSpec(
+        orchestration.kubelet_version_skew_allowed,
+        "Kubelet is within the version-skew policy",
+        "A kubelet is never newer than the API server and at most three minors older (two when the kubelet "
+        "is older than 1.25).",
+    ),
+    CheckSpec(
+        orchestration.kube_proxy_version_skew_allowed,
+        "kube-proxy is within the version-skew policy",
+        "kube-proxy's version, read from its pod's image tag (nodeInfo.kubeProxyVersion is deprecated), is "
+        "never newer than the API server, at most three minors older (two before 1.25), and within three "
+        "minors of its node's kubelet.",
+    ),
+    CheckSpec(
+        orchestration.container_runtime_supported,
+        "Container runtime is supported",
+        "Each node's container runtime release is supported: containerd and Docker Engine by their lifecycle, "
+        "CRI-O by the Kubernetes minor it tracks; containerd is also checked against the releases it supports "
+        "for the node's Kubernetes minor.",
+    ),
+    CheckSpec(
+        orchestration.container_runtime_patch_current,
+        "Container runtime runs the newest patch",
+        "Each node's containerd or Docker Engine against the newest patch of its line released by the as-of date.",
+    ),
+    CheckSpec(
+        hosts.node_os_supported,
+        "Node operating system is supported",
+        "Each node's OS release (from osImage; Windows by build) is inside its vendor's support calendar. "
+        "Extended phases (Ubuntu ESM, RHEL ELS, Windows ESU, Debian LTS) warn by default.",
+    ),
+    CheckSpec(
+        hosts.node_kernel_consistent_in_pool,
+        "Node runs the same kernel as its pool",
+        "Within a node pool (same OS image and pool label of EKS, GKE, AKS, Karpenter or OpenShift), a node "
+        "running an older kernel than its peers is flagged with both versions.",
+        interpretation=hosts.KERNEL_INTERPRETATION,
+    ),
+    CheckSpec(
+        hosts.node_image_current,
+        "Node image is recent",
+        "The node image date where the platform exposes it (AKS node-image-version, Amazon Linux 2023 and RHCOS "
+        "build dates), else the node's registration time, against the policy's maximum age.",
+    ),
+    CheckSpec(
+        hosts.node_not_pending_reboot,
+        "Node is not waiting for a reboot",
+        "Reboot-required signals where the cluster exposes them: kured's node condition and annotations, a "
+        "RebootRequired condition, OpenShift machine-config state.",
+        interpretation=hosts.KERNEL_INTERPRETATION,
+    ),
+)
+
+__all__ = ["ALL_CHECKS", "CheckSpec", "Context"]

@@ -1,0 +1,183 @@
+"""Run the checks over an inventory and assemble the Report every renderer draws from.
+
+collect → inventory → **evaluate** → report.  Nothing here reads files or the clock: the
+lifecycle catalog, policy, as-of date and generation time are all passed in.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from importlib import resources
+from typing import Any
+
+from patchlevel import __version__
+from patchlevel.checks import ALL_CHECKS, CheckSpec, Context
+from patchlevel.frameworks import load_requirements, requirements_by_check
+from patchlevel.inventory import Inventory
+from patchlevel.lifecycle.catalog import Catalog
+from patchlevel.lifecycle.osv import OsvFeed, feed_coverage_note, load_osv
+from patchlevel.model import (
+    CheckInfo,
+    ClusterInfo,
+    DataSource,
+    Finding,
+    Report,
+    Severity,
+    Status,
+)
+from patchlevel.platforms import ClusterFacts, derive_facts
+from patchlevel.policy import Policy
+
+
+@dataclass(frozen=True, slots=True)
+class Knowledge:
+    """Reference data the checks judge by: lifecycle catalog, Kubernetes CVE feed, runtime matrix."""
+
+    catalog: Catalog
+    osv: OsvFeed
+    runtime_compat: dict[str, Any]
+
+
+def load_knowledge(catalog: Catalog) -> Knowledge:
+    """The CVE feed and runtime matrix come from the same data directory as the catalog."""
+    osv_dir = catalog.data_dir / "osv"
+    compat_path = catalog.data_dir / "runtime-compat.json"
+    bundled = resources.files("patchlevel.lifecycle") / "data"
+    if not osv_dir.is_dir():
+        osv_dir = type(catalog.data_dir)(str(bundled / "osv"))
+    compat_text = compat_path.read_text() if compat_path.is_file() else (bundled / "runtime-compat.json").read_text()
+    return Knowledge(catalog, load_osv(osv_dir), json.loads(compat_text))
+
+
+def evaluate(
+    inventory: Inventory,
+    knowledge: Knowledge,
+    policy: Policy,
+    as_of: date,
+    checks: Sequence[CheckSpec] = ALL_CHECKS,
+    facts: ClusterFacts | None = None,
+) -> tuple[Finding, ...]:
+    """Run every check; a check that raises yields an ERROR finding instead of stopping the audit."""
+    requirements = requirements_by_check(load_requirements(c.id for c in ALL_CHECKS))
+    ctx = Context(
+        inventory=inventory,
+        facts=facts or derive_facts(inventory),
+        catalog=knowledge.catalog,
+        osv=knowledge.osv,
+        policy=policy,
+        as_of=as_of,
+        runtime_compat=knowledge.runtime_compat,
+    )
+    findings: list[Finding] = []
+    for spec in checks:
+        reqs = requirements.get(spec.id, ())
+        try:
+            produced = list(spec.function(ctx))
+        except Exception as exc:
+            produced = [
+                Finding(
+                    check=spec.id,
+                    status=Status.ERROR,
+                    severity=Severity.HIGH,
+                    subject="cluster",
+                    message=f"the check failed: {type(exc).__name__}: {exc}",
+                    evidence={"error": repr(exc)},
+                    remediation="Report this as a patchlevel bug with the input that caused it.",
+                )
+            ]
+        findings.extend(dataclasses.replace(f, requirements=reqs) for f in produced)
+    return tuple(findings)
+
+
+def data_sources(knowledge: Knowledge, policy: Policy, as_of: date) -> tuple[DataSource, ...]:
+    catalog = knowledge.catalog
+    age = catalog.age_days(as_of)
+    lifecycle = DataSource(
+        name="lifecycle",
+        source=f"{catalog.source or 'endoflife.date'} ({'bundled' if catalog.bundled else catalog.data_dir})",
+        retrieved=catalog.data_date,
+        age_days=age,
+        stale=age > policy.lifecycle_stale_days,
+        detail=f"{len(catalog.products)} products",
+    )
+    feed = knowledge.osv
+    feed_date = date.fromisoformat(feed.last_updated) if feed.last_updated else catalog.data_date
+    osv = DataSource(
+        name="kubernetes-cve-feed",
+        source="kubernetes-sigs/cve-feed-osv (bundled)",
+        retrieved=feed_date,
+        age_days=(as_of - feed_date).days,
+        stale=True,
+        detail=feed_coverage_note(feed),
+    )
+    return (lifecycle, osv)
+
+
+def report_warnings(knowledge: Knowledge, policy: Policy, as_of: date, inventory: Inventory) -> tuple[str, ...]:
+    warnings: list[str] = []
+    catalog = knowledge.catalog
+    age = catalog.age_days(as_of)
+    if age > policy.lifecycle_stale_days:
+        warnings.append(
+            f"lifecycle data was retrieved on {catalog.data_date}, {age} days before the as-of date {as_of} "
+            f"(more than {policy.lifecycle_stale_days}): releases and end-of-life announcements since then are "
+            "unknown; run 'patchlevel lifecycle update'"
+        )
+    warnings.append(feed_coverage_note(knowledge.osv))
+    warnings.extend(inventory.warnings)
+    return tuple(warnings)
+
+
+def check_infos() -> tuple[CheckInfo, ...]:
+    reqs = requirements_by_check(load_requirements(c.id for c in ALL_CHECKS))
+    return tuple(
+        CheckInfo(
+            id=spec.id,
+            title=spec.title,
+            description=spec.description,
+            requirements=reqs.get(spec.id, ()),
+            interpretation=spec.interpretation,
+        )
+        for spec in ALL_CHECKS
+    )
+
+
+def audit(
+    inventory: Inventory,
+    knowledge: Knowledge,
+    policy: Policy,
+    as_of: date,
+    generated_at: datetime,
+) -> Report:
+    """collect → inventory → evaluate → report, for one cluster."""
+    facts = derive_facts(inventory)
+    findings = evaluate(inventory, knowledge, policy, as_of, facts=facts)
+    images = {c for p in inventory.pods for c in (s.imageID for s in p.status.containerStatuses or ()) if c}
+    cluster = ClusterInfo(
+        name=inventory.name,
+        version=inventory.version.gitVersion if inventory.version else "",
+        distribution=facts.distribution.id,
+        distribution_evidence=facts.distribution.evidence,
+        server=inventory.server,
+        nodes=len(inventory.nodes),
+        pods=len(inventory.pods),
+        images=len(images),
+    )
+    return Report(
+        tool_version=__version__,
+        generated_at=generated_at,
+        as_of=as_of,
+        cluster=cluster,
+        findings=findings,
+        checks=check_infos(),
+        requirements=load_requirements(c.id for c in ALL_CHECKS),
+        data_sources=data_sources(knowledge, policy, as_of),
+        inputs=inventory.inputs,
+        warnings=report_warnings(knowledge, policy, as_of, inventory),
+        policy=policy.to_dict(),
+        evidence_digest=inventory.evidence_digest,
+    )

@@ -1,0 +1,241 @@
+"""What every check shares: the immutable context, and the two judgements most checks make.
+
+``support_verdict`` turns a lifecycle phase into a status; ``patch_verdict`` measures how far a
+running version is behind the newest patch of its line and for how long.  Both return a
+``Verdict`` (status, severity, message, evidence) that a check wraps into Findings, so the same
+wording and thresholds apply to control planes, kubelets, runtimes and operating systems.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from patchlevel.inventory import Inventory
+from patchlevel.lifecycle.catalog import Catalog, PatchRelease, Phase, Support
+from patchlevel.lifecycle.osv import Match, OsvFeed
+from patchlevel.model import Finding, JSONValue, Severity, Status
+from patchlevel.platforms import ClusterFacts
+from patchlevel.policy import Policy
+from patchlevel.versions import release_key
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """Everything a check may read.  Checks never do I/O and never read the clock."""
+
+    inventory: Inventory
+    facts: ClusterFacts
+    catalog: Catalog
+    osv: OsvFeed
+    policy: Policy
+    as_of: date
+    runtime_compat: Mapping[str, Any] = field(default_factory=dict)
+
+
+CheckFunction = Callable[[Context], Iterable[Finding]]
+
+
+@dataclass(frozen=True, slots=True)
+class CheckSpec:
+    """A check: its function (whose name is its id), a title, what it means, an interpretation note."""
+
+    function: CheckFunction
+    title: str
+    description: str
+    interpretation: str = ""
+
+    @property
+    def id(self) -> str:
+        return self.function.__name__
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    status: Status
+    severity: Severity
+    message: str
+    evidence: Mapping[str, JSONValue]
+
+
+def finding(check: str, subject: str, verdict: Verdict, remediation: str = "", **extra: JSONValue) -> Finding:
+    evidence = dict(verdict.evidence)
+    evidence.update(extra)
+    return Finding(
+        check=check,
+        status=verdict.status,
+        severity=verdict.severity,
+        subject=subject,
+        message=verdict.message,
+        evidence=evidence,
+        remediation=remediation if verdict.status not in (Status.PASS,) else "",
+    )
+
+
+def unknown(message: str, **evidence: JSONValue) -> Verdict:
+    return Verdict(Status.UNKNOWN, Severity.MEDIUM, message, dict(evidence))
+
+
+def _iso(value: object) -> JSONValue:
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, bool) or value is None:
+        return value
+    return str(value)
+
+
+def support_evidence(support: Support) -> dict[str, JSONValue]:
+    return {
+        "lifecycle_product": support.product,
+        "release_cycle": support.cycle,
+        "phase": support.phase.value,
+        "phase_label": support.phase_label,
+        "phase_ends": _iso(support.phase_ends),
+        "support_ends": _iso(support.support_ends),
+        "extended_support_ends": _iso(support.extended_ends),
+        "released": _iso(support.released),
+    }
+
+
+def _when(end: date | bool | None) -> str:
+    if isinstance(end, date):
+        return f"on {end}"
+    if end is True:
+        return "(date not recorded)"
+    return ""
+
+
+def support_verdict(what: str, support: Support, policy: Policy, as_of: date) -> Verdict:
+    """Judge a lifecycle phase.  ``what`` names the thing ("Kubernetes 1.31 (EKS)")."""
+    evidence = support_evidence(support)
+    phase = support.phase
+    if phase is Phase.UNKNOWN:
+        return Verdict(Status.UNKNOWN, Severity.MEDIUM, f"{what}: support status unknown: {support.reason}", evidence)
+    if phase is Phase.UNRELEASED:
+        return Verdict(Status.UNKNOWN, Severity.MEDIUM, f"{what}: {support.reason}", evidence)
+    if phase is Phase.ENDED:
+        last = support.extended_ends if support.extended_ends not in (None, False) else support.support_ends
+        message = f"{what} reached end of support {_when(last)}".rstrip()
+        if support.reason:
+            message += f" ({support.reason})"
+        return Verdict(Status.FAIL, Severity.HIGH, message, evidence)
+    if phase is Phase.EXTENDED:
+        ends = support.phase_ends
+        message = (
+            f"{what} is past end of standard support {_when(support.support_ends)}; "
+            f"in {support.phase_label} until {ends if ends else 'an unannounced date'}"
+        )
+        status = policy.extended_support
+        if status is Status.PASS and ends and (ends - as_of).days <= policy.support_warning_days:
+            status = Status.WARN
+            message += f" ({(ends - as_of).days} days left)"
+        severity = (
+            Severity.HIGH if status is Status.FAIL else Severity.MEDIUM if status is Status.WARN else Severity.INFO
+        )
+        return Verdict(status, severity, message, evidence)
+    # ACTIVE or MAINTENANCE: supported
+    end = support.support_ends if isinstance(support.support_ends, date) else None
+    phase_word = "in maintenance support" if phase is Phase.MAINTENANCE else "supported"
+    if end is None:
+        note = f" ({support.reason})" if support.reason else ""
+        return Verdict(Status.PASS, Severity.INFO, f"{what} is {phase_word}; no end date announced{note}", evidence)
+    days_left = (end - as_of).days
+    extended = support.extended_ends
+    after = ""
+    if isinstance(extended, date):
+        after = f", then extended support until {extended}"
+    if days_left <= policy.support_warning_days:
+        return Verdict(
+            Status.WARN,
+            Severity.MEDIUM,
+            f"{what} is {phase_word} until {end} — {days_left} days left{after}",
+            evidence,
+        )
+    return Verdict(Status.PASS, Severity.INFO, f"{what} is {phase_word} until {end}{after}", evidence)
+
+
+def patch_verdict(
+    what: str,
+    running: str,
+    running_key: Sequence[int],
+    releases: Sequence[PatchRelease],
+    line: str,
+    policy: Policy,
+    as_of: date,
+    cve_fixes: Sequence[tuple[Match, date | None]] = (),
+    source: str = "",
+) -> Verdict:
+    """How far ``running`` is behind the newest patch of its line released on or before ``as_of``.
+
+    ``cve_fixes`` are known CVEs of the running version with the release date of their fix.
+    WARN when behind; FAIL when a newer patch fixes a known CVE and has been out longer than the
+    patch window (PCI DSS 6.3.3: one month), or when policy makes being behind a failure.
+    """
+    window = policy.patch_window_days
+    evidence: dict[str, JSONValue] = {
+        "running": running,
+        "release_line": line,
+        "patch_window_days": window,
+        "releases_known": len(releases),
+        "release_data": source,
+    }
+    if not releases:
+        return unknown(f"{what}: no patch releases of the {line} line are known to the lifecycle data", **evidence)
+    key = tuple(running_key)
+    newer = [r for r in releases if tuple(release_key(r.version)[: len(key)]) > key]
+    latest = releases[-1]
+    evidence["newest_patch"] = latest.version
+    evidence["newest_patch_released"] = latest.date.isoformat()
+    if not newer:
+        known = any(tuple(release_key(r.version)[: len(key)]) == key for r in releases)
+        note = "" if known else f" (newer than every {line} release in the lifecycle data)"
+        return Verdict(
+            Status.PASS,
+            Severity.INFO,
+            f"{what} runs the newest patch of {line} released by {as_of}: {latest.version}{note}",
+            evidence,
+        )
+    first = min(newer, key=lambda r: release_key(r.version))
+    days = (as_of - first.date).days
+    evidence.update(
+        {
+            "patches_behind": len(newer),
+            "newer_patch_available_since": first.date.isoformat(),
+            "first_newer_patch": first.version,
+            "days_behind": days,
+        }
+    )
+    overdue = [(m, d) for m, d in cve_fixes if d is not None and (as_of - d).days > window]
+    if cve_fixes:
+        evidence["fixed_cves"] = [
+            {"id": m.id, "fixed_in": m.fixed_in, "fix_released": d.isoformat() if d else None} for m, d in cve_fixes
+        ]
+    base = (
+        f"{what} is {len(newer)} patch release{'s' if len(newer) != 1 else ''} behind {latest.version} "
+        f"(released {latest.date}); a newer patch has been available since {first.date} ({days} days)"
+    )
+    if overdue:
+        ids = ", ".join(sorted({m.id for m, _ in overdue}))
+        return Verdict(
+            Status.FAIL,
+            Severity.HIGH,
+            f"{base}; it fixes known CVEs ({ids}) and has been out longer than the {window}-day window",
+            evidence,
+        )
+    if days > window and policy.patch_behind is Status.FAIL:
+        return Verdict(Status.FAIL, Severity.HIGH, f"{base}, longer than the {window}-day window", evidence)
+    inside = "within" if days <= window else "beyond"
+    return Verdict(
+        Status.WARN,
+        Severity.MEDIUM if days > window else Severity.LOW,
+        f"{base}, {inside} the {window}-day window",
+        evidence,
+    )
+
+
+def cve_fix_dates(
+    matches: Iterable[Match], catalog: Catalog, product: str = "kubernetes"
+) -> list[tuple[Match, date | None]]:
+    return [(m, catalog.release_date(product, m.fixed_in) if m.fixed_in else None) for m in matches]

@@ -1,0 +1,377 @@
+"""Turn bytes holding Kubernetes objects into the typed Structs of ``patchlevel.kube``.
+
+One decoder serves snapshot files, evidence bundles and live API pages, so the three paths
+cannot disagree.  JSON is decoded with msgspec straight into Structs that name only the
+fields patchlevel reads (a 150,000-pod list never becomes a tree of dicts); YAML (and the rare
+concatenated-JSON file) goes through Python objects and ``msgspec.convert``.
+
+Accepted shapes: single objects; ``List``/``NodeList``/``PodList``/… (also lists without a
+``kind``, and items without ``kind`` as the API returns them); YAML multi-document streams;
+``kubectl version -o json|yaml`` (its ``serverVersion``) and the raw ``/version`` body.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import msgspec
+import yaml
+
+from patchlevel.errors import InputError
+from patchlevel.kube import Node, OpenShiftClusterVersion, OwnerObject, Pod, VersionInfo
+
+_T = TypeVar("_T")
+
+OWNER_KINDS = frozenset(
+    {"ReplicaSet", "Deployment", "DaemonSet", "StatefulSet", "Job", "CronJob", "ReplicationController"}
+)
+SCAN_KINDS = frozenset({"VulnerabilityReport"})
+LIST_ITEM_KIND = {
+    "NodeList": "Node",
+    "PodList": "Pod",
+    "ReplicaSetList": "ReplicaSet",
+    "DeploymentList": "Deployment",
+    "DaemonSetList": "DaemonSet",
+    "StatefulSetList": "StatefulSet",
+    "JobList": "Job",
+    "CronJobList": "CronJob",
+    "ClusterVersionList": "ClusterVersion",
+    "VulnerabilityReportList": "VulnerabilityReport",
+    "NamespaceList": "Namespace",
+}
+
+
+@dataclass(slots=True)
+class Decoded:
+    """What one document (file or API page) held."""
+
+    version: VersionInfo | None = None
+    nodes: list[Node] = field(default_factory=list)
+    pods: list[Pod] = field(default_factory=list)
+    owners: list[OwnerObject] = field(default_factory=list)
+    openshift: list[OpenShiftClusterVersion] = field(default_factory=list)
+    scan_objects: list[dict[str, Any]] = field(default_factory=list)  # trivy-operator reports, as dicts
+    ignored: Counter[str] = field(default_factory=Counter)  # kind -> count of objects not used
+    list_kinds: Counter[str] = field(
+        default_factory=Counter
+    )  # list kind -> items: an empty PodList still says "pods collected"
+
+    def describe(self) -> str:
+        parts = []
+        if self.version is not None:
+            parts.append(f"version {self.version.gitVersion or '(no gitVersion)'}")
+        for label, items in (
+            ("node", self.nodes),
+            ("pod", self.pods),
+            ("workload owner", self.owners),
+            ("OpenShift ClusterVersion", self.openshift),
+            ("vulnerability report", self.scan_objects),
+        ):
+            if items:
+                parts.append(f"{len(items)} {label}{'' if len(items) == 1 else 's'}")
+        parts.extend(f"empty {kind}" for kind, items in sorted(self.list_kinds.items()) if items == 0)
+        return ", ".join(parts)
+
+    @property
+    def used(self) -> int:
+        return (
+            (self.version is not None)
+            + len(self.nodes)
+            + len(self.pods)
+            + len(self.owners)
+            + len(self.openshift)
+            + len(self.scan_objects)
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# JSON fast path
+
+
+class _Head(msgspec.Struct):
+    """Just enough of a JSON document to know what it is; everything else stays raw."""
+
+    kind: str | None = None
+    apiVersion: str | None = None
+    items: list[msgspec.Raw] | None = None
+    gitVersion: str | None = None
+    serverVersion: msgspec.Raw = msgspec.Raw()
+    clientVersion: msgspec.Raw = msgspec.Raw()
+    data: msgspec.Raw = msgspec.Raw()
+    metadata: msgspec.Raw = msgspec.Raw()
+    spec: msgspec.Raw = msgspec.Raw()
+    status: msgspec.Raw = msgspec.Raw()
+
+
+class _ItemSpecHead(msgspec.Struct):
+    containers: msgspec.Raw = msgspec.Raw()
+    providerID: str | None = None
+
+
+class _ItemStatusHead(msgspec.Struct):
+    nodeInfo: msgspec.Raw = msgspec.Raw()
+    containerStatuses: msgspec.Raw = msgspec.Raw()
+
+
+class _ItemHead(msgspec.Struct):
+    kind: str | None = None
+    apiVersion: str | None = None
+    spec: _ItemSpecHead | None = None
+    status: _ItemStatusHead | None = None
+    items: msgspec.Raw = msgspec.Raw()
+    gitVersion: str | None = None
+
+
+_HEAD = msgspec.json.Decoder(_Head)
+_ITEM_HEAD = msgspec.json.Decoder(_ItemHead)
+_NODE = msgspec.json.Decoder(Node)
+_POD = msgspec.json.Decoder(Pod)
+_OWNER = msgspec.json.Decoder(OwnerObject)
+_VERSION = msgspec.json.Decoder(VersionInfo)
+_CLUSTER_VERSION = msgspec.json.Decoder(OpenShiftClusterVersion)
+
+
+def _shape_kind(kind: str | None, has_node_info: bool, has_containers: bool, git_version: bool) -> str | None:
+    if kind:
+        return kind
+    if git_version:
+        return "Version"
+    if has_node_info:
+        return "Node"
+    if has_containers:
+        return "Pod"
+    return None
+
+
+def _decode_json_item(raw: msgspec.Raw | bytes, hint: str | None, out: Decoded, where: str) -> None:
+    kind = hint
+    api_version = None
+    if kind is None:
+        head = _ITEM_HEAD.decode(raw)
+        api_version = head.apiVersion
+        if head.items and head.kind and head.kind.endswith("List"):
+            _decode_json_list(_HEAD.decode(raw), out, where)
+            return
+        kind = _shape_kind(
+            head.kind,
+            bool(head.status and head.status.nodeInfo),
+            bool(head.spec and head.spec.containers),
+            head.gitVersion is not None,
+        )
+    _decode_typed(raw, kind, api_version, out)
+
+
+def _decode_typed(raw: msgspec.Raw | bytes, kind: str | None, api_version: str | None, out: Decoded) -> None:
+    if kind == "Node":
+        out.nodes.append(_NODE.decode(raw))
+    elif kind == "Pod":
+        out.pods.append(_POD.decode(raw))
+    elif kind in OWNER_KINDS:
+        owner = _OWNER.decode(raw)
+        out.owners.append(owner if owner.kind else OwnerObject(kind=kind or "", metadata=owner.metadata))
+    elif kind == "Version":
+        out.version = _VERSION.decode(raw)
+    elif kind == "ClusterVersion" and (api_version is None or api_version.startswith("config.openshift.io")):
+        out.openshift.append(_CLUSTER_VERSION.decode(raw))
+    elif kind in SCAN_KINDS:
+        obj = msgspec.json.decode(raw)
+        if isinstance(obj, dict):
+            obj.setdefault("kind", kind)
+            out.scan_objects.append(obj)
+    else:
+        out.ignored[kind or "object of unknown kind"] += 1
+
+
+def _decode_json_list(head: _Head, out: Decoded, where: str) -> None:
+    list_kind = head.kind or "List"
+    out.list_kinds[list_kind] += len(head.items or ())
+    hint = LIST_ITEM_KIND.get(list_kind)
+    for raw in head.items or ():
+        _decode_json_item(raw, hint, out, where)
+
+
+def _decode_json(data: bytes, where: str) -> Decoded:
+    out = Decoded()
+    head = _HEAD.decode(data)
+    if head.items is not None:
+        _decode_json_list(head, out, where)
+        return out
+    if head.serverVersion:
+        out.version = _VERSION.decode(head.serverVersion)
+        return out
+    if head.gitVersion is not None:
+        out.version = _VERSION.decode(data)
+        return out
+    if head.clientVersion:
+        out.ignored["kubectl version output without serverVersion"] += 1
+        return out
+    if head.kind is None and head.data:  # a wrapper such as kubescape's APIServerInfo
+        inner = _HEAD.decode(head.data)
+        if inner.gitVersion is not None:
+            out.version = _VERSION.decode(head.data)
+            return out
+    _decode_json_item(data, None, out, where)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Python-object path (YAML, concatenated JSON)
+
+
+class _YamlLoader(yaml.CSafeLoader if hasattr(yaml, "CSafeLoader") else yaml.SafeLoader):  # type: ignore[misc]
+    """SafeLoader that keeps timestamps as strings, as the API sends them."""
+
+
+_YamlLoader.yaml_implicit_resolvers = {
+    key: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def _object_kind(obj: Mapping[str, Any], hint: str | None) -> str | None:
+    kind = obj.get("kind") or hint
+    status: Mapping[str, Any] = obj["status"] if isinstance(obj.get("status"), Mapping) else {}
+    spec: Mapping[str, Any] = obj["spec"] if isinstance(obj.get("spec"), Mapping) else {}
+    return _shape_kind(
+        kind if isinstance(kind, str) else None,
+        "nodeInfo" in status,
+        "containers" in spec,
+        "gitVersion" in obj,
+    )
+
+
+_CONVERT_TYPES: Mapping[str, type] = {
+    "Node": Node,
+    "Pod": Pod,
+    "Version": VersionInfo,
+    "ClusterVersion": OpenShiftClusterVersion,
+}
+
+
+def _decode_object(obj: Any, hint: str | None, out: Decoded, where: str) -> None:
+    if obj is None:
+        return
+    if not isinstance(obj, Mapping):
+        out.ignored["document that is not an object"] += 1
+        return
+    if isinstance(obj.get("items"), list) and (
+        obj.get("kind") in (None, "List") or str(obj.get("kind")).endswith("List")
+    ):
+        list_kind = str(obj.get("kind") or "List")
+        out.list_kinds[list_kind] += len(obj["items"])
+        for item in obj["items"]:
+            _decode_object(item, LIST_ITEM_KIND.get(list_kind), out, where)
+        return
+    if isinstance(obj.get("serverVersion"), Mapping):
+        out.version = _convert(obj["serverVersion"], VersionInfo, where)
+        return
+    if "clientVersion" in obj and "gitVersion" not in obj:
+        out.ignored["kubectl version output without serverVersion"] += 1
+        return
+    if "kind" not in obj and isinstance(obj.get("data"), Mapping) and "gitVersion" in obj["data"]:
+        out.version = _convert(obj["data"], VersionInfo, where)
+        return
+    kind = _object_kind(obj, hint)
+    api_version = obj.get("apiVersion")
+    if kind == "Node":
+        out.nodes.append(_convert(obj, Node, where))
+    elif kind == "Pod":
+        out.pods.append(_convert(obj, Pod, where))
+    elif kind in OWNER_KINDS:
+        owner = _convert(obj, OwnerObject, where)
+        out.owners.append(owner if owner.kind else OwnerObject(kind=kind or "", metadata=owner.metadata))
+    elif kind == "Version":
+        out.version = _convert(obj, VersionInfo, where)
+    elif kind == "ClusterVersion" and (not api_version or str(api_version).startswith("config.openshift.io")):
+        out.openshift.append(_convert(obj, OpenShiftClusterVersion, where))
+    elif kind in SCAN_KINDS:
+        item = dict(obj)
+        item.setdefault("kind", kind)
+        out.scan_objects.append(item)
+    else:
+        out.ignored[kind or "object of unknown kind"] += 1
+
+
+def _convert(obj: Any, kind: type[_T], where: str) -> _T:
+    try:
+        return msgspec.convert(obj, kind, strict=False)
+    except msgspec.ValidationError as exc:
+        raise InputError(f"{where}: a {kind.__name__} object does not have the expected shape: {exc}") from None
+
+
+def _concatenated_json(text: str) -> Iterator[Any]:
+    decoder = json.JSONDecoder()
+    pos, end = 0, len(text)
+    while True:
+        while pos < end and text[pos].isspace():
+            pos += 1
+        if pos >= end:
+            return
+        obj, pos = decoder.raw_decode(text, pos)
+        yield obj
+
+
+# ---------------------------------------------------------------------------------------------
+# Entry points
+
+
+def looks_like_json(data: bytes) -> bool:
+    stripped = data.lstrip()[:1]
+    if stripped == b"\xef":  # UTF-8 byte order mark
+        stripped = data.lstrip()[3:4]
+    return stripped in (b"{", b"[")
+
+
+def decode_json_bytes(data: bytes, where: str) -> Decoded:
+    """Decode one JSON document (or several concatenated); raise InputError with the position."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        return _decode_json(data, where)
+    except msgspec.ValidationError as exc:
+        raise InputError(f"{where}: an object does not have the expected shape: {exc}") from None
+    except msgspec.DecodeError as exc:
+        if "trailing characters" not in str(exc):
+            raise InputError(f"{where}: invalid JSON: {exc}", hint="is the file complete?") from None
+    # several JSON documents one after another (e.g. kubectl cluster-info dump)
+    try:
+        docs = list(_concatenated_json(data.decode("utf-8")))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InputError(f"{where}: invalid JSON: {exc}", hint="is the file complete?") from None
+    return decode_objects(docs, where)
+
+
+def decode_yaml_bytes(data: bytes, where: str) -> Decoded:
+    try:
+        docs = list(yaml.load_all(data, Loader=_YamlLoader))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise InputError(f"{where}: invalid YAML{at}: {problem}") from None
+    return decode_objects(docs, where)
+
+
+def decode_objects(docs: Iterable[Any], where: str) -> Decoded:
+    """Decode already-parsed documents (dicts from YAML or JSON)."""
+    out = Decoded()
+    for doc in docs:
+        if doc is None:
+            continue
+        if isinstance(doc, list):  # a bare JSON array of objects
+            for item in doc:
+                _decode_object(item, None, out, where)
+        else:
+            _decode_object(doc, None, out, where)
+    return out
+
+
+def decode_bytes(data: bytes, where: str) -> Decoded:
+    """Decode a file's bytes, JSON or YAML, whatever its name."""
+    if looks_like_json(data):
+        return decode_json_bytes(data, where)
+    return decode_yaml_bytes(data, where)

@@ -1,0 +1,404 @@
+"""Lifecycle knowledge: is product P, release cycle R supported on date D, and what is its newest patch?
+
+The data is endoflife.date's (see ``data/SOURCES.md``).  Each date-or-boolean field is read by
+its meaning, exactly as endoflife.date itself reads it:
+
+* a date ``D``: the phase has ended when the as-of date is *after* ``D`` (day ``D`` is still in);
+* ``true``: the phase had ended by the data's retrieval date (the day is not recorded);
+* ``false``: not ended, and no end date announced, as of the data's retrieval date;
+* key absent: the phase does not apply to that cycle (e.g. no extended support).
+
+``eoas`` ends active support, ``eol`` ends (security) support, ``eoes`` ends extended or paid
+support (EKS extended support, AKS LTS, Ubuntu ESM, RHEL ELS, Windows ESU, Debian LTS, …).
+What each column means for a product is in its ``front_matter`` ``*Column`` labels, which the
+catalog keeps for reports.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from enum import StrEnum
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from patchlevel.errors import LifecycleError
+from patchlevel.versions import release_key
+
+BUNDLED_DATA = Path(str(resources.files("patchlevel.lifecycle") / "data"))
+DATA_DIR_ENV = "PATCHLEVEL_DATA_DIR"
+
+PhaseEnd = date | bool | None  # None: the phase does not apply (key absent)
+
+
+class Phase(StrEnum):
+    ACTIVE = "active"  # full/active support
+    MAINTENANCE = "maintenance"  # past end of active support, still receiving security fixes
+    EXTENDED = "extended"  # past end of standard support, inside extended/LTS/paid support
+    ENDED = "ended"  # no support of any kind
+    UNRELEASED = "unreleased"  # the cycle was not yet released on the as-of date
+    UNKNOWN = "unknown"  # the product or cycle is not in the data
+
+
+@dataclass(frozen=True, slots=True)
+class Cycle:
+    name: str
+    release_date: date | None
+    eoas: PhaseEnd
+    eol: PhaseEnd
+    eoes: PhaseEnd
+    lts: bool
+    latest: str | None
+    latest_date: date | None
+    codename: str = ""
+    label: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class PatchRelease:
+    version: str
+    date: date
+
+
+@dataclass(frozen=True, slots=True)
+class Product:
+    id: str
+    label: str
+    cycles: tuple[Cycle, ...]
+    versions: tuple[PatchRelease, ...]  # every known patch release, any cycle
+    column_labels: Mapping[str, str | None]  # "eoas"/"eol"/"eoes" -> label, None when the column is off
+    policy_link: str = ""
+    source: str = ""
+    retrieved: date | None = None
+
+    def cycle(self, name: str) -> Cycle | None:
+        return next((c for c in self.cycles if c.name == name), None)
+
+    def cycle_by_codename(self, codename: str) -> Cycle | None:
+        wanted = codename.lower()
+        for c in self.cycles:
+            names = {c.codename.lower(), *c.codename.lower().split()}
+            if wanted in names or (c.codename and wanted.split()[0] == c.codename.lower().split()[0]):
+                return c
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class Support:
+    """Where a release cycle stands on the as-of date."""
+
+    product: str
+    product_label: str
+    cycle: str
+    phase: Phase
+    phase_label: str = ""  # the product's own name for the current phase ("Extended Support", …)
+    phase_ends: date | None = None  # when the current phase ends; None when open-ended or unknown
+    support_ends: PhaseEnd = None  # end of standard (security) support: eol
+    extended_ends: PhaseEnd = None  # end of extended support: eoes (None when none exists)
+    released: date | None = None
+    reason: str = ""  # for UNKNOWN, and notes such as "end date not recorded"
+
+    @property
+    def supported(self) -> bool | None:
+        """True inside standard support, False outside any support, None otherwise."""
+        if self.phase in (Phase.ACTIVE, Phase.MAINTENANCE):
+            return True
+        if self.phase is Phase.ENDED:
+            return False
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class Catalog:
+    """All lifecycle products of one data directory, with the data's retrieval date."""
+
+    products: Mapping[str, Product]
+    data_date: date
+    data_dir: Path
+    bundled: bool
+    source: str
+    manifest: Mapping[str, Any] = field(default_factory=dict)
+
+    def product(self, product_id: str) -> Product | None:
+        return self.products.get(product_id)
+
+    def support(self, product_id: str, cycle_name: str | None, as_of: date) -> Support:
+        product = self.products.get(product_id)
+        if product is None:
+            return Support(
+                product_id,
+                product_id,
+                cycle_name or "",
+                Phase.UNKNOWN,
+                reason=f"no lifecycle data for {product_id}",
+            )
+        if not cycle_name:
+            return Support(product_id, product.label, "", Phase.UNKNOWN, reason="release not known")
+        cycle = product.cycle(cycle_name)
+        if cycle is None:
+            return Support(
+                product_id,
+                product.label,
+                cycle_name,
+                Phase.UNKNOWN,
+                reason=f"{product.label} {cycle_name} is not in the lifecycle data (retrieved {self.data_date})",
+            )
+        return support_on(product, cycle, as_of, self.data_date)
+
+    def patches(self, product_id: str, cycle_name: str, as_of: date) -> tuple[PatchRelease, ...]:
+        """Patch releases of a cycle published on or before ``as_of``, oldest first.
+
+        Merges release-data's version list with the cycle's ``latest``; empty when nothing is known.
+        """
+        product = self.products.get(product_id)
+        if product is None:
+            return ()
+        found: dict[str, PatchRelease] = {}
+        for release in product.versions:
+            if release.date <= as_of and in_cycle(release.version, cycle_name):
+                found[release.version] = release
+        cycle = product.cycle(cycle_name)
+        if cycle and cycle.latest and cycle.latest_date and cycle.latest_date <= as_of:
+            found.setdefault(cycle.latest, PatchRelease(cycle.latest, cycle.latest_date))
+        return tuple(sorted(found.values(), key=lambda r: release_key(r.version)))
+
+    def release_date(self, product_id: str, version: str) -> date | None:
+        product = self.products.get(product_id)
+        if product is None:
+            return None
+        for release in product.versions:
+            if release.version == version:
+                return release.date
+        for cycle in product.cycles:
+            if cycle.latest == version:
+                return cycle.latest_date
+        return None
+
+    def age_days(self, as_of: date) -> int:
+        return (as_of - self.data_date).days
+
+
+def in_cycle(version: str, cycle: str) -> bool:
+    """Whether a patch version belongs to a cycle: ``1.33.13-gke.1`` is in ``1.33``; ``1.3.1`` is not in ``1.33``."""
+    if not version.startswith(cycle):
+        return False
+    rest = version[len(cycle) :]
+    return rest == "" or not rest[0].isdigit()
+
+
+def _ended(end: PhaseEnd, as_of: date) -> bool:
+    if isinstance(end, bool):
+        return end
+    if end is None:
+        return False
+    return as_of > end
+
+
+def support_on(product: Product, cycle: Cycle, as_of: date, data_date: date) -> Support:
+    labels = product.column_labels
+    base = {
+        "product": product.id,
+        "product_label": product.label,
+        "cycle": cycle.name,
+        "support_ends": cycle.eol,
+        "extended_ends": cycle.eoes,
+        "released": cycle.release_date,
+    }
+    if cycle.release_date and cycle.release_date > as_of:
+        return Support(
+            phase=Phase.UNRELEASED,
+            reason=f"{product.label} {cycle.name} was released on {cycle.release_date}, after the as-of date",
+            **base,  # type: ignore[arg-type]
+        )
+    note = ""
+    if isinstance(cycle.eol, bool) and cycle.eol:
+        note = f"end date not recorded; ended before {data_date}"
+    elif cycle.eol is False and as_of > data_date:
+        note = f"no end date announced as of {data_date}"
+    if not _ended(cycle.eol, as_of):
+        in_maintenance = cycle.eoas is not None and labels.get("eoas") is not None and _ended(cycle.eoas, as_of)
+        if in_maintenance:
+            return Support(
+                phase=Phase.MAINTENANCE,
+                phase_label=labels.get("eol") or "Security Support",
+                phase_ends=cycle.eol if isinstance(cycle.eol, date) else None,
+                reason=note,
+                **base,  # type: ignore[arg-type]
+            )
+        active_end = cycle.eoas if isinstance(cycle.eoas, date) and labels.get("eoas") else cycle.eol
+        return Support(
+            phase=Phase.ACTIVE,
+            phase_label=labels.get("eoas") or "Standard support",
+            phase_ends=active_end if isinstance(active_end, date) else None,
+            reason=note,
+            **base,  # type: ignore[arg-type]
+        )
+    if cycle.eoes is not None and labels.get("eoes") is not None and not _ended(cycle.eoes, as_of):
+        return Support(
+            phase=Phase.EXTENDED,
+            phase_label=labels.get("eoes") or "Extended Support",
+            phase_ends=cycle.eoes if isinstance(cycle.eoes, date) else None,
+            reason="" if isinstance(cycle.eoes, date) else f"no end date announced as of {data_date}",
+            **base,  # type: ignore[arg-type]
+        )
+    return Support(phase=Phase.ENDED, phase_label="End of life", reason=note, **base)  # type: ignore[arg-type]
+
+
+# --------------------------------------------------------------------------------------------
+# Loading
+
+
+def default_user_data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "patchlevel" / "lifecycle"
+
+
+def resolve_data_dir(explicit: Path | None = None) -> tuple[Path, bool]:
+    """The data directory to use and whether it is the bundled one.
+
+    Order: an explicit ``--data-dir``, ``$PATCHLEVEL_DATA_DIR``, the user data directory written
+    by ``patchlevel lifecycle update`` when it exists, else the data shipped in the package.
+    """
+    if explicit is not None:
+        return explicit, False
+    env = os.environ.get(DATA_DIR_ENV)
+    if env:
+        return Path(env), False
+    user = default_user_data_dir()
+    if (user / "manifest.json").is_file():
+        return user, False
+    return BUNDLED_DATA, True
+
+
+def _date(value: Any, where: str) -> date | None:
+    if value is None:
+        return None
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise LifecycleError(f"{where}: {value!r} is not a YYYY-MM-DD date")
+
+
+def _phase_end(release: Mapping[str, Any], key: str, where: str) -> PhaseEnd:
+    if key not in release or release[key] is None:
+        return None
+    value = release[key]
+    if isinstance(value, bool):
+        return value
+    return _date(value, f"{where} {key}")
+
+
+def _column_label(front_matter: Mapping[str, Any], key: str, default: str | None) -> str | None:
+    value = front_matter.get(f"{key}Column", None)
+    if value is None:
+        return default
+    if value is False:
+        return None
+    if value is True:
+        return default or {"eoas": "Active Support", "eol": "Security Support", "eoes": "Extended Support"}[key]
+    return str(value)
+
+
+def parse_product(doc: Mapping[str, Any], versions_doc: Mapping[str, Any] | None, where: str) -> Product:
+    """Build a Product from a ``products/<id>.json`` document and its ``releases/<id>.json``."""
+    try:
+        product_id = str(doc["product"])
+        releases = doc["releases"]
+        front_matter = doc.get("front_matter") or {}
+    except (KeyError, TypeError) as exc:
+        raise LifecycleError(f"{where}: not a lifecycle product file ({exc})") from None
+    if not isinstance(releases, list):
+        raise LifecycleError(f"{where}: 'releases' is not a list")
+    cycles = []
+    for entry in releases:
+        if not isinstance(entry, Mapping) or "releaseCycle" not in entry:
+            raise LifecycleError(f"{where}: a release has no releaseCycle")
+        name = str(entry["releaseCycle"])
+        here = f"{where} {name}"
+        lts = entry.get("lts", False)
+        cycles.append(
+            Cycle(
+                name=name,
+                release_date=_date(entry.get("releaseDate"), f"{here} releaseDate"),
+                eoas=_phase_end(entry, "eoas", here),
+                eol=_phase_end(entry, "eol", here),
+                eoes=_phase_end(entry, "eoes", here),
+                lts=bool(lts),
+                latest=str(entry["latest"]) if entry.get("latest") is not None else None,
+                latest_date=_date(entry.get("latestReleaseDate"), f"{here} latestReleaseDate"),
+                codename=str(entry.get("codename") or ""),
+                label=str(entry.get("releaseLabel") or ""),
+            )
+        )
+    versions: list[PatchRelease] = []
+    if versions_doc:
+        for name, info in (versions_doc.get("versions") or {}).items():
+            when = _date(info.get("date") if isinstance(info, Mapping) else None, f"{where} version {name}")
+            if when is not None:
+                versions.append(PatchRelease(str(name), when))
+    labels = {
+        "eoas": _column_label(front_matter, "eoas", None),
+        "eol": _column_label(front_matter, "eol", "Security Support"),
+        "eoes": _column_label(front_matter, "eoes", None),
+    }
+    retrieved = doc.get("retrieved") or doc.get("commit_date")
+    return Product(
+        id=product_id,
+        label=str(doc.get("label") or product_id),
+        cycles=tuple(cycles),
+        versions=tuple(versions),
+        column_labels=labels,
+        policy_link=str(front_matter.get("releasePolicyLink") or ""),
+        source=str(doc.get("source") or ""),
+        retrieved=_date(retrieved, f"{where} retrieved") if retrieved else None,
+    )
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_bytes())
+    except OSError as exc:
+        raise LifecycleError(f"cannot read lifecycle data {path}: {exc.strerror or exc}") from None
+    except ValueError as exc:
+        raise LifecycleError(f"lifecycle data {path} is not valid JSON: {exc}") from None
+
+
+def load_catalog(data_dir: Path | None = None) -> Catalog:
+    """Load every product of a data directory (the bundled one by default)."""
+    directory, bundled = resolve_data_dir(data_dir)
+    manifest_path = directory / "manifest.json"
+    if not manifest_path.is_file():
+        raise LifecycleError(
+            f"{directory} is not a patchlevel lifecycle data directory (no manifest.json)",
+            hint="run 'patchlevel lifecycle update' or drop --data-dir",
+        )
+    manifest = _read_json(manifest_path)
+    products_meta = manifest.get("products", {}) if isinstance(manifest, dict) else {}
+    data_date = _date(products_meta.get("retrieved"), f"{manifest_path} products.retrieved")
+    if data_date is None:
+        raise LifecycleError(f"{manifest_path} does not say when the data was retrieved")
+    products: dict[str, Product] = {}
+    for path in sorted((directory / "products").glob("*.json")):
+        doc = _read_json(path)
+        releases_path = directory / "releases" / path.name
+        versions_doc = _read_json(releases_path) if releases_path.is_file() else None
+        product = parse_product(doc, versions_doc, str(path))
+        products[product.id] = product
+    if not products:
+        raise LifecycleError(f"{directory} holds no lifecycle products")
+    return Catalog(
+        products=products,
+        data_date=data_date,
+        data_dir=directory,
+        bundled=bundled,
+        source=str(products_meta.get("source", "")),
+        manifest=manifest,
+    )

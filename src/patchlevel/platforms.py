@@ -1,0 +1,304 @@
+"""What the cluster is: its distribution, node pools and node images, derived once from the inventory.
+
+Distribution decides which support calendar applies (upstream Kubernetes, EKS, GKE, AKS,
+OpenShift, k3s, RKE2) and who patches the control plane.  The evidence for each decision is
+kept so reports can say *why* a cluster was taken for EKS.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from patchlevel import inventory as inv
+from patchlevel.inventory import Inventory, pod_containers
+from patchlevel.kube import Node
+from patchlevel.versions import (
+    KernelVersion,
+    KubeVersion,
+    OsRelease,
+    RuntimeVersion,
+    kube_version_from_image,
+    parse_kernel,
+    parse_kube_version,
+    parse_os_image,
+    parse_runtime,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Distribution:
+    id: str  # upstream, eks, gke, aks, openshift, k3s, rke2, unknown
+    label: str
+    lifecycle_product: str  # endoflife.date product whose calendar applies
+    provider_patches_control_plane: bool
+    evidence: str
+
+
+DISTRIBUTIONS: Mapping[str, tuple[str, str, bool]] = {
+    "upstream": ("Kubernetes (upstream)", "kubernetes", False),
+    "eks": ("Amazon EKS", "amazon-eks", True),
+    "gke": ("Google Kubernetes Engine", "google-kubernetes-engine", True),
+    "aks": ("Azure Kubernetes Service", "azure-kubernetes-service", True),
+    "openshift": ("Red Hat OpenShift", "red-hat-openshift", False),
+    # k3s and RKE2 ship the upstream Kubernetes release they are named after and have no lifecycle
+    # source of their own: patchlevel judges them by the upstream calendar (documented rule).
+    "k3s": ("k3s", "kubernetes", False),
+    "rke2": ("RKE2", "kubernetes", False),
+    "unknown": ("unknown", "kubernetes", False),
+}
+
+_VENDOR_TO_DISTRIBUTION = {
+    "eks": "eks",
+    "gke": "gke",
+    "k3s": "k3s",
+    "rke2": "rke2",
+    "openshift": "openshift",
+    "aks-hotfix": "aks",
+}
+
+# Node label prefixes (or exact labels) that only a distribution sets.
+_LABEL_SIGNS: tuple[tuple[str, str], ...] = (
+    ("eks.amazonaws.com/", "eks"),
+    ("cloud.google.com/gke-", "gke"),
+    ("kubernetes.azure.com/", "aks"),
+    ("node.openshift.io/", "openshift"),
+    ("machineconfiguration.openshift.io/", "openshift"),
+)
+
+
+def _make(dist_id: str, evidence: str) -> Distribution:
+    label, product, provider = DISTRIBUTIONS[dist_id]
+    return Distribution(dist_id, label, product, provider, evidence)
+
+
+def detect_distribution(api: KubeVersion | None, inventory: Inventory) -> Distribution:
+    """Recognise the distribution from the API server version, ClusterVersion and node labels."""
+    if api is not None and api.vendor in _VENDOR_TO_DISTRIBUTION:
+        return _make(_VENDOR_TO_DISTRIBUTION[api.vendor], f"API server version {api.raw}")
+    if inventory.openshift is not None:
+        return _make("openshift", "an OpenShift ClusterVersion object is in the input")
+    signs: Counter[str] = Counter()
+    for node in inventory.nodes:
+        keys = [*node.labels, *node.annotations]
+        for prefix, dist in _LABEL_SIGNS:
+            if any(k.startswith(prefix) for k in keys):
+                signs[dist] += 1
+                break
+        else:
+            provider = node.spec.providerID or ""
+            if provider.startswith("k3s://") or any(k.startswith("k3s.io/") for k in keys):
+                signs["k3s"] += 1
+            elif any(k.startswith("rke2.io/") for k in keys):
+                signs["rke2"] += 1
+    if signs:
+        dist, count = signs.most_common(1)[0]
+        return _make(dist, f"{count} node(s) carry {DISTRIBUTIONS[dist][0]} labels")
+    vendors = Counter(
+        k.vendor for k in (parse_kube_version(n.info.kubeletVersion) for n in inventory.nodes) if k and k.vendor
+    )
+    for vendor, count in vendors.most_common():
+        if vendor in _VENDOR_TO_DISTRIBUTION:
+            return _make(_VENDOR_TO_DISTRIBUTION[vendor], f"{count} kubelet version(s) name {vendor}")
+    if api is not None:
+        if api.vendor:
+            return _make("unknown", f"API server version {api.raw} carries a vendor build patchlevel does not know")
+        return _make(
+            "upstream",
+            f"API server version {api.raw} has no vendor suffix and nodes carry no distribution labels",
+        )
+    if inventory.nodes:
+        return _make("upstream", "kubelet versions have no vendor suffix and nodes carry no distribution labels")
+    return _make("unknown", "no API server version and no nodes in the input")
+
+
+# OpenShift 4.N ships Kubernetes 1.(N+13) from OpenShift 4.4 / Kubernetes 1.17 on (4.1=1.13,
+# 4.2=1.14, 4.3=1.16); patchlevel uses this to name the OpenShift release of a cluster whose
+# ClusterVersion is not in the input.
+def openshift_release_for_kube_minor(minor: int) -> str | None:
+    if minor >= 17:
+        return f"4.{minor - 13}"
+    return {13: "4.1", 14: "4.2", 16: "4.3"}.get(minor)
+
+
+@dataclass(frozen=True, slots=True)
+class NodeFacts:
+    """A node's version strings, parsed once."""
+
+    node: Node
+    kubelet: KubeVersion | None
+    runtime: RuntimeVersion | None
+    os: OsRelease
+    kernel: KernelVersion | None
+    kube_proxy: KubeVersion | None  # from a kube-proxy pod on the node
+    kube_proxy_source: str  # "pod <ns>/<name> image <image>" or why it is unknown
+    pool: str  # "label=value" of the node's pool, or "" when no pool label is set
+    distribution: Distribution  # the node's own (kubelet suffix, labels), else the cluster's
+
+    @property
+    def name(self) -> str:
+        return self.node.name
+
+    @property
+    def subject(self) -> str:
+        return f"node/{self.node.name}"
+
+
+POOL_LABELS = (
+    "eks.amazonaws.com/nodegroup",
+    "alpha.eksctl.io/nodegroup-name",
+    "karpenter.sh/nodepool",
+    "karpenter.sh/provisioner-name",
+    "cloud.google.com/gke-nodepool",
+    "kubernetes.azure.com/agentpool",
+    "agentpool",
+    "node.kubernetes.io/pool",
+)
+_OPENSHIFT_ROLES = (
+    "node-role.kubernetes.io/master",
+    "node-role.kubernetes.io/control-plane",
+    "node-role.kubernetes.io/worker",
+)
+
+
+def node_pool(node: Node) -> str:
+    labels = node.labels
+    for key in POOL_LABELS:
+        if labels.get(key):
+            return f"{key}={labels[key]}"
+    if labels.get("node.openshift.io/os_id") or any(
+        k.startswith("machineconfiguration.openshift.io/") for k in node.annotations
+    ):
+        for key in _OPENSHIFT_ROLES:
+            if key in labels:
+                return key  # a MachineConfigPool follows the node role
+    return ""
+
+
+def _is_kube_proxy(pod_name: str, namespace: str, container: str, image: str) -> bool:
+    repo = image.split("@", 1)[0].rsplit(":", 1)[0] if ":" in image.split("/")[-1] else image.split("@", 1)[0]
+    return (
+        repo.endswith("/kube-proxy")
+        or repo == "kube-proxy"
+        or (namespace == "kube-system" and container == "kube-proxy" and pod_name.startswith("kube-proxy"))
+    )
+
+
+def kube_proxy_versions(inventory: Inventory) -> dict[str, tuple[KubeVersion | None, str]]:
+    """Per node name: the kube-proxy version read from its pod's image tag, with the source."""
+    found: dict[str, tuple[KubeVersion | None, str]] = {}
+    for pod in inventory.pods:
+        if not pod.node_name:
+            continue
+        for c in pod_containers(pod):
+            image = c.image or c.status_image
+            if image and _is_kube_proxy(pod.name, pod.namespace, c.name, image):
+                version = kube_version_from_image(image)
+                where = f"pod {pod.namespace}/{pod.name} image {image}"
+                if version is None and c.status_image and c.status_image != image:
+                    version = kube_version_from_image(c.status_image)
+                found[pod.node_name] = (version, where)
+    return found
+
+
+def _node_distribution(node: Node, kubelet: KubeVersion | None, cluster: Distribution) -> Distribution:
+    if kubelet is not None and kubelet.vendor in _VENDOR_TO_DISTRIBUTION:
+        dist = _VENDOR_TO_DISTRIBUTION[kubelet.vendor]
+        return cluster if dist == cluster.id else _make(dist, f"kubelet version {kubelet.raw}")
+    keys = [*node.labels, *node.annotations]
+    for prefix, dist in _LABEL_SIGNS:
+        if any(k.startswith(prefix) for k in keys):
+            return cluster if dist == cluster.id else _make(dist, f"node labels {prefix}*")
+    return cluster
+
+
+def node_facts(inventory: Inventory, cluster: Distribution) -> tuple[NodeFacts, ...]:
+    proxies = kube_proxy_versions(inventory) if inventory.has(inv.PODS) else {}
+    facts = []
+    for node in inventory.nodes:
+        info = node.info
+        proxy, proxy_source = proxies.get(node.name, (None, ""))
+        if not proxy_source:
+            proxy_source = (
+                "no kube-proxy pod runs on this node in the input"
+                if inventory.has(inv.PODS)
+                else f"kube-proxy pods are not in the input ({inventory.missing_reason(inv.PODS)})"
+            )
+        kubelet = parse_kube_version(info.kubeletVersion)
+        facts.append(
+            NodeFacts(
+                node=node,
+                kubelet=kubelet,
+                runtime=parse_runtime(info.containerRuntimeVersion),
+                os=parse_os_image(info.osImage, info.operatingSystem or "linux", info.kernelVersion),
+                kernel=parse_kernel(info.kernelVersion),
+                kube_proxy=proxy,
+                kube_proxy_source=proxy_source,
+                pool=node_pool(node),
+                distribution=_node_distribution(node, kubelet, cluster),
+            )
+        )
+    return tuple(facts)
+
+
+# ------------------------------------------------------------------------------------------
+# Node images: how old is the image a node booted from, where the platform says
+
+
+@dataclass(frozen=True, slots=True)
+class NodeImage:
+    built: date | None
+    source: str  # what the date was read from
+    name: str = ""  # image name/version where known
+
+
+_AKS_IMAGE = re.compile(r"(\d{4})(\d{2})\.(\d{2})\.\d+$")
+_AKS_IMAGE_OLD = re.compile(r"(\d{4})\.(\d{2})\.(\d{2})$")
+
+
+def node_image(facts: NodeFacts) -> NodeImage:
+    labels = facts.node.labels
+    aks = labels.get("kubernetes.azure.com/node-image-version")
+    if aks:
+        m = _AKS_IMAGE.search(aks) or _AKS_IMAGE_OLD.search(aks)
+        if m:
+            try:
+                return NodeImage(
+                    date(int(m[1]), int(m[2]), int(m[3])),
+                    "label kubernetes.azure.com/node-image-version",
+                    aks,
+                )
+            except ValueError:
+                pass
+        return NodeImage(None, "label kubernetes.azure.com/node-image-version (no date in it)", aks)
+    if facts.os.build_date is not None:
+        return NodeImage(facts.os.build_date, f"osImage '{facts.os.raw}'", facts.os.version)
+    return NodeImage(None, "")
+
+
+def parse_timestamp(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterFacts:
+    api: KubeVersion | None
+    distribution: Distribution
+    nodes: tuple[NodeFacts, ...]
+    openshift_release: str | None  # "4.7.16" from ClusterVersion, or None
+    notes: Sequence[str] = field(default_factory=tuple)
+
+
+def derive_facts(inventory: Inventory) -> ClusterFacts:
+    api = parse_kube_version(inventory.version.gitVersion) if inventory.version else None
+    distribution = detect_distribution(api, inventory)
+    openshift_release = inventory.openshift.current if inventory.openshift else None
+    return ClusterFacts(api, distribution, node_facts(inventory, distribution), openshift_release or None)

@@ -1,0 +1,133 @@
+"""The JSON report: a stable, versioned document (schema: ``patchlevel/schemas/report.schema.json``).
+
+Version 1.x promises: keys are only ever added; ``status`` values are lower-case words from
+pass/fail/warn/unknown/waived/error; every requirement appears, assessed or not.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+from patchlevel.model import Finding, Report, Status, requirement_results
+
+
+def _finding(f: Finding) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "check": f.check,
+        "status": f.status.value,
+        "severity": f.severity.value,
+        "subject": f.subject,
+        "requirements": list(f.requirements),
+        "message": f.message,
+        "evidence": dict(f.evidence),
+        "remediation": f.remediation,
+    }
+    if f.waiver is not None:
+        out["waiver"] = {
+            "id": f.waiver.id,
+            "reason": f.waiver.reason,
+            "owner": f.waiver.owner,
+            "expires": f.waiver.expires.isoformat(),
+            "approved_by": f.waiver.approved_by,
+        }
+    if f.note:
+        out["note"] = f.note
+    return out
+
+
+def report_document(report: Report) -> dict[str, Any]:
+    """The report as plain JSON-ready data (also used by other renderers that embed it)."""
+    lifecycle = report.lifecycle
+    counts = {s.value: 0 for s in Status}
+    for f in report.findings:
+        counts[f.status.value] += 1
+    return {
+        "schema_version": report.schema_version,
+        "tool": {"name": "patchlevel", "version": report.tool_version},
+        "generated_at": report.generated_at.isoformat().replace("+00:00", "Z"),
+        "as_of": report.as_of.isoformat(),
+        "lifecycle_data_date": lifecycle.retrieved.isoformat() if lifecycle else None,
+        "cluster": {
+            "name": report.cluster.name,
+            "version": report.cluster.version or None,
+            "distribution": report.cluster.distribution,
+            "distribution_evidence": report.cluster.distribution_evidence,
+            "server": report.cluster.server or None,
+            "nodes": report.cluster.nodes,
+            "pods": report.cluster.pods,
+            "images": report.cluster.images,
+        },
+        "evidence_digest": report.evidence_digest or None,
+        "data_sources": [
+            {
+                "name": s.name,
+                "source": s.source,
+                "retrieved": s.retrieved.isoformat(),
+                "age_days": s.age_days,
+                "stale": s.stale,
+                "detail": s.detail,
+            }
+            for s in report.data_sources
+        ],
+        "warnings": list(report.warnings),
+        "inputs": [
+            {
+                "path": i.path,
+                "read_as": i.read_as,
+                "objects": i.objects,
+                "reason": i.reason or None,
+                "sha256": i.sha256 or None,
+            }
+            for i in report.inputs
+        ],
+        "policy": dict(report.policy),
+        "summary": {
+            "findings": len(report.findings),
+            "by_status": counts,
+            "requirements": [
+                {
+                    "id": r.requirement.id,
+                    "framework": r.requirement.framework,
+                    "title": r.requirement.title,
+                    "verdict": r.verdict,
+                    "assessed": bool(r.requirement.checks),
+                    "checks": list(r.requirement.checks),
+                    "counts": {s.value: n for s, n in r.counts.items()},
+                    "note": r.requirement.note or None,
+                }
+                for r in requirement_results(report)
+            ],
+        },
+        "checks": [
+            {
+                "id": c.id,
+                "title": c.title,
+                "description": c.description,
+                "requirements": list(c.requirements),
+                "interpretation": c.interpretation or None,
+            }
+            for c in report.checks
+        ],
+        "waivers": [
+            {
+                "check": w.waiver.check,
+                "subject": w.waiver.subject,
+                "vulnerability": w.waiver.vulnerability,
+                "reason": w.waiver.reason,
+                "owner": w.waiver.owner,
+                "expires": w.waiver.expires.isoformat(),
+                "id": w.waiver.id,
+                "approved_by": w.waiver.approved_by,
+                "matched": w.matched,
+                "expired": w.expired,
+            }
+            for w in report.waivers
+        ],
+        "findings": [_finding(f) for f in report.findings],
+    }
+
+
+def render_json(report: Report) -> bytes:
+    return msgspec.json.format(msgspec.json.encode(report_document(report)), indent=2) + b"\n"

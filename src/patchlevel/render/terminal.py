@@ -1,0 +1,120 @@
+"""The terminal report: a verdict per requirement and a grouped table of what needs action.
+
+Identical findings on many subjects collapse into one row ("412 nodes: containerd 1.7 ..."), so
+a 5,000-node cluster prints a screenful, not 5,000 rows.
+"""
+
+from __future__ import annotations
+
+import io
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from patchlevel.model import STATUS_RANK, Report, Status, group_findings, requirement_results
+
+STYLES = {
+    "pass": "green",
+    "warn": "yellow",
+    "fail": "bold red",
+    "unknown": "magenta",
+    "waived": "cyan",
+    "error": "bold red reverse",
+    "not-assessed": "dim",
+}
+MAX_NAMED_SUBJECTS = 3
+
+
+def _subjects(subjects: list[str]) -> str:
+    kinds = {s.split("/", 1)[0] for s in subjects}
+    noun = kinds.pop() if len(kinds) == 1 else "subject"
+    names = [s.split("/", 1)[-1] for s in subjects[:MAX_NAMED_SUBJECTS]]
+    more = len(subjects) - len(names)
+    if len(subjects) == 1:
+        return subjects[0]
+    listed = ", ".join(names) + (f", +{more} more" if more else "")
+    return f"{len(subjects)} {noun}s ({listed})"
+
+
+def render_terminal(report: Report, *, color: bool = False, width: int = 120, show_passed: bool = False) -> str:
+    buffer = io.StringIO()
+    console = Console(file=buffer, width=width, force_terminal=color, no_color=not color, highlight=False)
+    cluster = report.cluster
+    title = Text(f"patchlevel {report.tool_version}", style="bold")
+    title.append(f" — cluster {cluster.name or '(unnamed)'}")
+    version = cluster.version or "version unknown"
+    title.append(f" · {version} · {cluster.distribution}")
+    console.print(title)
+    lifecycle = report.lifecycle
+    data = f"lifecycle data {lifecycle.retrieved} ({lifecycle.age_days} days old)" if lifecycle else "no lifecycle data"
+    console.print(
+        f"As of {report.as_of} · {data} · {cluster.nodes} nodes, {cluster.pods} pods · {len(report.findings)} findings"
+    )
+    if report.evidence_digest:
+        console.print(f"Evidence bundle digest {report.evidence_digest}")
+    for warning in report.warnings:
+        console.print(Text("! " + warning, style="yellow"))
+
+    console.print()
+    requirements = Table(title="Requirements", title_justify="left", show_lines=False, expand=False)
+    requirements.add_column("Requirement", no_wrap=True)
+    requirements.add_column("Verdict", no_wrap=True)
+    requirements.add_column("pass", justify="right")
+    requirements.add_column("warn", justify="right")
+    requirements.add_column("fail", justify="right")
+    requirements.add_column("unknown", justify="right")
+    requirements.add_column("Title")
+    for result in requirement_results(report):
+        counts = result.counts
+        verdict = "not assessed" if result.verdict == "not-assessed" else result.verdict.upper()
+        requirements.add_row(
+            result.requirement.id,
+            Text(verdict, style=STYLES.get(result.verdict, "")),
+            str(counts[Status.PASS] + counts[Status.WAIVED]),
+            str(counts[Status.WARN]),
+            str(counts[Status.FAIL] + counts[Status.ERROR]),
+            str(counts[Status.UNKNOWN]),
+            result.requirement.title,
+        )
+    console.print(requirements)
+
+    wanted = [f for f in report.findings if show_passed or f.status is not Status.PASS]
+    groups = group_findings(sorted(wanted, key=lambda f: -STATUS_RANK[f.status]))
+    console.print()
+    if not groups:
+        console.print(Text("Nothing needs action.", style="green"))
+    else:
+        table = Table(title="What needs action" if not show_passed else "Findings", title_justify="left", expand=False)
+        table.add_column("Status", no_wrap=True)
+        table.add_column("Check", no_wrap=True)
+        table.add_column("Where")
+        table.add_column("Finding")
+        for representative, subjects in groups:
+            text = Text(representative.message)
+            if representative.remediation and representative.status in (Status.FAIL, Status.WARN):
+                text.append("\n→ " + representative.remediation, style="dim")
+            if representative.waiver is not None:
+                text.append(
+                    f"\nwaived until {representative.waiver.expires} by {representative.waiver.owner}: "
+                    f"{representative.waiver.reason}",
+                    style="cyan",
+                )
+            table.add_row(
+                Text(representative.status.value.upper(), style=STYLES.get(representative.status.value, "")),
+                representative.check,
+                _subjects(subjects),
+                text,
+            )
+        console.print(table)
+
+    read = [i for i in report.inputs if i.read_as != "ignored"]
+    ignored = [i for i in report.inputs if i.read_as == "ignored"]
+    if report.inputs:
+        console.print()
+        console.print(f"Input: {len(read)} file(s) read, {len(ignored)} ignored")
+        for item in read:
+            console.print(f"  read    {item.path}: {item.read_as}")
+        for item in ignored:
+            console.print(Text(f"  ignored {item.path}: {item.reason}", style="dim"))
+    return buffer.getvalue()

@@ -1,0 +1,419 @@
+"""Parsing of the version strings clusters report: gitVersion/kubelet, container runtime, osImage, kernel.
+
+Every parser returns ``None`` (or a record with ``product=None`` and a ``reason``) for a string it
+does not understand; it never guesses.  Callers turn that into an UNKNOWN finding with the raw
+value.  Vendor suffixes are kept apart from the numeric version so that ``v1.24.9-gke.3200``
+orders *after* ``v1.24.9-gke.400`` and is not taken for a pre-release of ``v1.24.9``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+# --------------------------------------------------------------------------------------------
+# Generic ordering of release strings ("1.33.13", "1.33.13-gke.1499000", "1.31-eks-64", "29.7.2")
+
+
+def release_key(text: str) -> tuple[int, ...]:
+    """Numeric sort key of a release string: every run of digits, in order.
+
+    ``"1.33.13-gke.1499000"`` -> ``(1, 33, 13, 1499000)``; ``"4.7.16"`` -> ``(4, 7, 16)``.
+    Good for ordering releases of one product line, which is all it is used for.
+    """
+    return tuple(int(d) for d in re.findall(r"\d+", text))
+
+
+# --------------------------------------------------------------------------------------------
+# Kubernetes versions (gitVersion, kubeletVersion, kube-proxy image tags)
+
+_KUBE = re.compile(
+    r"^v?(?P<major>\d+)\.(?P<minor>\d+)(?:\.(?P<patch>\d+))?"
+    r"(?:-(?P<pre>[0-9A-Za-z.\-]+?))?(?:\+(?P<build>[0-9A-Za-z.\-]+))?$"
+)
+_NUMBERED_BUILDS = frozenset({"gke", "k3s", "rke2", "aks-hotfix"})
+_PRERELEASE = re.compile(r"^(alpha|beta|rc)(\.\d+)*", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class KubeVersion:
+    """A Kubernetes component version with its vendor build kept apart.
+
+    ``vendor`` is the distribution the version string itself names: "eks", "gke", "k3s",
+    "rke2", "aks-hotfix", "openshift" (a ``+<hex>`` build), "vendor" (an unnamed vendor build
+    such as ``-13+d2965f0db10712``) or "" for a plain upstream version.
+    """
+
+    raw: str
+    major: int
+    minor: int
+    patch: int
+    vendor: str = ""
+    vendor_build: str = ""
+    prerelease: str = ""  # alpha/beta/rc of an upstream pre-release, "" otherwise
+
+    @property
+    def cycle(self) -> str:
+        return f"{self.major}.{self.minor}"
+
+    @property
+    def semver(self) -> str:
+        return f"{self.major}.{self.minor}.{self.patch}"
+
+    @property
+    def key(self) -> tuple[int, ...]:
+        """Order within one vendor: numeric builds (-gke.3200, +k3s2) count, git hashes do not."""
+        if self.vendor in _NUMBERED_BUILDS:
+            return (self.major, self.minor, self.patch, *release_key(self.vendor_build))
+        return self.semver_key
+
+    @property
+    def semver_key(self) -> tuple[int, int, int]:
+        return (self.major, self.minor, self.patch)
+
+    @property
+    def minor_number(self) -> int:
+        """Minor as an integer comparable across majors (Kubernetes has only major 1)."""
+        return self.major * 1000 + self.minor
+
+
+def parse_kube_version(text: str | None) -> KubeVersion | None:
+    """Parse a gitVersion / kubeletVersion / kube-proxy tag.  None when it is not a version."""
+    if not text:
+        return None
+    raw = text.strip()
+    value = raw
+    dirty = value.endswith("-dirty")
+    if dirty:
+        value = value[: -len("-dirty")]
+    m = _KUBE.match(value)
+    if not m:
+        return None
+    major, minor = int(m["major"]), int(m["minor"])
+    patch = int(m["patch"]) if m["patch"] is not None else 0
+    pre = m["pre"] or ""
+    build = m["build"] or ""
+    vendor, vendor_build, prerelease = "", "", ""
+    if pre.startswith("eks-"):
+        vendor, vendor_build = "eks", pre[4:]
+    elif pre.startswith("gke."):
+        vendor, vendor_build = "gke", pre[4:]
+    elif pre.startswith("hotfix."):
+        vendor, vendor_build = "aks-hotfix", pre[7:]
+    elif build.startswith("k3s"):
+        vendor, vendor_build = "k3s", build
+    elif build.startswith("rke2"):
+        vendor, vendor_build = "rke2", build
+    elif pre and _PRERELEASE.match(pre):
+        prerelease = pre
+    elif pre and re.fullmatch(r"\d+", pre) and build:
+        # e.g. v1.21.2-13+d2965f0db10712 (EKS kubelet builds of 2021): a vendor build number
+        vendor, vendor_build = "vendor", pre
+    elif pre:
+        vendor, vendor_build = "vendor", pre
+    elif build and re.fullmatch(r"[0-9a-f]{7,}", build):
+        vendor, vendor_build = "openshift", ""  # a git hash orders nothing
+    elif build:
+        vendor, vendor_build = "vendor", ""
+    return KubeVersion(raw, major, minor, patch, vendor, vendor_build, prerelease)
+
+
+def kube_version_from_image(image: str) -> KubeVersion | None:
+    """The version in a kube-proxy (or apiserver) image tag.
+
+    ``registry.k8s.io/kube-proxy:v1.25.3`` -> 1.25.3;
+    ``…/eks/kube-proxy:v1.31.10-minimal-eksbuild.8`` -> 1.31.10.  None without a usable tag.
+    """
+    ref = image.split("@", 1)[0]
+    slash = ref.rfind("/")
+    colon = ref.rfind(":")
+    if colon <= slash:
+        return None
+    tag = ref[colon + 1 :]
+    m = re.match(r"^v?(\d+)\.(\d+)\.(\d+)", tag)
+    if not m:
+        return None
+    rest = tag[m.end() :]
+    vendor = "eks" if "eksbuild" in rest else ("vendor" if rest else "")
+    build = ".".join(re.findall(r"\d+", rest)) if rest else ""
+    return KubeVersion(tag, int(m[1]), int(m[2]), int(m[3]), vendor, build)
+
+
+# --------------------------------------------------------------------------------------------
+# Container runtimes (nodeInfo.containerRuntimeVersion)
+
+
+@dataclass(frozen=True, slots=True)
+class RuntimeVersion:
+    raw: str
+    name: str  # "containerd", "cri-o", "docker", or what the node reported before "://"
+    text: str  # the part after "://"
+    numbers: tuple[int, ...] | None  # (major, minor, patch); None when not a version
+    suffix: str = ""  # vendor suffix: "+bottlerocket", "-k3s2", "-2.rhaos4.7.gitb53fa9d.el8"
+
+    @property
+    def cycle(self) -> str | None:
+        """The release line as endoflife.date names it ("1.7", "17.03", "24"), None if unknown."""
+        if self.numbers is None:
+            return None
+        major, minor = self.numbers[0], self.numbers[1]
+        if self.name == "docker":
+            # Docker Engine: YY.MM lines up to 20.10, then plain majors from 23 on.
+            return str(major) if major >= 23 else f"{major}.{minor:02d}"
+        return f"{major}.{minor}"
+
+    @property
+    def semver(self) -> str | None:
+        if self.numbers is None:
+            return None
+        if self.name == "docker" and self.numbers[0] < 23:
+            return f"{self.numbers[0]}.{self.numbers[1]:02d}.{self.numbers[2]}"
+        return ".".join(str(n) for n in self.numbers)
+
+
+_RUNTIME_NAMES = {"containerd": "containerd", "cri-o": "cri-o", "crio": "cri-o", "docker": "docker"}
+
+
+def parse_runtime(text: str | None) -> RuntimeVersion | None:
+    """Parse ``containerd://1.7.23-k3s2`` and friends.  None when there is no ``name://`` at all."""
+    if not text or "://" not in text:
+        return None
+    name, _, rest = text.strip().partition("://")
+    name = _RUNTIME_NAMES.get(name.lower(), name.lower())
+    m = re.match(r"^v?(\d+)\.(\d+)(?:\.(\d+))?", rest)
+    if not m:
+        return RuntimeVersion(text, name, rest, None)
+    numbers = (int(m[1]), int(m[2]), int(m[3] or 0))
+    return RuntimeVersion(text, name, rest, numbers, rest[m.end() :])
+
+
+# --------------------------------------------------------------------------------------------
+# Node operating system (nodeInfo.osImage, which is PRETTY_NAME from /etc/os-release)
+
+
+@dataclass(frozen=True, slots=True)
+class OsRelease:
+    """What an osImage names: a product of the lifecycle data and its release cycle.
+
+    ``product`` is an endoflife.date product id, or None when no lifecycle source covers the OS
+    (then ``reason`` says why).  ``cycle`` may be None with a product when the version is not in
+    the string (e.g. COS); ``codename`` is set when only a code name is given.
+    """
+
+    raw: str
+    name: str  # human name: "Ubuntu", "Amazon Linux", "Bottlerocket", …
+    product: str | None
+    cycle: str | None
+    version: str = ""  # the full version seen ("22.04.1", "2023.9.20251208", "1.19.4")
+    codename: str = ""
+    build_date: date | None = None  # a date stamped into the version (Amazon Linux 2023)
+    windows_build: int | None = None  # 14393, 17763, … (Windows only)
+    reason: str = ""  # why product or cycle is None
+    detail: str = ""  # e.g. "RHCOS 4.7 on RHEL 8.3", "variant aws-k8s-1.27"
+
+
+def _yyyymmdd(text: str) -> date | None:
+    try:
+        return date(int(text[:4]), int(text[4:6]), int(text[6:8]))
+    except (ValueError, IndexError):
+        return None
+
+
+def parse_os_image(os_image: str | None, operating_system: str = "linux", kernel: str = "") -> OsRelease:
+    """Recognise the OS release a node runs.  Never raises; unknown shapes get ``product=None``."""
+    raw = (os_image or "").strip()
+    text = raw
+    if not text or text.lower() == "unknown":
+        if operating_system == "windows":
+            return _windows(raw, kernel)
+        return OsRelease(raw, "unknown", None, None, reason="the node reports no OS image")
+
+    def rel(name: str, product: str | None, cycle: str | None, **kw: object) -> OsRelease:
+        return OsRelease(raw, name, product, cycle, **kw)  # type: ignore[arg-type]
+
+    if m := re.match(r"^Ubuntu (\d+\.\d+)(?:\.(\d+))?", text):
+        version = m[1] + (f".{m[2]}" if m[2] else "")
+        return rel("Ubuntu", "ubuntu", m[1], version=version)
+    if m := re.match(r"^Ubuntu ([A-Z][a-z]+ [A-Z][a-z]+)", text):
+        return rel("Ubuntu", "ubuntu", None, codename=m[1], reason="only a code name is given")
+    if m := re.match(r"^Debian GNU/Linux (\d+)(?:\.(\d+))?", text):
+        return rel("Debian", "debian", m[1], version=m[1] + (f".{m[2]}" if m[2] else ""))
+    if m := re.match(r"^Debian GNU/Linux ([a-z]+)(?:/sid)?", text):
+        return rel("Debian", "debian", None, codename=m[1], reason="only a code name is given")
+    if m := re.match(r"^Red Hat Enterprise Linux CoreOS (4)(\d{1,2})\.(\d)(\d+)\.(\d{8})", text):
+        ocp = f"{m[1]}.{m[2]}"
+        return rel(
+            "Red Hat Enterprise Linux CoreOS",
+            "red-hat-openshift",
+            ocp,
+            version=text.split()[5] if len(text.split()) > 5 else ocp,
+            build_date=_yyyymmdd(m[5]),
+            detail=f"RHCOS for OpenShift {ocp} on RHEL {m[3]}.{m[4]}",
+        )
+    if m := re.match(r"^Red Hat Enterprise Linux CoreOS (\d+)\.(\d+)\.(\d{8})", text):
+        return rel(
+            "Red Hat Enterprise Linux CoreOS",
+            "red-hat-openshift",
+            None,
+            version=f"{m[1]}.{m[2]}.{m[3]}",
+            build_date=_yyyymmdd(m[3]),
+            detail=f"RHCOS on RHEL {m[1]}.{m[2]}",
+            reason="this RHCOS version names its RHEL base, not the OpenShift release",
+        )
+    if m := re.match(r"^Red Hat Enterprise Linux(?: Server| Atomic Host)?(?: release)? (\d+)(?:\.(\d+))?", text):
+        return rel("Red Hat Enterprise Linux", "rhel", m[1], version=m[1] + (f".{m[2]}" if m[2] else ""))
+    if m := re.match(r"^Amazon Linux (2023)\.(\d+)\.(\d{8})", text):
+        return rel("Amazon Linux", "amazon-linux", "2023", version=f"2023.{m[2]}.{m[3]}", build_date=_yyyymmdd(m[3]))
+    if m := re.match(r"^Amazon Linux (2023|2)\b", text):
+        return rel("Amazon Linux", "amazon-linux", m[1], version=m[1])
+    if m := re.match(r"^Amazon Linux AMI (\d{4}\.\d{2})", text):
+        return rel("Amazon Linux AMI", "amazon-linux", m[1], version=m[1])
+    if text.startswith("Container-Optimized OS"):
+        return rel(
+            "Container-Optimized OS",
+            "cos",
+            None,
+            reason="the COS milestone is not in the node's osImage; GKE manages the node image",
+        )
+    if m := re.match(r"^SUSE Linux Enterprise Server (\d+)(?: SP(\d+))?", text):
+        cycle = f"{m[1]}.{m[2] or 0}"
+        return rel("SUSE Linux Enterprise Server", "sles", cycle, version=cycle)
+    if m := re.match(r"^SUSE Linux Enterprise Micro (\d+\.\d+)", text):
+        return rel("SUSE Linux Enterprise Micro", "suse-linux-micro", m[1], version=m[1])
+    if m := re.match(r"^SUSE Linux Micro (\d+\.\d+)", text):
+        return rel("SUSE Linux Micro", "suse-linux-micro", m[1], version=m[1])
+    if m := re.match(r"^openSUSE Leap (\d+\.\d+)", text):
+        return rel("openSUSE Leap", "opensuse", m[1], version=m[1])
+    if m := re.match(r"^Rocky Linux (\d+)(?:\.(\d+))?", text):
+        return rel("Rocky Linux", "rocky-linux", m[1], version=m[1] + (f".{m[2]}" if m[2] else ""))
+    if m := re.match(r"^AlmaLinux (\d+)(?:\.(\d+))?", text):
+        return rel("AlmaLinux", "almalinux", m[1], version=m[1] + (f".{m[2]}" if m[2] else ""))
+    if m := re.match(r"^CentOS Stream (\d+)", text):
+        return rel("CentOS Stream", "centos-stream", m[1], version=m[1])
+    if m := re.match(r"^CentOS(?: Linux)?(?: release)? (\d+)", text):
+        return rel("CentOS Linux", "centos", m[1], version=m[1])
+    if m := re.match(r"^Oracle Linux(?: Server)? (\d+)(?:\.(\d+))?", text):
+        return rel("Oracle Linux", "oracle-linux", m[1], version=m[1] + (f".{m[2]}" if m[2] else ""))
+    if m := re.match(r"^Fedora (?:Linux |CoreOS )?(\d+)", text):
+        return rel("Fedora", "fedora", m[1], version=m[1])
+    if m := re.match(r"^VMware Photon OS(?:/Linux)?\s*(\d+\.\d+)?", text):
+        return rel(
+            "VMware Photon OS",
+            "vmware-photon",
+            m[1],
+            version=m[1] or "",
+            reason="" if m[1] else "the Photon OS release is not in the osImage",
+        )
+    if m := re.match(r"^Bottlerocket OS (\d+\.\d+\.\d+)(?: \((.+)\))?", text):
+        variant = m[2] or ""
+        return rel(
+            "Bottlerocket",
+            None,
+            None,
+            version=m[1],
+            detail=f"variant {variant}" if variant else "",
+            reason="Bottlerocket publishes no per-release end-of-life dates (rolling releases); "
+            "patchlevel has no lifecycle source for it",
+        )
+    if m := re.match(r"^Flatcar Container Linux(?: by Kinvolk)? (\d+\.\d+\.\d+)", text):
+        return rel(
+            "Flatcar Container Linux",
+            None,
+            None,
+            version=m[1],
+            reason="Flatcar publishes no per-release end-of-life dates (rolling channels); "
+            "patchlevel has no lifecycle source for it",
+        )
+    if m := re.match(r"^Talos \(?v?(\d+\.\d+\.\d+)\)?", text):
+        return rel(
+            "Talos Linux",
+            None,
+            None,
+            version=m[1],
+            reason="Talos Linux publishes no end-of-life dates; patchlevel has no lifecycle source for it",
+        )
+    if m := re.match(r"^(?:CBL-Mariner|Azure Linux|Common Base Linux Mariner)\D*(\d+\.\d+)?", text):
+        return rel(
+            "Azure Linux",
+            None,
+            None,
+            version=m[1] or "",
+            reason="the bundled lifecycle data has no Azure Linux (CBL-Mariner) entry",
+        )
+    if text.startswith("Windows") or text.startswith("Microsoft Windows") or operating_system == "windows":
+        return _windows(raw, kernel)
+    if m := re.match(r"^Buildroot (\d{4}\.\d{2}(?:\.\d+)?)", text):
+        return rel(
+            "Buildroot",
+            None,
+            None,
+            version=m[1],
+            reason="a Buildroot image (minikube); it has no support lifecycle",
+        )
+    if m := re.match(r"^K3s (v\S+)", text):
+        return rel(
+            "unknown",
+            None,
+            None,
+            reason=f"the node reports the k3s version ({m[1]}) instead of its OS (k3s running in a container)",
+        )
+    return rel("unknown", None, None, reason="osImage not recognised")
+
+
+# Windows Server LTSC releases by build number (fallback when the lifecycle data is unavailable).
+WINDOWS_LTSC_BUILDS = {14393: "2016", 17763: "2019", 20348: "2022", 26100: "2025"}
+
+
+def _windows(raw: str, kernel: str) -> OsRelease:
+    build: int | None = None
+    if m := re.search(r"10\.0\.(\d{5})", raw) or re.search(r"10\.0\.(\d{5})", kernel):
+        build = int(m[1])
+    if m := re.search(r"Windows Server (\d{4})", raw):
+        return OsRelease(raw, "Windows Server", "windows-server", m[1], version=m[1], windows_build=build)
+    if build is not None and build in WINDOWS_LTSC_BUILDS:
+        cycle = WINDOWS_LTSC_BUILDS[build]
+        return OsRelease(raw, "Windows Server", "windows-server", cycle, version=f"10.0.{build}", windows_build=build)
+    return OsRelease(
+        raw,
+        "Windows",
+        "windows-server",
+        None,
+        windows_build=build,
+        reason="Windows release not recognised from osImage or build number",
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Kernels (nodeInfo.kernelVersion = uname -r)
+
+
+@dataclass(frozen=True, slots=True)
+class KernelVersion:
+    raw: str
+    numbers: tuple[int, ...]  # version and numeric release parts: 6.1.158-180.294.amzn2023 -> (6,1,158,180,294)
+    flavour: str  # what follows the numbers: "amzn2023.x86_64", "aws", "generic", "el8_3.x86_64"
+
+
+def parse_kernel(text: str | None) -> KernelVersion | None:
+    """Split ``uname -r`` into comparable numbers and the flavour.  None when it has no version."""
+    if not text:
+        return None
+    raw = text.strip()
+    m = re.match(r"^(\d+(?:\.\d+)*)", raw)
+    if not m:
+        return None
+    numbers = [int(x) for x in m[1].split(".")]
+    rest = raw[m.end() :]
+    # numeric release parts follow as "-180.294" or "-1051" until the first non-numeric token
+    tokens = re.split(r"[.\-_+~]", rest)
+    flavour_tokens: list[str] = []
+    for i, token in enumerate(tokens):
+        if token == "":
+            continue
+        if token.isdigit() and not flavour_tokens:
+            numbers.append(int(token))
+        else:
+            flavour_tokens = [t for t in tokens[i:] if t]
+            break
+    return KernelVersion(raw, tuple(numbers), ".".join(flavour_tokens))

@@ -1,0 +1,648 @@
+"""``patchlevel lifecycle update``: v1 responses → stored product files, validated, swapped in atomically."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from patchlevel.errors import LifecycleError, UsageError
+from patchlevel.lifecycle.catalog import BUNDLED_DATA
+from patchlevel.lifecycle.update import (
+    AUDIT_PRODUCTS,
+    PREVIOUS_SUFFIX,
+    DirectorySource,
+    HttpSource,
+    UpdateResult,
+    convert_v1_product,
+    format_update_result,
+    run_update,
+    update_lifecycle_data,
+    update_target,
+)
+
+API = Path(__file__).parent / "data" / "eol-api"
+SNAPSHOT = API / "snapshot"
+NEWER = API / "newer"
+RECORDED = ("kubernetes", "amazon-eks", "azure-kubernetes-service", "containerd", "ubuntu")
+TODAY = date(2026, 9, 1)
+COLUMN_DEFAULTS = {"eoas": "Active Support", "eol": "Security Support", "eoes": "Extended Support"}
+
+
+# --------------------------------------------------------------------------------------------
+# helpers
+
+
+def tree_digest(root: Path) -> str:
+    """A hash of every path and file byte under ``root`` (empty string when it does not exist)."""
+    if not root.exists():
+        return ""
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*")):
+        digest.update(str(path.relative_to(root)).encode())
+        if path.is_file():
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def bundled_product(product: str) -> dict[str, Any]:
+    path = BUNDLED_DATA / "products" / f"{product}.json"
+    document: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return document
+
+
+def response(product: str, root: Path = SNAPSHOT) -> dict[str, Any]:
+    document: dict[str, Any] = json.loads((root / f"{product}.json").read_text(encoding="utf-8"))
+    return document
+
+
+def responses_dir(tmp_path: Path, name: str = "responses", **overrides: bytes) -> Path:
+    """A copy of the snapshot responses, with some bodies replaced."""
+    directory = tmp_path / name
+    shutil.copytree(SNAPSHOT, directory)
+    for product, body in overrides.items():
+        (directory / f"{product.replace('_', '-')}.json").write_bytes(body)
+    return directory
+
+
+def dumps(document: Any) -> bytes:
+    return json.dumps(document).encode()
+
+
+def column_label(front_matter: dict[str, Any], phase: str) -> str | None:
+    value = front_matter.get(f"{phase}Column", phase == "eol")
+    if isinstance(value, str):
+        return value
+    return COLUMN_DEFAULTS[phase] if value else None
+
+
+def convert(body: bytes, product: str = "kubernetes") -> dict[str, Any]:
+    return convert_v1_product(body, product=product, origin="test", retrieved=TODAY).document
+
+
+@pytest.fixture()
+def installed(tmp_path: Path) -> Path:
+    """A user data directory written by one update from the snapshot responses."""
+    target = tmp_path / "data" / "lifecycle"
+    update_lifecycle_data(target, products=RECORDED, source=DirectorySource(SNAPSHOT), today=TODAY)
+    return target
+
+
+# --------------------------------------------------------------------------------------------
+# v1 response → stored shape
+
+
+@pytest.mark.parametrize("product", RECORDED)
+def test_round_trip_gives_back_the_bundled_entries(product: str) -> None:
+    bundled = bundled_product(product)
+    stored = convert((SNAPSHOT / f"{product}.json").read_bytes(), product)
+
+    assert stored["product"] == product
+    assert stored["label"] == bundled["label"]
+    assert stored["identifiers"] == bundled["identifiers"]
+    assert stored["commit"] is None
+    assert stored["retrieved"] == TODAY.isoformat()
+    assert [r["releaseCycle"] for r in stored["releases"]] == [r["releaseCycle"] for r in bundled["releases"]]
+    latest_on = bundled["front_matter"].get("latestColumn", True) is not False
+    for old, new in zip(bundled["releases"], stored["releases"], strict=True):
+        expected = {k: v for k, v in old.items() if k not in ("releaseLabel", "link")}
+        got = {k: v for k, v in new.items() if k != "link"}
+        assert got == expected, old["releaseCycle"]
+        # The API renders changelogTemplate into every link, so only an explicit link must survive,
+        # and only where the product publishes latest versions at all.
+        if latest_on and old.get("link") is not None:
+            assert new["link"] == old["link"]
+
+    old_fm, new_fm = bundled["front_matter"], stored["front_matter"]
+    for key in ("category", "permalink", "alternate_urls", "versionCommand", "releasePolicyLink", "iconSlug"):
+        assert new_fm.get(key) == old_fm.get(key), key
+    assert set(new_fm["tags"].split()) == set(old_fm["tags"].split())
+    for phase in ("eoas", "eol", "eoes"):
+        assert column_label(new_fm, phase) == column_label(old_fm, phase), phase
+    assert new_fm.get("latestColumn", True) == old_fm.get("latestColumn", True)
+
+
+def test_round_trip_keeps_dates_booleans_and_absent_phases_apart() -> None:
+    stored = {
+        r["releaseCycle"]: r
+        for r in convert((SNAPSHOT / "amazon-eks.json").read_bytes(), "amazon-eks")["releases"]
+    }
+    bundled = {r["releaseCycle"]: r for r in bundled_product("amazon-eks")["releases"]}
+    assert stored["1.31"]["eoes"] == "2026-11-26"
+    without_eoes = [name for name, r in bundled.items() if "eoes" not in r]
+    assert without_eoes, "the fixture should have cycles without extended support"
+    assert all("eoes" not in stored[name] for name in without_eoes)
+    kubernetes = {
+        r["releaseCycle"]: r for r in convert((SNAPSHOT / "kubernetes.json").read_bytes())["releases"]
+    }
+    assert kubernetes["1.16"]["eoas"] is True  # isEoas true with no date: the raw boolean
+    assert kubernetes["1.16"]["eol"] == "2020-08-04"
+
+
+def test_custom_fields_lts_dates_and_discontinued_are_recovered() -> None:
+    document = response("kubernetes")
+    release = document["result"]["releases"][0]
+    release.update(
+        {
+            "isLts": False,
+            "ltsFrom": "2027-01-01",
+            "isDiscontinued": True,
+            "discontinuedFrom": None,
+            "codename": "Octarine",
+            "custom": {"supportedKubernetesVersions": "1.34-1.36"},
+        }
+    )
+    document["result"]["labels"]["discontinued"] = "Discontinued"
+    stored = convert(dumps(document))
+    first = stored["releases"][0]
+    assert first["lts"] == "2027-01-01"
+    assert first["discontinued"] is True
+    assert first["codename"] == "Octarine"
+    assert first["supportedKubernetesVersions"] == "1.34-1.36"
+    assert stored["front_matter"]["discontinuedColumn"] == "Discontinued"
+    assert "lts" not in stored["releases"][1]  # lts false is left out, as in the raw files
+
+
+def test_commit_date_is_the_utc_date_of_last_modified() -> None:
+    document = response("kubernetes")
+    document["last_modified"] = "2026-08-21T23:30:00-02:00"
+    assert convert(dumps(document))["commit_date"] == "2026-08-22"
+
+
+def test_latest_column_off_when_no_release_has_latest() -> None:
+    stored = convert((SNAPSHOT / "azure-kubernetes-service.json").read_bytes(), "azure-kubernetes-service")
+    assert stored["front_matter"]["latestColumn"] is False
+    assert all("latest" not in r and "link" not in r for r in stored["releases"])
+
+
+# --------------------------------------------------------------------------------------------
+# update from a directory
+
+
+def test_update_from_directory_writes_a_complete_data_directory(tmp_path: Path) -> None:
+    bundled_before = tree_digest(BUNDLED_DATA)
+    target = tmp_path / "data" / "lifecycle"
+
+    result = update_lifecycle_data(target, products=RECORDED, source=DirectorySource(SNAPSHOT), today=TODAY)
+
+    assert tree_digest(BUNDLED_DATA) == bundled_before
+    assert sorted(p.name for p in tmp_path.joinpath("data").iterdir()) == [
+        "lifecycle"
+    ]  # no staging, no .previous
+    assert sorted(p.name for p in (target / "products").glob("*.json")) == sorted(
+        p.name for p in (BUNDLED_DATA / "products").glob("*.json")
+    )
+    for folder in ("releases", "osv"):
+        assert tree_digest(target / folder) == tree_digest(BUNDLED_DATA / folder)
+    for path in (target / "products").glob("*.json"):
+        document = json.loads(path.read_text(encoding="utf-8"))
+        assert document["product"] == path.stem
+        assert document["releases"]
+        if path.stem in RECORDED:
+            assert document["source"] == str(SNAPSHOT / path.name)
+            assert document["commit"] is None
+            assert document["retrieved"] == "2026-09-01"
+        else:
+            assert path.read_bytes() == (BUNDLED_DATA / "products" / path.name).read_bytes()
+    assert json.loads((target / "products" / "kubernetes.json").read_text())["commit_date"] == "2026-08-21"
+
+    manifest = json.loads((target / "manifest.json").read_text(encoding="utf-8"))
+    products = manifest["products"]
+    assert products["source"] == f"endoflife.date API v1 responses in {SNAPSHOT}"
+    assert products["retrieved"] == "2026-09-01"
+    assert products["commit"] is None
+    assert products["base"]["commit"] == "a70eca337600e7d721dc48112c271f98661d208b"
+    assert sorted(products["per_product"]) == sorted(RECORDED)
+    assert products["per_product"]["kubernetes"] == {
+        "source": str(SNAPSHOT / "kubernetes.json"),
+        "retrieved": "2026-09-01",
+        "data_date": "2026-08-21",
+        "schema_version": "1.2.1",
+    }
+    assert manifest["releases"] == json.loads((BUNDLED_DATA / "manifest.json").read_text())["releases"]
+    assert "MIT" in (target / "SOURCES.md").read_text(encoding="utf-8")
+
+    assert result.target == target
+    assert result.retrieved == TODAY
+    assert result.data_date == date(2026, 8, 22)
+    by_name = {p.product: p for p in result.products}
+    assert list(by_name) == list(RECORDED)
+    # The snapshot carries the bundled data: nothing that decides support changed.
+    assert result.changed == ()
+    assert by_name["kubernetes"].releases_before == by_name["kubernetes"].releases_after == 21
+    assert by_name["kubernetes"].newest_cycle == "1.36"
+    assert by_name["kubernetes"].newest_latest == "1.36.4"
+    assert by_name["azure-kubernetes-service"].newest_latest is None
+
+
+def test_a_newer_response_replaces_the_previous_update(installed: Path, tmp_path: Path) -> None:
+    eks_before = (installed / "products" / "amazon-eks.json").read_bytes()
+
+    result = update_lifecycle_data(
+        installed, products=["kubernetes"], source=DirectorySource(NEWER), today=date(2026, 9, 12)
+    )
+
+    (update,) = result.products
+    assert update.changed
+    assert (update.releases_before, update.releases_after) == (21, 22)
+    assert (update.newest_cycle, update.newest_latest) == ("1.37", "1.37.0")
+    assert update.source == str(NEWER / "kubernetes" / "index.json")
+    kubernetes = json.loads((installed / "products" / "kubernetes.json").read_text(encoding="utf-8"))
+    cycles = {r["releaseCycle"]: r for r in kubernetes["releases"]}
+    assert kubernetes["releases"][0]["releaseCycle"] == "1.37"
+    assert cycles["1.36"]["latest"] == "1.36.5"
+    assert cycles["1.36"]["latestReleaseDate"] == "2026-09-09"
+    assert kubernetes["commit_date"] == "2026-09-09"
+    assert (installed / "products" / "amazon-eks.json").read_bytes() == eks_before
+
+    per_product = json.loads((installed / "manifest.json").read_text())["products"]["per_product"]
+    assert per_product["kubernetes"]["data_date"] == "2026-09-09"
+    assert per_product["kubernetes"]["retrieved"] == "2026-09-12"
+    assert per_product["amazon-eks"]["retrieved"] == "2026-09-01"  # kept from the first update
+    assert not installed.with_name(installed.name + PREVIOUS_SUFFIX).exists()
+    assert sorted(p.name for p in installed.parent.iterdir()) == ["lifecycle"]
+
+
+# --------------------------------------------------------------------------------------------
+# invalid input: a LifecycleError naming the product, and not one byte changed
+
+
+def _truncated() -> bytes:
+    return (SNAPSHOT / "kubernetes.json").read_bytes()[:500]
+
+
+def _edited(change: Callable[[dict[str, Any]], None]) -> Callable[[], bytes]:
+    def build() -> bytes:
+        document = response("kubernetes")
+        change(document)
+        return dumps(document)
+
+    return build
+
+
+def _set_release_field(key: str, value: Any) -> Callable[[dict[str, Any]], None]:
+    def change(document: dict[str, Any]) -> None:
+        document["result"]["releases"][0][key] = value
+
+    return change
+
+
+INVALID: dict[str, tuple[Callable[[], bytes], str]] = {
+    "truncated JSON": (_truncated, "not valid JSON"),
+    "HTML error page": (lambda: b"<!DOCTYPE html><html><body>Not found</body></html>", "HTML"),
+    "wrong product name": (_edited(lambda d: d["result"].__setitem__("name", "k8s")), "'k8s'"),
+    "schema_version 2": (_edited(lambda d: d.__setitem__("schema_version", "2.0.0")), "expected 1.x"),
+    "no schema_version": (_edited(lambda d: d.pop("schema_version")), "no schema_version"),
+    "empty releases": (_edited(lambda d: d["result"].__setitem__("releases", [])), "no releases"),
+    "impossible date": (_edited(_set_release_field("eolFrom", "2026-13-40")), "2026-13-40"),
+    "date with a time": (_edited(_set_release_field("releaseDate", "2026-04-22T00:00:00")), "releaseDate"),
+    "eol neither date nor bool": (_edited(_set_release_field("isEol", "soon")), "isEol"),
+    "duplicate release": (
+        _edited(lambda d: d["result"]["releases"].append(d["result"]["releases"][0])),
+        "more than once",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(INVALID))
+def test_invalid_response_raises_and_changes_nothing(case: str, installed: Path, tmp_path: Path) -> None:
+    build, expected = INVALID[case]
+    source = DirectorySource(responses_dir(tmp_path, kubernetes=build()))
+    before = tree_digest(installed)
+    siblings = sorted(p.name for p in installed.parent.iterdir())
+
+    with pytest.raises(LifecycleError) as raised:
+        update_lifecycle_data(installed, products=RECORDED, source=source, today=TODAY)
+
+    message = str(raised.value)
+    assert message.startswith("kubernetes: ")
+    assert expected in message
+    assert "\n" not in message
+    assert tree_digest(installed) == before
+    assert sorted(p.name for p in installed.parent.iterdir()) == siblings
+
+
+def test_invalid_response_on_first_update_creates_nothing(tmp_path: Path) -> None:
+    source = DirectorySource(responses_dir(tmp_path, ubuntu=b'{"schema_version": "1.2.1"'))
+    target = tmp_path / "fresh" / "lifecycle"
+    with pytest.raises(LifecycleError, match=r"^ubuntu: "):
+        update_lifecycle_data(target, products=RECORDED, source=source, today=TODAY)
+    assert not target.exists()
+
+
+def test_losing_more_than_half_of_the_releases_needs_force(installed: Path, tmp_path: Path) -> None:
+    document = response("kubernetes")
+    document["result"]["releases"] = document["result"]["releases"][:10]  # 21 -> 10
+    source = DirectorySource(responses_dir(tmp_path, kubernetes=dumps(document)))
+    before = tree_digest(installed)
+
+    with pytest.raises(LifecycleError, match=r"^kubernetes: .*10 release cycles.* 21"):
+        update_lifecycle_data(installed, products=["kubernetes"], source=source, today=TODAY)
+    assert tree_digest(installed) == before
+
+    result = update_lifecycle_data(installed, products=["kubernetes"], source=source, today=TODAY, force=True)
+    assert result.products[0].releases_after == 10
+    assert len(json.loads((installed / "products" / "kubernetes.json").read_text())["releases"]) == 10
+
+
+def test_losing_exactly_half_is_allowed(installed: Path, tmp_path: Path) -> None:
+    document = response("containerd")  # 12 cycles
+    document["result"]["releases"] = document["result"]["releases"][:6]
+    source = DirectorySource(responses_dir(tmp_path, containerd=dumps(document)))
+    result = update_lifecycle_data(installed, products=["containerd"], source=source, today=TODAY)
+    assert result.products[0].releases_after == 6
+
+
+def test_an_update_interrupted_between_its_renames_is_recovered(installed: Path) -> None:
+    previous = installed.with_name(installed.name + PREVIOUS_SUFFIX)
+    installed.rename(previous)  # as if the process died after moving the old data aside
+    eks = (previous / "products" / "amazon-eks.json").read_bytes()
+
+    update_lifecycle_data(installed, products=["kubernetes"], source=DirectorySource(NEWER), today=TODAY)
+
+    assert not previous.exists()
+    assert (installed / "products" / "amazon-eks.json").read_bytes() == eks  # copied from .previous
+    per_product = json.loads((installed / "manifest.json").read_text())["products"]["per_product"]
+    assert sorted(per_product) == sorted(RECORDED)
+
+
+def test_losing_latest_versions_is_noted(tmp_path: Path) -> None:
+    document = response("containerd")
+    for release in document["result"]["releases"]:
+        release["latest"] = None
+    source = DirectorySource(responses_dir(tmp_path, containerd=dumps(document)))
+    result = update_lifecycle_data(
+        tmp_path / "lifecycle", products=["containerd"], source=source, today=TODAY
+    )
+    (update,) = result.products
+    assert update.changed
+    assert update.notes == ("12 cycles no longer have a latest version (the API does not publish it)",)
+    assert "note: 12 cycles no longer have a latest version" in format_update_result(result)
+
+
+def test_missing_response_file_names_the_product(tmp_path: Path) -> None:
+    target = tmp_path / "lifecycle"
+    with pytest.raises(LifecycleError, match=r"^google-kubernetes-engine: no response file"):
+        update_lifecycle_data(target, products=None, source=DirectorySource(SNAPSHOT), today=TODAY)
+    assert not target.exists()
+
+
+def test_the_bundled_data_is_never_a_target() -> None:
+    with pytest.raises(UsageError, match="shipped inside the package"):
+        update_lifecycle_data(
+            BUNDLED_DATA, products=["kubernetes"], source=DirectorySource(SNAPSHOT), today=TODAY
+        )
+    with pytest.raises(UsageError):
+        update_lifecycle_data(
+            BUNDLED_DATA.parent, products=["kubernetes"], source=DirectorySource(SNAPSHOT), today=TODAY
+        )
+
+
+def test_a_directory_that_is_not_lifecycle_data_is_not_replaced(tmp_path: Path) -> None:
+    target = tmp_path / "documents"
+    target.mkdir()
+    (target / "thesis.txt").write_text("precious")
+    with pytest.raises(LifecycleError, match="refusing to replace"):
+        update_lifecycle_data(target, products=["kubernetes"], source=DirectorySource(SNAPSHOT), today=TODAY)
+    assert (target / "thesis.txt").read_text() == "precious"
+
+
+def test_an_empty_directory_can_be_the_target(tmp_path: Path) -> None:
+    target = tmp_path / "empty"
+    target.mkdir()
+    update_lifecycle_data(target, products=["kubernetes"], source=DirectorySource(SNAPSHOT), today=TODAY)
+    assert (target / "manifest.json").is_file()
+
+
+def test_product_ids_cannot_escape_the_directory(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match=r"not an endoflife\.date product id"):
+        update_lifecycle_data(
+            tmp_path / "t", products=["../kubernetes"], source=DirectorySource(SNAPSHOT), today=TODAY
+        )
+
+
+@pytest.mark.parametrize(
+    "layout",
+    ["{id}.json", "{id}/index.json", "products/{id}.json", "endoflife.date/api/v1/products/{id}/index.html"],
+)
+def test_directory_layouts(layout: str, tmp_path: Path) -> None:
+    root = tmp_path / "mirror"
+    path = root / layout.format(id="containerd")
+    path.parent.mkdir(parents=True)
+    shutil.copyfile(SNAPSHOT / "containerd.json", path)
+    result = update_lifecycle_data(
+        tmp_path / "lifecycle", products=["containerd"], source=DirectorySource(root), today=TODAY
+    )
+    assert result.products[0].source == str(path)
+
+
+def test_every_audit_product_is_in_the_bundled_data() -> None:
+    assert len(set(AUDIT_PRODUCTS)) == len(AUDIT_PRODUCTS) == 24
+    for product in AUDIT_PRODUCTS:
+        assert (BUNDLED_DATA / "products" / f"{product}.json").is_file(), product
+
+
+# --------------------------------------------------------------------------------------------
+# HTTP: a real server on loopback
+
+
+@dataclass
+class FakeApi:
+    """Serves the snapshot responses at /api/v1/products/<id>/, with scripted failures first."""
+
+    root: Path
+    failures: dict[str, list[int]] = field(default_factory=dict)  # product -> statuses to send first
+    retry_after: str | None = None
+    requests: list[str] = field(default_factory=list)
+    base_url: str = ""
+
+
+@pytest.fixture()
+def api() -> Iterator[FakeApi]:
+    state = FakeApi(SNAPSHOT)
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            state.requests.append(self.path)
+            if self.path.startswith("/moved/"):
+                self.send_response(301)
+                self.send_header("Location", self.path.removeprefix("/moved"))
+                self.end_headers()
+                return
+            parts = self.path.strip("/").split("/")
+            product = parts[3] if len(parts) == 4 and parts[:3] == ["api", "v1", "products"] else ""
+            pending = state.failures.get(product)
+            if pending:
+                status = pending.pop(0)
+                self.send_response(status)
+                if state.retry_after:
+                    self.send_header("Retry-After", state.retry_after)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            path = state.root / f"{product}.json"
+            if not product or not path.is_file():
+                body = b"<!DOCTYPE html><title>404</title>"
+                self.send_response(404)
+                self.send_header("Content-Type", "text/html")
+            else:
+                body = path.read_bytes()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    state.base_url = f"http://127.0.0.1:{server.server_address[1]}/api/v1"
+    try:
+        yield state
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+def http_source(api: FakeApi, sleeps: list[float], base_url: str | None = None) -> HttpSource:
+    return HttpSource(base_url=base_url or api.base_url, sleep=sleeps.append, timeout=5.0)
+
+
+def test_http_update_retries_a_server_error_then_succeeds(api: FakeApi, tmp_path: Path) -> None:
+    api.failures["kubernetes"] = [500]
+    sleeps: list[float] = []
+    result = update_lifecycle_data(
+        tmp_path / "lifecycle",
+        products=["kubernetes", "containerd"],
+        source=http_source(api, sleeps),
+        today=TODAY,
+    )
+    assert api.requests.count("/api/v1/products/kubernetes/") == 2
+    assert sleeps == [0.5]
+    assert result.products[0].source == f"{api.base_url}/products/kubernetes/"
+    stored = json.loads((tmp_path / "lifecycle" / "products" / "kubernetes.json").read_text())
+    assert stored["source"] == f"{api.base_url}/products/kubernetes/"
+    assert stored["releases"] == convert((SNAPSHOT / "kubernetes.json").read_bytes())["releases"]
+
+
+def test_http_honours_retry_after_within_the_cap(api: FakeApi, tmp_path: Path) -> None:
+    api.failures["containerd"] = [429, 503]
+    api.retry_after = "120"
+    sleeps: list[float] = []
+    update_lifecycle_data(
+        tmp_path / "lifecycle", products=["containerd"], source=http_source(api, sleeps), today=TODAY
+    )
+    assert sleeps == [8.0, 8.0]  # Retry-After 120 s, capped
+
+
+def test_http_gives_up_after_the_last_attempt(api: FakeApi, tmp_path: Path) -> None:
+    api.failures["containerd"] = [503] * 10
+    sleeps: list[float] = []
+    with pytest.raises(LifecycleError, match=r"^containerd: HTTP 503 .* after 4 attempts"):
+        update_lifecycle_data(
+            tmp_path / "lifecycle", products=["containerd"], source=http_source(api, sleeps), today=TODAY
+        )
+    assert sleeps == [0.5, 1.0, 2.0]
+    assert not (tmp_path / "lifecycle").exists()
+
+
+def test_http_404_is_a_clear_error_and_writes_nothing(api: FakeApi, installed: Path) -> None:
+    before = tree_digest(installed)
+    with pytest.raises(
+        LifecycleError, match=r"^no-such-product: endoflife.date has no such product \(HTTP 404"
+    ):
+        update_lifecycle_data(
+            installed,
+            products=["kubernetes", "no-such-product"],
+            source=http_source(api, []),
+            today=TODAY,
+        )
+    assert tree_digest(installed) == before
+    assert api.requests.count("/api/v1/products/no-such-product/") == 1  # a 404 is not retried
+
+
+def test_http_follows_redirects(api: FakeApi, tmp_path: Path) -> None:
+    moved = api.base_url.replace("/api/v1", "/moved/api/v1")
+    result = update_lifecycle_data(
+        tmp_path / "lifecycle", products=["ubuntu"], source=http_source(api, [], moved), today=TODAY
+    )
+    assert result.products[0].source == f"{api.base_url}/products/ubuntu/"
+
+
+def test_http_connection_refused_is_retried_then_reported(tmp_path: Path) -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), BaseHTTPRequestHandler)
+    port = server.server_address[1]
+    server.server_close()  # nothing listens on this port any more
+    sleeps: list[float] = []
+    source = HttpSource(
+        base_url=f"http://127.0.0.1:{port}/api/v1", sleep=sleeps.append, attempts=2, timeout=2.0
+    )
+    with pytest.raises(LifecycleError, match=r"^kubernetes: ConnectError .* after 2 attempts"):
+        update_lifecycle_data(tmp_path / "lifecycle", products=["kubernetes"], source=source, today=TODAY)
+    assert sleeps == [0.5]
+
+
+# --------------------------------------------------------------------------------------------
+# CLI glue
+
+
+def test_run_update_from_a_directory_and_its_summary(tmp_path: Path) -> None:
+    first = run_update(
+        today=TODAY, products=RECORDED, from_dir=SNAPSHOT, data_dir=tmp_path / "lifecycle", environ={}
+    )
+    result = run_update(
+        today=date(2026, 9, 12),
+        products=["kubernetes"],
+        from_dir=NEWER,
+        data_dir=tmp_path / "lifecycle",
+        environ={},
+    )
+    assert isinstance(first, UpdateResult)
+    summary = format_update_result(result)
+    assert str(tmp_path / "lifecycle") in summary
+    assert "kubernetes" in summary
+    assert "21 -> 22" in summary
+    assert "newest 1.37 (latest 1.37.0)" in summary
+    assert "1 product updated, 1 changed." in summary
+    assert "5 products updated, 0 changed." in format_update_result(first)
+    assert "no longer have a latest" not in format_update_result(first)
+
+
+def test_run_update_over_http_with_an_injected_base_url(api: FakeApi, tmp_path: Path) -> None:
+    result = run_update(
+        today=TODAY,
+        products=["amazon-eks"],
+        data_dir=tmp_path / "lifecycle",
+        base_url=api.base_url,
+        environ={},
+    )
+    assert result.source == f"endoflife.date API v1 ({api.base_url}/products/<id>/)"
+    assert (tmp_path / "lifecycle" / "products" / "amazon-eks.json").is_file()
+
+
+def test_run_update_rejects_a_missing_from_dir(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="--from-dir"):
+        run_update(today=TODAY, from_dir=tmp_path / "nope", data_dir=tmp_path / "lifecycle", environ={})
+
+
+def test_update_target_order(tmp_path: Path) -> None:
+    explicit = tmp_path / "explicit"
+    assert update_target(explicit, {"PATCHLEVEL_DATA_DIR": "/elsewhere"}) == explicit
+    assert update_target(None, {"PATCHLEVEL_DATA_DIR": str(tmp_path / "env")}) == tmp_path / "env"
+    assert update_target(None, {"XDG_DATA_HOME": "/xdg", "HOME": "/home/u"}) == Path(
+        "/xdg/patchlevel/lifecycle"
+    )
+    assert update_target(None, {"HOME": "/home/u"}) == Path("/home/u/.local/share/patchlevel/lifecycle")

@@ -1,0 +1,315 @@
+"""Trivy JSON: ``trivy image`` (legacy list and SchemaVersion 2) and ``trivy k8s``.
+
+Shapes handled, all seen in real reports:
+
+* legacy (Trivy <= 0.19): a bare list of results ``[{Target, Type, Class?, Vulnerabilities}]``
+  with no Metadata.  The OS comes only from the OS result's target, "image (alpine 3.9.4)".
+* SchemaVersion 2: ``{SchemaVersion, CreatedAt?, Trivy?{Version}, ArtifactName, Metadata{OS,
+  ImageID, RepoTags, RepoDigests, ImageConfig}, Results}``.  ``Metadata.OS.EOSL`` is written
+  only when true, so its absence stays None.
+* ``trivy k8s``: ``{ClusterName, Vulnerabilities|Resources|Findings: [{Namespace, Kind, Name,
+  Metadata?, Results}]}``.  Older reports put image resources under ``Vulnerabilities``; newer
+  ones mix image and config resources under ``Resources`` with ``Metadata`` an object or a
+  list.  One ScanReport per image that has package (vulnerability) results.
+
+A missing ``FixedVersion`` means no fix; a comma separated one is kept as written.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import msgspec
+from msgspec import UNSET, UnsetType
+
+from patchlevel.errors import ImporterError
+from patchlevel.importers.base import (
+    Node,
+    day,
+    digest,
+    first,
+    repo_digests,
+    severity,
+    text_or_none,
+    timestamp,
+    unique,
+)
+from patchlevel.scans import ScanReport, Vulnerability
+
+_PACKAGE_CLASSES = frozenset({"os-pkgs", "lang-pkgs"})
+
+
+class _Vulnerability(msgspec.Struct):
+    VulnerabilityID: str = ""
+    PkgName: str = ""
+    InstalledVersion: str = ""
+    FixedVersion: str | None = None
+    Status: str = ""
+    Severity: str | None = None
+    PublishedDate: str | None = None
+    Title: str = ""
+    PrimaryURL: str = ""
+
+
+class _Result(msgspec.Struct):
+    Target: str = ""
+    Class: str = ""
+    Type: str = ""
+    # UNSET: the key is absent (a config or secret result); None: scanned, nothing found.
+    Vulnerabilities: list[_Vulnerability] | UnsetType | None = UNSET
+
+
+class _OS(msgspec.Struct):
+    Family: str = ""
+    Name: str = ""
+    EOSL: bool | None = None
+
+
+class _ImageConfig(msgspec.Struct):
+    created: str | None = None
+
+
+class _Metadata(msgspec.Struct):
+    OS: _OS | None = None
+    ImageID: str = ""
+    RepoTags: list[str] | None = None
+    RepoDigests: list[str] | None = None
+    Reference: str = ""
+    ImageConfig: _ImageConfig | None = None
+
+
+class _TrivyInfo(msgspec.Struct):
+    Version: str = ""
+
+
+class _ImageReport(msgspec.Struct):
+    SchemaVersion: int = 0
+    CreatedAt: str | None = None
+    Trivy: _TrivyInfo | None = None
+    ArtifactName: str = ""
+    Metadata: _Metadata | None = None
+    Results: list[_Result] | None = None
+
+
+class _K8sResource(msgspec.Struct):
+    Namespace: str = ""
+    Kind: str = ""
+    Name: str = ""
+    Metadata: _Metadata | list[_Metadata] | None = None
+    Results: list[_Result] | None = None
+
+
+class _K8sReport(msgspec.Struct):
+    ClusterName: str = ""
+    Vulnerabilities: list[_K8sResource] | None = None
+    Resources: list[_K8sResource] | None = None
+    Findings: list[_K8sResource] | None = None
+
+
+# "registry/app:1.0 (alpine 3.9.4)", "debian (debian 10.8)", "img (amazon 2 (Karoo))".
+_OS_TARGET = re.compile(r"^(?P<artifact>.+?) \((?P<os>.+)\)$")
+
+
+@dataclass(frozen=True, slots=True)
+class _OSTarget:
+    artifact: str
+    family: str
+    name: str
+
+
+def _os_target(result: _Result) -> _OSTarget | None:
+    """The image and OS an OS-package result names in its target; None for other results."""
+    if result.Class not in ("", "os-pkgs"):
+        return None
+    match = _OS_TARGET.match(result.Target)
+    if match is None:
+        return _OSTarget(result.Target, result.Type, "") if result.Class == "os-pkgs" else None
+    inner = match["os"]
+    if result.Type and inner.lower().startswith(result.Type.lower() + " "):
+        return _OSTarget(match["artifact"], result.Type, inner[len(result.Type) + 1 :])
+    if result.Class == "os-pkgs" or not result.Type:
+        family, _, name = inner.partition(" ")
+        return _OSTarget(match["artifact"], family, name)
+    return None
+
+
+def _is_package_result(result: _Result) -> bool:
+    if result.Class:
+        return result.Class in _PACKAGE_CLASSES
+    return result.Vulnerabilities is not UNSET or _os_target(result) is not None
+
+
+def _vulnerabilities(results: list[_Result]) -> tuple[Vulnerability, ...]:
+    found: list[Vulnerability] = []
+    for result in results:
+        if isinstance(result.Vulnerabilities, list):
+            found.extend(_vulnerability(v) for v in result.Vulnerabilities)
+    return unique(found)
+
+
+def _vulnerability(v: _Vulnerability) -> Vulnerability:
+    return Vulnerability(
+        id=v.VulnerabilityID,
+        severity=severity(v.Severity),
+        package=v.PkgName,
+        installed_version=v.InstalledVersion,
+        fixed_version=text_or_none(v.FixedVersion),
+        status=v.Status,
+        published=day(v.PublishedDate),
+        title=v.Title,
+        url=v.PrimaryURL,
+    )
+
+
+@dataclass(slots=True)
+class _Image:
+    """The results of one image, with what its report says about the image."""
+
+    os_target: _OSTarget | None
+    results: list[_Result] = field(default_factory=list)
+    metadata: _Metadata | None = None
+
+
+def _report(
+    image: _Image,
+    *,
+    source: str,
+    format: str,
+    artifact_name: str = "",
+    scanner_version: str | None = None,
+    scanned_at: str | None = None,
+    namespace: str = "",
+    workload_kind: str = "",
+    workload_name: str = "",
+) -> ScanReport:
+    meta = image.metadata or _Metadata()
+    target = image.os_target or _OSTarget("", "", "")
+    # Metadata.OS is the scanner's own statement; the target text is all older reports have.
+    os_info = meta.OS or _OS(Family=target.family, Name=target.name)
+    return ScanReport(
+        source=source,
+        format=format,
+        scanner="trivy",
+        scanner_version=text_or_none(scanner_version),
+        scanned_at=timestamp(scanned_at),
+        db_updated_at=None,  # Trivy's JSON does not say how old its database was
+        artifact=first([artifact_name, meta.Reference, *(meta.RepoTags or []), target.artifact]),
+        repo_digests=repo_digests(meta.RepoDigests),
+        manifest_digests=(),
+        image_id=digest(meta.ImageID),
+        os_family=text_or_none(os_info.Family),
+        os_name=text_or_none(os_info.Name),
+        os_eosl=os_info.EOSL,
+        vulnerabilities=_vulnerabilities(image.results),
+        created=timestamp(meta.ImageConfig.created if meta.ImageConfig else None),
+        namespace=namespace,
+        workload_kind=workload_kind,
+        workload_name=workload_name,
+    )
+
+
+def _single_image(results: list[_Result], metadata: _Metadata | None) -> _Image:
+    os_target = next((t for t in map(_os_target, results) if t is not None), None)
+    return _Image(os_target, results, metadata)
+
+
+class TrivyImporter:
+    """``trivy image -f json`` output, legacy list or SchemaVersion 2."""
+
+    format = "trivy"
+
+    def recognises(self, root: Node) -> bool:
+        mapping = root.mapping()
+        if mapping is not None:
+            return "SchemaVersion" in mapping and bool({"Results", "ArtifactName", "Metadata"} & mapping.keys())
+        items = root.sequence()
+        if not items:
+            return False
+        head = items[0].mapping()
+        return head is not None and "Target" in head and "apiVersion" not in head
+
+    def parse(self, root: Node) -> list[ScanReport]:
+        if root.sequence() is not None:
+            results = root.decode(list[_Result])
+            return [_report(_single_image(results, None), source=root.source, format=self.format)]
+        doc = root.decode(_ImageReport)
+        if doc.SchemaVersion != 2:
+            raise ImporterError(
+                f"{root.source}: Trivy SchemaVersion {doc.SchemaVersion} is not supported",
+                hint="patchlevel reads Trivy's legacy list and SchemaVersion 2 reports",
+            )
+        image = _single_image(doc.Results or [], doc.Metadata)
+        return [
+            _report(
+                image,
+                source=root.source,
+                format=self.format,
+                artifact_name=doc.ArtifactName,
+                scanner_version=doc.Trivy.Version if doc.Trivy else None,
+                scanned_at=doc.CreatedAt,
+            )
+        ]
+
+
+class TrivyK8sImporter:
+    """``trivy k8s -f json`` output, in both envelope layouts."""
+
+    format = "trivy-k8s"
+
+    def recognises(self, root: Node) -> bool:
+        mapping = root.mapping()
+        return (
+            mapping is not None
+            and "ClusterName" in mapping
+            and bool({"Vulnerabilities", "Resources", "Findings", "Misconfigurations"} & mapping.keys())
+        )
+
+    def parse(self, root: Node) -> list[ScanReport]:
+        doc = root.decode(_K8sReport)
+        reports: list[ScanReport] = []
+        for resource in [*(doc.Vulnerabilities or []), *(doc.Resources or []), *(doc.Findings or [])]:
+            for image in _images(resource):
+                reports.append(
+                    _report(
+                        image,
+                        source=root.source,
+                        format=self.format,
+                        namespace=resource.Namespace,
+                        workload_kind=resource.Kind,
+                        workload_name=resource.Name,
+                    )
+                )
+        return reports
+
+
+def _images(resource: _K8sResource) -> list[_Image]:
+    """Split a resource's package results by image.
+
+    Each OS result starts an image; language results join the image before them (Trivy writes
+    an image's OS result first).  Metadata is matched to an image by tag, or taken as is when
+    the resource holds exactly one image and one Metadata.
+    """
+    images: list[_Image] = []
+    for result in resource.Results or []:
+        if not _is_package_result(result):
+            continue
+        target = _os_target(result)
+        if target is not None or not images:
+            images.append(_Image(target))
+        images[-1].results.append(result)
+
+    metadata = resource.Metadata
+    metas = metadata if isinstance(metadata, list) else [metadata] if metadata else []
+    if len(images) == 1 and len(metas) == 1:
+        images[0].metadata = metas[0]
+        return images
+    for image in images:
+        if image.os_target is None:
+            continue
+        wanted = image.os_target.artifact
+        image.metadata = next(
+            (m for m in metas if wanted and (wanted == m.Reference or wanted in (m.RepoTags or []))),
+            None,
+        )
+    return images

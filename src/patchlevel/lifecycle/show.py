@@ -60,7 +60,8 @@ def render_product(catalog: Catalog, product_id: str, as_of: date, *, as_json: b
     console = Console(file=buffer, width=140, no_color=True, highlight=False)
     console.print(f"{product.label} ({product.id}) as of {as_of}")
     console.print(
-        f"data retrieved {catalog.data_date} ({header['data_age_days']} days before the as-of date) from {product.source}"
+        f"data retrieved {catalog.data_date} ({header['data_age_days']} days before the as-of date) "
+        f"from {product.source}"
     )
     if product.policy_link:
         console.print(f"vendor policy: {product.policy_link}")

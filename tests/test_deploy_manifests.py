@@ -1,0 +1,224 @@
+"""The in-cluster manifests grant read-only access to exactly what patchlevel collects, and the
+audit pod and image run unprivileged."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from kubeapi import RESOURCES  # the resources the test API server serves, as the collector reads them
+
+ROOT = Path(__file__).parent.parent
+DEPLOY = ROOT / "deploy"
+MANIFESTS = sorted(DEPLOY.glob("*.yaml"))
+
+READ = {"get", "list"}
+# (API group, resource) -> why patchlevel reads it; the collector lists each of these.
+COLLECTED = {
+    ("", "nodes"),
+    ("", "pods"),
+    ("", "namespaces"),
+    ("apps", "replicasets"),
+    ("apps", "daemonsets"),
+    ("apps", "deployments"),
+    ("apps", "statefulsets"),
+    ("batch", "jobs"),
+    ("batch", "cronjobs"),
+    ("aquasecurity.github.io", "vulnerabilityreports"),
+}
+IDENTITY = ("authentication.k8s.io", "selfsubjectreviews")
+NEVER = {"secrets", "configmaps"}
+
+
+def documents() -> Iterator[dict[str, Any]]:
+    for path in MANIFESTS:
+        for document in yaml.safe_load_all(path.read_text(encoding="utf-8")):
+            if document is not None:
+                yield document
+
+
+def one(kind: str) -> dict[str, Any]:
+    found = [d for d in documents() if d["kind"] == kind]
+    assert len(found) == 1, f"expected one {kind}, found {len(found)}"
+    return found[0]
+
+
+def grants() -> dict[tuple[str, str], set[str]]:
+    """(group, resource) -> verbs, over every resource rule of the ClusterRole."""
+    granted: dict[tuple[str, str], set[str]] = {}
+    for rule in one("ClusterRole")["rules"]:
+        for group in rule.get("apiGroups", []):
+            for resource in rule.get("resources", []):
+                granted.setdefault((group, resource), set()).update(rule["verbs"])
+    return granted
+
+
+def container() -> dict[str, Any]:
+    containers = one("CronJob")["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"]
+    assert len(containers) == 1
+    result: dict[str, Any] = containers[0]
+    return result
+
+
+def pod_spec() -> dict[str, Any]:
+    spec: dict[str, Any] = one("CronJob")["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    return spec
+
+
+def test_the_manifests_exist_and_every_document_parses() -> None:
+    assert [p.name for p in MANIFESTS] == ["cronjob.yaml", "rbac.yaml"]
+    for document in documents():
+        assert document["apiVersion"] and document["kind"] and document["metadata"]["name"]
+
+
+@pytest.mark.parametrize("kind", ["Namespace", "ServiceAccount", "ClusterRole", "ClusterRoleBinding"])
+def test_rbac_yaml_defines(kind: str) -> None:
+    assert one(kind)
+
+
+def test_the_cluster_role_has_no_wildcard_and_no_secrets() -> None:
+    for rule in one("ClusterRole")["rules"]:
+        for key in ("apiGroups", "resources", "verbs", "nonResourceURLs", "resourceNames"):
+            assert "*" not in rule.get(key, []), rule
+        assert not NEVER & set(rule.get("resources", [])), rule
+
+
+def test_the_only_verb_beyond_get_and_list_is_create_on_selfsubjectreviews() -> None:
+    for target, verbs in grants().items():
+        if target == IDENTITY:
+            assert verbs == {"create"}
+        else:
+            assert verbs <= READ, f"{target} is granted {sorted(verbs - READ)}"
+
+
+def test_every_collected_resource_is_granted_get_and_list() -> None:
+    granted = grants()
+    served = {(r.group, r.plural) for r in RESOURCES if r.listable}
+
+    assert served <= COLLECTED  # the collector's test server serves nothing the role does not grant
+    for target in COLLECTED:
+        assert granted.get(target, set()) >= READ, f"{target} is not readable"
+    assert set(granted) == COLLECTED | {IDENTITY}  # and nothing else
+
+
+def test_version_is_the_only_non_resource_url() -> None:
+    rules = [r for r in one("ClusterRole")["rules"] if "nonResourceURLs" in r]
+    assert rules == [{"nonResourceURLs": ["/version"], "verbs": ["get"]}]
+
+
+def test_the_binding_gives_the_role_to_the_service_account() -> None:
+    binding, account = one("ClusterRoleBinding"), one("ServiceAccount")
+
+    assert binding["roleRef"] == {
+        "apiGroup": "rbac.authorization.k8s.io",
+        "kind": "ClusterRole",
+        "name": one("ClusterRole")["metadata"]["name"],
+    }
+    assert binding["subjects"] == [
+        {"kind": "ServiceAccount", "name": account["metadata"]["name"], "namespace": account["metadata"]["namespace"]}
+    ]
+    assert (account["metadata"]["name"], account["metadata"]["namespace"]) == ("patchlevel", "patchlevel")
+
+
+def test_the_cronjob_runs_as_the_service_account_with_its_token() -> None:
+    cronjob, spec = one("CronJob"), pod_spec()
+
+    assert cronjob["metadata"]["namespace"] == "patchlevel"
+    assert spec["serviceAccountName"] == "patchlevel"
+    assert spec["automountServiceAccountToken"] is True
+    assert spec["restartPolicy"] == "Never"
+
+
+def test_the_pod_and_container_run_unprivileged() -> None:
+    pod, main = pod_spec()["securityContext"], container()["securityContext"]
+
+    assert pod["runAsNonRoot"] is True and pod["runAsUser"] != 0
+    assert pod["seccompProfile"] == {"type": "RuntimeDefault"}
+    assert main["runAsNonRoot"] is True
+    assert main["readOnlyRootFilesystem"] is True
+    assert main["allowPrivilegeEscalation"] is False
+    assert main["capabilities"] == {"drop": ["ALL"]}
+    assert main["seccompProfile"] == {"type": "RuntimeDefault"}
+    assert "add" not in main["capabilities"] and not main.get("privileged", False)
+
+
+def test_the_container_has_requests_and_limits() -> None:
+    resources = container()["resources"]
+
+    assert set(resources["requests"]) == {"cpu", "memory"}
+    assert set(resources["limits"]) == {"cpu", "memory"}
+
+
+def test_the_audit_writes_json_to_the_report_claim_and_tmp_is_writable() -> None:
+    main, spec = container(), pod_spec()
+    mounts = {m["mountPath"]: m["name"] for m in main["volumeMounts"]}
+    volumes = {v["name"]: v for v in spec["volumes"]}
+    claim = one("PersistentVolumeClaim")
+
+    assert main["image"] == "ghcr.io/patchlevel/patchlevel:0.1.0"
+    args = main["args"]
+    assert args[:3] == ["audit", "--format", "json"]
+    assert args[args.index("-o") + 1].startswith("/reports/")
+    assert volumes[mounts["/reports"]]["persistentVolumeClaim"]["claimName"] == claim["metadata"]["name"]
+    assert claim["metadata"]["namespace"] == "patchlevel"
+    assert "emptyDir" in volumes[mounts["/tmp"]]
+    env = {e["name"]: e.get("value") for e in main["env"]}
+    assert env["HOME"] == "/tmp"
+
+
+def test_the_readme_explains_every_granted_resource() -> None:
+    readme = (DEPLOY / "README.md").read_text(encoding="utf-8")
+
+    for _, resource in COLLECTED | {IDENTITY}:
+        assert f"`{resource}`" in readme
+    assert "/version" in readme
+
+
+# -- Dockerfile -----------------------------------------------------------------------------------
+
+
+def instructions() -> list[tuple[str, str]]:
+    """(INSTRUCTION, arguments) pairs, with continuation lines joined and comments dropped."""
+    text = (ROOT / "Dockerfile").read_text(encoding="utf-8")
+    lines = [line for line in text.splitlines() if not line.lstrip().startswith("#")]
+    joined = re.sub(r"\\\n", " ", "\n".join(lines))
+    result = []
+    for line in joined.splitlines():
+        if line.strip():
+            keyword, _, rest = line.strip().partition(" ")
+            result.append((keyword.upper(), rest.strip()))
+    return result
+
+
+def test_the_dockerfile_is_multi_stage_on_python_3_11_slim() -> None:
+    steps = instructions()
+    stages = [rest for keyword, rest in steps if keyword == "FROM"]
+    args = dict(rest.split("=", 1) for keyword, rest in steps if keyword == "ARG" and "=" in rest)
+
+    assert len(stages) >= 2
+    assert args["PYTHON_IMAGE"] == "python:3.11-slim"
+    assert all(stage.startswith("${PYTHON_IMAGE}") for stage in stages)
+    assert any("COPY --from=build" in f"{keyword} {rest}" for keyword, rest in steps)
+
+
+def test_the_dockerfile_runs_as_a_numeric_non_root_user() -> None:
+    users = [rest for keyword, rest in instructions() if keyword == "USER"]
+
+    assert users, "no USER instruction"
+    user = users[-1].split(":")[0]
+    assert user.isdigit() and int(user) != 0
+
+
+def test_the_dockerfile_entrypoint_and_writable_paths() -> None:
+    steps = instructions()
+    environment = " ".join(rest for keyword, rest in steps if keyword == "ENV")
+
+    assert ("ENTRYPOINT", '["patchlevel"]') in steps
+    assert "HOME=/tmp" in environment
+    assert "XDG_CACHE_HOME=/tmp/" in environment
+    assert "PYTHONDONTWRITEBYTECODE=1" in environment

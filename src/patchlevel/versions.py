@@ -11,11 +11,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 
 # --------------------------------------------------------------------------------------------
 # Generic ordering of release strings ("1.33.13", "1.33.13-gke.1499000", "1.31-eks-64", "29.7.2")
 
 
+@lru_cache(maxsize=8192)
 def release_key(text: str) -> tuple[int, ...]:
     """Numeric sort key of a release string: every run of digits, in order.
 
@@ -78,6 +80,7 @@ class KubeVersion:
         return self.major * 1000 + self.minor
 
 
+@lru_cache(maxsize=8192)
 def parse_kube_version(text: str | None) -> KubeVersion | None:
     """Parse a gitVersion / kubeletVersion / kube-proxy tag.  None when it is not a version."""
     if not text:
@@ -119,6 +122,7 @@ def parse_kube_version(text: str | None) -> KubeVersion | None:
     return KubeVersion(raw, major, minor, patch, vendor, vendor_build, prerelease)
 
 
+@lru_cache(maxsize=8192)
 def kube_version_from_image(image: str) -> KubeVersion | None:
     """The version in a kube-proxy (or apiserver) image tag.
 
@@ -159,8 +163,11 @@ class RuntimeVersion:
             return None
         major, minor = self.numbers[0], self.numbers[1]
         if self.name == "docker":
-            # Docker Engine: YY.MM lines up to 20.10, then plain majors from 23 on.
-            return str(major) if major >= 23 else f"{major}.{minor:02d}"
+            # Docker Engine lines as endoflife.date names them: YY.MM up to 20.10, MAJOR.MINOR
+            # for 23.0-26.1, plain majors from 27 on.
+            if major >= 27:
+                return str(major)
+            return f"{major}.{minor}" if major >= 23 else f"{major}.{minor:02d}"
         return f"{major}.{minor}"
 
     @property
@@ -175,6 +182,7 @@ class RuntimeVersion:
 _RUNTIME_NAMES = {"containerd": "containerd", "cri-o": "cri-o", "crio": "cri-o", "docker": "docker"}
 
 
+@lru_cache(maxsize=8192)
 def parse_runtime(text: str | None) -> RuntimeVersion | None:
     """Parse ``containerd://1.7.23-k3s2`` and friends.  None when there is no ``name://`` at all."""
     if not text or "://" not in text:
@@ -220,6 +228,7 @@ def _yyyymmdd(text: str) -> date | None:
         return None
 
 
+@lru_cache(maxsize=8192)
 def parse_os_image(os_image: str | None, operating_system: str = "linux", kernel: str = "") -> OsRelease:
     """Recognise the OS release a node runs.  Never raises; unknown shapes get ``product=None``."""
     raw = (os_image or "").strip()
@@ -227,7 +236,8 @@ def parse_os_image(os_image: str | None, operating_system: str = "linux", kernel
     if not text or text.lower() == "unknown":
         if operating_system == "windows":
             return _windows(raw, kernel)
-        return OsRelease(raw, "unknown", None, None, reason="the node reports no OS image")
+        said = f"its OS image as {raw!r}" if raw else "no OS image"
+        return OsRelease(raw, "unknown", None, None, reason=f"the node reports {said}")
 
     def rel(name: str, product: str | None, cycle: str | None, **kw: object) -> OsRelease:
         return OsRelease(raw, name, product, cycle, **kw)  # type: ignore[arg-type]
@@ -395,6 +405,7 @@ class KernelVersion:
     flavour: str  # what follows the numbers: "amzn2023.x86_64", "aws", "generic", "el8_3.x86_64"
 
 
+@lru_cache(maxsize=8192)
 def parse_kernel(text: str | None) -> KernelVersion | None:
     """Split ``uname -r`` into comparable numbers and the flavour.  None when it has no version."""
     if not text:
@@ -405,15 +416,9 @@ def parse_kernel(text: str | None) -> KernelVersion | None:
         return None
     numbers = [int(x) for x in m[1].split(".")]
     rest = raw[m.end() :]
-    # numeric release parts follow as "-180.294" or "-1051" until the first non-numeric token
-    tokens = re.split(r"[.\-_+~]", rest)
-    flavour_tokens: list[str] = []
-    for i, token in enumerate(tokens):
-        if token == "":
-            continue
-        if token.isdigit() and not flavour_tokens:
-            numbers.append(int(token))
-        else:
-            flavour_tokens = [t for t in tokens[i:] if t]
-            break
-    return KernelVersion(raw, tuple(numbers), ".".join(flavour_tokens))
+    # numeric release parts follow as "-180.294" or "-1051" until the first non-numeric token;
+    # the flavour is the rest as written ("amzn2023.x86_64", not "amzn2023.x86.64")
+    release = re.match(r"(?:[.\-_+~]+\d+(?=[.\-_+~]|$))*", rest)
+    numbers.extend(int(d) for d in re.findall(r"\d+", release[0] if release else ""))
+    flavour = rest[release.end() if release else 0 :].lstrip(".-_+~")
+    return KernelVersion(raw, tuple(numbers), flavour)

@@ -54,7 +54,7 @@ def node_os_supported(ctx: Context) -> Iterator[Finding]:
             yield finding(
                 check,
                 node.subject,
-                unknown(f"{os.name} {os.version}: {os.reason}".strip(), **evidence),
+                unknown(f"{' '.join(filter(None, (os.name, os.version)))}: {os.reason}", **evidence),
                 remediation,
             )
             continue

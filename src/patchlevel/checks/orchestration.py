@@ -73,7 +73,7 @@ def control_plane_version_supported(ctx: Context) -> Iterator[Finding]:
     check = "control_plane_version_supported"
     api = ctx.facts.api
     dist = ctx.facts.distribution
-    remediation = f"Upgrade the control plane to a {dist.label} minor release that is in standard support."
+    remediation = f"Upgrade the control plane to a minor release of {dist.label} that is in standard support."
     if api is None:
         raw = ctx.inventory.version.gitVersion if ctx.inventory.version else None
         reason = "the API server version is not in the input" if raw is None else f"unrecognised version {raw!r}"

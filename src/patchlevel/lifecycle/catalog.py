@@ -122,6 +122,9 @@ class Catalog:
     bundled: bool
     source: str
     manifest: Mapping[str, Any] = field(default_factory=dict)
+    _patch_cache: dict[tuple[str, str, date], tuple[PatchRelease, ...]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     def product(self, product_id: str) -> Product | None:
         return self.products.get(product_id)
@@ -154,6 +157,13 @@ class Catalog:
 
         Merges release-data's version list with the cycle's ``latest``; empty when nothing is known.
         """
+        key = (product_id, cycle_name, as_of)
+        cached = self._patch_cache.get(key)
+        if cached is None:
+            cached = self._patch_cache[key] = self._patches(product_id, cycle_name, as_of)
+        return cached
+
+    def _patches(self, product_id: str, cycle_name: str, as_of: date) -> tuple[PatchRelease, ...]:
         product = self.products.get(product_id)
         if product is None:
             return ()
@@ -212,6 +222,14 @@ def support_on(product: Product, cycle: Cycle, as_of: date, data_date: date) -> 
         return Support(
             phase=Phase.UNRELEASED,
             reason=f"{product.label} {cycle.name} was released on {cycle.release_date}, after the as-of date",
+            **base,  # type: ignore[arg-type]
+        )
+    if cycle.eol is True and as_of < data_date and cycle.eoes is None:
+        # ``true`` only says support had ended by the data's date; before it, the day is unknown.
+        return Support(
+            phase=Phase.UNKNOWN,
+            reason=f"{product.label} {cycle.name} had reached end of support by {data_date} on a day the data "
+            f"does not record, so whether it had by {as_of} is not known",
             **base,  # type: ignore[arg-type]
         )
     note = ""

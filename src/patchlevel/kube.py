@@ -10,8 +10,6 @@ field has a default; whether a missing value matters is for the checks to say (a
 
 from __future__ import annotations
 
-from typing import Any
-
 import msgspec
 
 
@@ -104,10 +102,19 @@ class ContainerSpec(msgspec.Struct, frozen=True, gc=False):
     restartPolicy: str | None = None  # "Always" on an init container = native sidecar
 
 
+class StateDetail(msgspec.Struct, frozen=True, gc=False):
+    """One container state; only the fields reports use (not dicts: pods are many)."""
+
+    startedAt: str | None = None
+    finishedAt: str | None = None
+    reason: str | None = None
+    exitCode: int | None = None
+
+
 class ContainerState(msgspec.Struct, frozen=True, gc=False):
-    running: dict[str, Any] | None = None
-    waiting: dict[str, Any] | None = None
-    terminated: dict[str, Any] | None = None
+    running: StateDetail | None = None
+    waiting: StateDetail | None = None
+    terminated: StateDetail | None = None
 
 
 class ContainerStatus(msgspec.Struct, frozen=True, gc=False):

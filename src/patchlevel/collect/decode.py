@@ -13,6 +13,7 @@ Accepted shapes: single objects; ``List``/``NodeList``/``PodList``/… (also lis
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -147,7 +148,7 @@ def _shape_kind(kind: str | None, has_node_info: bool, has_containers: bool, git
     return None
 
 
-def _decode_json_item(raw: msgspec.Raw | bytes, hint: str | None, out: Decoded, where: str) -> None:
+def decode_json_item(raw: msgspec.Raw | bytes | memoryview, hint: str | None, out: Decoded, where: str) -> None:
     kind = hint
     api_version = None
     if kind is None:
@@ -165,7 +166,9 @@ def _decode_json_item(raw: msgspec.Raw | bytes, hint: str | None, out: Decoded, 
     _decode_typed(raw, kind, api_version, out)
 
 
-def _decode_typed(raw: msgspec.Raw | bytes, kind: str | None, api_version: str | None, out: Decoded) -> None:
+def _decode_typed(
+    raw: msgspec.Raw | bytes | memoryview, kind: str | None, api_version: str | None, out: Decoded
+) -> None:
     if kind == "Node":
         out.nodes.append(_NODE.decode(raw))
     elif kind == "Pod":
@@ -191,7 +194,11 @@ def _decode_json_list(head: _Head, out: Decoded, where: str) -> None:
     out.list_kinds[list_kind] += len(head.items or ())
     hint = LIST_ITEM_KIND.get(list_kind)
     for raw in head.items or ():
-        _decode_json_item(raw, hint, out, where)
+        decode_json_item(raw, hint, out, where)
+
+
+# Objects that carry a /version body under ``data``: kubescape's (kind APIServerInfo) and kind-less wrappers.
+_VERSION_WRAPPERS = (None, "APIServerInfo")
 
 
 def _decode_json(data: bytes, where: str) -> Decoded:
@@ -209,13 +216,45 @@ def _decode_json(data: bytes, where: str) -> Decoded:
     if head.clientVersion:
         out.ignored["kubectl version output without serverVersion"] += 1
         return out
-    if head.kind is None and head.data:  # a wrapper such as kubescape's APIServerInfo
+    if head.kind in _VERSION_WRAPPERS and head.data:  # a wrapper such as kubescape's APIServerInfo
         inner = _HEAD.decode(head.data)
         if inner.gitVersion is not None:
             out.version = _VERSION.decode(head.data)
             return out
-    _decode_json_item(data, None, out, where)
+    decode_json_item(data, None, out, where)
     return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Slabs: many items of one list as one JSON array (collect.stream), decoded in a single call
+
+
+class _TaggedPod(Pod, tag_field="kind", tag="Pod", frozen=True):
+    pass
+
+
+class _TaggedNode(Node, tag_field="kind", tag="Node", frozen=True):
+    pass
+
+
+_POD_SLAB = msgspec.json.Decoder(list[Pod])
+_NODE_SLAB = msgspec.json.Decoder(list[Node])
+_MIXED_SLAB = msgspec.json.Decoder(list[_TaggedPod | _TaggedNode])
+
+
+def decode_slab(slab: bytes, list_kind: str | None, out: Decoded) -> None:
+    """Decode a JSON array of list items; raises msgspec errors when the slab is not what it claims."""
+    item = LIST_ITEM_KIND.get(list_kind or "")
+    if item == "Pod":
+        out.pods.extend(_POD_SLAB.decode(slab))
+    elif item == "Node":
+        out.nodes.extend(_NODE_SLAB.decode(slab))
+    else:  # a List: every item must say it is a Pod or a Node, or the caller decodes the file whole
+        for obj in _MIXED_SLAB.decode(slab):
+            if isinstance(obj, Pod):
+                out.pods.append(obj)
+            else:
+                out.nodes.append(obj)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -272,7 +311,7 @@ def _decode_object(obj: Any, hint: str | None, out: Decoded, where: str) -> None
     if "clientVersion" in obj and "gitVersion" not in obj:
         out.ignored["kubectl version output without serverVersion"] += 1
         return
-    if "kind" not in obj and isinstance(obj.get("data"), Mapping) and "gitVersion" in obj["data"]:
+    if obj.get("kind") in _VERSION_WRAPPERS and isinstance(obj.get("data"), Mapping) and "gitVersion" in obj["data"]:
         out.version = _convert(obj["data"], VersionInfo, where)
         return
     kind = _object_kind(obj, hint)
@@ -319,11 +358,18 @@ def _concatenated_json(text: str) -> Iterator[Any]:
 # Entry points
 
 
+_JSON_START = re.compile(rb"\s*(?:\xef\xbb\xbf)?\s*[\[{]")
+_BLANK = re.compile(rb"\s*\Z")
+_ARRAY_START = re.compile(rb"\s*\[")
+
+
 def looks_like_json(data: bytes) -> bool:
-    stripped = data.lstrip()[:1]
-    if stripped == b"\xef":  # UTF-8 byte order mark
-        stripped = data.lstrip()[3:4]
-    return stripped in (b"{", b"[")
+    """Whether the first non-blank byte (after a UTF-8 byte order mark) opens a JSON value; copies nothing."""
+    return _JSON_START.match(data) is not None
+
+
+def is_blank(data: bytes) -> bool:
+    return _BLANK.match(data) is not None
 
 
 def decode_json_bytes(data: bytes, where: str) -> Decoded:
@@ -331,6 +377,8 @@ def decode_json_bytes(data: bytes, where: str) -> Decoded:
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     try:
+        if _ARRAY_START.match(data):  # a bare array of objects (e.g. the output of jq '.items')
+            return decode_objects([msgspec.json.decode(data)], where)
         return _decode_json(data, where)
     except msgspec.ValidationError as exc:
         raise InputError(f"{where}: an object does not have the expected shape: {exc}") from None

@@ -16,8 +16,8 @@ from patchlevel.model import Finding, Report, Status, requirement_results
 def _finding(f: Finding) -> dict[str, Any]:
     out: dict[str, Any] = {
         "check": f.check,
-        "status": f.status.value,
-        "severity": f.severity.value,
+        "status": f.status,  # StrEnum: msgspec writes its value (and .value is slow per call)
+        "severity": f.severity,
         "subject": f.subject,
         "requirements": list(f.requirements),
         "message": f.message,

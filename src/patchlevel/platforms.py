@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from patchlevel import inventory as inv
+from patchlevel.images import ImageInventory, running_images
 from patchlevel.inventory import Inventory, pod_containers
 from patchlevel.kube import Node
 from patchlevel.versions import (
@@ -191,7 +192,9 @@ def kube_proxy_versions(inventory: Inventory) -> dict[str, tuple[KubeVersion | N
     """Per node name: the kube-proxy version read from its pod's image tag, with the source."""
     found: dict[str, tuple[KubeVersion | None, str]] = {}
     for pod in inventory.pods:
-        if not pod.node_name:
+        if not pod.node_name or not any(
+            "kube-proxy" in (c.image or "") or c.name == "kube-proxy" for c in pod.spec.containers
+        ):
             continue
         for c in pod_containers(pod):
             image = c.image or c.status_image
@@ -290,15 +293,19 @@ def parse_timestamp(text: str | None) -> datetime | None:
 
 @dataclass(frozen=True, slots=True)
 class ClusterFacts:
+    """Everything derived once from an inventory before the checks run."""
+
     api: KubeVersion | None
     distribution: Distribution
     nodes: tuple[NodeFacts, ...]
     openshift_release: str | None  # "4.7.16" from ClusterVersion, or None
-    notes: Sequence[str] = field(default_factory=tuple)
+    images: ImageInventory  # every running image, deduplicated by digest
 
 
 def derive_facts(inventory: Inventory) -> ClusterFacts:
     api = parse_kube_version(inventory.version.gitVersion) if inventory.version else None
     distribution = detect_distribution(api, inventory)
     openshift_release = inventory.openshift.current if inventory.openshift else None
-    return ClusterFacts(api, distribution, node_facts(inventory, distribution), openshift_release or None)
+    return ClusterFacts(
+        api, distribution, node_facts(inventory, distribution), openshift_release or None, running_images(inventory)
+    )

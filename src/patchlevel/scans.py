@@ -55,3 +55,60 @@ class ScanReport:
     workload_kind: str = ""
     workload_name: str = ""
     container: str = ""
+    repo_tags: tuple[str, ...] = ()  # "registry/repo:tag" names the scanner saw for the image
+    # What was scanned: "container_image", "filesystem", "repository", … ("" when the report does
+    # not say).  Only container images can be evidence for a running image.
+    artifact_type: str = ""
+    cluster: str = ""  # `trivy k8s` ClusterName ("" when not given)
+    # A scan that was attempted and failed (scanner missing, timed out, exited non-zero): why, in
+    # one line.  Such a report has no findings; the image checks turn it into UNKNOWN.
+    error: str = ""
+
+    @property
+    def is_image(self) -> bool:
+        """Whether the report may describe a container image (unstated types are taken as images)."""
+        return self.artifact_type in ("", CONTAINER_IMAGE)
+
+    @property
+    def digests(self) -> tuple[str, ...]:
+        """Every registry digest the report names: from repo digests and manifest digests."""
+        found = [d.rpartition("@")[2] for d in self.repo_digests] + list(self.manifest_digests)
+        return tuple(dict.fromkeys(found))
+
+
+CONTAINER_IMAGE = "container_image"
+
+
+def failed_scan(
+    source: str,
+    scanner: str,
+    artifact: str,
+    error: str,
+    *,
+    scanned_at: datetime | None,
+    repo_digest: str | None = None,
+    image_id: str | None = None,
+) -> ScanReport:
+    """The record of a scan that did not produce a report (see ``ScanReport.error``).
+
+    ``repo_digest`` ("registry/repo@sha256:…") or ``image_id`` name what was to be scanned, so
+    the failure is matched to its image like a report would be.
+    """
+    return ScanReport(
+        source=source,
+        format=scanner,
+        scanner=scanner,
+        scanner_version=None,
+        scanned_at=scanned_at,
+        db_updated_at=None,
+        artifact=artifact,
+        repo_digests=(repo_digest,) if repo_digest else (),
+        manifest_digests=(),
+        image_id=image_id,
+        os_family=None,
+        os_name=None,
+        os_eosl=None,
+        vulnerabilities=(),
+        artifact_type=CONTAINER_IMAGE,
+        error=error,
+    )

@@ -5,7 +5,7 @@ Which requirements a check serves is data (``patchlevel/frameworks/pci.yaml``), 
 
 from __future__ import annotations
 
-from patchlevel.checks import hosts, orchestration
+from patchlevel.checks import hosts, images, orchestration
 from patchlevel.checks.common import CheckSpec, Context
 
 ALL_CHECKS: tuple[CheckSpec, ...] = (
@@ -96,6 +96,52 @@ ALL_CHECKS: tuple[CheckSpec, ...] = (
         "Reboot-required signals where the cluster exposes them: kured's node condition and annotations, a "
         "RebootRequired condition, OpenShift machine-config state.",
         interpretation=hosts.KERNEL_INTERPRETATION,
+    ),
+    CheckSpec(
+        images.running_image_digest_known,
+        "Running image is known by its registry digest",
+        "Each running image (containers, init containers, sidecars and ephemeral containers of every pod, "
+        "deduplicated by digest) is identified by the registry digest the kubelet reports. A runtime-local image "
+        "ID (kind's preloaded images) warns; a pending or status-less container's image is unknown.",
+    ),
+    CheckSpec(
+        images.image_scanned_recently,
+        "Running image was scanned recently",
+        "Scan evidence (Trivy, Grype, trivy-operator) for the running digest, or the image ID, no older than the "
+        "policy's scan age before the as-of date. Evidence matched only by tag warns; missing or stale evidence "
+        "fails. The share of images covered goes into the report's warnings.",
+    ),
+    CheckSpec(
+        images.fixable_vulnerabilities_patched_in_time,
+        "Fixable vulnerabilities are patched in time",
+        "Vulnerabilities with a fixed version, open longer than the policy's window for their severity (PCI DSS "
+        "6.3.3: critical within one month, FAIL; high WARN by default). The clock starts at the fix's release "
+        "date where known, else the vulnerability's publication date, else the earliest scan that already "
+        "reported the fix. Critical or high vulnerabilities with no fix yet warn; a missing severity is unknown.",
+    ),
+    CheckSpec(
+        images.image_os_supported,
+        "Image base OS is supported",
+        "The base OS a scan reports for the image: the scanner's end-of-service-life flag, or the OS release "
+        "checked against the bundled lifecycle data.",
+    ),
+    CheckSpec(
+        images.patched_image_redeployed,
+        "Patched image is redeployed",
+        "With --registry-check: the tag each workload references still resolves in its registry to the digest "
+        "that runs. A tag that now points elsewhere means a newer image was pushed and not rolled out.",
+    ),
+    CheckSpec(
+        images.image_reference_immutable,
+        "Image reference is immutable",
+        "Workloads reference images by digest. ':latest', no tag, or a tag without a digest warn: the image that "
+        "runs can change under them, so patching cannot be proven from the manifest.",
+    ),
+    CheckSpec(
+        images.image_age,
+        "Image is recently built",
+        "The image's creation date (image config, from a scan report or the registry) against the policy's "
+        "maximum image age.",
     ),
 )
 

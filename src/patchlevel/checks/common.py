@@ -19,6 +19,7 @@ from patchlevel.lifecycle.osv import Match, OsvFeed
 from patchlevel.model import Finding, JSONValue, Severity, Status
 from patchlevel.platforms import ClusterFacts
 from patchlevel.policy import Policy
+from patchlevel.registry import Resolution
 from patchlevel.versions import release_key
 
 
@@ -33,6 +34,9 @@ class Context:
     policy: Policy
     as_of: date
     runtime_compat: Mapping[str, Any] = field(default_factory=dict)
+    # What registries said each image reference (as the pod spec writes it) points to now;
+    # None when no registry was asked (``--registry-check`` not given).
+    registry: Mapping[str, Resolution] | None = None
 
 
 CheckFunction = Callable[[Context], Iterable[Finding]]
@@ -128,9 +132,10 @@ def support_verdict(what: str, support: Support, policy: Policy, as_of: date) ->
             f"in {support.phase_label} until {ends if ends else 'an unannounced date'}"
         )
         status = policy.extended_support
-        if status is Status.PASS and ends and (ends - as_of).days <= policy.support_warning_days:
-            status = Status.WARN
-            message += f" ({(ends - as_of).days} days left)"
+        if ends and (ends - as_of).days <= policy.support_warning_days:
+            message += f" ({(ends - as_of).days} days left)"  # said whatever the status: it is the deadline
+            if status is Status.PASS:
+                status = Status.WARN
         severity = (
             Severity.HIGH if status is Status.FAIL else Severity.MEDIUM if status is Status.WARN else Severity.INFO
         )
@@ -207,10 +212,23 @@ def patch_verdict(
             "days_behind": days,
         }
     )
-    overdue = [(m, d) for m, d in cve_fixes if d is not None and (as_of - d).days > window]
+    # Only a fix released on this line counts: a CVE fixed in the next minor (CVE-2023-2431 on
+    # 1.23 is fixed in 1.24.14) needs an upgrade, not a patch, and no newer patch fixes it.
+    newer_keys = {tuple(release_key(r.version)[: len(key)]) for r in newer}
+
+    def on_line(m: Match) -> bool:
+        return bool(m.fixed_in) and tuple(release_key(m.fixed_in or "")[: len(key)]) in newer_keys
+
+    overdue = [(m, d) for m, d in cve_fixes if on_line(m) and d is not None and (as_of - d).days > window]
     if cve_fixes:
         evidence["fixed_cves"] = [
-            {"id": m.id, "fixed_in": m.fixed_in, "fix_released": d.isoformat() if d else None} for m, d in cve_fixes
+            {
+                "id": m.id,
+                "fixed_in": m.fixed_in,
+                "fix_released": d.isoformat() if d else None,
+                "fixed_on_this_line": on_line(m),
+            }
+            for m, d in cve_fixes
         ]
     base = (
         f"{what} is {len(newer)} patch release{'s' if len(newer) != 1 else ''} behind {latest.version} "

@@ -25,10 +25,12 @@ from patchlevel.importers.base import (
     timestamp,
     unique,
 )
-from patchlevel.scans import ScanReport, Vulnerability
+from patchlevel.scans import CONTAINER_IMAGE, ScanReport, Vulnerability
 
 # What grype prints as its version when the build did not stamp one.
 _UNSTAMPED = "[not provided]"
+# grype's source.type to ScanReport.artifact_type.
+_ARTIFACT_TYPES = {"image": CONTAINER_IMAGE, "directory": "filesystem", "file": "filesystem"}
 
 
 class _Fix(msgspec.Struct):
@@ -147,5 +149,9 @@ class GrypeImporter:
                 os_name=text_or_none(distro.version),
                 os_eosl=None,  # grype's report does not say whether the distro is end of life
                 vulnerabilities=unique(_vulnerability(m) for m in doc.matches or ()),
+                repo_tags=tuple(dict.fromkeys(t.strip() for t in image.tags or () if t.strip())),
+                artifact_type=_ARTIFACT_TYPES.get(
+                    doc.source.type if doc.source else "", doc.source.type if doc.source else ""
+                ),
             )
         ]

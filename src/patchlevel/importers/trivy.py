@@ -35,7 +35,7 @@ from patchlevel.importers.base import (
     timestamp,
     unique,
 )
-from patchlevel.scans import ScanReport, Vulnerability
+from patchlevel.scans import CONTAINER_IMAGE, ScanReport, Vulnerability
 
 _PACKAGE_CLASSES = frozenset({"os-pkgs", "lang-pkgs"})
 
@@ -88,6 +88,7 @@ class _ImageReport(msgspec.Struct):
     CreatedAt: str | None = None
     Trivy: _TrivyInfo | None = None
     ArtifactName: str = ""
+    ArtifactType: str = ""
     Metadata: _Metadata | None = None
     Results: list[_Result] | None = None
 
@@ -182,6 +183,8 @@ def _report(
     namespace: str = "",
     workload_kind: str = "",
     workload_name: str = "",
+    artifact_type: str = "",
+    cluster: str = "",
 ) -> ScanReport:
     meta = image.metadata or _Metadata()
     target = image.os_target or _OSTarget("", "", "")
@@ -206,6 +209,9 @@ def _report(
         namespace=namespace,
         workload_kind=workload_kind,
         workload_name=workload_name,
+        repo_tags=tuple(dict.fromkeys(t.strip() for t in meta.RepoTags or () if t.strip())),
+        artifact_type=artifact_type,
+        cluster=cluster,
     )
 
 
@@ -248,6 +254,7 @@ class TrivyImporter:
                 artifact_name=doc.ArtifactName,
                 scanner_version=doc.Trivy.Version if doc.Trivy else None,
                 scanned_at=doc.CreatedAt,
+                artifact_type=doc.ArtifactType,
             )
         ]
 
@@ -278,6 +285,8 @@ class TrivyK8sImporter:
                         namespace=resource.Namespace,
                         workload_kind=resource.Kind,
                         workload_name=resource.Name,
+                        artifact_type=CONTAINER_IMAGE,  # `trivy k8s` scans the images of workloads
+                        cluster=doc.ClusterName,
                     )
                 )
         return reports

@@ -15,13 +15,14 @@ falling back to the controlling owner reference.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import msgspec
 
 from patchlevel.errors import ImporterError
 from patchlevel.importers.base import Node, day, digest, severity, text_or_none, timestamp, unique
 from patchlevel.kube import ObjectMeta
-from patchlevel.scans import ScanReport, Vulnerability
+from patchlevel.scans import CONTAINER_IMAGE, ScanReport, Vulnerability
 
 _GROUP = "aquasecurity.github.io/"
 _VULNERABILITY_KINDS = frozenset({"VulnerabilityReport", "ClusterVulnerabilityReport"})
@@ -214,6 +215,7 @@ def _scan_report(node: Node) -> ScanReport:
         workload_kind=labels.get(_LABEL_KIND) or (owner.kind if owner else ""),
         workload_name=labels.get(_LABEL_NAME) or (owner.name if owner else ""),
         container=labels.get(_LABEL_CONTAINER, ""),
+        artifact_type=CONTAINER_IMAGE,  # trivy-operator scans the images of running workloads
     )
 
 
@@ -238,3 +240,12 @@ def _vulnerability(v: _Vulnerability) -> Vulnerability:
         title=v.title,
         url=v.primaryLink,
     )
+
+
+def parse_cluster_objects(objects: list[dict[str, Any]], source: str) -> list[ScanReport]:
+    """VulnerabilityReports a collector found among a snapshot's (or the API's) objects.
+
+    The ``ScanParser`` hook of ``collect.assemble``: objects are the decoded dicts of kind
+    VulnerabilityReport or ClusterVulnerabilityReport; ``source`` names the file or API path.
+    """
+    return TrivyOperatorImporter().parse(Node(list(objects), source))

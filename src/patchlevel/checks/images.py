@@ -1,0 +1,877 @@
+"""10.3: every running image is known by digest, scanned recently, patched in time and redeployed.
+
+One finding per running image (see ``patchlevel.images``: deduplicated by digest, with the
+workloads, pods and namespaces that run it), subject ``image/<registry/repo>@<digest>``, or
+``image/<reference>`` when the digest is unknown.  Scan evidence comes from ``Inventory.scans``
+(imported reports, trivy-operator reports of the snapshot, or scans patchlevel ran) and is
+matched by digest, else by image ID, else by tag, which warns.  Registry evidence
+(``Context.registry``) comes from ``--registry-check``.  Messages never name the image, so the
+terminal report groups identical situations into one line.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from patchlevel.checks.common import Context, Verdict, finding, support_verdict, unknown
+from patchlevel.imageref import InvalidReferenceError, parse_reference
+from patchlevel.images import (
+    Identity,
+    ImageInventory,
+    MatchBy,
+    RunningImage,
+    ScanIndex,
+    ScanMatch,
+    capped,
+)
+from patchlevel.lifecycle.catalog import Catalog, Product
+from patchlevel.model import SEVERITY_RANK, STATUS_RANK, Finding, JSONValue, Severity, Status
+from patchlevel.policy import Policy
+from patchlevel.registry import Resolution, ResolutionStatus
+from patchlevel.scans import ScanReport, Vulnerability
+
+CLUSTER = "cluster"
+VULNERABILITY_DETAIL_CAP = 50  # vulnerabilities described one by one in a finding's evidence
+MESSAGE_IDS = 5  # vulnerability ids named in a message before "+N more"
+# Image configs of reproducible builds (ko, Bazel, Nix, distroless) carry a placeholder date.
+PLACEHOLDER_CREATED_BEFORE = date(1990, 1, 1)
+
+# Scanner OS family (Trivy's Metadata.OS.Family, Grype's distro.name, trivy-operator's os.family)
+# to the lifecycle product judging it.
+OS_PRODUCTS: dict[str, str] = {
+    "alpine": "alpine-linux",
+    "amazon": "amazon-linux",
+    "amzn": "amazon-linux",
+    "centos": "centos",
+    "rocky": "rocky-linux",
+    "alma": "almalinux",
+    "almalinux": "almalinux",
+    "oracle": "oracle-linux",
+    "ol": "oracle-linux",
+    "fedora": "fedora",
+    "photon": "vmware-photon",
+    "redhat": "rhel",
+    "rhel": "rhel",
+    "suse linux enterprise server": "sles",
+    "sles": "sles",
+    "suse linux enterprise micro": "suse-linux-micro",
+    "sle-micro": "suse-linux-micro",
+    "opensuse.leap": "opensuse",
+    "opensuse-leap": "opensuse",
+    "opensuse": "opensuse",
+    "debian": "debian",
+    "ubuntu": "ubuntu",
+}
+# Families with no release lifecycle to judge, and why.
+OS_WITHOUT_LIFECYCLE: dict[str, str] = {
+    "wolfi": "Wolfi is a rolling distribution without releases or end-of-life dates",
+    "chainguard": "Chainguard OS is a rolling distribution without releases or end-of-life dates",
+    "opensuse.tumbleweed": "openSUSE Tumbleweed is a rolling distribution without end-of-life dates",
+    "busybox": "a BusyBox image has no distribution release with a support lifecycle",
+    "bottlerocket": "Bottlerocket publishes no per-release end-of-life dates",
+    "cbl-mariner": "the bundled lifecycle data has no CBL-Mariner / Azure Linux entry",
+    "mariner": "the bundled lifecycle data has no CBL-Mariner / Azure Linux entry",
+    "azurelinux": "the bundled lifecycle data has no Azure Linux entry",
+}
+
+
+# ------------------------------------------------------------------------------------------
+# Shared: the images, and what no image means
+
+
+def _no_images(check: str, images: ImageInventory) -> Finding | None:
+    if not images.pods_known:
+        return finding(
+            check,
+            CLUSTER,
+            unknown(f"running images unknown: {images.reason}", hint="add 'kubectl get pods -A -o json' to the input"),
+            "Collect the cluster's pods so every running image can be judged.",
+        )
+    if not images.images:
+        return finding(
+            check,
+            CLUSTER,
+            unknown("the input's pods hold no containers, so no running image can be judged"),
+            "Collect the cluster's pods (kubectl get pods -A -o json) so every running image can be judged.",
+        )
+    return None
+
+
+def _images(ctx: Context, check: str) -> tuple[ImageInventory, Finding | None]:
+    images = ctx.facts.images
+    return images, _no_images(check, images)
+
+
+def _digest_unknown(image: RunningImage) -> Verdict:
+    return unknown(f"the running digest is unknown: {image.reason}", **image.evidence())
+
+
+# ------------------------------------------------------------------------------------------
+# Scan evidence for one image
+
+
+def _scan_day(report: ScanReport) -> date | None:
+    return report.scanned_at.date() if report.scanned_at else None
+
+
+@dataclass(frozen=True, slots=True)
+class ScanEvidence:
+    """What the scan reports say about one running image on the as-of date."""
+
+    best: ScanMatch | None  # the report to judge by: fresh before stale, exact before tag, newest first
+    usable: tuple[ScanMatch, ...]  # every report of this image dated on or before as-of
+    failed: tuple[ScanMatch, ...]  # scans that were attempted and failed
+    later: tuple[ScanMatch, ...]  # reports dated after the as-of date: no evidence on that date
+    other_image: tuple[ScanMatch, ...]  # reports of the same tag that name another digest
+
+    def fresh(self, max_age: int, as_of: date) -> bool:
+        day = _scan_day(self.best.report) if self.best else None
+        return day is not None and (as_of - day).days <= max_age
+
+
+def scan_evidence(image: RunningImage, index: ScanIndex, policy: Policy, as_of: date) -> ScanEvidence:
+    usable: list[ScanMatch] = []
+    failed: list[ScanMatch] = []
+    later: list[ScanMatch] = []
+    other: list[ScanMatch] = []
+    for match in index.matches(image):
+        day = _scan_day(match.report)
+        if not match.usable:
+            other.append(match)
+        elif day is not None and day > as_of:
+            later.append(match)
+        elif match.report.error:
+            failed.append(match)
+        else:
+            usable.append(match)
+
+    def rank(match: ScanMatch) -> tuple[bool, bool, str]:
+        day = _scan_day(match.report)
+        fresh = day is not None and (as_of - day).days <= policy.scan_max_age_days
+        moment = match.report.scanned_at.isoformat() if match.report.scanned_at else ""
+        return fresh, match.by.exact, moment
+
+    best = max(usable, key=rank) if usable else None
+    return ScanEvidence(best, tuple(usable), tuple(failed), tuple(later), tuple(other))
+
+
+def _report_evidence(match: ScanMatch, as_of: date) -> dict[str, JSONValue]:
+    report = match.report
+    out: dict[str, JSONValue] = {
+        "scan_report": report.source,
+        "scan_format": report.format,
+        "scanner": report.scanner,
+        "scanner_version": report.scanner_version,
+        "scanned_at": report.scanned_at.isoformat() if report.scanned_at else None,
+        "matched_by": match.by.value,
+        "matched_on": match.key,
+        "scanned_artifact": report.artifact or None,
+    }
+    day = _scan_day(report)
+    if day is not None:
+        out["scan_age_days"] = (as_of - day).days
+    if report.db_updated_at is not None:
+        out["vulnerability_db_updated_at"] = report.db_updated_at.isoformat()
+        if report.scanned_at is not None:
+            out["vulnerability_db_age_days_at_scan"] = (report.scanned_at - report.db_updated_at).days
+    return out
+
+
+def _failure_head(error: str) -> str:
+    """The reason part of a scan error ("trivy timed out after 300 s"), without the scanner's own words."""
+    return error.split(" — ", 1)[0]
+
+
+# ------------------------------------------------------------------------------------------
+# running_image_digest_known
+
+
+def running_image_digest_known(ctx: Context) -> Iterator[Finding]:
+    check = "running_image_digest_known"
+    images, empty = _images(ctx, check)
+    if empty:
+        yield empty
+        return
+    for image in images.images:
+        evidence = image.evidence()
+        if image.identity is Identity.DIGEST:
+            verdict = Verdict(Status.PASS, Severity.INFO, "the running image is known by its registry digest", evidence)
+        elif image.identity is Identity.LOCAL_ID:
+            verdict = Verdict(
+                Status.WARN,
+                Severity.MEDIUM,
+                "only a runtime-local image ID is reported (the image config's digest, as for images loaded into "
+                "the node or built there): no registry digest proves which published image runs",
+                evidence,
+            )
+        else:
+            raw = sorted({u.image_id for u in image.uses if u.image_id})
+            if raw:
+                evidence["raw_image_ids"] = capped(raw)
+            verdict = _digest_unknown(image)
+        yield finding(
+            check,
+            image.subject,
+            verdict,
+            "Run images pulled from a registry (so the kubelet reports repo@sha256 digests) and check again once "
+            "pending containers have started.",
+        )
+
+
+# ------------------------------------------------------------------------------------------
+# image_scanned_recently
+
+
+def image_scanned_recently(ctx: Context) -> Iterator[Finding]:
+    check = "image_scanned_recently"
+    images, empty = _images(ctx, check)
+    if empty:
+        yield empty
+        return
+    index = ScanIndex(ctx.inventory.scans)
+    max_age = ctx.policy.scan_max_age_days
+    remediation = (
+        f"Scan every running image at least every {max_age} days (trivy, grype or trivy-operator) and give the "
+        "reports to patchlevel (--scan-report, or --scan)."
+    )
+    verdicts: list[tuple[RunningImage, Verdict]] = []
+    for image in images.images:
+        verdicts.append((image, _scanned_verdict(image, scan_evidence(image, index, ctx.policy, ctx.as_of), ctx)))
+    coverage = _coverage(verdicts)
+    for image, verdict in verdicts:
+        yield finding(check, image.subject, verdict, remediation, scan_coverage=coverage)
+
+
+def _coverage(verdicts: Sequence[tuple[RunningImage, Verdict]]) -> dict[str, JSONValue]:
+    total = len(verdicts)
+    recent = [v for _, v in verdicts if v.status in (Status.PASS, Status.WARN)]
+    exact = [v for v in recent if v.status is Status.PASS]
+    return {
+        "images": total,
+        "scanned_recently": len(recent),
+        "scanned_recently_by_digest": len(exact),
+        "percent": round(100 * len(recent) / total, 1) if total else 0.0,
+    }
+
+
+def _scanned_verdict(image: RunningImage, evidence: ScanEvidence, ctx: Context) -> Verdict:
+    max_age = ctx.policy.scan_max_age_days
+    base = image.evidence()
+    base["scan_max_age_days"] = max_age
+    base["reports_matched"] = len(evidence.usable)
+    if evidence.failed:
+        base["failed_scans"] = capped([f"{m.report.source}: {m.report.error}" for m in evidence.failed])
+    if evidence.later:
+        base["reports_after_as_of"] = capped([m.report.source for m in evidence.later])
+    if evidence.other_image:
+        base["reports_of_other_digests"] = capped(
+            [f"{m.report.source} ({', '.join(m.other_image)})" for m in evidence.other_image]
+        )
+    if image.identity is Identity.UNKNOWN:
+        return unknown(f"the running digest is unknown, so no scan can be matched to it: {image.reason}", **base)
+    best = evidence.best
+    if best is None:
+        if evidence.failed:
+            error = evidence.failed[0].report.error
+            return unknown(f"the scan of this image failed ({_failure_head(error)}); no scan evidence", **base)
+        if evidence.other_image:
+            message = "no scan of the running digest: the scans of its tag are of a different digest"
+        elif evidence.later:
+            message = f"no scan evidence dated on or before {ctx.as_of} (only later scans)"
+        else:
+            message = "no scan evidence for the running image"
+        return Verdict(Status.FAIL, Severity.HIGH, message, base)
+    base.update(_report_evidence(best, ctx.as_of))
+    day = _scan_day(best.report)
+    by_tag = "" if best.by.exact else " by tag only: the scanned image may not be the running digest"
+    if day is None:
+        return unknown("the scan report does not say when the scan ran, so its age is unknown", **base)
+    age = (ctx.as_of - day).days
+    if age > max_age:
+        return Verdict(
+            Status.FAIL,
+            Severity.HIGH,
+            f"the newest scan is older than the {max_age}-day policy" + (f" (matched{by_tag})" if by_tag else ""),
+            base,
+        )
+    if by_tag:
+        return Verdict(Status.WARN, Severity.MEDIUM, f"scanned within {max_age} days, but matched{by_tag}", base)
+    how = "digest" if best.by is MatchBy.DIGEST else "image ID"
+    return Verdict(Status.PASS, Severity.INFO, f"scanned within {max_age} days (matched by {how})", base)
+
+
+def scan_coverage_warning(findings: Iterable[Finding]) -> str | None:
+    """One line for the report's warnings when not every running image has recent scan evidence."""
+    for f in findings:
+        if f.check == "image_scanned_recently" and isinstance(f.evidence.get("scan_coverage"), dict):
+            coverage = f.evidence["scan_coverage"]
+            assert isinstance(coverage, dict)
+            total, recent, exact = (
+                coverage["images"],
+                coverage["scanned_recently"],
+                coverage["scanned_recently_by_digest"],
+            )
+            if recent >= total:
+                return None
+            days = f.evidence.get("scan_max_age_days")
+            return (
+                f"scan coverage: {recent} of {total} running images ({coverage['percent']}%) have scan evidence from "
+                f"the last {days} days ({exact} matched by digest or image ID, {recent - exact} by tag only)"
+            )
+    return None
+
+
+# ------------------------------------------------------------------------------------------
+# fixable_vulnerabilities_patched_in_time
+
+CLOCK_FIX = "fix release date"
+CLOCK_PUBLISHED = "publication date"
+CLOCK_FIRST_SCAN = "first scan reporting the fix"
+
+
+@dataclass(frozen=True, slots=True)
+class _Judged:
+    vulnerability: Vulnerability
+    status: Status  # PASS when inside its window or not timed
+    reason: str  # "overdue", "no-fix", "unknown-severity", "unknown-clock", "within", "untimed"
+    clock: str
+    clock_start: date | None
+    age_days: int | None
+    sla_days: int | None
+
+    def detail(self) -> dict[str, JSONValue]:
+        v = self.vulnerability
+        return {
+            "id": v.id,
+            "package": v.package,
+            "installed_version": v.installed_version,
+            "fixed_version": v.fixed_version,
+            "severity": v.severity.value if v.severity else "unknown",
+            "scanner_status": v.status or None,
+            "status": self.status.value,
+            "clock": self.clock or None,
+            "clock_start": self.clock_start.isoformat() if self.clock_start else None,
+            "age_days": self.age_days,
+            "sla_days": self.sla_days,
+            "url": v.url or None,
+        }
+
+
+def _first_fix_seen(matches: Sequence[ScanMatch]) -> dict[tuple[str, str], date]:
+    """For each (vulnerability, package): the earliest scan day that already listed its fix."""
+    first: dict[tuple[str, str], date] = {}
+    for match in matches:
+        day = _scan_day(match.report)
+        if day is None:
+            continue
+        for v in match.report.vulnerabilities:
+            if v.fixable:
+                key = (v.id, v.package)
+                if key not in first or day < first[key]:
+                    first[key] = day
+    return first
+
+
+def _judge(v: Vulnerability, first_fix: dict[tuple[str, str], date], policy: Policy, as_of: date) -> _Judged:
+    sla = policy.sla_days.get(v.severity) if v.severity else None
+    timed = v.severity is None or sla is not None
+    if not v.fixable:
+        if timed:
+            return _Judged(v, policy.no_fix_status, "no-fix", "", None, None, sla)
+        return _Judged(v, Status.PASS, "untimed", "", None, None, None)
+    if v.fix_released:
+        clock, start = CLOCK_FIX, v.fix_released
+    elif v.published:
+        clock, start = CLOCK_PUBLISHED, v.published
+    elif (v.id, v.package) in first_fix:
+        clock, start = CLOCK_FIRST_SCAN, first_fix[(v.id, v.package)]
+    else:
+        clock, start = "", None
+    age = (as_of - start).days if start else None
+    if v.severity is None:
+        shortest = min(policy.sla_days.values(), default=None)
+        if age is None or shortest is None or age > shortest:
+            return _Judged(v, Status.UNKNOWN, "unknown-severity", clock, start, age, shortest)
+        return _Judged(v, Status.PASS, "within", clock, start, age, shortest)
+    if sla is None:
+        return _Judged(v, Status.PASS, "untimed", clock, start, age, None)
+    if age is None:
+        return _Judged(v, Status.UNKNOWN, "unknown-clock", clock, start, age, sla)
+    if age > sla:
+        return _Judged(v, policy.sla_status.get(v.severity, Status.FAIL), "overdue", clock, start, age, sla)
+    return _Judged(v, Status.PASS, "within", clock, start, age, sla)
+
+
+def _ids(judged: Sequence[_Judged]) -> str:
+    ids = list(dict.fromkeys(j.vulnerability.id for j in judged))
+    shown = ", ".join(ids[:MESSAGE_IDS])
+    return shown + (f" +{len(ids) - MESSAGE_IDS} more" if len(ids) > MESSAGE_IDS else "")
+
+
+def _plural(n: int, word: str) -> str:
+    if n == 1:
+        return f"1 {word}"
+    return f"{n} {word[:-1]}ies" if word.endswith("y") else f"{n} {word}s"
+
+
+def _count(judged: Sequence[_Judged], word: str) -> str:
+    """ "2 fixable critical vulnerabilities", saying so when they affect more packages than that."""
+    ids = len({j.vulnerability.id for j in judged})
+    text = _plural(ids, word)
+    return text + (f" (in {len(judged)} packages)" if len(judged) > ids else "")
+
+
+def _clocks(judged: Sequence[_Judged]) -> str:
+    clocks = list(dict.fromkeys(j.clock for j in judged if j.clock))
+    return ("clock: " if len(clocks) == 1 else "clocks: ") + ", ".join(clocks)
+
+
+def _vulnerability_parts(judged: Sequence[_Judged], policy: Policy) -> list[tuple[Status, Severity, str]]:
+    """(status, finding severity, sentence) for each group of vulnerabilities that needs action."""
+    parts: list[tuple[Status, Severity, str]] = []
+    for severity in sorted(policy.sla_days, key=lambda s: -SEVERITY_RANK[s]):
+        overdue = sorted(
+            (
+                j
+                for j in judged
+                if j.reason == "overdue" and j.vulnerability.severity is severity and j.status is not Status.PASS
+            ),
+            key=lambda j: (-(j.age_days or 0), j.vulnerability.id),
+        )
+        if overdue:
+            status = overdue[0].status
+            window = policy.sla_days[severity]
+            parts.append(
+                (
+                    status,
+                    severity,
+                    f"{_count(overdue, f'fixable {severity.value} vulnerability')} open longer than the "
+                    f"{window}-day window ({_clocks(overdue)}): {_ids(overdue)}",
+                )
+            )
+    no_severity = [j for j in judged if j.reason == "unknown-severity"]
+    if no_severity:
+        parts.append(
+            (
+                Status.UNKNOWN,
+                Severity.MEDIUM,
+                f"{_count(no_severity, 'fixable vulnerability')} without a severity from the scanner "
+                f"(UNKNOWN severity), open longer than the shortest window or for an unknown time: {_ids(no_severity)}",
+            )
+        )
+    no_clock = [j for j in judged if j.reason == "unknown-clock"]
+    if no_clock:
+        parts.append(
+            (
+                Status.UNKNOWN,
+                Severity.MEDIUM,
+                f"{_count(no_clock, 'fixable vulnerability')} with no fix date, publication date or dated "
+                f"scan to start the clock: {_ids(no_clock)}",
+            )
+        )
+    no_fix = sorted(
+        (j for j in judged if j.reason == "no-fix" and j.status is not Status.PASS),
+        key=lambda j: (-SEVERITY_RANK[j.vulnerability.severity] if j.vulnerability.severity else 1, j.vulnerability.id),
+    )
+    if no_fix:
+        parts.append(
+            (
+                no_fix[0].status,
+                Severity.MEDIUM,
+                f"{_count(no_fix, 'vulnerability')} with no fix released yet: {_ids(no_fix)}",
+            )
+        )
+    return parts
+
+
+def fixable_vulnerabilities_patched_in_time(ctx: Context) -> Iterator[Finding]:
+    check = "fixable_vulnerabilities_patched_in_time"
+    images, empty = _images(ctx, check)
+    if empty:
+        yield empty
+        return
+    index = ScanIndex(ctx.inventory.scans)
+    remediation = (
+        "Rebuild the image on patched packages (or a patched base image), push it and redeploy its workloads; "
+        "record an exception with an owner and expiry where a fix cannot be applied yet."
+    )
+    for image in images.images:
+        yield finding(check, image.subject, _vulnerability_verdict(image, index, ctx), remediation)
+
+
+def _vulnerability_verdict(image: RunningImage, index: ScanIndex, ctx: Context) -> Verdict:
+    policy = ctx.policy
+    base = image.evidence()
+    base["sla_days"] = {s.value: d for s, d in policy.sla_days.items()}
+    if image.identity is Identity.UNKNOWN:
+        return unknown(f"the running digest is unknown, so its vulnerabilities are unknown: {image.reason}", **base)
+    evidence = scan_evidence(image, index, policy, ctx.as_of)
+    best = evidence.best
+    if best is None:
+        if evidence.failed:
+            error = evidence.failed[0].report.error
+            base["failed_scans"] = capped([f"{m.report.source}: {m.report.error}" for m in evidence.failed])
+            return unknown(
+                f"the scan of this image failed ({_failure_head(error)}); its vulnerabilities are unknown", **base
+            )
+        return unknown("no scan evidence for the running image, so its vulnerabilities are unknown", **base)
+    base.update(_report_evidence(best, ctx.as_of))
+    if not evidence.fresh(policy.scan_max_age_days, ctx.as_of):
+        base["scan_note"] = "the newest scan is not recent: vulnerabilities published since are not known"
+    same_kind = [m for m in evidence.usable if m.by.exact == best.by.exact]
+    first_fix = _first_fix_seen(same_kind)
+    vulnerabilities = list(dict.fromkeys(best.report.vulnerabilities))
+    judged = [_judge(v, first_fix, policy, ctx.as_of) for v in vulnerabilities]
+    by_severity = Counter(v.severity.value if v.severity else "unknown" for v in vulnerabilities)
+    fixable = Counter(v.severity.value if v.severity else "unknown" for v in vulnerabilities if v.fixable)
+    base["by_severity"] = dict(sorted(by_severity.items()))
+    base["fixable_by_severity"] = dict(sorted(fixable.items()))
+    acting = sorted(
+        (j for j in judged if j.status is not Status.PASS),
+        key=lambda j: (-STATUS_RANK[j.status], -(j.age_days or 0), j.vulnerability.id),
+    )
+    base["vulnerability_ids"] = list(dict.fromkeys(j.vulnerability.id for j in acting))
+    base["vulnerabilities"] = [j.detail() for j in acting[:VULNERABILITY_DETAIL_CAP]]
+    if len(acting) > VULNERABILITY_DETAIL_CAP:
+        base["vulnerabilities_not_detailed"] = len(acting) - VULNERABILITY_DETAIL_CAP
+    clocks = Counter(j.clock for j in judged if j.clock and j.vulnerability.fixable)
+    if clocks:
+        base["clock_sources"] = dict(clocks)
+    tag_note = "" if best.by.exact else " (scan matched by tag only)"
+    parts = _vulnerability_parts(judged, policy)
+    if not parts:
+        timed = " or ".join(s.value for s in sorted(policy.sla_days, key=lambda s: -SEVERITY_RANK[s]))
+        inside = len({j.vulnerability.id for j in judged if j.reason == "within"})
+        if inside:
+            are = "is" if inside == 1 else "are"
+            message = f"no fixable {timed} vulnerability is past its window ({inside} {are} open, inside it)"
+        else:
+            message = f"no fixable {timed} vulnerability is open"
+        return Verdict(Status.PASS, Severity.INFO, message + tag_note, base)
+    worst = max(parts, key=lambda p: STATUS_RANK[p[0]])
+    severity = max((p[1] for p in parts if p[0] is worst[0]), key=lambda s: SEVERITY_RANK[s])
+    message = "; ".join(p[2] for p in sorted(parts, key=lambda p: -STATUS_RANK[p[0]])) + tag_note
+    return Verdict(worst[0], severity, message, base)
+
+
+# ------------------------------------------------------------------------------------------
+# image_os_supported
+
+
+def os_release(catalog: Catalog, family: str, name: str) -> tuple[Product | None, str | None, str]:
+    """(lifecycle product, release cycle, why not) for a scanner's OS family and version."""
+    key = family.strip().lower()
+    if key in OS_WITHOUT_LIFECYCLE:
+        return None, None, OS_WITHOUT_LIFECYCLE[key]
+    product_id = OS_PRODUCTS.get(key)
+    product = catalog.product(product_id) if product_id else None
+    if product is None:
+        return None, None, f"no lifecycle data for the OS family {family!r}"
+    version = name.strip().split(" ", 1)[0].lower()  # "2 (Karoo)" -> "2"
+    best = ""
+    for cycle in product.cycles:
+        candidate = cycle.name.lower()
+        if (version == candidate or version.startswith(candidate + ".")) and len(candidate) > len(best):
+            best = cycle.name
+    if best:
+        return product, best, ""
+    by_name = product.cycle_by_codename(version.split("/", 1)[0]) if version and not version[0].isdigit() else None
+    if by_name is not None:
+        return product, by_name.name, ""
+    return product, None, f"{product.label} {name} is not a release in the lifecycle data"
+
+
+def image_os_supported(ctx: Context) -> Iterator[Finding]:
+    check = "image_os_supported"
+    images, empty = _images(ctx, check)
+    if empty:
+        yield empty
+        return
+    index = ScanIndex(ctx.inventory.scans)
+    remediation = "Rebuild the image on a base OS release that still receives security fixes, and redeploy it."
+    for image in images.images:
+        yield finding(check, image.subject, _os_verdict(image, index, ctx), remediation)
+
+
+def _os_verdict(image: RunningImage, index: ScanIndex, ctx: Context) -> Verdict:
+    base = image.evidence()
+    if image.identity is Identity.UNKNOWN:
+        return unknown(f"the running digest is unknown, so its base OS is unknown: {image.reason}", **base)
+    evidence = scan_evidence(image, index, ctx.policy, ctx.as_of)
+    with_os = [m for m in evidence.usable if m.report.os_family]
+    if not with_os:
+        if evidence.best is not None:
+            base.update(_report_evidence(evidence.best, ctx.as_of))
+            return unknown("the scan report does not name the image's base OS", **base)
+        return unknown("no scan evidence names the image's base OS", **base)
+    best = max(with_os, key=lambda m: (m.by.exact, m.report.scanned_at.isoformat() if m.report.scanned_at else ""))
+    report = best.report
+    base.update(_report_evidence(best, ctx.as_of))
+    family, name = report.os_family or "", report.os_name or ""
+    base["os_family"] = family
+    base["os_version"] = name or None
+    base["scanner_eosl"] = report.os_eosl
+    tag_note = "" if best.by.exact else " (scan matched by tag only)"
+    product, cycle, why = os_release(ctx.catalog, family, name)
+    lifecycle: Verdict | None = None
+    if product is not None and cycle is not None:
+        support = ctx.catalog.support(product.id, cycle, ctx.as_of)
+        lifecycle = support_verdict(f"base OS {product.label} {cycle}", support, ctx.policy, ctx.as_of)
+        base.update(lifecycle.evidence)
+        base["lifecycle_verdict"] = lifecycle.message
+    elif why:
+        base["lifecycle_note"] = why
+    if report.os_eosl:
+        label = f"{product.label} {cycle}" if product is not None and cycle else f"{family} {name}".strip()
+        return Verdict(
+            Status.FAIL,
+            Severity.HIGH,
+            f"base OS {label} is end of service life according to the scanner (EOSL){tag_note}",
+            base,
+        )
+    if lifecycle is not None:
+        return Verdict(lifecycle.status, lifecycle.severity, lifecycle.message + tag_note, base)
+    return unknown(f"base OS {family} {name}: {why}".replace("  ", " ") + tag_note, **base)
+
+
+# ------------------------------------------------------------------------------------------
+# patched_image_redeployed
+
+
+@dataclass(frozen=True, slots=True)
+class _TagState:
+    reference: str
+    state: str  # "pinned", "current", "moved", "unknown"
+    resolution: Resolution | None = None
+    note: str = ""
+
+    def evidence(self, running: str | None) -> dict[str, JSONValue]:
+        r = self.resolution
+        out: dict[str, JSONValue] = {"reference": self.reference, "state": self.state, "running_digest": running}
+        if r is not None:
+            out.update(
+                {
+                    "registry_status": r.status.value,
+                    "registry_digest": r.digest,
+                    "registry_reason": r.reason,
+                    "registry_media_type": r.media_type,
+                    "registry_platform_digest": r.platform_digest,
+                    "registry_image_created": r.created.isoformat() if r.created else None,
+                }
+            )
+        if self.note:
+            out["note"] = self.note
+        return out
+
+
+def _tag_state(image: RunningImage, reference: str, registry: dict[str, Resolution] | None) -> _TagState:
+    try:
+        ref = parse_reference(reference)
+    except InvalidReferenceError as error:
+        return _TagState(reference, "unknown", note=str(error))
+    if ref.tag is None and ref.digest is not None:
+        if ref.digest == image.digest:
+            return _TagState(reference, "pinned", note="the spec pins the running digest; no tag can move")
+        return _TagState(reference, "pinned", note=f"the spec pins {ref.digest}; the runtime reports {image.digest}")
+    resolution = (registry or {}).get(reference)
+    if resolution is None:
+        return _TagState(reference, "unknown", note="the registry check did not resolve this reference")
+    if resolution.status is not ResolutionStatus.RESOLVED or not resolution.digest:
+        return _TagState(reference, "unknown", resolution)
+    if image.digest in (resolution.digest, resolution.platform_digest):
+        return _TagState(reference, "current", resolution)
+    return _TagState(reference, "moved", resolution)
+
+
+def patched_image_redeployed(ctx: Context) -> Iterator[Finding]:
+    check = "patched_image_redeployed"
+    remediation = (
+        "Redeploy the workloads so they run the image the tag now points to (roll the Deployment, DaemonSet "
+        "or StatefulSet), and pin the new digest in the manifest."
+    )
+    if ctx.registry is None:
+        yield finding(
+            check,
+            CLUSTER,
+            unknown(
+                "whether patched images were redeployed is unknown: this needs registry evidence "
+                "(run the audit with --registry-check)",
+                hint="--registry-check asks each image's registry where its tag points now",
+            ),
+            remediation,
+        )
+        return
+    images, empty = _images(ctx, check)
+    if empty:
+        yield empty
+        return
+    registry = dict(ctx.registry)
+    for image in images.images:
+        yield finding(check, image.subject, _redeployed_verdict(image, registry), remediation)
+
+
+def _redeployed_verdict(image: RunningImage, registry: dict[str, Resolution]) -> Verdict:
+    base = image.evidence()
+    if image.identity is Identity.UNKNOWN:
+        return _digest_unknown(image)
+    if image.identity is Identity.LOCAL_ID:
+        return unknown(
+            "only a runtime-local image ID runs, which cannot be compared with what the registry serves", **base
+        )
+    if not image.references:
+        return unknown("the pods' specs name no image reference to resolve", **base)
+    states = [_tag_state(image, reference, registry) for reference in image.references]
+    base["tags"] = [s.evidence(image.digest) for s in states]
+    moved = [s for s in states if s.state == "moved"]
+    if moved:
+        first = moved[0].resolution
+        assert first is not None and first.digest is not None
+        created = f", created {first.created.date()}" if first.created else ""
+        base["newer_digest"] = first.digest
+        base["newer_image_created"] = first.created.isoformat() if first.created else None
+        return Verdict(
+            Status.FAIL,
+            Severity.HIGH,
+            f"the tag now resolves to a different image ({first.digest[:19]}…{created}) than the running digest: "
+            "the patched image is not redeployed",
+            base,
+        )
+    unresolved = [s for s in states if s.state == "unknown"]
+    if unresolved:
+        first_state = unresolved[0]
+        if first_state.resolution is not None:
+            reason = f"{first_state.resolution.status.value}: {first_state.resolution.reason}"
+        else:
+            reason = first_state.note
+        return unknown(f"where the tag points now is unknown ({reason})", **base)
+    if all(s.state == "pinned" for s in states):
+        return Verdict(
+            Status.PASS, Severity.INFO, "the workload pins the image by digest; no tag can move under it", base
+        )
+    return Verdict(Status.PASS, Severity.INFO, "the tag still resolves to the running digest", base)
+
+
+# ------------------------------------------------------------------------------------------
+# image_reference_immutable
+
+
+def image_reference_immutable(ctx: Context) -> Iterator[Finding]:
+    check = "image_reference_immutable"
+    images, empty = _images(ctx, check)
+    if empty:
+        yield empty
+        return
+    remediation = (
+        "Reference images by digest (name@sha256:…, or name:tag@sha256:…) in workload manifests, updated by your "
+        "pipeline when a patched image is built."
+    )
+    for image in images.images:
+        yield finding(check, image.subject, _reference_verdict(image), remediation)
+
+
+def _reference_verdict(image: RunningImage) -> Verdict:
+    base = image.evidence()
+    if not image.references:
+        return unknown("the pods' specs name no image reference", **base)
+    kinds: dict[str, str] = {}
+    for reference in image.references:
+        try:
+            ref = parse_reference(reference)
+        except InvalidReferenceError as error:
+            kinds[reference] = f"invalid: {error.problem}"
+            continue
+        if ref.digest is not None:
+            kinds[reference] = "digest"
+        elif ref.tag is None or ref.tag == "latest":
+            kinds[reference] = "latest"
+        else:
+            kinds[reference] = "tag"
+    base["reference_kinds"] = kinds
+    if any(k.startswith("invalid") for k in kinds.values()):
+        return unknown("a pod spec names an image reference that does not parse", **base)
+    if "latest" in kinds.values():
+        return Verdict(
+            Status.WARN,
+            Severity.MEDIUM,
+            "referenced as ':latest' or without a tag: what runs changes with every push, so the patched image "
+            "cannot be proven to be what runs",
+            base,
+        )
+    if "tag" in kinds.values():
+        return Verdict(
+            Status.WARN,
+            Severity.LOW,
+            "referenced by a tag without a digest: the tag can be moved, so the image that runs is not pinned",
+            base,
+        )
+    return Verdict(Status.PASS, Severity.INFO, "referenced by digest: the image that runs is pinned", base)
+
+
+# ------------------------------------------------------------------------------------------
+# image_age
+
+
+def image_age(ctx: Context) -> Iterator[Finding]:
+    check = "image_age"
+    images, empty = _images(ctx, check)
+    if empty:
+        yield empty
+        return
+    index = ScanIndex(ctx.inventory.scans)
+    remediation = "Rebuild the image regularly so it picks up patched base layers and packages, and redeploy it."
+    for image in images.images:
+        yield finding(check, image.subject, _age_verdict(image, index, ctx), remediation)
+
+
+def _created(image: RunningImage, index: ScanIndex, ctx: Context) -> tuple[date | None, str]:
+    """The image's creation date and where it comes from ("" when unknown)."""
+    for reference in image.references:
+        resolution = (ctx.registry or {}).get(reference)
+        if (
+            resolution is not None
+            and resolution.created is not None
+            and image.digest is not None
+            and image.digest in (resolution.digest, resolution.platform_digest)
+        ):
+            return resolution.created.date(), f"registry image config ({reference})"
+    evidence = scan_evidence(image, index, ctx.policy, ctx.as_of)
+    dated = [m for m in evidence.usable if m.report.created is not None]
+    for exact in (True, False):
+        for match in dated:
+            if match.by.exact is exact and match.report.created is not None:
+                how = "" if exact else ", matched by tag only"
+                return match.report.created.date(), f"scan report image config ({match.report.source}{how})"
+    return None, ""
+
+
+def _age_verdict(image: RunningImage, index: ScanIndex, ctx: Context) -> Verdict:
+    base = image.evidence()
+    max_age = ctx.policy.image_max_age_days
+    base["image_max_age_days"] = max_age
+    if image.identity is Identity.UNKNOWN:
+        return _digest_unknown(image)
+    created, source = _created(image, index, ctx)
+    if created is None:
+        return unknown(
+            "the image's creation date is unknown: no scan report of it or registry answer gives one", **base
+        )
+    base["created"] = created.isoformat()
+    base["created_from"] = source
+    if created < PLACEHOLDER_CREATED_BEFORE:
+        return unknown(
+            f"the image config's creation date ({created}) is a placeholder (reproducible build), not a build date",
+            **base,
+        )
+    age = (ctx.as_of - created).days
+    base["age_days"] = age
+    if age > max_age:
+        return Verdict(
+            Status.WARN,
+            Severity.MEDIUM,
+            f"the image was built more than {max_age} days before the as-of date: rebuild it on current packages",
+            base,
+        )
+    return Verdict(Status.PASS, Severity.INFO, f"the image was built within {max_age} days of the as-of date", base)

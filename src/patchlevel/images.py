@@ -1,0 +1,476 @@
+"""The images a cluster runs, one entry per running image, with who runs them (10.3 evidence).
+
+``running_images(inventory)`` reads every container, init container, native sidecar and
+ephemeral container of every pod (static and control-plane pods included) and groups them by
+what actually runs, taken from ``status.*ContainerStatuses[].imageID``:
+
+* a registry digest (``repo@sha256:…``): one entry per digest, whatever tags led to it;
+* a runtime-local image ID (a bare ``sha256:…``, as kind's preloaded images report): the digest
+  of the image config, which no registry serves, so the entry says it is not a registry digest;
+* no image ID (pending, waiting, no status at all) or one no runtime writes: the digest is
+  unknown; such containers are kept, grouped by the reference their spec names, never dropped.
+
+Each entry counts its pods, workloads and namespaces and names the workloads: Pod → ReplicaSet →
+Deployment and Job → CronJob through the owner objects of the input; when an owner object is
+missing, the pod's own owner reference is used with the pod-template-hash (ReplicaSet) or the
+schedule suffix (Job) stripped, and the workload is marked inferred.
+
+``ScanIndex`` matches scan reports to entries: by registry digest, by image ID (the config
+digest a scanner records equals a runtime-local image ID), and only failing those by tag.
+
+Nothing here does I/O or reads the clock.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+
+from patchlevel.imageref import ImageRef, InvalidReferenceError, parse_image_id, parse_reference
+from patchlevel.inventory import PODS, Inventory, PodContainer, pod_containers
+from patchlevel.kube import OwnerObject, OwnerReference, Pod
+from patchlevel.model import JSONValue
+from patchlevel.scans import ScanReport
+
+EVIDENCE_CAP = 10  # names listed in evidence before "and N more"
+_OWNER_DEPTH = 4  # Pod → ReplicaSet → Deployment → (an operator's object) at most
+_CRONJOB_JOB = re.compile(r"^(?P<cronjob>.+)-(?P<minutes>\d{8,})$")  # CronJob names jobs <name>-<minutes>
+
+
+class Identity(StrEnum):
+    """How well a running image is identified."""
+
+    DIGEST = "digest"  # a registry manifest (or index) digest
+    LOCAL_ID = "local-id"  # only the runtime's local image ID: the config digest, no registry digest
+    UNKNOWN = "unknown"  # no usable image ID
+
+
+@dataclass(frozen=True, slots=True)
+class Workload:
+    """The object that owns a pod's template: a Deployment, DaemonSet, CronJob …, or the pod itself."""
+
+    kind: str
+    namespace: str
+    name: str
+    inferred: bool = False  # named from the pod's owner reference alone (the owner object was not in the input)
+
+    def __str__(self) -> str:
+        text = f"{self.kind}/{self.namespace}/{self.name}" if self.namespace else f"{self.kind}/{self.name}"
+        return text + " (inferred)" if self.inferred else text
+
+
+@dataclass(frozen=True, slots=True)
+class ContainerUse:
+    """One container of one pod running (or about to run) an image."""
+
+    namespace: str
+    pod: str
+    container: str
+    container_kind: str  # container, init, sidecar, ephemeral (see patchlevel.inventory)
+    reference: str  # the image as the pod spec writes it ("" when the spec has none)
+    image_id: str  # status imageID, raw ("" when none)
+    workload: Workload
+    node: str = ""
+    why_unknown: str = ""  # for containers whose digest is unknown
+
+    @property
+    def pod_key(self) -> str:
+        return f"{self.namespace}/{self.pod}"
+
+
+@dataclass(frozen=True, slots=True)
+class RunningImage:
+    """One image the cluster runs, identified as well as the pods allow, and every use of it."""
+
+    identity: Identity
+    subject: str  # "image/<registry/repo>@<digest>", or "image/<reference>" when the digest is unknown
+    repository: str  # "registry/repository" ("" when not even the reference parses)
+    digest: str | None  # registry digest (Identity.DIGEST)
+    local_id: str | None  # runtime-local image ID (Identity.LOCAL_ID)
+    references: tuple[str, ...]  # spec references that ran this image, as written, sorted
+    uses: tuple[ContainerUse, ...]
+    reason: str = ""  # why the digest is unknown, or why a local ID is all there is
+    # Derived from ``uses`` once (``running_images`` fills them): sorted, without repeats.
+    pod_keys: tuple[str, ...] = ()  # "namespace/pod"
+    workloads: tuple[Workload, ...] = ()
+    namespaces: tuple[str, ...] = ()
+    container_kinds: Mapping[str, int] = field(default_factory=dict)  # container kind -> containers
+
+    @property
+    def parsed_references(self) -> tuple[ImageRef, ...]:
+        """The references that parse, in order; invalid ones are left out."""
+        parsed = []
+        for ref in self.references:
+            try:
+                parsed.append(parse_reference(ref))
+            except InvalidReferenceError:
+                continue
+        return tuple(parsed)
+
+    @property
+    def repo_digest(self) -> str | None:
+        """``registry/repo@sha256:…`` when the registry digest is known."""
+        return f"{self.repository}@{self.digest}" if self.digest and self.repository else None
+
+    def evidence(self, cap: int = EVIDENCE_CAP) -> dict[str, JSONValue]:
+        """Who runs the image and what identifies it: capped lists with their full counts."""
+        workloads = [str(w) for w in self.workloads[: cap + 1]]
+        pods = list(self.pod_keys[: cap + 1])
+        out: dict[str, JSONValue] = {
+            "identity": self.identity.value,
+            "repository": self.repository or None,
+            "digest": self.digest,
+            "local_image_id": self.local_id,
+            "references": list(self.references),
+            "containers": len(self.uses),
+            "pods": len(self.pod_keys),
+            "workloads": len(self.workloads),
+            "namespaces": len(self.namespaces),
+            "workload_names": capped(workloads, cap, len(self.workloads)),
+            "pod_names": capped(pods, cap, len(self.pod_keys)),
+            "namespace_names": capped(list(self.namespaces[: cap + 1]), cap, len(self.namespaces)),
+        }
+        if set(self.container_kinds) != {"container"}:
+            out["container_kinds"] = dict(self.container_kinds)
+        if any(w.inferred for w in self.workloads):
+            out["workloads_inferred"] = True
+        return out
+
+
+def capped(values: Sequence[str], cap: int = EVIDENCE_CAP, total: int | None = None) -> list[str]:
+    """The first ``cap`` values, and a last item saying how many were left out (of ``total``, if given)."""
+    total = len(values) if total is None else total
+    if total <= cap:
+        return list(values[:cap])
+    return [*values[:cap], f"… and {total - cap} more"]
+
+
+@dataclass(frozen=True, slots=True)
+class ImageInventory:
+    """Every running image of an inventory; ``pods_known`` is False when pods were not collected."""
+
+    images: tuple[RunningImage, ...]
+    containers: int
+    pods_known: bool
+    reason: str = ""  # why pods are not known
+
+    def by_identity(self, identity: Identity) -> tuple[RunningImage, ...]:
+        return tuple(i for i in self.images if i.identity is identity)
+
+
+# ------------------------------------------------------------------------------------------
+# Workloads
+
+
+def _controller(refs: Sequence[OwnerReference] | None) -> OwnerReference | None:
+    refs = refs or ()
+    return next((r for r in refs if r.controller), refs[0] if refs else None)
+
+
+def _lookup(owners: Mapping[str, OwnerObject], ref: OwnerReference, namespace: str) -> OwnerObject | None:
+    found = owners.get(ref.uid) if ref.uid else None
+    return found or owners.get(f"{ref.kind}/{namespace}/{ref.name}")
+
+
+def _infer(ref: OwnerReference, namespace: str, pod: Pod) -> Workload:
+    """The workload behind an owner reference whose object the input does not hold."""
+    if ref.kind == "ReplicaSet":
+        template_hash = (pod.metadata.labels or {}).get("pod-template-hash", "")
+        if template_hash and ref.name.endswith("-" + template_hash):
+            return Workload("Deployment", namespace, ref.name[: -len(template_hash) - 1], inferred=True)
+    if ref.kind == "Job" and (match := _CRONJOB_JOB.match(ref.name)):
+        return Workload("CronJob", namespace, match["cronjob"], inferred=True)
+    return Workload(ref.kind, namespace, ref.name)
+
+
+def workload_of(pod: Pod, owners: Mapping[str, OwnerObject]) -> Workload:
+    """The top-level owner of a pod, following controller owner references through ``owners``."""
+    namespace = pod.metadata.namespace
+    ref = _controller(pod.metadata.ownerReferences)
+    if ref is None or ref.kind == "Node":  # a bare pod, or a static (mirror) pod
+        return Workload("Pod", namespace, pod.metadata.name)
+    owner = _lookup(owners, ref, namespace)
+    if owner is None:
+        return _infer(ref, namespace, pod)
+    for _ in range(_OWNER_DEPTH):
+        parent = _controller(owner.metadata.ownerReferences)
+        if parent is None:
+            break
+        found = _lookup(owners, parent, namespace)
+        if found is None:
+            return Workload(parent.kind, namespace, parent.name)
+        ref, owner = parent, found
+    return Workload(owner.kind or ref.kind, namespace, owner.metadata.name or ref.name)
+
+
+# ------------------------------------------------------------------------------------------
+# Building the image inventory
+
+
+@dataclass(slots=True)
+class _Group:
+    identity: Identity
+    repository: str
+    digest: str | None
+    local_id: str | None
+    reference_key: str  # for UNKNOWN groups: the normalised reference
+    uses: list[ContainerUse]
+    repositories: Counter[str]
+
+
+def _why_unknown(container: PodContainer, pod: Pod) -> str:
+    if container.kind == "ephemeral" and not container.status_image and not container.image_id:
+        return "the pod reports no status for this ephemeral container"
+    if not container.status_image and not container.image_id:
+        phase = f" (pod {pod.status.phase})" if pod.status.phase else ""
+        return f"the pod reports no status for this container{phase}"
+    return "no imageID reported yet (container waiting or not started)"
+
+
+def _normalised(reference: str) -> tuple[str, str]:
+    """(canonical reference, repository) of a spec reference; the raw text when it does not parse."""
+    try:
+        ref = parse_reference(reference)
+    except InvalidReferenceError:
+        return reference, ""
+    return ref.canonical, ref.name
+
+
+def running_images(inventory: Inventory) -> ImageInventory:
+    """Every image the pods of ``inventory`` run, deduplicated by digest (see the module docstring).
+
+    It walks every container of every pod: the audit builds it once (``platforms.derive_facts``)
+    and every image check reads that one answer from ``Context.facts.images``.
+    """
+    if not inventory.has(PODS) and not inventory.pods:
+        return ImageInventory((), 0, pods_known=False, reason=inventory.missing_reason(PODS))
+    groups: dict[tuple[str, str], _Group] = {}
+    parsed_ids: dict[str, tuple[str | None, str | None, str, str]] = {}  # raw -> (digest, local, repo, problem)
+    normalised: dict[str, tuple[str, str]] = {}
+    containers = 0
+    for pod in inventory.pods:
+        workload = workload_of(pod, inventory.owners)
+        for container in pod_containers(pod):
+            containers += 1
+            raw = container.image_id
+            if raw not in parsed_ids:
+                parsed_ids[raw] = _read_image_id(raw)
+            digest, local_id, repository, problem = parsed_ids[raw]
+            if container.image not in normalised:
+                normalised[container.image] = _normalised(container.image) if container.image else ("", "")
+            canonical, spec_repository = normalised[container.image]
+            why = ""
+            if digest is None and local_id is None:
+                why = problem or _why_unknown(container, pod)
+            use = ContainerUse(
+                namespace=pod.metadata.namespace,
+                pod=pod.metadata.name,
+                container=container.name,
+                container_kind=container.kind,
+                reference=container.image,
+                image_id=raw,
+                workload=workload,
+                node=pod.spec.nodeName or "",
+                why_unknown=why,
+            )
+            if digest is not None:
+                key = ("digest", digest)
+                group = groups.get(key) or groups.setdefault(
+                    key, _Group(Identity.DIGEST, "", digest, None, "", [], Counter())
+                )
+                group.repositories[repository or spec_repository] += 1
+            elif local_id is not None:
+                key = ("local", local_id)
+                group = groups.get(key) or groups.setdefault(
+                    key, _Group(Identity.LOCAL_ID, "", None, local_id, "", [], Counter())
+                )
+                group.repositories[spec_repository] += 1
+            else:
+                shown = canonical or f"{pod.metadata.namespace}/{pod.metadata.name}/{container.name}"
+                key = ("unknown", shown)
+                group = groups.get(key) or groups.setdefault(
+                    key, _Group(Identity.UNKNOWN, "", None, None, shown, [], Counter())
+                )
+                group.repositories[spec_repository] += 1
+            group.uses.append(use)
+    images = [_image(group) for group in groups.values()]
+    return ImageInventory(tuple(_unique_subjects(images)), containers, pods_known=True)
+
+
+def _read_image_id(raw: str) -> tuple[str | None, str | None, str, str]:
+    if not raw.strip():
+        return None, None, "", ""
+    try:
+        parsed = parse_image_id(raw)
+    except InvalidReferenceError as error:
+        return None, None, "", f"the imageID is not one a container runtime writes ({error.problem}): {raw!r}"
+    repository = parsed.repository.name if parsed.repository else ""
+    return parsed.digest, parsed.local_id, repository, ""
+
+
+def _most_common(counter: Counter[str]) -> str:
+    ranked = sorted(((-n, name) for name, n in counter.items() if name), key=lambda x: x)
+    return ranked[0][1] if ranked else ""
+
+
+def _image(group: _Group) -> RunningImage:
+    uses = tuple(sorted(group.uses, key=lambda u: (u.namespace, u.pod, u.container)))
+    references = tuple(sorted({u.reference for u in uses if u.reference}))
+    repository = _most_common(group.repositories)
+    if group.identity is Identity.DIGEST:
+        subject = f"image/{repository}@{group.digest}" if repository else f"image/{group.digest}"
+        reason = ""
+    elif group.identity is Identity.LOCAL_ID:
+        shown = _normalised(references[0])[0] if references else group.local_id or ""
+        subject = f"image/{shown}"
+        reason = (
+            f"the runtime reports only the local image ID {group.local_id} (the image config's digest, as for "
+            "images loaded into the node or built on it): it is not a registry digest"
+        )
+    else:
+        subject = f"image/{group.reference_key}"
+        reasons = Counter(u.why_unknown for u in uses if u.why_unknown)
+        reason = "; ".join(r for r, _ in reasons.most_common(3))
+    return RunningImage(
+        identity=group.identity,
+        subject=subject,
+        repository=repository,
+        digest=group.digest,
+        local_id=group.local_id,
+        references=references,
+        uses=uses,
+        reason=reason,
+        pod_keys=tuple(sorted({u.pod_key for u in uses})),
+        workloads=tuple(sorted(set(u.workload for u in uses), key=str)),
+        namespaces=tuple(sorted({u.namespace for u in uses})),
+        container_kinds=dict(sorted(Counter(u.container_kind for u in uses).items())),
+    )
+
+
+def _unique_subjects(images: list[RunningImage]) -> list[RunningImage]:
+    """Sort by subject; where two entries would share a subject, say what tells them apart."""
+    seen = Counter(i.subject for i in images)
+    out = []
+    for image in images:
+        if seen[image.subject] > 1 and image.identity is not Identity.DIGEST:
+            suffix = f" (image ID {image.local_id})" if image.local_id else " (digest unknown)"
+            image = replace(image, subject=image.subject + suffix)
+        out.append(image)
+    return sorted(out, key=lambda i: i.subject)
+
+
+# ------------------------------------------------------------------------------------------
+# Matching scan reports to running images
+
+
+class MatchBy(StrEnum):
+    DIGEST = "digest"  # a registry digest of the report equals the running digest
+    IMAGE_ID = "image-id"  # the report's image (config) ID equals the runtime's local image ID
+    TAG = "tag"  # only the reference matches: the scanned image may not be what runs
+
+    @property
+    def exact(self) -> bool:
+        return self is not MatchBy.TAG
+
+
+@dataclass(frozen=True, slots=True)
+class ScanMatch:
+    report: ScanReport
+    by: MatchBy
+    key: str  # the digest, image ID or "registry/repo:tag" that matched
+    # For a tag match: the registry digests (or image ID) the report names when none of them is
+    # the running image's.  The report then describes another build of the tag, not what runs.
+    other_image: tuple[str, ...] = ()
+
+    @property
+    def usable(self) -> bool:
+        """Whether the report may stand as evidence for the running image."""
+        return not self.other_image
+
+
+def tag_key(reference: str) -> str | None:
+    """``registry/repo:tag`` of a reference (``latest`` when none is written); None for digest-only or invalid."""
+    try:
+        ref = parse_reference(reference.strip())
+    except InvalidReferenceError:
+        return None
+    if ref.tag is None and ref.digest is not None:
+        return None
+    return f"{ref.name}:{ref.tag or 'latest'}"
+
+
+class ScanIndex:
+    """Scan reports by digest, image ID and tag, for matching against running images."""
+
+    def __init__(self, reports: Iterable[ScanReport]) -> None:
+        self.by_digest: dict[str, list[ScanReport]] = {}
+        self.by_image_id: dict[str, list[ScanReport]] = {}
+        self.by_tag: dict[str, list[ScanReport]] = {}
+        self.ignored: list[ScanReport] = []  # not container-image scans
+        for report in reports:
+            if not report.is_image:
+                self.ignored.append(report)
+                continue
+            for digest in report.digests:
+                self.by_digest.setdefault(digest, []).append(report)
+            if report.image_id:
+                self.by_image_id.setdefault(report.image_id, []).append(report)
+            tags = {tag_key(name) for name in (report.artifact, *report.repo_tags) if name}
+            for key in tags - {None}:
+                assert key is not None
+                self.by_tag.setdefault(key, []).append(report)
+
+    def matches(self, image: RunningImage) -> list[ScanMatch]:
+        """Every report for ``image``: exact matches (digest, image ID) first, then tag matches."""
+        exact: list[ScanMatch] = []
+        if image.digest:
+            exact.extend(ScanMatch(r, MatchBy.DIGEST, image.digest) for r in self.by_digest.get(image.digest, ()))
+        if image.local_id:
+            exact.extend(
+                ScanMatch(r, MatchBy.IMAGE_ID, image.local_id) for r in self.by_image_id.get(image.local_id, ())
+            )
+        seen = {id(m.report) for m in exact}
+        by_tag: list[ScanMatch] = []
+        for reference in image.references:
+            key = tag_key(reference)
+            for report in self.by_tag.get(key, ()) if key else ():
+                if id(report) not in seen:
+                    seen.add(id(report))
+                    by_tag.append(ScanMatch(report, MatchBy.TAG, key or "", _other_image(image, report)))
+        return exact + by_tag
+
+
+def _other_image(image: RunningImage, report: ScanReport) -> tuple[str, ...]:
+    """What a tag-matched report names instead of the running image, when it provably differs.
+
+    Only repository digests count (``RepoDigests``, the digest a pull by tag resolved to, as
+    ``imageID`` records it); a bare manifest digest may be one platform's manifest of the index
+    that runs, so it proves nothing.  Likewise the image ID against a runtime-local image ID.
+    """
+    if image.digest and report.repo_digests:
+        named = tuple(dict.fromkeys(d.rpartition("@")[2] for d in report.repo_digests))
+        return () if image.digest in named else named
+    if image.local_id and report.image_id and report.image_id != image.local_id:
+        return (report.image_id,)
+    return ()
+
+
+def registry_references(images: ImageInventory) -> list[str]:
+    """The spec references whose tag a registry check should resolve, as written, once each.
+
+    Only images running a known registry digest can be compared with a tag; references pinned
+    by digest alone have no tag to resolve.
+    """
+    found: dict[str, None] = {}
+    for image in images.by_identity(Identity.DIGEST):
+        for reference in image.references:
+            try:
+                ref = parse_reference(reference)
+            except InvalidReferenceError:
+                continue
+            if ref.tag is not None or ref.digest is None:
+                found[reference] = None
+    return list(found)

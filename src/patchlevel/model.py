@@ -156,6 +156,34 @@ class ClusterInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class ChartBar:
+    """One bar of a chart: a label and a count per category (categories the chart names, in its order)."""
+
+    label: str
+    counts: Mapping[str, int]
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+@dataclass(frozen=True, slots=True)
+class Chart:
+    """A stacked bar chart's data, derived from findings before rendering (see ``patchlevel.charts``).
+
+    ``categories`` are (key, legend label) pairs in stacking order; a key is a status or severity word
+    renderers colour by.  No bars means no data: ``note`` then says why.
+    """
+
+    id: str
+    title: str
+    unit: str  # what a count counts: "nodes", "images", "fixes"
+    categories: tuple[tuple[str, str], ...]
+    bars: tuple[ChartBar, ...]
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Report:
     tool_version: str
     generated_at: datetime
@@ -171,6 +199,7 @@ class Report:
     waivers: tuple[WaiverOutcome, ...] = ()
     evidence_digest: str = ""
     schema_version: str = REPORT_SCHEMA_VERSION
+    charts: tuple[Chart, ...] = ()  # computed by patchlevel.charts before rendering
 
     @property
     def lifecycle(self) -> DataSource | None:

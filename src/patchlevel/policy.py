@@ -7,10 +7,13 @@ of them; see ``patchlevel policy init`` for a commented template.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field, fields
+from datetime import date
+from pathlib import Path
 from typing import Any
 
+from patchlevel.errors import PolicyError
 from patchlevel.model import JSONValue, Severity, Status, Waiver
 
 
@@ -26,13 +29,18 @@ class Policy:
     kernel_drift: Status = Status.WARN  # a node runs an older kernel than its pool peers
     node_max_age_days: int = 90  # node object older than this and no dated node image: WARN
     node_image_max_age_days: int = 30  # a dated node image (AKS, AL2023, RHCOS) older than this: WARN
-    # 10.3: images
-    scan_max_age_days: int = 30
+    # 10.3 / 11.3.1: images
+    scan_max_age_days: int = 30  # a running image's newest scan older than this before as-of: FAIL
+    # 10.3 / 6.3.3: a fixable vulnerability open longer than its severity's window (counted from the
+    # fix's release, else its publication, else the first scan that reported the fix) gets that
+    # severity's status.  PCI DSS v4.0.1 6.3.3: critical within one month (FAIL); high is left to the
+    # entity's risk assessment (WARN at one month by default); severities not listed are not timed.
     sla_days: Mapping[Severity, int] = field(default_factory=lambda: {Severity.CRITICAL: 30, Severity.HIGH: 30})
     sla_status: Mapping[Severity, Status] = field(
         default_factory=lambda: {Severity.CRITICAL: Status.FAIL, Severity.HIGH: Status.WARN}
     )
-    image_max_age_days: int = 180
+    no_fix_status: Status = Status.WARN  # a timed-severity vulnerability with no fix released yet
+    image_max_age_days: int = 180  # image created (config date) longer ago than this: WARN
     allowed_registries: tuple[str, ...] = ()
     # data freshness
     lifecycle_stale_days: int = 90
@@ -55,3 +63,330 @@ class Policy:
                 value = value.value
             out[f.name] = value
         return out
+
+
+# ------------------------------------------------------------------------------------------
+# Loading and validating a policy file.  Every error names the file, the line and the field.
+
+POLICY_FILE_VERSION = 1
+WAIVER_REQUIRED = ("check", "subject", "reason", "owner", "expires")
+WAIVER_OPTIONAL = ("id", "approved_by", "vulnerability")
+_NOT_SETTABLE = frozenset({"waivers", "source"})
+_STATUS_WORDS = ("pass", "warn", "fail")
+
+# What each threshold means, for ``patchlevel policy init``.  A field missing here (added by a newer
+# check) still appears in the template, with its default and a generic comment.
+FIELD_DOCS: Mapping[str, str] = {
+    "support_warning_days": "Warn when a release's standard support ends within this many days (PCI DSS 12.3.4: "
+    "plan the move before end of life).",
+    "extended_support": "How to judge a release in extended, LTS or paid support (Ubuntu ESM, EKS extended, "
+    "RHEL ELS, Windows ESU): pass, warn or fail.",
+    "patch_window_days": "Days a newer patch may be out before running the older one is overdue (PCI DSS 6.3.3: "
+    "critical patches within one month of release).",
+    "patch_behind": "Status for running an older patch longer than the window when no known CVE is fixed by "
+    "the newer one: warn or fail (a fixed known CVE always fails).",
+    "kernel_drift": "Status for a node running an older kernel than its pool peers: warn or fail.",
+    "node_max_age_days": "A node with no dated node image, registered longer ago than this, warns: in-place "
+    "patching must then be proven another way.",
+    "node_image_max_age_days": "A dated node image (AKS, Amazon Linux 2023, RHCOS) older than this warns.",
+    "scan_max_age_days": "An image scan older than this no longer counts as evidence (PCI DSS 11.3.1).",
+    "sla_days": "Days a fixable vulnerability may stay open, per severity, counted from the fix's release "
+    "(PCI DSS 6.3.3: critical within one month; other severities as your risk analysis sets).",
+    "sla_status": "Status of a vulnerability open past its SLA, per severity: warn or fail.",
+    "image_max_age_days": "A running image built longer ago than this warns.",
+    "allowed_registries": "Registries images may come from (empty: any).",
+    "lifecycle_stale_days": "Warn when the lifecycle data is older than this many days at the as-of date.",
+}
+
+
+def _field_types() -> dict[str, Any]:
+    import typing
+
+    hints = typing.get_type_hints(Policy)
+    return {f.name: hints[f.name] for f in fields(Policy) if f.name not in _NOT_SETTABLE}
+
+
+def _where(source: str, node: Any) -> str:
+    mark = getattr(node, "start_mark", None)
+    return f"{source}:{mark.line + 1}" if mark is not None else source
+
+
+def _fail(source: str, node: Any, field_name: str, problem: str, hint: str = "") -> PolicyError:
+    return PolicyError(f"{_where(source, node)}: {field_name}: {problem}", hint=hint)
+
+
+def _scalar(node: Any) -> Any:
+    """The Python value of a YAML scalar node, as PyYAML's safe loader would build it."""
+    import yaml
+
+    try:
+        return yaml.SafeLoader("").construct_object(node, deep=True)
+    except (ValueError, OverflowError, yaml.YAMLError):
+        return node.value  # e.g. a timestamp like 2026-13-01: keep the text, the caller names the problem
+
+
+def _pairs(source: str, node: Any, field_name: str) -> list[tuple[str, Any, Any]]:
+    """(key, key node, value node) of a YAML mapping; duplicate or non-string keys are errors."""
+    import yaml
+
+    if not isinstance(node, yaml.MappingNode):
+        raise _fail(source, node, field_name, "expected a mapping of keys to values")
+    out: list[tuple[str, Any, Any]] = []
+    seen: set[str] = set()
+    for key_node, value_node in node.value:
+        key = _scalar(key_node) if isinstance(key_node, yaml.ScalarNode) else None
+        if not isinstance(key, str):
+            raise _fail(source, key_node, field_name, f"keys must be words, not {key!r}")
+        if key in seen:
+            raise _fail(source, key_node, f"{field_name}.{key}" if field_name else key, "given twice")
+        seen.add(key)
+        out.append((key, key_node, value_node))
+    return out
+
+
+def _suggest(word: str, choices: Iterable[str]) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(word, list(choices), n=1)
+    return f"did you mean {close[0]!r}?" if close else ""
+
+
+def _int(source: str, node: Any, name: str) -> int:
+    import yaml
+
+    value = _scalar(node) if isinstance(node, yaml.ScalarNode) else None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise _fail(source, node, name, f"expected a whole number of days, got {_raw(node)}")
+    if value < 0:
+        raise _fail(source, node, name, f"must not be negative, got {value}")
+    return value
+
+
+def _status(source: str, node: Any, name: str) -> Status:
+    import yaml
+
+    value = _scalar(node) if isinstance(node, yaml.ScalarNode) else None
+    if not isinstance(value, str) or value.lower() not in _STATUS_WORDS:
+        raise _fail(source, node, name, f"expected one of {', '.join(_STATUS_WORDS)}, got {_raw(node)}")
+    return Status(value.lower())
+
+
+def _text(source: str, node: Any, name: str) -> str:
+    import yaml
+
+    value = _scalar(node) if isinstance(node, yaml.ScalarNode) else None
+    if not isinstance(value, str) or not value.strip():
+        raise _fail(source, node, name, f"expected non-empty text, got {_raw(node)}")
+    return value.strip()
+
+
+def _raw(node: Any) -> str:
+    import yaml
+
+    if isinstance(node, yaml.ScalarNode):
+        return repr(node.value) if node.value != "" else "nothing"
+    return "a list" if isinstance(node, yaml.SequenceNode) else "a mapping"
+
+
+def _severity_map(source: str, node: Any, name: str, value_type: Any) -> dict[Severity, Any]:
+    out: dict[Severity, Any] = {}
+    words = [s.value for s in Severity]
+    for key, key_node, value_node in _pairs(source, node, name):
+        if key.lower() not in words:
+            raise _fail(source, key_node, f"{name}.{key}", f"not a severity; use {', '.join(words)}")
+        sub = f"{name}.{key}"
+        out[Severity(key.lower())] = (
+            _int(source, value_node, sub) if value_type is int else _status(source, value_node, sub)
+        )
+    return out
+
+
+def _value(source: str, node: Any, name: str, hint: Any) -> Any:
+    """Convert a node to a Policy field of type ``hint``."""
+    import typing
+
+    import yaml
+
+    origin = typing.get_origin(hint)
+    args = typing.get_args(hint)
+    if hint is int:
+        return _int(source, node, name)
+    if hint is Status:
+        return _status(source, node, name)
+    if hint is bool:
+        value = _scalar(node) if isinstance(node, yaml.ScalarNode) else None
+        if not isinstance(value, bool):
+            raise _fail(source, node, name, f"expected true or false, got {_raw(node)}")
+        return value
+    if hint is str:
+        return _text(source, node, name)
+    if origin is tuple and args[:1] == (str,):
+        if not isinstance(node, yaml.SequenceNode):
+            raise _fail(source, node, name, f"expected a list, got {_raw(node)}")
+        return tuple(_text(source, item, f"{name}[{i}]") for i, item in enumerate(node.value))
+    if origin is not None and args and args[0] is Severity:
+        return _severity_map(source, node, name, args[1])
+    raise _fail(source, node, name, "this setting cannot be set from a policy file")
+
+
+def _expires(source: str, node: Any, name: str) -> date:
+    import yaml
+
+    value = _scalar(node) if isinstance(node, yaml.ScalarNode) else None
+    if isinstance(value, str):
+        try:
+            value = date.fromisoformat(value.strip()) if len(value.strip()) == 10 else None
+        except ValueError:
+            value = None
+    if type(value) is not date:
+        raise _fail(source, node, name, f"expected a date YYYY-MM-DD, got {_raw(node)}")
+    return value
+
+
+def _waiver(source: str, node: Any, index: int, known_checks: Collection[str]) -> Waiver:
+    name = f"waivers[{index}]"
+    pairs = _pairs(source, node, name)
+    given = {key: (key_node, value_node) for key, key_node, value_node in pairs}
+    for key, key_node, _ in pairs:
+        if key not in WAIVER_REQUIRED and key not in WAIVER_OPTIONAL:
+            raise _fail(
+                source,
+                key_node,
+                f"{name}.{key}",
+                "unknown key",
+                hint=_suggest(key, WAIVER_REQUIRED + WAIVER_OPTIONAL)
+                or f"a waiver has {', '.join(WAIVER_REQUIRED)} and optionally {', '.join(WAIVER_OPTIONAL)}",
+            )
+    missing = [k for k in WAIVER_REQUIRED if k not in given]
+    if missing:
+        raise _fail(
+            source, node, name, f"missing {', '.join(missing)}", hint="every waiver needs " + ", ".join(WAIVER_REQUIRED)
+        )
+    values: dict[str, Any] = {}
+    for key, (_, value_node) in given.items():
+        sub = f"{name}.{key}"
+        values[key] = _expires(source, value_node, sub) if key == "expires" else _text(source, value_node, sub)
+    if known_checks and values["check"] not in known_checks:
+        raise _fail(
+            source,
+            given["check"][1],
+            f"{name}.check",
+            f"no check is called {values['check']!r}",
+            hint=_suggest(values["check"], known_checks) or "'patchlevel checks' lists them",
+        )
+    return Waiver(**values)
+
+
+def parse_policy(text: str, source: str, known_checks: Collection[str] = ()) -> Policy:
+    """A Policy from YAML text; ``source`` names the file in errors.  An empty document means the defaults.
+
+    ``known_checks``, when given, makes a waiver naming an unknown check an error.
+    """
+    import yaml
+
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{source}:{mark.line + 1}" if mark is not None else source
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise PolicyError(f"{where}: not valid YAML: {problem}") from None
+    if root is None:
+        return Policy(source=source)
+    types = _field_types()
+    values: dict[str, Any] = {}
+    waivers: list[Waiver] = []
+    for key, key_node, value_node in _pairs(source, root, ""):
+        if key == "version":
+            version = _scalar(value_node) if isinstance(value_node, yaml.ScalarNode) else None
+            if version != POLICY_FILE_VERSION:
+                raise _fail(
+                    source, value_node, "version", f"this patchlevel reads policy version 1, not {_raw(value_node)}"
+                )
+        elif key == "waivers":
+            if isinstance(value_node, yaml.ScalarNode) and value_node.tag.endswith(":null"):
+                continue
+            if not isinstance(value_node, yaml.SequenceNode):
+                raise _fail(source, value_node, "waivers", f"expected a list of waivers, got {_raw(value_node)}")
+            waivers.extend(_waiver(source, item, i, known_checks) for i, item in enumerate(value_node.value))
+        elif key in types:
+            values[key] = _value(source, value_node, key, types[key])
+        else:
+            raise _fail(
+                source,
+                key_node,
+                key,
+                "unknown setting",
+                hint=_suggest(key, [*types, "waivers", "version"]) or "'patchlevel policy init' writes every setting",
+            )
+    ids = [w.id for w in waivers if w.id]
+    duplicate = next((i for i in ids if ids.count(i) > 1), None)
+    if duplicate:
+        raise PolicyError(f"{source}: waivers: id {duplicate!r} is used by more than one waiver")
+    return Policy(**values, waivers=tuple(waivers), source=source)
+
+
+def load_policy(path: Path, known_checks: Collection[str] = ()) -> Policy:
+    """Read and validate a policy file; errors are PolicyError naming the file, line and field."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise PolicyError(f"policy file {path} does not exist", hint="'patchlevel policy init' writes one") from None
+    except IsADirectoryError:
+        raise PolicyError(f"policy file {path} is a directory") from None
+    except UnicodeDecodeError:
+        raise PolicyError(f"policy file {path} is not UTF-8 text") from None
+    except OSError as exc:
+        raise PolicyError(f"cannot read policy file {path}: {exc.strerror or exc}") from None
+    return parse_policy(text, str(path), known_checks)
+
+
+def _yaml_value(value: Any) -> str:
+    import yaml
+
+    if isinstance(value, Mapping):
+        if not value:
+            return " {}"
+        return "".join(f"\n  {k}: {_yaml_value(v).strip()}" for k, v in value.items())
+    if isinstance(value, tuple | list):
+        return " []" if not value else "".join(f"\n  - {_yaml_value(v).strip()}" for v in value)
+    text: str = yaml.safe_dump(value, default_flow_style=True).strip()
+    return " " + text.removesuffix("\n...").strip()
+
+
+def default_policy_text() -> str:
+    """A commented policy file holding every setting at its default, for ``patchlevel policy init``."""
+    import textwrap
+
+    defaults = Policy().to_dict()
+    lines = [
+        "# patchlevel policy: thresholds the checks apply, and accepted exceptions (waivers).",
+        "# Every value below is the built-in default, which follows PCI DSS v4.0.1; delete what you do",
+        "# not change.  Use it with: patchlevel audit SNAPSHOT --policy FILE",
+        "version: 1",
+    ]
+    for name in _field_types():
+        doc = FIELD_DOCS.get(name, "See the check that uses this setting.")
+        lines.append("")
+        lines.extend("# " + line for line in textwrap.wrap(doc, 96))
+        lines.append(f"{name}:{_yaml_value(defaults[name])}")
+    lines += [
+        "",
+        "# Waivers: accepted exceptions.  A waived finding is reported as WAIVED (never hidden) and counted",
+        "# apart; after 'expires' (the last day it holds) the finding counts again and the waiver is reported",
+        "# as expired; a waiver that matches no finding is reported too.",
+        "#   check:         a check id ('patchlevel checks' lists them)",
+        "#   subject:       glob over the finding's subject, e.g. node/ip-10-0-*.ec2.internal",
+        "#   vulnerability: (optional) glob over vulnerability ids, for image findings, e.g. CVE-2024-*",
+        "#   reason, owner, expires (YYYY-MM-DD): required; id, approved_by: optional",
+        "waivers: []",
+        "#  - id: W-001",
+        "#    check: node_os_supported",
+        "#    subject: node/legacy-*",
+        "#    reason: Ubuntu 20.04 ESM covers security fixes until the pool moves to 24.04 (CHG-1234)",
+        "#    owner: platform-team@example.com",
+        "#    approved_by: ciso@example.com",
+        "#    expires: 2027-03-31",
+        "",
+    ]
+    return "\n".join(lines)

@@ -1,4 +1,8 @@
-"""Renderers: pure functions from a Report to text or bytes, one per output format."""
+"""Renderers: pure functions from a Report to bytes, one per output format.
+
+Every format is drawn from the same Report; a test asserts each ``Format`` member has a renderer
+and a file extension.
+"""
 
 from __future__ import annotations
 
@@ -6,23 +10,39 @@ from collections.abc import Callable, Mapping
 from enum import StrEnum
 
 from patchlevel.model import Report
+from patchlevel.render.html import render_html
 from patchlevel.render.json import render_json
+from patchlevel.render.junit import render_junit
+from patchlevel.render.markdown import render_markdown
+from patchlevel.render.oscal import render_oscal
 from patchlevel.render.terminal import render_terminal
 
 
 class Format(StrEnum):
     TERMINAL = "terminal"
     JSON = "json"
+    HTML = "html"
+    JUNIT = "junit"
+    OSCAL = "oscal"
+    MARKDOWN = "markdown"
 
 
 # Each format's renderer and the file extension used when writing into a directory.
 RENDERERS: Mapping[Format, Callable[[Report], bytes]] = {
     Format.TERMINAL: lambda report: render_terminal(report).encode(),
     Format.JSON: render_json,
+    Format.HTML: render_html,
+    Format.JUNIT: render_junit,
+    Format.OSCAL: render_oscal,
+    Format.MARKDOWN: render_markdown,
 }
 EXTENSIONS: Mapping[Format, str] = {
     Format.TERMINAL: "txt",
     Format.JSON: "json",
+    Format.HTML: "html",
+    Format.JUNIT: "junit.xml",
+    Format.OSCAL: "oscal.json",
+    Format.MARKDOWN: "md",
 }
 
 

@@ -1,7 +1,9 @@
 """The terminal report: a verdict per requirement and a grouped table of what needs action.
 
-Identical findings on many subjects collapse into one row ("412 nodes: containerd 1.7 ..."), so
-a 5,000-node cluster prints a screenful, not 5,000 rows.
+Identical findings on many subjects collapse into one row ("412 nodes: containerd 1.7 ..."), and
+each check shows its 10 worst groups then "+N more", so a 5,000-node cluster with thousands of
+distinct image findings prints a few screens, not thousands of rows.  Waived findings are counted
+in their own column.
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from patchlevel.model import STATUS_RANK, Report, Status, group_findings, requirement_results
+from patchlevel.model import Report, Status, requirement_results
+from patchlevel.render.groups import grouped_by_check
 
 STYLES = {
     "pass": "green",
@@ -24,6 +27,7 @@ STYLES = {
     "not-assessed": "dim",
 }
 MAX_NAMED_SUBJECTS = 3
+MAX_GROUPS_PER_CHECK = 10  # the worst groups of each check; the rest are counted, see JSON/HTML
 
 
 def _subjects(subjects: list[str]) -> str:
@@ -64,6 +68,7 @@ def render_terminal(report: Report, *, color: bool = False, width: int = 120, sh
     requirements.add_column("warn", justify="right")
     requirements.add_column("fail", justify="right")
     requirements.add_column("unknown", justify="right")
+    requirements.add_column("waived", justify="right")
     requirements.add_column("Title")
     for result in requirement_results(report):
         counts = result.counts
@@ -71,18 +76,19 @@ def render_terminal(report: Report, *, color: bool = False, width: int = 120, sh
         requirements.add_row(
             result.requirement.id,
             Text(verdict, style=STYLES.get(result.verdict, "")),
-            str(counts[Status.PASS] + counts[Status.WAIVED]),
+            str(counts[Status.PASS]),
             str(counts[Status.WARN]),
             str(counts[Status.FAIL] + counts[Status.ERROR]),
             str(counts[Status.UNKNOWN]),
+            str(counts[Status.WAIVED]),
             result.requirement.title,
         )
     console.print(requirements)
 
-    wanted = [f for f in report.findings if show_passed or f.status is not Status.PASS]
-    groups = group_findings(sorted(wanted, key=lambda f: -STATUS_RANK[f.status]))
+    statuses = set(Status) if show_passed else set(Status) - {Status.PASS}
+    checks = grouped_by_check(report, statuses, MAX_GROUPS_PER_CHECK)
     console.print()
-    if not groups:
+    if not checks:
         console.print(Text("Nothing needs action.", style="green"))
     else:
         table = Table(title="What needs action" if not show_passed else "Findings", title_justify="left", expand=False)
@@ -90,22 +96,36 @@ def render_terminal(report: Report, *, color: bool = False, width: int = 120, sh
         table.add_column("Check", no_wrap=True)
         table.add_column("Where")
         table.add_column("Finding")
-        for representative, subjects in groups:
-            text = Text(representative.message)
-            if representative.remediation and representative.status in (Status.FAIL, Status.WARN):
-                text.append("\n→ " + representative.remediation, style="dim")
-            if representative.waiver is not None:
-                text.append(
-                    f"\nwaived until {representative.waiver.expires} by {representative.waiver.owner}: "
-                    f"{representative.waiver.reason}",
-                    style="cyan",
+        for check in checks:
+            for group in check.groups:
+                representative = group.finding
+                text = Text(representative.message)
+                if representative.remediation and representative.status in (Status.FAIL, Status.WARN):
+                    text.append("\n→ " + representative.remediation, style="dim")
+                if representative.waiver is not None:
+                    text.append(
+                        f"\nwaived until {representative.waiver.expires} by {representative.waiver.owner}: "
+                        f"{representative.waiver.reason}",
+                        style="cyan",
+                    )
+                if representative.note and representative.waiver is None:
+                    text.append("\n" + representative.note, style="dim")
+                table.add_row(
+                    Text(representative.status.value.upper(), style=STYLES.get(representative.status.value, "")),
+                    representative.check,
+                    _subjects(list(group.subjects)),
+                    text,
                 )
-            table.add_row(
-                Text(representative.status.value.upper(), style=STYLES.get(representative.status.value, "")),
-                representative.check,
-                _subjects(subjects),
-                text,
-            )
+            if check.more_groups:
+                table.add_row(
+                    "",
+                    check.check,
+                    Text(f"+{check.more_groups} more", style="dim"),
+                    Text(
+                        f"{check.more_findings} more findings in {check.more_groups} groups (see JSON/HTML)",
+                        style="dim",
+                    ),
+                )
         console.print(table)
 
     read = [i for i in report.inputs if i.read_as != "ignored"]

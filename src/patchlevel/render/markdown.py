@@ -1,0 +1,93 @@
+"""A short Markdown summary for tickets and merge-request comments.
+
+Every requirement of the mapping with its verdict, the counts (waived apart), the worst groups of
+findings that need action with their remediation, and waivers that need attention.  The HTML and
+JSON reports hold the rest.
+"""
+
+from __future__ import annotations
+
+from patchlevel.model import Report, Status, requirement_results
+from patchlevel.render.groups import ACTION_STATUSES, grouped_by_check, subject_kind, subject_names
+
+MAX_ROWS = 15  # groups in the "needs action" table
+MAX_NAMES = 3
+
+
+def _cell(text: str) -> str:
+    """Text safe inside a Markdown table cell: one line, pipes escaped."""
+    return " ".join(text.replace("\\", "\\\\").replace("|", "\\|").split())
+
+
+def _verdict(word: str) -> str:
+    return "not assessed by patchlevel" if word == "not-assessed" else f"**{word.upper()}**"
+
+
+def render_markdown(report: Report) -> bytes:
+    cluster = report.cluster
+    lifecycle = report.lifecycle
+    counts = {s: 0 for s in Status}
+    for finding in report.findings:
+        counts[finding.status] += 1
+    lines = [
+        f"## patchlevel: {_cell(cluster.name or '(unnamed cluster)')} as of {report.as_of}",
+        "",
+        f"Kubernetes {_cell(cluster.version or 'version unknown')} ({cluster.distribution}) · "
+        f"{cluster.nodes} nodes, {cluster.pods} pods, {cluster.images} images · "
+        + (f"lifecycle data {lifecycle.retrieved}" if lifecycle else "no lifecycle data")
+        + f" · patchlevel {report.tool_version}",
+        "",
+        f"**{counts[Status.FAIL]} fail**, {counts[Status.ERROR]} error, {counts[Status.UNKNOWN]} unknown, "
+        f"{counts[Status.WARN]} warn, {counts[Status.PASS]} pass; {counts[Status.WAIVED]} waived (counted apart)",
+    ]
+    if report.evidence_digest:
+        lines += ["", f"Evidence bundle digest `{report.evidence_digest}`"]
+    lines += ["", "| Requirement | Verdict | Title |", "| --- | --- | --- |"]
+    for result in requirement_results(report):
+        requirement = result.requirement
+        lines.append(f"| {requirement.id} | {_verdict(result.verdict)} | {_cell(requirement.title)} |")
+
+    groups = [(check, group) for check in grouped_by_check(report, ACTION_STATUSES) for group in check.groups]
+    lines.append("")
+    if not groups:
+        lines.append("Nothing needs action.")
+    else:
+        lines += [
+            "### What needs action",
+            "",
+            "| Status | Check | Where | Finding | Remediation |",
+            "| --- | --- | --- | --- | --- |",
+        ]
+        for check, group in groups[:MAX_ROWS]:
+            finding = group.finding
+            names, more = subject_names(group.subjects, MAX_NAMES)
+            where = (
+                finding.subject
+                if group.size == 1
+                else f"{group.size} {subject_kind(group.subjects)}: {', '.join(names)}"
+                + (f", +{more} more" if more else "")
+            )
+            lines.append(
+                f"| {finding.status.value.upper()} | `{check.check}` | {_cell(where)} | {_cell(finding.message)} | "
+                f"{_cell(finding.remediation)} |"
+            )
+        if len(groups) > MAX_ROWS:
+            rest = groups[MAX_ROWS:]
+            lines.append("")
+            lines.append(
+                f"+{len(rest)} more groups ({sum(g.size for _, g in rest)} findings): see the HTML or JSON report."
+            )
+    attention = [w for w in report.waivers if w.expired or w.matched == 0]
+    if report.waivers:
+        waived = counts[Status.WAIVED]
+        lines += [
+            "",
+            f"Waivers: {len(report.waivers)} in the policy; {waived} finding{'' if waived == 1 else 's'} waived.",
+        ]
+        for outcome in attention:
+            waiver = outcome.waiver
+            label = waiver.id or f"{waiver.check} {waiver.subject}"
+            state = f"expired on {waiver.expires}" if outcome.expired else "matched no finding"
+            lines.append(f"- waiver {_cell(label)} (owner {_cell(waiver.owner)}): {state}")
+    lines.append("")
+    return "\n".join(lines).encode("utf-8")

@@ -1,0 +1,289 @@
+"""NIST OSCAL 1.1.2 assessment-results (JSON): observations, risks and one finding per requirement.
+
+- every requirement of the mapping is a reviewed control and has a finding whose target status is
+  ``satisfied`` (verdict pass or warn) or ``not-satisfied`` (fail, error, unknown, not assessed;
+  the reason and a ``verdict`` property say which);
+- each group of identical patchlevel findings (same check, status and message) is one observation
+  whose subjects are the nodes, images or cluster it is about (inventory items in the result's
+  local definitions), with the evidence recorded for the first subject;
+- each group that is not a pass is a risk: ``open``, or ``deviation-approved`` when waived (with
+  the waiver's expiry as deadline), with the remediation as a recommendation.
+
+UUIDs are version 5, derived from the cluster, the generation time and the content, so the same
+report always renders the same document.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from patchlevel.model import Finding, Report, Status, group_findings, requirement_results
+
+OSCAL_VERSION = "1.1.2"
+NS = "urn:patchlevel:oscal"
+_NAMESPACE = uuid.UUID("6f1b0d52-3c0e-5b7a-9d43-2a1f2c0b7e11")
+SATISFIED = {"pass": ("satisfied", "pass"), "warn": ("satisfied", "pass")}
+RISK_STATUSES = (Status.FAIL, Status.ERROR, Status.UNKNOWN, Status.WARN, Status.WAIVED)
+
+
+def _line(text: str) -> str:
+    """A value for OSCAL's StringDatatype: one line, no surrounding whitespace, never empty."""
+    return " ".join(str(text).split()) or "-"
+
+
+def _time(moment: datetime) -> str:
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _prop(name: str, value: object) -> dict[str, str]:
+    return {"name": name, "ns": NS, "value": _line(str(value))}
+
+
+class _Ids:
+    """Deterministic UUIDs scoped to one report."""
+
+    def __init__(self, report: Report) -> None:
+        self.scope = f"{report.cluster.name}|{report.cluster.server}|{_time(report.generated_at)}|{report.as_of}"
+
+    def __call__(self, *parts: str) -> str:
+        return str(uuid.uuid5(_NAMESPACE, "|".join((self.scope, *parts))))
+
+
+def _evidence_text(evidence: Mapping[str, Any]) -> str:
+    return json.dumps(dict(evidence), sort_keys=True, default=str, ensure_ascii=False)
+
+
+def render_oscal(report: Report) -> bytes:
+    ids = _Ids(report)
+    when = _time(report.generated_at)
+    cluster = report.cluster
+    name = cluster.name or "unnamed cluster"
+    tool_uuid = ids("tool")
+    origins = [{"actors": [{"type": "tool", "actor-uuid": tool_uuid}]}]
+    infos = {c.id: c for c in report.checks}
+
+    subjects: dict[str, str] = {}
+    observations: list[dict[str, Any]] = []
+    risks: list[dict[str, Any]] = []
+    by_requirement: dict[str, tuple[list[str], list[str]]] = {r.id: ([], []) for r in report.requirements}
+
+    for finding, names in group_findings(report.findings):
+        for subject in names:
+            subjects.setdefault(subject, ids("subject", subject))
+        info = infos.get(finding.check)
+        observation_uuid = ids("observation", finding.check, finding.status.value, finding.message)
+        observation: dict[str, Any] = {
+            "uuid": observation_uuid,
+            "title": f"{info.title if info else finding.check}: {finding.status.value.upper()}",
+            "description": finding.message,
+            "props": [
+                _prop("check", finding.check),
+                _prop("status", finding.status.value),
+                _prop("severity", finding.severity.value),
+                _prop("subjects", len(names)),
+            ],
+            "methods": ["TEST"],
+            "types": ["finding" if finding.status is not Status.PASS else "control-objective"],
+            "origins": origins,
+            "subjects": [{"subject-uuid": subjects[s], "type": "inventory-item", "title": _line(s)} for s in names],
+            "relevant-evidence": [
+                {
+                    "description": f"Evidence patchlevel recorded for {names[0]}"
+                    + (f" (the other {len(names) - 1} subjects' findings say the same)" if len(names) > 1 else ""),
+                    "remarks": _evidence_text(finding.evidence),
+                }
+            ],
+            "collected": when,
+        }
+        if finding.note:
+            observation["remarks"] = finding.note
+        observations.append(observation)
+        risk_uuid = ""
+        if finding.status in RISK_STATUSES:
+            risk_uuid = ids("risk", finding.check, finding.status.value, finding.message)
+            risks.append(_risk(finding, names, risk_uuid, observation_uuid, origins, ids, info.title if info else ""))
+        for requirement_id in finding.requirements:
+            if requirement_id in by_requirement:
+                by_requirement[requirement_id][0].append(observation_uuid)
+                if risk_uuid:
+                    by_requirement[requirement_id][1].append(risk_uuid)
+
+    findings = []
+    for result in requirement_results(report):
+        requirement = result.requirement
+        state, reason = SATISFIED.get(
+            result.verdict, ("not-satisfied", "fail" if result.verdict in ("fail", "error") else "other")
+        )
+        counts = ", ".join(f"{s.value} {n}" for s, n in result.counts.items() if n) or "no findings"
+        if result.verdict == "not-assessed":
+            remark = (
+                "Not assessed by patchlevel: no check gives evidence for this requirement; assess it by other means."
+            )
+        elif result.verdict == "unknown":
+            remark = f"patchlevel could not prove this requirement ({counts}); unknown is never a pass."
+        else:
+            remark = f"patchlevel verdict {result.verdict} ({counts}); waived findings count as satisfied."
+        observed, risked = by_requirement[requirement.id]
+        item: dict[str, Any] = {
+            "uuid": ids("finding", requirement.id),
+            "title": f"{requirement.id}: {requirement.title}",
+            "description": requirement.text or requirement.title,
+            "props": [
+                _prop("verdict", result.verdict),
+                _prop("framework", requirement.framework),
+                *[_prop(f"count-{s.value}", n) for s, n in result.counts.items() if n],
+            ],
+            "origins": origins,
+            "target": {
+                "type": "objective-id",
+                "target-id": requirement.id,
+                "title": requirement.title,
+                "status": {"state": state, "reason": reason, "remarks": remark},
+            },
+        }
+        if requirement.note:
+            item["remarks"] = requirement.note
+        if observed:
+            item["related-observations"] = [{"observation-uuid": u} for u in observed]
+        if risked:
+            item["related-risks"] = [{"risk-uuid": u} for u in risked]
+        findings.append(item)
+
+    lifecycle = report.lifecycle
+    props = [_prop("as-of", report.as_of.isoformat()), _prop("tool-version", report.tool_version)]
+    if lifecycle is not None:
+        props.append(_prop("lifecycle-data-date", lifecycle.retrieved.isoformat()))
+    if report.evidence_digest:
+        props.append(_prop("evidence-digest", report.evidence_digest))
+    if cluster.version:
+        props.append(_prop("kubernetes-version", cluster.version))
+    props.append(_prop("distribution", cluster.distribution))
+    props.append(_prop("policy", report.policy.get("source", "built-in defaults")))
+
+    local: dict[str, Any] = {
+        "components": [
+            {
+                "uuid": tool_uuid,
+                "type": "software",
+                "title": f"patchlevel {report.tool_version}",
+                "description": "patchlevel: proves, with evidence, whether a Kubernetes cluster is patched "
+                "(PCI SSC container guidance 10.1-10.3, PCI DSS v4.0.1).",
+                "props": [_prop("version", report.tool_version)],
+                "status": {"state": "operational"},
+            }
+        ]
+    }
+    if subjects:
+        local["inventory-items"] = [
+            {"uuid": u, "description": subject, "props": [_prop("subject", subject)]} for subject, u in subjects.items()
+        ]
+    result_doc: dict[str, Any] = {
+        "uuid": ids("result"),
+        "title": f"patchlevel audit of {name} as of {report.as_of}",
+        "description": f"Patch level of Kubernetes cluster {name} ({cluster.version or 'version unknown'}, "
+        f"{cluster.distribution}; {cluster.nodes} nodes, {cluster.pods} pods, {cluster.images} images) judged as of "
+        f"{report.as_of} against the PCI SSC container guidance and PCI DSS v4.0.1.",
+        "start": when,
+        "end": when,
+        "props": props,
+        "local-definitions": local,
+        "reviewed-controls": {
+            "control-selections": [{"include-controls": [{"control-id": r.id} for r in report.requirements]}]
+        },
+        "findings": findings,
+        "remarks": _method(report),
+    }
+    if observations:
+        result_doc["observations"] = observations
+    if risks:
+        result_doc["risks"] = risks
+    document = {
+        "assessment-results": {
+            "uuid": ids("assessment-results"),
+            "metadata": {
+                "title": f"patchlevel assessment results: {name} as of {report.as_of}",
+                "last-modified": when,
+                "version": f"{report.as_of.isoformat()}",
+                "oscal-version": OSCAL_VERSION,
+                "props": props,
+            },
+            "import-ap": {
+                "href": "urn:patchlevel:assessment-plan:none",
+                "remarks": "patchlevel runs without an OSCAL assessment plan: the method is in the result's remarks "
+                "and the requirement-to-check mapping in patchlevel's frameworks/pci.yaml.",
+            },
+            "results": [result_doc],
+        }
+    }
+    return json.dumps(document, indent=2, ensure_ascii=False).encode("utf-8") + b"\n"
+
+
+def _risk(
+    finding: Finding,
+    names: list[str],
+    risk_uuid: str,
+    observation_uuid: str,
+    origins: list[dict[str, Any]],
+    ids: _Ids,
+    title: str,
+) -> dict[str, Any]:
+    subjects = (
+        names[0]
+        if len(names) == 1
+        else f"{len(names)} subjects ({', '.join(names[:3])}{', …' if len(names) > 3 else ''})"
+    )
+    risk: dict[str, Any] = {
+        "uuid": risk_uuid,
+        "title": f"{title or finding.check}: {finding.status.value.upper()} on {subjects}",
+        "description": finding.message,
+        "statement": f"{finding.status.value.upper()} ({finding.severity.value}) for requirement(s) "
+        f"{', '.join(finding.requirements) or 'none'}: {finding.message}",
+        "props": [_prop("check", finding.check), _prop("status", finding.status.value)],
+        "status": "deviation-approved" if finding.status is Status.WAIVED else "open",
+        "origins": origins,
+        "characterizations": [
+            {
+                "origin": origins[0],
+                "facets": [{"name": "severity", "system": NS, "value": finding.severity.value}],
+            }
+        ],
+        "related-observations": [{"observation-uuid": observation_uuid}],
+    }
+    if finding.remediation:
+        risk["remediations"] = [
+            {
+                "uuid": ids("remediation", risk_uuid),
+                "lifecycle": "recommendation",
+                "title": "Remediation",
+                "description": finding.remediation,
+                "origins": origins,
+            }
+        ]
+    waiver = finding.waiver
+    if finding.status is Status.WAIVED and waiver is not None:
+        risk["deadline"] = f"{waiver.expires.isoformat()}T23:59:59Z"
+        risk["mitigating-factors"] = [
+            {
+                "uuid": ids("waiver", risk_uuid),
+                "description": f"Waiver {waiver.id or '(no id)'}: {waiver.reason}. Owner {waiver.owner}"
+                + (f", approved by {waiver.approved_by}" if waiver.approved_by else "")
+                + f"; expires {waiver.expires}.",
+            }
+        ]
+    return risk
+
+
+def _method(report: Report) -> str:
+    return (
+        f"patchlevel {report.tool_version} read the cluster's API objects and judged each check as of {report.as_of} "
+        "with pinned lifecycle data. Statuses: pass, warn (holds, attention due), fail, unknown (evidence missing or "
+        "unreadable; never a pass), waived (accepted by a policy waiver, reported apart) and error (a check could "
+        "not run). A requirement's verdict is the worst status of its findings; requirements no check covers are "
+        "reported as not assessed."
+    )

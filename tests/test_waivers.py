@@ -1,0 +1,136 @@
+"""Waivers: WAIVED never hides a finding; expired ones count again; unmatched ones are reported."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from patchlevel.model import Finding, Severity, Status, Waiver, count_by_status, exit_code
+from patchlevel.waivers import apply_waivers, vulnerability_ids, waiver_warnings
+
+AS_OF = date(2026, 11, 27)
+IMAGE_CHECK = "fixable_vulnerabilities_patched_in_time"
+
+
+def node_finding(subject: str, status: Status = Status.FAIL, check: str = "node_os_supported") -> Finding:
+    return Finding(check, status, Severity.HIGH, subject, "Ubuntu 18.04 reached end of support", remediation="upgrade")
+
+
+def image_finding(subject: str, ids: list[str]) -> Finding:
+    return Finding(
+        IMAGE_CHECK,
+        Status.FAIL,
+        Severity.CRITICAL,
+        subject,
+        "fixable critical vulnerabilities open longer than 30 days",
+        evidence={
+            "vulnerability_ids": ids,
+            "vulnerabilities": [{"id": i, "severity": "critical", "age_days": 40} for i in ids],
+        },
+    )
+
+
+def waiver(subject: str, expires: date = date(2027, 1, 31), **kw: str) -> Waiver:
+    return Waiver(kw.pop("check", "node_os_supported"), subject, "accepted", "team", expires, **kw)
+
+
+def test_a_waiver_turns_matching_findings_to_waived_and_keeps_them() -> None:
+    findings = [node_finding("node/pool-a-1"), node_finding("node/pool-a-2"), node_finding("node/pool-b-1")]
+    out, outcomes = apply_waivers(findings, [waiver("node/pool-a-*", id="W-1")], AS_OF)
+    assert [(f.subject, f.status) for f in out] == [
+        ("node/pool-a-1", Status.WAIVED),
+        ("node/pool-a-2", Status.WAIVED),
+        ("node/pool-b-1", Status.FAIL),
+    ]
+    assert out[0].waiver is not None and out[0].waiver.id == "W-1"
+    assert "without the waiver this finding is FAIL" in out[0].note
+    assert out[0].message == findings[0].message and out[0].evidence == findings[0].evidence
+    assert outcomes[0].matched == 2 and not outcomes[0].expired
+    counts = count_by_status(out)
+    assert (counts[Status.WAIVED], counts[Status.FAIL]) == (2, 1)
+    assert exit_code(out, Status.FAIL) == 1
+    assert exit_code(out[:2], Status.FAIL) == 0
+
+
+def test_an_expired_waiver_changes_nothing_and_is_reported() -> None:
+    finding = node_finding("node/a")
+    out, outcomes = apply_waivers([finding], [waiver("node/a", expires=date(2026, 11, 26), id="W-OLD")], AS_OF)
+    assert out[0].status is Status.FAIL
+    assert out[0].waiver is None
+    assert "waiver W-OLD expired on 2026-11-26; the finding counts again" in out[0].note
+    assert outcomes[0].expired and outcomes[0].matched == 1
+    assert any("W-OLD" in w and "expired on 2026-11-26" in w for w in waiver_warnings(outcomes))
+
+
+def test_a_waiver_holds_through_its_expiry_day() -> None:
+    out, outcomes = apply_waivers([node_finding("node/a")], [waiver("node/a", expires=AS_OF)], AS_OF)
+    assert out[0].status is Status.WAIVED
+    assert not outcomes[0].expired
+
+
+def test_a_valid_waiver_wins_over_an_expired_one() -> None:
+    waivers = [waiver("node/*", expires=date(2026, 1, 1), id="OLD"), waiver("node/a", id="NEW")]
+    out, outcomes = apply_waivers([node_finding("node/a")], waivers, AS_OF)
+    assert out[0].status is Status.WAIVED and out[0].waiver is not None and out[0].waiver.id == "NEW"
+    assert "waiver OLD expired" in out[0].note
+    assert [o.matched for o in outcomes] == [1, 1]
+
+
+def test_a_waiver_matching_nothing_is_reported() -> None:
+    out, outcomes = apply_waivers([node_finding("node/a")], [waiver("node/decommissioned-*", id="W-GONE")], AS_OF)
+    assert out[0].status is Status.FAIL
+    assert outcomes[0].matched == 0
+    assert any("W-GONE" in w and "matched no finding" in w for w in waiver_warnings(outcomes))
+
+
+def test_check_must_match_exactly_and_subject_glob_is_case_sensitive() -> None:
+    findings = [node_finding("node/a", check="kubelet_version_supported"), node_finding("node/A")]
+    out, outcomes = apply_waivers(findings, [waiver("node/a")], AS_OF)
+    assert [f.status for f in out] == [Status.FAIL, Status.FAIL]
+    assert outcomes[0].matched == 0
+
+
+def test_pass_and_error_findings_are_not_waived() -> None:
+    findings = [node_finding("node/a", Status.PASS), node_finding("node/b", Status.ERROR)]
+    out, outcomes = apply_waivers(findings, [waiver("node/*")], AS_OF)
+    assert [f.status for f in out] == [Status.PASS, Status.ERROR]
+    assert outcomes[0].matched == 0
+
+
+def test_warn_and_unknown_findings_can_be_waived() -> None:
+    findings = [node_finding("node/a", Status.WARN), node_finding("node/b", Status.UNKNOWN)]
+    out, _ = apply_waivers(findings, [waiver("node/*")], AS_OF)
+    assert [f.status for f in out] == [Status.WAIVED, Status.WAIVED]
+    assert "this finding is UNKNOWN" in out[1].note
+
+
+def test_vulnerability_waiver_waives_an_image_only_when_every_vulnerability_is_covered() -> None:
+    image = "image/registry.example.com/payments@sha256:0123"
+    both = image_finding(image, ["CVE-2024-1111", "CVE-2025-2222"])
+    one = image_finding(image.replace("payments", "ledger"), ["CVE-2024-3333"])
+    scoped = waiver("image/registry.example.com/*", check=IMAGE_CHECK, vulnerability="CVE-2024-*", id="W-V")
+    out, outcomes = apply_waivers([both, one], [scoped], AS_OF)
+    assert out[0].status is Status.FAIL
+    assert "waived: CVE-2024-1111 (waiver W-V); still open: CVE-2025-2222" in out[0].note
+    assert out[1].status is Status.WAIVED
+    assert outcomes[0].matched == 2
+    second = waiver(image, check=IMAGE_CHECK, vulnerability="CVE-2025-2222", id="W-V2")
+    out, _ = apply_waivers([both], [scoped, second], AS_OF)
+    assert out[0].status is Status.WAIVED
+
+
+def test_vulnerability_waiver_does_not_match_findings_without_those_ids() -> None:
+    scoped = waiver("node/*", vulnerability="CVE-2024-*")
+    out, outcomes = apply_waivers([node_finding("node/a")], [scoped], AS_OF)
+    assert out[0].status is Status.FAIL
+    assert outcomes[0].matched == 0
+
+
+def test_vulnerability_ids_read_every_evidence_shape() -> None:
+    evidence = {
+        "vulnerability": "GHSA-1",
+        "vulnerability_ids": ["CVE-1"],
+        "cves": [{"id": "CVE-2"}],
+        "fixed_cves": [{"id": "CVE-3", "fixed_in": "1.2"}, {"id": "CVE-1"}],
+        "vulnerabilities": [{"id": "CVE-4"}, "CVE-5", {"no": "id"}],
+    }
+    assert vulnerability_ids(evidence) == ("GHSA-1", "CVE-4", "CVE-5", "CVE-1", "CVE-2", "CVE-3")

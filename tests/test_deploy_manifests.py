@@ -11,26 +11,16 @@ from typing import Any
 import pytest
 import yaml
 
-from kubeapi import RESOURCES  # the resources the test API server serves, as the collector reads them
+from kubeapi import RESOURCES  # the resources the test API server serves
+from patchlevel.collect.live import RESOURCES as LISTED  # what the live collector lists
 
 ROOT = Path(__file__).parent.parent
 DEPLOY = ROOT / "deploy"
 MANIFESTS = sorted(DEPLOY.glob("*.yaml"))
 
 READ = {"get", "list"}
-# (API group, resource) -> why patchlevel reads it; the collector lists each of these.
-COLLECTED = {
-    ("", "nodes"),
-    ("", "pods"),
-    ("", "namespaces"),
-    ("apps", "replicasets"),
-    ("apps", "daemonsets"),
-    ("apps", "deployments"),
-    ("apps", "statefulsets"),
-    ("batch", "jobs"),
-    ("batch", "cronjobs"),
-    ("aquasecurity.github.io", "vulnerabilityreports"),
-}
+# (API group, resource): exactly what the live collector lists.
+COLLECTED = {(r.group, r.plural) for r in LISTED}
 IDENTITY = ("authentication.k8s.io", "selfsubjectreviews")
 NEVER = {"secrets", "configmaps"}
 
@@ -100,7 +90,15 @@ def test_every_collected_resource_is_granted_get_and_list() -> None:
     granted = grants()
     served = {(r.group, r.plural) for r in RESOURCES if r.listable}
 
-    assert served <= COLLECTED  # the collector's test server serves nothing the role does not grant
+    assert {
+        ("", "nodes"),
+        ("", "pods"),
+        ("", "namespaces"),
+        ("apps", "replicasets"),
+        ("batch", "jobs"),
+        ("aquasecurity.github.io", "vulnerabilityreports"),
+    } == COLLECTED
+    assert served >= COLLECTED  # the test server serves everything collected, so the live tests read each
     for target in COLLECTED:
         assert granted.get(target, set()) >= READ, f"{target} is not readable"
     assert set(granted) == COLLECTED | {IDENTITY}  # and nothing else
@@ -177,6 +175,21 @@ def test_the_readme_explains_every_granted_resource() -> None:
     for _, resource in COLLECTED | {IDENTITY}:
         assert f"`{resource}`" in readme
     assert "/version" in readme
+
+
+def test_the_readme_table_lists_exactly_the_granted_resources() -> None:
+    readme = (DEPLOY / "README.md").read_text(encoding="utf-8")
+    rows = [line.split("|") for line in readme.splitlines() if line.startswith("| get, list |")]
+    listed = {name for row in rows for name in re.findall(r"`([a-z]+)`", row[2])}
+
+    assert listed == {resource for _, resource in COLLECTED}
+
+
+def test_the_rbac_manifest_is_the_one_collector_errors_name() -> None:
+    from patchlevel.collect.live import RBAC_MANIFEST, RBAC_ROLE
+
+    assert (ROOT / RBAC_MANIFEST).is_file()
+    assert f"ClusterRole {one('ClusterRole')['metadata']['name']}" == RBAC_ROLE
 
 
 # -- Dockerfile -----------------------------------------------------------------------------------

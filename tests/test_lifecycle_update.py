@@ -133,17 +133,14 @@ def test_round_trip_gives_back_the_bundled_entries(product: str) -> None:
 
 def test_round_trip_keeps_dates_booleans_and_absent_phases_apart() -> None:
     stored = {
-        r["releaseCycle"]: r
-        for r in convert((SNAPSHOT / "amazon-eks.json").read_bytes(), "amazon-eks")["releases"]
+        r["releaseCycle"]: r for r in convert((SNAPSHOT / "amazon-eks.json").read_bytes(), "amazon-eks")["releases"]
     }
     bundled = {r["releaseCycle"]: r for r in bundled_product("amazon-eks")["releases"]}
     assert stored["1.31"]["eoes"] == "2026-11-26"
     without_eoes = [name for name, r in bundled.items() if "eoes" not in r]
     assert without_eoes, "the fixture should have cycles without extended support"
     assert all("eoes" not in stored[name] for name in without_eoes)
-    kubernetes = {
-        r["releaseCycle"]: r for r in convert((SNAPSHOT / "kubernetes.json").read_bytes())["releases"]
-    }
+    kubernetes = {r["releaseCycle"]: r for r in convert((SNAPSHOT / "kubernetes.json").read_bytes())["releases"]}
     assert kubernetes["1.16"]["eoas"] is True  # isEoas true with no date: the raw boolean
     assert kubernetes["1.16"]["eol"] == "2020-08-04"
 
@@ -195,9 +192,7 @@ def test_update_from_directory_writes_a_complete_data_directory(tmp_path: Path) 
     result = update_lifecycle_data(target, products=RECORDED, source=DirectorySource(SNAPSHOT), today=TODAY)
 
     assert tree_digest(BUNDLED_DATA) == bundled_before
-    assert sorted(p.name for p in tmp_path.joinpath("data").iterdir()) == [
-        "lifecycle"
-    ]  # no staging, no .previous
+    assert sorted(p.name for p in tmp_path.joinpath("data").iterdir()) == ["lifecycle"]  # no staging, no .previous
     assert sorted(p.name for p in (target / "products").glob("*.json")) == sorted(
         p.name for p in (BUNDLED_DATA / "products").glob("*.json")
     )
@@ -380,9 +375,7 @@ def test_losing_latest_versions_is_noted(tmp_path: Path) -> None:
     for release in document["result"]["releases"]:
         release["latest"] = None
     source = DirectorySource(responses_dir(tmp_path, containerd=dumps(document)))
-    result = update_lifecycle_data(
-        tmp_path / "lifecycle", products=["containerd"], source=source, today=TODAY
-    )
+    result = update_lifecycle_data(tmp_path / "lifecycle", products=["containerd"], source=source, today=TODAY)
     (update,) = result.products
     assert update.changed
     assert update.notes == ("12 cycles no longer have a latest version (the API does not publish it)",)
@@ -398,9 +391,7 @@ def test_missing_response_file_names_the_product(tmp_path: Path) -> None:
 
 def test_the_bundled_data_is_never_a_target() -> None:
     with pytest.raises(UsageError, match="shipped inside the package"):
-        update_lifecycle_data(
-            BUNDLED_DATA, products=["kubernetes"], source=DirectorySource(SNAPSHOT), today=TODAY
-        )
+        update_lifecycle_data(BUNDLED_DATA, products=["kubernetes"], source=DirectorySource(SNAPSHOT), today=TODAY)
     with pytest.raises(UsageError):
         update_lifecycle_data(
             BUNDLED_DATA.parent, products=["kubernetes"], source=DirectorySource(SNAPSHOT), today=TODAY
@@ -425,9 +416,7 @@ def test_an_empty_directory_can_be_the_target(tmp_path: Path) -> None:
 
 def test_product_ids_cannot_escape_the_directory(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match=r"not an endoflife\.date product id"):
-        update_lifecycle_data(
-            tmp_path / "t", products=["../kubernetes"], source=DirectorySource(SNAPSHOT), today=TODAY
-        )
+        update_lifecycle_data(tmp_path / "t", products=["../kubernetes"], source=DirectorySource(SNAPSHOT), today=TODAY)
 
 
 @pytest.mark.parametrize(
@@ -542,9 +531,7 @@ def test_http_honours_retry_after_within_the_cap(api: FakeApi, tmp_path: Path) -
     api.failures["containerd"] = [429, 503]
     api.retry_after = "120"
     sleeps: list[float] = []
-    update_lifecycle_data(
-        tmp_path / "lifecycle", products=["containerd"], source=http_source(api, sleeps), today=TODAY
-    )
+    update_lifecycle_data(tmp_path / "lifecycle", products=["containerd"], source=http_source(api, sleeps), today=TODAY)
     assert sleeps == [8.0, 8.0]  # Retry-After 120 s, capped
 
 
@@ -561,9 +548,7 @@ def test_http_gives_up_after_the_last_attempt(api: FakeApi, tmp_path: Path) -> N
 
 def test_http_404_is_a_clear_error_and_writes_nothing(api: FakeApi, installed: Path) -> None:
     before = tree_digest(installed)
-    with pytest.raises(
-        LifecycleError, match=r"^no-such-product: endoflife.date has no such product \(HTTP 404"
-    ):
+    with pytest.raises(LifecycleError, match=r"^no-such-product: endoflife.date has no such product \(HTTP 404"):
         update_lifecycle_data(
             installed,
             products=["kubernetes", "no-such-product"],
@@ -587,9 +572,7 @@ def test_http_connection_refused_is_retried_then_reported(tmp_path: Path) -> Non
     port = server.server_address[1]
     server.server_close()  # nothing listens on this port any more
     sleeps: list[float] = []
-    source = HttpSource(
-        base_url=f"http://127.0.0.1:{port}/api/v1", sleep=sleeps.append, attempts=2, timeout=2.0
-    )
+    source = HttpSource(base_url=f"http://127.0.0.1:{port}/api/v1", sleep=sleeps.append, attempts=2, timeout=2.0)
     with pytest.raises(LifecycleError, match=r"^kubernetes: ConnectError .* after 2 attempts"):
         update_lifecycle_data(tmp_path / "lifecycle", products=["kubernetes"], source=source, today=TODAY)
     assert sleeps == [0.5]
@@ -600,9 +583,7 @@ def test_http_connection_refused_is_retried_then_reported(tmp_path: Path) -> Non
 
 
 def test_run_update_from_a_directory_and_its_summary(tmp_path: Path) -> None:
-    first = run_update(
-        today=TODAY, products=RECORDED, from_dir=SNAPSHOT, data_dir=tmp_path / "lifecycle", environ={}
-    )
+    first = run_update(today=TODAY, products=RECORDED, from_dir=SNAPSHOT, data_dir=tmp_path / "lifecycle", environ={})
     result = run_update(
         today=date(2026, 9, 12),
         products=["kubernetes"],
@@ -642,7 +623,5 @@ def test_update_target_order(tmp_path: Path) -> None:
     explicit = tmp_path / "explicit"
     assert update_target(explicit, {"PATCHLEVEL_DATA_DIR": "/elsewhere"}) == explicit
     assert update_target(None, {"PATCHLEVEL_DATA_DIR": str(tmp_path / "env")}) == tmp_path / "env"
-    assert update_target(None, {"XDG_DATA_HOME": "/xdg", "HOME": "/home/u"}) == Path(
-        "/xdg/patchlevel/lifecycle"
-    )
+    assert update_target(None, {"XDG_DATA_HOME": "/xdg", "HOME": "/home/u"}) == Path("/xdg/patchlevel/lifecycle")
     assert update_target(None, {"HOME": "/home/u"}) == Path("/home/u/.local/share/patchlevel/lifecycle")

@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from importlib import resources
 from typing import Any
 
 from patchlevel import __version__
+from patchlevel.charts import compute_charts
 from patchlevel.checks import ALL_CHECKS, CheckSpec, Context
+from patchlevel.checks.images import scan_coverage_warning
 from patchlevel.frameworks import load_requirements, requirements_by_check
 from patchlevel.inventory import Inventory
 from patchlevel.lifecycle.catalog import Catalog
@@ -31,6 +33,8 @@ from patchlevel.model import (
 )
 from patchlevel.platforms import ClusterFacts, derive_facts
 from patchlevel.policy import Policy
+from patchlevel.registry import Resolution
+from patchlevel.waivers import apply_waivers, waiver_warnings
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,8 +64,13 @@ def evaluate(
     as_of: date,
     checks: Sequence[CheckSpec] = ALL_CHECKS,
     facts: ClusterFacts | None = None,
+    registry: Mapping[str, Resolution] | None = None,
 ) -> tuple[Finding, ...]:
-    """Run every check; a check that raises yields an ERROR finding instead of stopping the audit."""
+    """Run every check; a check that raises yields an ERROR finding instead of stopping the audit.
+
+    ``registry`` is what registries said each image reference points to now (``--registry-check``);
+    None when no registry was asked.
+    """
     requirements = requirements_by_check(load_requirements(c.id for c in ALL_CHECKS))
     ctx = Context(
         inventory=inventory,
@@ -71,6 +80,7 @@ def evaluate(
         policy=policy,
         as_of=as_of,
         runtime_compat=knowledge.runtime_compat,
+        registry=registry,
     )
     findings: list[Finding] = []
     for spec in checks:
@@ -152,11 +162,13 @@ def audit(
     policy: Policy,
     as_of: date,
     generated_at: datetime,
+    registry: Mapping[str, Resolution] | None = None,
 ) -> Report:
-    """collect → inventory → evaluate → report, for one cluster."""
+    """collect → inventory → evaluate → report, for one cluster (``registry``: see ``evaluate``)."""
     facts = derive_facts(inventory)
-    findings = evaluate(inventory, knowledge, policy, as_of, facts=facts)
-    images = {c for p in inventory.pods for c in (s.imageID for s in p.status.containerStatuses or ()) if c}
+    findings = evaluate(inventory, knowledge, policy, as_of, facts=facts, registry=registry)
+    coverage = scan_coverage_warning(findings)
+    findings, waiver_outcomes = apply_waivers(findings, policy.waivers, as_of)
     cluster = ClusterInfo(
         name=inventory.name,
         version=inventory.version.gitVersion if inventory.version else "",
@@ -165,7 +177,7 @@ def audit(
         server=inventory.server,
         nodes=len(inventory.nodes),
         pods=len(inventory.pods),
-        images=len(images),
+        images=len(facts.images.images),
     )
     return Report(
         tool_version=__version__,
@@ -177,7 +189,11 @@ def audit(
         requirements=load_requirements(c.id for c in ALL_CHECKS),
         data_sources=data_sources(knowledge, policy, as_of),
         inputs=inventory.inputs,
-        warnings=report_warnings(knowledge, policy, as_of, inventory),
+        warnings=report_warnings(knowledge, policy, as_of, inventory)
+        + ((coverage,) if coverage else ())
+        + waiver_warnings(waiver_outcomes),
         policy=policy.to_dict(),
+        waivers=waiver_outcomes,
         evidence_digest=inventory.evidence_digest,
+        charts=compute_charts(findings, policy.sla_days, policy.patch_window_days),
     )

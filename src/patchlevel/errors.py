@@ -34,6 +34,12 @@ class CollectError(PatchlevelError):
     """Collecting from a live cluster failed (exit 3)."""
 
 
+class KubeconfigError(PatchlevelError):
+    """A kubeconfig (or the in-cluster service account) cannot be used as written (exit 2)."""
+
+    exit_code = 2
+
+
 class LifecycleError(PatchlevelError):
     """Lifecycle data is missing, invalid, or could not be updated (exit 3)."""
 

@@ -436,9 +436,7 @@ def _release(entry: Any, index: int) -> dict[str, Any]:
     return stored
 
 
-def _phase(
-    entry: Mapping[str, Any], phase: str, is_key: str, from_key: str, where: str
-) -> date | bool | str | None:
+def _phase(entry: Mapping[str, Any], phase: str, is_key: str, from_key: str, where: str) -> date | bool | str | None:
     """The raw front-matter value of a phase: its date, else its boolean; None when absent."""
     if is_key not in entry and from_key not in entry:
         return None
@@ -476,9 +474,7 @@ def _identifiers(value: Any) -> list[dict[str, str]]:
         raise _Invalid("identifiers is not a list")
     identifiers: list[dict[str, str]] = []
     for item in value:
-        if not (
-            isinstance(item, dict) and isinstance(item.get("type"), str) and isinstance(item.get("id"), str)
-        ):
+        if not (isinstance(item, dict) and isinstance(item.get("type"), str) and isinstance(item.get("id"), str)):
             raise _Invalid(f"identifier {item!r} is not a {{type, id}} object")
         identifiers.append({item["type"]: item["id"]})
     return identifiers
@@ -586,9 +582,7 @@ def update_lifecycle_data(
     converted: list[ConvertedProduct] = []
     for product in wanted:
         fetched = source.fetch(product)
-        converted.append(
-            convert_v1_product(fetched.body, product=product, origin=fetched.origin, retrieved=today)
-        )
+        converted.append(convert_v1_product(fetched.body, product=product, origin=fetched.origin, retrieved=today))
 
     updates: list[ProductUpdate] = []
     for item in converted:
@@ -607,9 +601,7 @@ def update_lifecycle_data(
             1 for r in new_releases if r.get("latest") is not None
         )
         if lost_latest > 0:
-            notes.append(
-                f"{lost_latest} cycles no longer have a latest version (the API does not publish it)"
-            )
+            notes.append(f"{lost_latest} cycles no longer have a latest version (the API does not publish it)")
         updates.append(
             ProductUpdate(
                 product=item.product,
@@ -828,9 +820,7 @@ def _verify(staging: Path, converted: Sequence[ConvertedProduct]) -> None:
     for path in sorted((staging / "products").glob("*.json")):
         document = json.loads(path.read_bytes())
         if not isinstance(document, dict) or document.get("product") != path.stem:
-            raise LifecycleError(
-                f"{path.name} in the new data does not describe {path.stem}", hint=_UNCHANGED_HINT
-            )
+            raise LifecycleError(f"{path.name} in the new data does not describe {path.stem}", hint=_UNCHANGED_HINT)
     for item in converted:
         if json.loads((staging / "products" / f"{item.product}.json").read_bytes()) != item.document:
             raise LifecycleError(f"{item.product}: the written file does not read back", hint=_UNCHANGED_HINT)
@@ -916,8 +906,7 @@ def format_update_result(result: UpdateResult) -> str:
         newest = p.newest_cycle + (f" (latest {p.newest_latest})" if p.newest_latest else "")
         state = "changed" if p.changed else "unchanged"
         lines.append(
-            f"  {p.product:<{width}}  {p.releases_before:>3} -> {p.releases_after} cycles"
-            f"  newest {newest}  {state}"
+            f"  {p.product:<{width}}  {p.releases_before:>3} -> {p.releases_after} cycles  newest {newest}  {state}"
         )
         lines.extend(f"    note: {note}" for note in p.notes)
     count = len(result.products)

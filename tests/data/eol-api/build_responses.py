@@ -116,18 +116,14 @@ def release_json(product: dict[str, Any], release: dict[str, Any], built: date) 
     out["isMaintained"] = any(not ended(value, built) for value in present)
     latest_on = front_matter.get("latestColumn", True) is not False
     out["latest"] = (
-        {"name": release.get("latest"), "date": release.get("latestReleaseDate"), "link": link}
-        if latest_on
-        else None
+        {"name": release.get("latest"), "date": release.get("latestReleaseDate"), "link": link} if latest_on else None
     )
     fields = [f["name"] for f in front_matter.get("customFields", [])]
     out["custom"] = {name: release.get(name) for name in fields} if fields else None
     return out
 
 
-def product_response(
-    product: dict[str, Any], built: date, generated_at: str, last_modified: str
-) -> dict[str, Any]:
+def product_response(product: dict[str, Any], built: date, generated_at: str, last_modified: str) -> dict[str, Any]:
     front_matter = product["front_matter"]
     name = product["product"]
     category = front_matter["category"]
@@ -146,9 +142,7 @@ def product_response(
             "tags": sorted([*tags, category]),
             "versionCommand": front_matter.get("versionCommand"),
             "identifiers": [
-                {"type": key, "id": value}
-                for identifier in product["identifiers"]
-                for key, value in identifier.items()
+                {"type": key, "id": value} for identifier in product["identifiers"] for key, value in identifier.items()
             ],
             "labels": {
                 "eoas": column_label(front_matter, "eoas"),

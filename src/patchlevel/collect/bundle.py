@@ -410,7 +410,7 @@ def read_bundle(path: Path, scan_parser: ScanParser | None = None) -> Inventory:
     from patchlevel.importers.trivy_operator import parse_cluster_objects
 
     reader = _Reader(path)
-    builder = InventoryBuilder("bundle", scan_parser or parse_cluster_objects)
+    builder = InventoryBuilder("bundle", scan_parser or parse_cluster_objects, share_strings=True)
     context = ""
     for entry, data in reader.members():
         if not context:

@@ -57,6 +57,7 @@ class Decoded:
     openshift: list[OpenShiftClusterVersion] = field(default_factory=list)
     scan_objects: list[dict[str, Any]] = field(default_factory=list)  # trivy-operator reports, as dicts
     ignored: Counter[str] = field(default_factory=Counter)  # kind -> count of objects not used
+    strings_shared: bool = False  # see InventoryBuilder.share
     list_kinds: Counter[str] = field(
         default_factory=Counter
     )  # list kind -> items: an empty PodList still says "pods collected"
@@ -242,7 +243,7 @@ _NODE_SLAB = msgspec.json.Decoder(list[Node])
 _MIXED_SLAB = msgspec.json.Decoder(list[_TaggedPod | _TaggedNode])
 
 
-def decode_slab(slab: bytes, list_kind: str | None, out: Decoded) -> None:
+def decode_slab(slab: bytes | memoryview, list_kind: str | None, out: Decoded) -> None:
     """Decode a JSON array of list items; raises msgspec errors when the slab is not what it claims."""
     item = LIST_ITEM_KIND.get(list_kind or "")
     if item == "Pod":

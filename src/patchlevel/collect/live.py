@@ -526,6 +526,7 @@ class _Collector:
             names.append(name)
             where = self.where(name)
             decoded = decode_json_bytes(answer.data, where)
+            self.builder.share(decoded)  # now, so the next page reuses the memory of duplicates
             staged.append(_Staged(where, decoded, digest))
             items += sum(decoded.list_kinds.values())
             revision = revision or head.metadata.resourceVersion
@@ -610,7 +611,7 @@ def collect_live(
         environ=host.environ,
     )
     started = host.wall()
-    builder = InventoryBuilder("live", scan_parser or parse_cluster_objects)
+    builder = InventoryBuilder("live", scan_parser or parse_cluster_objects, share_strings=True)
     if access.insecure:
         builder.warnings.append(
             f'TLS verification is off for context "{access.context}" (insecure-skip-tls-verify): the API server\'s '

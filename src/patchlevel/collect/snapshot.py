@@ -71,7 +71,7 @@ def _stream(file: Path) -> tuple[Decoded, str] | None:
     decoded = Decoded()
     kinds: list[str | None] = []
 
-    def on_slab(slab: bytes, list_kind: str | None) -> None:
+    def on_slab(slab: memoryview, list_kind: str | None) -> None:
         decode_slab(slab, list_kind, decoded)
         kinds.append(list_kind)
 

@@ -10,9 +10,11 @@ msgspec decodes in a single call.  Every slab is proven by that decode: a wrong 
 decode, and the caller then falls back to decoding the whole file, so the fast path can only be
 slower, never lose an object.
 
-The list's ``kind`` comes from whichever end of the file holds it (the API writes it first,
-kubectl last).  The file's SHA-256 is computed on a worker thread from the same chunks (hashlib
-releases the GIL while hashing).
+No bytes are copied in user space: chunks are read into one reusable buffer, and a slab is made
+an array by writing ``[`` over the byte before its first item and ``]`` over the separator after
+its last.  The list's ``kind`` comes from whichever end of the file holds it (the API writes it
+first, kubectl last).  The file's SHA-256 is computed by a worker thread reading the file on its
+own (hashlib releases the GIL while it hashes), so hashing runs beside decoding.
 """
 
 from __future__ import annotations
@@ -23,7 +25,6 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
 
 CHUNK = 32 * 1024 * 1024
 STREAM_MIN_BYTES = 64 * 1024 * 1024  # smaller files are decoded whole
@@ -31,7 +32,7 @@ STREAM_MIN_BYTES = 64 * 1024 * 1024  # smaller files are decoded whole
 _ITEMS_OPEN = re.compile(rb'\n([ \t]*)"items"\s*:\s*\[[ \t\r]*\n([ \t]*)\{')
 _LIST_KIND = re.compile(rb'^\{\s*(?:"apiVersion"\s*:\s*"[^"\\]*"\s*,\s*)?"kind"\s*:\s*"([A-Za-z0-9]+)"')
 _TAIL_KIND = re.compile(rb'\]\s*,\s*"kind"\s*:\s*"([A-Za-z0-9]+)"')
-_SEPARATOR = re.compile(rb"[ \t\r\n]*([,\]])[ \t\r\n]*")
+_SEPARATOR = re.compile(rb"[ \t\r\n]*([,\]])")
 
 
 class NotStreamable(Exception):
@@ -45,7 +46,7 @@ class StreamResult:
     sha256: str
 
 
-SlabHandler = Callable[[bytes, str | None], None]
+SlabHandler = Callable[[memoryview, str | None], None]
 
 
 def list_kind_of(head: bytes, tail: bytes) -> str | None:
@@ -56,63 +57,88 @@ def list_kind_of(head: bytes, tail: bytes) -> str | None:
     return m[1].decode() if m else None
 
 
+def file_sha256(path: Path, block: int = 8 * 1024 * 1024) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while data := handle.read(block):
+            digest.update(data)
+    return digest.hexdigest()
+
+
 def stream_items(path: Path, on_slab: SlabHandler, chunk_size: int = CHUNK) -> StreamResult:
     """Call ``on_slab(json_array_of_items, list_kind)`` for consecutive runs of items.
 
-    Raises NotStreamable if the file is not a pretty-printed list; ``on_slab`` may raise to abort
-    (the caller then decodes the whole file).
+    The memoryview is only valid during the call.  Raises NotStreamable if the file is not a
+    pretty-printed list; ``on_slab`` may raise to abort (the caller then decodes the whole file).
     """
-    hasher = hashlib.sha256()
-    with path.open("rb") as handle, ThreadPoolExecutor(max_workers=1) as hashing:
-        tail = _read_tail(handle, path.stat().st_size)
+    with ThreadPoolExecutor(max_workers=1) as hashing, path.open("rb") as handle:
+        digest = hashing.submit(file_sha256, path)
+        size = path.stat().st_size
+        handle.seek(max(0, size - 4096))
+        tail = handle.read()
         handle.seek(0)
-        buffer = handle.read(chunk_size)
-        hashing.submit(hasher.update, buffer)
-        opened = _ITEMS_OPEN.search(buffer, 0, 1 << 20)
+        buffer = bytearray(2 * chunk_size)
+        end = handle.readinto(memoryview(buffer)[:chunk_size]) or 0
+        opened = _ITEMS_OPEN.search(buffer, 0, min(end, 1 << 20))
         if opened is None:
             raise NotStreamable("no pretty-printed items array near the start")
-        list_kind = list_kind_of(buffer[: opened.start() + 1], tail)
+        list_kind = list_kind_of(bytes(buffer[: opened.start() + 1]), tail)
         closer = b"\n" + opened[2] + b"}"
         pos = opened.end() - 1  # the "{" of the first item
         slabs = 0
-        done = False
-        while not done:
-            chunk = handle.read(chunk_size)
-            if chunk:
-                hashing.submit(hasher.update, chunk)
-            pos, done = _deliver(buffer, pos, closer, on_slab, list_kind, final=not chunk)
+        eof = False
+        while True:
+            pos, done = _deliver(buffer, pos, end, closer, on_slab, list_kind, final=eof)
             slabs += 1
-            if not chunk and not done:
+            if done:
+                break
+            if eof:
                 raise NotStreamable("the items array does not end where a pretty-printed list would")
-            buffer = buffer[pos:] + chunk
-            pos = 0
-        while chunk := handle.read(chunk_size):  # the rest (kind, metadata) only feeds the hash
-            hashing.submit(hasher.update, chunk)
-    return StreamResult(list_kind, slabs, hasher.hexdigest())
-
-
-def _read_tail(handle: BinaryIO, size: int) -> bytes:
-    handle.seek(max(0, size - 4096))
-    return handle.read()
+            # keep one byte before the next item (it becomes the slab's "["), move the rest to the front
+            keep = pos - 1
+            remainder = end - keep
+            buffer[:remainder] = buffer[keep:end]
+            pos, end = 1, remainder
+            if len(buffer) - end < chunk_size:
+                buffer.extend(bytes(chunk_size))
+            read = handle.readinto(memoryview(buffer)[end : end + chunk_size]) or 0
+            end += read
+            eof = read == 0
+        return StreamResult(list_kind, slabs, digest.result())
 
 
 def _deliver(
-    buffer: bytes, pos: int, closer: bytes, on_slab: SlabHandler, list_kind: str | None, final: bool
+    buffer: bytearray,
+    pos: int,
+    end: int,
+    closer: bytes,
+    on_slab: SlabHandler,
+    list_kind: str | None,
+    final: bool,
 ) -> tuple[int, bool]:
-    """Hand over every complete item in buffer[pos:]; return (where the rest starts, array ended)."""
-    end = len(buffer)
+    """Hand over every complete item in buffer[pos:end]; return (where the next item starts, array ended)."""
+    while pos < end and buffer[pos] in b" \t\r\n":
+        pos += 1
+    search_end = end
     while True:
-        found = buffer.rfind(closer, pos, end)
+        found = buffer.rfind(closer, pos, search_end)
         if found < 0:
             if final:
                 raise NotStreamable("the last item has no closing line")
             return pos, False  # no complete item yet: wait for more data
         stop = found + len(closer)
-        sep = _SEPARATOR.match(buffer, stop)
-        if sep is not None and (sep.end() < len(buffer) or final):
+        sep = _SEPARATOR.match(buffer, stop, end)
+        if sep is not None:
             break
-        end = found  # the separator is not read yet: cut at the item before
-    if buffer[pos : pos + 1] != b"{":
-        raise NotStreamable(f"expected an item at byte {pos} of the chunk")
-    on_slab(b"[" + buffer[pos:stop] + b"]", list_kind)
-    return sep.end(), sep[1] == b"]"
+        if final:
+            raise NotStreamable("the last item is not followed by ',' or ']'")
+        search_end = found  # the separator is not read yet: cut at the item before
+    if buffer[pos] != ord("{") or pos == 0:
+        raise NotStreamable(f"expected an item at byte {pos} of the buffer")
+    mark = sep.start(1)
+    last = buffer[mark] == ord("]")
+    buffer[pos - 1] = ord("[")
+    buffer[mark] = ord("]")
+    with memoryview(buffer) as view, view[pos - 1 : mark + 1] as slab:
+        on_slab(slab, list_kind)
+    return mark + 1, last

@@ -29,6 +29,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
+import msgspec
+
 from patchlevel.imageref import ImageRef, InvalidReferenceError, parse_image_id, parse_reference
 from patchlevel.inventory import PODS, Inventory, PodContainer, pod_containers
 from patchlevel.kube import OwnerObject, OwnerReference, Pod
@@ -48,8 +50,7 @@ class Identity(StrEnum):
     UNKNOWN = "unknown"  # no usable image ID
 
 
-@dataclass(frozen=True, slots=True)
-class Workload:
+class Workload(msgspec.Struct, frozen=True, gc=False):
     """The object that owns a pod's template: a Deployment, DaemonSet, CronJob …, or the pod itself."""
 
     kind: str
@@ -62,9 +63,8 @@ class Workload:
         return text + " (inferred)" if self.inferred else text
 
 
-@dataclass(frozen=True, slots=True)
-class ContainerUse:
-    """One container of one pod running (or about to run) an image."""
+class ContainerUse(msgspec.Struct, frozen=True, gc=False):
+    """One container of one pod running (or about to run) an image (a Struct: there are very many)."""
 
     namespace: str
     pod: str
@@ -186,12 +186,27 @@ def _infer(ref: OwnerReference, namespace: str, pod: Pod) -> Workload:
     return Workload(ref.kind, namespace, ref.name)
 
 
-def workload_of(pod: Pod, owners: Mapping[str, OwnerObject]) -> Workload:
-    """The top-level owner of a pod, following controller owner references through ``owners``."""
+def workload_of(
+    pod: Pod, owners: Mapping[str, OwnerObject], memo: dict[tuple[str, ...], Workload] | None = None
+) -> Workload:
+    """The top-level owner of a pod, following controller owner references through ``owners``.
+
+    ``memo`` (owner reference -> workload) saves walking the same owners for every pod of a workload.
+    """
     namespace = pod.metadata.namespace
     ref = _controller(pod.metadata.ownerReferences)
     if ref is None or ref.kind == "Node":  # a bare pod, or a static (mirror) pod
         return Workload("Pod", namespace, pod.metadata.name)
+    if memo is None:
+        return _owner_workload(pod, owners, ref, namespace)
+    key = (namespace, ref.kind, ref.name, ref.uid, (pod.metadata.labels or {}).get("pod-template-hash", ""))
+    found = memo.get(key)
+    if found is None:
+        found = memo[key] = _owner_workload(pod, owners, ref, namespace)
+    return found
+
+
+def _owner_workload(pod: Pod, owners: Mapping[str, OwnerObject], ref: OwnerReference, namespace: str) -> Workload:
     owner = _lookup(owners, ref, namespace)
     if owner is None:
         return _infer(ref, namespace, pod)
@@ -251,8 +266,9 @@ def running_images(inventory: Inventory) -> ImageInventory:
     parsed_ids: dict[str, tuple[str | None, str | None, str, str]] = {}  # raw -> (digest, local, repo, problem)
     normalised: dict[str, tuple[str, str]] = {}
     containers = 0
+    workloads: dict[tuple[str, ...], Workload] = {}
     for pod in inventory.pods:
-        workload = workload_of(pod, inventory.owners)
+        workload = workload_of(pod, inventory.owners, workloads)
         for container in pod_containers(pod):
             containers += 1
             raw = container.image_id
@@ -311,13 +327,22 @@ def _read_image_id(raw: str) -> tuple[str | None, str | None, str, str]:
     return parsed.digest, parsed.local_id, repository, ""
 
 
+def _workload_order(workload: Workload) -> tuple[str, str, str, bool]:
+    """The order of ``str(workload)``, without building the string (this runs once per container)."""
+    return (workload.kind, workload.namespace, workload.name, workload.inferred)
+
+
+def _use_order(use: ContainerUse) -> tuple[str, str, str]:
+    return (use.namespace, use.pod, use.container)
+
+
 def _most_common(counter: Counter[str]) -> str:
     ranked = sorted(((-n, name) for name, n in counter.items() if name), key=lambda x: x)
     return ranked[0][1] if ranked else ""
 
 
 def _image(group: _Group) -> RunningImage:
-    uses = tuple(sorted(group.uses, key=lambda u: (u.namespace, u.pod, u.container)))
+    uses = tuple(sorted(group.uses, key=_use_order))
     references = tuple(sorted({u.reference for u in uses if u.reference}))
     repository = _most_common(group.repositories)
     if group.identity is Identity.DIGEST:
@@ -344,7 +369,7 @@ def _image(group: _Group) -> RunningImage:
         uses=uses,
         reason=reason,
         pod_keys=tuple(sorted({u.pod_key for u in uses})),
-        workloads=tuple(sorted(set(u.workload for u in uses), key=str)),
+        workloads=tuple(sorted({u.workload for u in uses}, key=_workload_order)),
         namespaces=tuple(sorted({u.namespace for u in uses})),
         container_kinds=dict(sorted(Counter(u.container_kind for u in uses).items())),
     )

@@ -12,6 +12,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
+import msgspec
+
 from patchlevel.kube import (
     ContainerSpec,
     ContainerStatus,
@@ -67,9 +69,12 @@ SIDECAR = "sidecar"  # init container with restartPolicy Always: keeps running
 EPHEMERAL = "ephemeral"
 
 
-@dataclass(frozen=True, slots=True)
-class PodContainer:
-    """One container of a pod: its spec reference and, when the pod reported it, what runs."""
+class PodContainer(msgspec.Struct, frozen=True, gc=False):
+    """One container of a pod: its spec reference and, when the pod reported it, what runs.
+
+    A Struct rather than a dataclass: a big cluster has hundreds of thousands of containers, and
+    Structs are built several times faster.
+    """
 
     kind: str  # CONTAINER, INIT, SIDECAR, EPHEMERAL
     name: str

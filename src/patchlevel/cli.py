@@ -12,7 +12,7 @@ import os
 import shutil
 import sys
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -59,7 +59,7 @@ def _formats(value: str) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-def write_atomically(path: Path, data: bytes, protected: set[Path]) -> None:
+def write_atomically(path: Path, data: bytes | Iterable[bytes], protected: set[Path]) -> None:
     """Write via a temporary file and rename, so a crash never leaves half a report; never over an input."""
     target = path.resolve()
     if target in protected:
@@ -72,7 +72,8 @@ def write_atomically(path: Path, data: bytes, protected: set[Path]) -> None:
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=directory)
         try:
             with os.fdopen(fd, "wb") as out:
-                out.write(data)
+                for piece in (data,) if isinstance(data, bytes) else data:
+                    out.write(piece)
             umask = os.umask(0)
             os.umask(umask)
             os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; a report is an ordinary file
@@ -188,7 +189,7 @@ def _audit_fleet(
     from patchlevel.collect.kubeconfig import kubeconfig_paths, load_kubeconfig
     from patchlevel.collect.live import LiveOptions, collect_live, system_host
     from patchlevel.model import count_by_status
-    from patchlevel.render import EXTENSIONS, Format, render
+    from patchlevel.render import EXTENSIONS, Format, render_chunks
 
     if path is not None or live.context is not None:
         raise UsageError("--all-contexts audits every kubeconfig context: give neither PATH nor --context")
@@ -209,7 +210,7 @@ def _audit_fleet(
         written = []
         for fmt in formats:
             target = output / f"{stems[name]}.{EXTENSIONS[fmt]}"
-            write_atomically(target, render(report, fmt), set())
+            write_atomically(target, render_chunks(report, fmt), set())
             written.append(target.name)
         counts = {status.value: n for status, n in count_by_status(report.findings).items() if n}
         code = exit_code(report.findings, FAIL_ON[fail_on])
@@ -345,7 +346,7 @@ def audit(
     from patchlevel.collect.snapshot import read_snapshot, snapshot_files
     from patchlevel.lifecycle.catalog import load_catalog
     from patchlevel.policy import Policy, load_policy
-    from patchlevel.render import EXTENSIONS, Format, render
+    from patchlevel.render import EXTENSIONS, Format, render_chunks
     from patchlevel.render.terminal import render_terminal
 
     gc.disable()  # a short-lived run over up to millions of acyclic records: reference counting suffices
@@ -394,16 +395,17 @@ def audit(
             width = max(100, shutil.get_terminal_size((120, 40)).columns) if sys.stdout.isatty() else 120
             sys.stdout.write(render_terminal(report, color=use_color, width=width, show_passed=show_passed))
         else:
-            sys.stdout.buffer.write(render(report, fmt0))
+            for piece in render_chunks(report, fmt0):
+                sys.stdout.buffer.write(piece)
             sys.stdout.flush()
     elif len(formats) == 1 and not output.is_dir():
-        write_atomically(output, render(report, formats[0]), protected)
+        write_atomically(output, render_chunks(report, formats[0]), protected)
         click.echo(f"wrote {formats[0].value} report to {output}", err=True)
     else:
         stem = "patchlevel-report"
         for f in formats:
             target = output / f"{stem}.{EXTENSIONS[f]}"
-            write_atomically(target, render(report, f), protected)
+            write_atomically(target, render_chunks(report, f), protected)
             click.echo(f"wrote {f.value} report to {target}", err=True)
     return exit_code(report.findings, FAIL_ON[fail_on])
 

@@ -6,12 +6,12 @@ and a file extension.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from enum import StrEnum
 
 from patchlevel.model import Report
 from patchlevel.render.html import render_html
-from patchlevel.render.json import render_json
+from patchlevel.render.json import iter_json, render_json
 from patchlevel.render.junit import render_junit
 from patchlevel.render.markdown import render_markdown
 from patchlevel.render.oscal import render_oscal
@@ -46,5 +46,15 @@ EXTENSIONS: Mapping[Format, str] = {
 }
 
 
+# Formats that can be written piece by piece (large reports never become one bytes object).
+CHUNKED: Mapping[Format, Callable[[Report], Iterable[bytes]]] = {Format.JSON: iter_json}
+
+
 def render(report: Report, fmt: Format) -> bytes:
     return RENDERERS[fmt](report)
+
+
+def render_chunks(report: Report, fmt: Format) -> Iterable[bytes]:
+    """The rendered report as pieces to write one after another."""
+    chunked = CHUNKED.get(fmt)
+    return chunked(report) if chunked is not None else (RENDERERS[fmt](report),)

@@ -6,6 +6,7 @@ pass/fail/warn/unknown/waived/error; every requirement appears, assessed or not.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import msgspec
@@ -37,7 +38,7 @@ def _finding(f: Finding) -> dict[str, Any]:
     return out
 
 
-def report_document(report: Report) -> dict[str, Any]:
+def report_document(report: Report, with_findings: bool = True) -> dict[str, Any]:
     """The report as plain JSON-ready data (also used by other renderers that embed it)."""
     lifecycle = report.lifecycle
     counts = {s.value: 0 for s in Status}
@@ -125,9 +126,30 @@ def report_document(report: Report) -> dict[str, Any]:
             }
             for w in report.waivers
         ],
-        "findings": [_finding(f) for f in report.findings],
+        "findings": [_finding(f) for f in report.findings] if with_findings else [],
     }
 
 
+_ENCODE = msgspec.json.Encoder().encode
+FINDINGS_PER_WRITE = 2000
+
+
+def iter_json(report: Report) -> Iterator[bytes]:
+    """The JSON report in pieces, so a report with 100,000 findings is never one object in memory.
+
+    Everything but the findings is indented; each finding is one compact line (which also suits
+    ``grep``).  Joined, the pieces are one JSON document.
+    """
+    head = report_document(report, with_findings=False)  # "findings": [] is its last key
+    text = msgspec.json.format(_ENCODE(head), indent=2)
+    yield text[: text.rindex(b"[]")] + b"["
+    findings = report.findings
+    for start in range(0, len(findings), FINDINGS_PER_WRITE):
+        batch = findings[start : start + FINDINGS_PER_WRITE]
+        lines = b",\n    ".join(_ENCODE(_finding(f)) for f in batch)
+        yield (b"\n    " if start == 0 else b",\n    ") + lines
+    yield b"\n  ]\n}\n"
+
+
 def render_json(report: Report) -> bytes:
-    return msgspec.json.format(msgspec.json.encode(report_document(report)), indent=2) + b"\n"
+    return b"".join(iter_json(report))

@@ -11,6 +11,11 @@ present.  Every command runs as a child process; wall time is measured around it
 is the child's own ``ru_maxrss`` from ``wait4``, so the figures of the three tools come from
 the same run on the same files.  Nothing here asserts: it prints a table (and ``--json`` writes
 the raw figures) for people to read and compare with the targets in the README.
+
+The live path is measured against the loopback test API server (``python -m tests.kubeapi``,
+its own process, serving the same generated cluster): ``patchlevel collect`` writes an evidence
+bundle of the API pages, ``patchlevel audit --kubeconfig`` audits live, and ``patchlevel audit
+BUNDLE`` audits the bundle offline.  ``--no-live`` skips them.
 """
 
 from __future__ import annotations
@@ -84,6 +89,21 @@ def ensure_cluster(generator: Path, work: Path, name: str, nodes: int, pods: int
     return target
 
 
+def start_api_server(cluster: Path, kubeconfig: Path) -> subprocess.Popen[str]:
+    """The test API server serving the cluster, in its own process; returns once it listens."""
+    server = subprocess.Popen(
+        [sys.executable, "-m", "tests.kubeapi", "--snapshot", str(cluster), "--kubeconfig", str(kubeconfig)],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    line = server.stdout.readline() if server.stdout else ""
+    if not line.startswith("https://"):
+        server.terminate()
+        raise SystemExit(f"the test API server did not start (said {line!r})")
+    return server
+
+
 def snapshot_dir(cluster: Path) -> Path:
     """The kubectl-style files only (version, nodes, pods.json), without the API pages."""
     snap = cluster / "snapshot"
@@ -102,6 +122,7 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=1, help="runs per command; the fastest wall time is kept")
     parser.add_argument("--as-of", default="2026-11-27")
     parser.add_argument("--json", type=Path, help="also write the raw figures here")
+    parser.add_argument("--no-live", action="store_true", help="skip the live and bundle paths")
     args = parser.parse_args()
 
     patchlevel = shutil.which("patchlevel") or str(Path(sys.executable).parent / "patchlevel")
@@ -148,6 +169,54 @@ def main() -> int:
             )
         )
         for tool, cmd in commands:
+            seconds, rss, code = best(cmd, args.repeat)
+            measures.append(Measure(label, tool, seconds, rss, code))
+            print(f"  {label:<22} {tool:<38} {seconds:8.2f} s {rss:9.0f} MB  exit {code}", file=sys.stderr)
+        if not args.no_live:
+            kubeconfig = out / "kubeconfig"
+            bundle = out / "evidence.tar.gz"
+            server = start_api_server(cluster, kubeconfig)
+            try:
+                live = [
+                    (
+                        "patchlevel collect (live -> bundle)",
+                        [patchlevel, "collect", "--kubeconfig", str(kubeconfig), "-o", str(bundle), "--force"],
+                    ),
+                    (
+                        "patchlevel audit --kubeconfig (live)",
+                        [
+                            patchlevel,
+                            "audit",
+                            "--kubeconfig",
+                            str(kubeconfig),
+                            "--as-of",
+                            args.as_of,
+                            "--format",
+                            "json",
+                            "-o",
+                            str(out / "live.json"),
+                        ],
+                    ),
+                ]
+                for tool, cmd in live:
+                    seconds, rss, code = best(cmd, args.repeat)
+                    measures.append(Measure(label, tool, seconds, rss, code))
+                    print(f"  {label:<22} {tool:<38} {seconds:8.2f} s {rss:9.0f} MB  exit {code}", file=sys.stderr)
+            finally:
+                server.terminate()
+                server.wait(timeout=30)
+            tool = "patchlevel audit BUNDLE (offline)"
+            cmd = [
+                patchlevel,
+                "audit",
+                str(bundle),
+                "--as-of",
+                args.as_of,
+                "--format",
+                "json",
+                "-o",
+                str(out / "bundle.json"),
+            ]
             seconds, rss, code = best(cmd, args.repeat)
             measures.append(Measure(label, tool, seconds, rss, code))
             print(f"  {label:<22} {tool:<38} {seconds:8.2f} s {rss:9.0f} MB  exit {code}", file=sys.stderr)

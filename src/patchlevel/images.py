@@ -28,6 +28,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
+from operator import attrgetter
 
 import msgspec
 
@@ -332,8 +333,7 @@ def _workload_order(workload: Workload) -> tuple[str, str, str, bool]:
     return (workload.kind, workload.namespace, workload.name, workload.inferred)
 
 
-def _use_order(use: ContainerUse) -> tuple[str, str, str]:
-    return (use.namespace, use.pod, use.container)
+_use_order = attrgetter("namespace", "pod", "container")  # C-level sort key: this sorts every container
 
 
 def _most_common(counter: Counter[str]) -> str:
@@ -368,7 +368,7 @@ def _image(group: _Group) -> RunningImage:
         references=references,
         uses=uses,
         reason=reason,
-        pod_keys=tuple(sorted({u.pod_key for u in uses})),
+        pod_keys=tuple(f"{namespace}/{pod}" for namespace, pod in sorted({(u.namespace, u.pod) for u in uses})),
         workloads=tuple(sorted({u.workload for u in uses}, key=_workload_order)),
         namespaces=tuple(sorted({u.namespace for u in uses})),
         container_kinds=dict(sorted(Counter(u.container_kind for u in uses).items())),

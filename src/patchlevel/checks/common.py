@@ -8,7 +8,7 @@ wording and thresholds apply to control planes, kubelets, runtimes and operating
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -17,7 +17,7 @@ from patchlevel.inventory import Inventory
 from patchlevel.lifecycle.catalog import Catalog, PatchRelease, Phase, Support
 from patchlevel.lifecycle.osv import Match, OsvFeed
 from patchlevel.model import Finding, JSONValue, Severity, Status
-from patchlevel.platforms import ClusterFacts
+from patchlevel.platforms import ClusterFacts, NodeFacts
 from patchlevel.policy import Policy
 from patchlevel.registry import Resolution
 from patchlevel.versions import release_key
@@ -75,6 +75,39 @@ def finding(check: str, subject: str, verdict: Verdict, remediation: str = "", *
         message=verdict.message,
         evidence=evidence,
         remediation=remediation if verdict.status not in (Status.PASS,) else "",
+    )
+
+
+def per_node(
+    ctx: Context, key: Callable[[NodeFacts], Hashable], judge: Callable[[NodeFacts], Finding]
+) -> Iterator[Finding]:
+    """One finding per node, judging each distinct ``key`` once.
+
+    ``key`` must name every input ``judge`` reads from the node (its version strings, its
+    distribution): nodes with equal keys then get the same verdict, message and evidence, which a
+    5,000-node pool shares instead of recomputing.
+    """
+    judged: dict[Hashable, Finding] = {}
+    for node in ctx.facts.nodes:
+        k = key(node)
+        template = judged.get(k)
+        if template is None:
+            template = judged[k] = judge(node)
+        yield template if template.subject == node.subject else _for_subject(template, node.subject)
+
+
+def _for_subject(template: Finding, subject: str) -> Finding:
+    return Finding(
+        check=template.check,
+        status=template.status,
+        severity=template.severity,
+        subject=subject,
+        message=template.message,
+        evidence=template.evidence,
+        remediation=template.remediation,
+        requirements=template.requirements,
+        waiver=template.waiver,
+        note=template.note,
     )
 
 

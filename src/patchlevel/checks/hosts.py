@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator
 
-from patchlevel.checks.common import Context, Verdict, finding, support_verdict, unknown
+from patchlevel.checks.common import Context, Verdict, finding, per_node, support_verdict, unknown
 from patchlevel.model import Finding, JSONValue, Severity, Status
 from patchlevel.platforms import NodeFacts, node_image, parse_timestamp
 from patchlevel.versions import OsRelease
@@ -42,7 +42,8 @@ def _os_line(ctx: Context, os: OsRelease) -> tuple[str | None, str]:
 def node_os_supported(ctx: Context) -> Iterator[Finding]:
     check = "node_os_supported"
     remediation = "Move the node to an operating system release in standard support (new node image or OS upgrade)."
-    for node in ctx.facts.nodes:
+
+    def judge(node: NodeFacts) -> Finding:
         os = node.os
         evidence: dict[str, JSONValue] = {
             "os_image": os.raw or None,
@@ -51,25 +52,23 @@ def node_os_supported(ctx: Context) -> Iterator[Finding]:
         if os.detail:
             evidence["detail"] = os.detail
         if os.product is None:
-            yield finding(
+            return finding(
                 check,
                 node.subject,
                 unknown(f"{' '.join(filter(None, (os.name, os.version)))}: {os.reason}", **evidence),
                 remediation,
             )
-            continue
         line, how = _os_line(ctx, os)
         if how:
             evidence["release_from"] = how
         if line is None:
             reason = os.reason or "the release is not in the osImage"
-            yield finding(
+            return finding(
                 check,
                 node.subject,
                 unknown(f"{os.name}: {reason}", lifecycle_product=os.product, **evidence),
                 remediation,
             )
-            continue
         if os.product == "red-hat-openshift":
             name = f"RHCOS for OpenShift {line}"  # RHCOS follows the OpenShift lifecycle
         else:
@@ -77,7 +76,14 @@ def node_os_supported(ctx: Context) -> Iterator[Finding]:
             name = f"{product.label if product else os.name} {line}"
         support = ctx.catalog.support(os.product, line, ctx.as_of)
         verdict = support_verdict(name, support, ctx.policy, ctx.as_of)
-        yield finding(check, node.subject, verdict, remediation, **evidence)
+        return finding(check, node.subject, verdict, remediation, **evidence)
+
+    yield from per_node(ctx, _os_key, judge)
+
+
+def _os_key(node: NodeFacts) -> tuple[str, str, str]:
+    info = node.node.info
+    return (info.osImage, info.operatingSystem, info.kernelVersion)
 
 
 def node_kernel_consistent_in_pool(ctx: Context) -> Iterator[Finding]:

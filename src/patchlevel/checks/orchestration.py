@@ -14,6 +14,7 @@ from patchlevel.checks.common import (
     cve_fix_dates,
     finding,
     patch_verdict,
+    per_node,
     support_verdict,
     unknown,
 )
@@ -249,76 +250,87 @@ def _kubelet_unknown(node: NodeFacts) -> Verdict:
 def kubelet_version_supported(ctx: Context) -> Iterator[Finding]:
     check = "kubelet_version_supported"
     remediation = "Replace or upgrade the node to a kubelet minor release that is in standard support."
-    for node in ctx.facts.nodes:
+
+    def judge(node: NodeFacts) -> Finding:
         if node.kubelet is None:
-            yield finding(check, node.subject, _kubelet_unknown(node), remediation)
-            continue
+            return finding(check, node.subject, _kubelet_unknown(node), remediation)
         product, line, description = lifecycle_line(ctx, node.kubelet, node.distribution)
         support = ctx.catalog.support(product, line, ctx.as_of)
         verdict = support_verdict(
             _what(ctx, node.kubelet, "kubelet", node.distribution), support, ctx.policy, ctx.as_of
         )
-        yield finding(check, node.subject, verdict, remediation, kubelet=node.kubelet.raw, judged_by=description)
+        return finding(check, node.subject, verdict, remediation, kubelet=node.kubelet.raw, judged_by=description)
+
+    yield from per_node(ctx, _kubelet_key, judge)
+
+
+def _kubelet_key(node: NodeFacts) -> tuple[str, str]:
+    return (node.node.info.kubeletVersion, node.distribution.id)
 
 
 def kubelet_patch_current(ctx: Context) -> Iterator[Finding]:
     check = "kubelet_patch_current"
     remediation = "Roll the node pool to a node image (or package) with the newest kubelet patch of its minor."
-    for node in ctx.facts.nodes:
-        kubelet = node.kubelet
-        if kubelet is None:
-            yield finding(check, node.subject, _kubelet_unknown(node), remediation)
-            continue
-        what = f"kubelet {kubelet.raw}"
-        if node.distribution.id == "openshift":
-            api = ctx.facts.api
-            if api is not None and ctx.facts.openshift_release and api.semver_key == kubelet.semver_key:
-                verdict = _openshift_patch(ctx, what)
-            else:
-                verdict = unknown(
-                    f"{what}: OpenShift kubelet builds cannot be matched to OpenShift z-stream releases "
-                    "unless the node runs the control plane's build and the ClusterVersion is in the input",
-                    kubelet=kubelet.raw,
-                )
-        elif kubelet.vendor == "gke":
-            releases = ctx.catalog.patches("google-kubernetes-engine", kubelet.cycle, ctx.as_of)
-            verdict = patch_verdict(
-                what,
-                kubelet.raw,
-                kubelet.key,
-                releases,
-                f"GKE {kubelet.cycle}",
-                ctx.policy,
-                ctx.as_of,
-                source="endoflife.date release-data: google-kubernetes-engine",
-            )
+    yield from per_node(ctx, _kubelet_key, lambda node: _kubelet_patch(ctx, node, check, remediation))
+
+
+def _kubelet_patch(ctx: Context, node: NodeFacts, check: str, remediation: str) -> Finding:
+    """One judgement per distinct kubelet version and distribution (see ``per_node``)."""
+    kubelet = node.kubelet
+    if kubelet is None:
+        return finding(check, node.subject, _kubelet_unknown(node), remediation)
+    what = f"kubelet {kubelet.raw}"
+    if node.distribution.id == "openshift":
+        api = ctx.facts.api
+        if api is not None and ctx.facts.openshift_release and api.semver_key == kubelet.semver_key:
+            verdict = _openshift_patch(ctx, what)
         else:
-            verdict = _upstream_patch(ctx, kubelet, what, KUBELET_PACKAGES)
-            if kubelet.vendor:
-                verdict = Verdict(
-                    verdict.status,
-                    verdict.severity,
-                    verdict.message,
-                    {
-                        **verdict.evidence,
-                        "compared_as": f"upstream {kubelet.semver} ({kubelet.vendor} build)",
-                    },
-                )
-        yield finding(check, node.subject, verdict, remediation)
+            verdict = unknown(
+                f"{what}: OpenShift kubelet builds cannot be matched to OpenShift z-stream releases "
+                "unless the node runs the control plane's build and the ClusterVersion is in the input",
+                kubelet=kubelet.raw,
+            )
+    elif kubelet.vendor == "gke":
+        releases = ctx.catalog.patches("google-kubernetes-engine", kubelet.cycle, ctx.as_of)
+        verdict = patch_verdict(
+            what,
+            kubelet.raw,
+            kubelet.key,
+            releases,
+            f"GKE {kubelet.cycle}",
+            ctx.policy,
+            ctx.as_of,
+            source="endoflife.date release-data: google-kubernetes-engine",
+        )
+    else:
+        verdict = _upstream_patch(ctx, kubelet, what, KUBELET_PACKAGES)
+        if kubelet.vendor:
+            verdict = Verdict(
+                verdict.status,
+                verdict.severity,
+                verdict.message,
+                {
+                    **verdict.evidence,
+                    "compared_as": f"upstream {kubelet.semver} ({kubelet.vendor} build)",
+                },
+            )
+    return finding(check, node.subject, verdict, remediation)
 
 
 def kubelet_free_of_known_cves(ctx: Context) -> Iterator[Finding]:
     check = "kubelet_free_of_known_cves"
-    for node in ctx.facts.nodes:
+
+    def judge(node: NodeFacts) -> Finding:
         if node.kubelet is None:
-            yield finding(check, node.subject, _kubelet_unknown(node))
-            continue
-        yield finding(
+            return finding(check, node.subject, _kubelet_unknown(node))
+        return finding(
             check,
             node.subject,
             _cve_verdict(ctx, node.kubelet, f"kubelet {node.kubelet.raw}", KUBELET_PACKAGES),
             "Upgrade the node to a kubelet patch release that fixes these CVEs.",
         )
+
+    yield from per_node(ctx, _kubelet_key, judge)
 
 
 def _allowed_lag(component: KubeVersion) -> int:
@@ -481,11 +493,11 @@ def _containerd_compat(ctx: Context, runtime: RuntimeVersion, kubelet: KubeVersi
 def container_runtime_supported(ctx: Context) -> Iterator[Finding]:
     check = "container_runtime_supported"
     remediation = "Move the node to a node image whose container runtime release is supported."
-    for node in ctx.facts.nodes:
+
+    def judge(node: NodeFacts) -> Finding:
         runtime = node.runtime
         if runtime is None or runtime.numbers is None:
-            yield finding(check, node.subject, _runtime_unknown(node), remediation)
-            continue
+            return finding(check, node.subject, _runtime_unknown(node), remediation)
         evidence: dict[str, JSONValue] = {"runtime": runtime.raw}
         if runtime.suffix:
             evidence["vendor_build"] = (
@@ -542,12 +554,19 @@ def container_runtime_supported(ctx: Context) -> Iterator[Finding]:
         else:
             verdict = unknown(f"no lifecycle source for container runtime {runtime.name!r}", raw=runtime.raw)
         evidence.update(verdict.evidence)
-        yield finding(
+        return finding(
             check,
             node.subject,
             Verdict(verdict.status, verdict.severity, verdict.message, evidence),
             remediation,
         )
+
+    yield from per_node(ctx, _runtime_key, judge)
+
+
+def _runtime_key(node: NodeFacts) -> tuple[str, str, str]:
+    info = node.node.info
+    return (info.containerRuntimeVersion, info.kubeletVersion, node.distribution.id)
 
 
 _RUNTIME_PRODUCTS = {"containerd": "containerd", "docker": "docker-engine"}
@@ -556,14 +575,14 @@ _RUNTIME_PRODUCTS = {"containerd": "containerd", "docker": "docker-engine"}
 def container_runtime_patch_current(ctx: Context) -> Iterator[Finding]:
     check = "container_runtime_patch_current"
     remediation = "Roll the node pool to a node image with the newest patch release of its container runtime."
-    for node in ctx.facts.nodes:
+
+    def judge(node: NodeFacts) -> Finding:
         runtime = node.runtime
         if runtime is None or runtime.numbers is None or runtime.cycle is None:
-            yield finding(check, node.subject, _runtime_unknown(node), remediation)
-            continue
+            return finding(check, node.subject, _runtime_unknown(node), remediation)
         product = _RUNTIME_PRODUCTS.get(runtime.name)
         if product is None:
-            yield finding(
+            return finding(
                 check,
                 node.subject,
                 unknown(
@@ -572,7 +591,6 @@ def container_runtime_patch_current(ctx: Context) -> Iterator[Finding]:
                 ),
                 remediation,
             )
-            continue
         releases = ctx.catalog.patches(product, runtime.cycle, ctx.as_of)
         verdict = patch_verdict(
             f"{runtime.name} {runtime.text}",
@@ -584,4 +602,6 @@ def container_runtime_patch_current(ctx: Context) -> Iterator[Finding]:
             ctx.as_of,
             source=f"endoflife.date release-data: {product}",
         )
-        yield finding(check, node.subject, verdict, remediation)
+        return finding(check, node.subject, verdict, remediation)
+
+    yield from per_node(ctx, _runtime_key, judge)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 
 from rich.console import Console
+from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
@@ -91,42 +92,42 @@ def render_terminal(report: Report, *, color: bool = False, width: int = 120, sh
     if not checks:
         console.print(Text("Nothing needs action.", style="green"))
     else:
-        table = Table(title="What needs action" if not show_passed else "Findings", title_justify="left", expand=False)
-        table.add_column("Status", no_wrap=True)
-        table.add_column("Check", no_wrap=True)
-        table.add_column("Where")
-        table.add_column("Finding")
+        console.print(Text("What needs action" if not show_passed else "Findings", style="italic"))
         for check in checks:
+            console.print()
+            console.print(Text(check.check, style="bold"))
             for group in check.groups:
                 representative = group.finding
-                text = Text(representative.message)
+                line = Text("  ")
+                line.append(
+                    f"{representative.status.value.upper():<8}", style=STYLES.get(representative.status.value, "")
+                )
+                line.append(_subjects(list(group.subjects)), style="bold")
+                console.print(line)
+                body = Text(representative.message)
                 if representative.remediation and representative.status in (Status.FAIL, Status.WARN):
-                    text.append("\n→ " + representative.remediation, style="dim")
+                    body.append("\n→ " + representative.remediation, style="dim")
                 if representative.waiver is not None:
-                    text.append(
+                    body.append(
                         f"\nwaived until {representative.waiver.expires} by {representative.waiver.owner}: "
                         f"{representative.waiver.reason}",
                         style="cyan",
                     )
                 if representative.note and representative.waiver is None:
-                    text.append("\n" + representative.note, style="dim")
-                table.add_row(
-                    Text(representative.status.value.upper(), style=STYLES.get(representative.status.value, "")),
-                    representative.check,
-                    _subjects(list(group.subjects)),
-                    text,
-                )
+                    body.append("\n" + representative.note, style="dim")
+                console.print(Padding(body, (0, 0, 0, 10), expand=False))
             if check.more_groups:
-                table.add_row(
-                    "",
-                    check.check,
-                    Text(f"+{check.more_groups} more", style="dim"),
-                    Text(
-                        f"{check.more_findings} more findings in {check.more_groups} groups (see JSON/HTML)",
-                        style="dim",
-                    ),
+                console.print(
+                    Padding(
+                        Text(
+                            f"+{check.more_groups} more: {check.more_findings} more findings in "
+                            f"{check.more_groups} groups (see JSON/HTML)",
+                            style="dim",
+                        ),
+                        (0, 0, 0, 10),
+                        expand=False,
+                    )
                 )
-        console.print(table)
 
     read = [i for i in report.inputs if i.read_as != "ignored"]
     ignored = [i for i in report.inputs if i.read_as == "ignored"]

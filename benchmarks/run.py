@@ -49,7 +49,7 @@ class Measure:
 
 
 def run(cmd: list[str], stdout: int | None = subprocess.DEVNULL) -> tuple[float, float, int]:
-    """Run a command; return (wall seconds, peak RSS in MB of the child, exit code)."""
+    """Run a command; return (wall seconds, peak RSS in MiB of the child, exit code)."""
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=stdout, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(proc.pid, 0)
@@ -171,7 +171,7 @@ def main() -> int:
         for tool, cmd in commands:
             seconds, rss, code = best(cmd, args.repeat)
             measures.append(Measure(label, tool, seconds, rss, code))
-            print(f"  {label:<22} {tool:<38} {seconds:8.2f} s {rss:9.0f} MB  exit {code}", file=sys.stderr)
+            print(f"  {label:<22} {tool:<38} {seconds:8.2f} s {rss:9.0f} MiB exit {code}", file=sys.stderr)
         if not args.no_live:
             kubeconfig = out / "kubeconfig"
             bundle = out / "evidence.tar.gz"
@@ -201,7 +201,7 @@ def main() -> int:
                 for tool, cmd in live:
                     seconds, rss, code = best(cmd, args.repeat)
                     measures.append(Measure(label, tool, seconds, rss, code))
-                    print(f"  {label:<22} {tool:<38} {seconds:8.2f} s {rss:9.0f} MB  exit {code}", file=sys.stderr)
+                    print(f"  {label:<22} {tool:<38} {seconds:8.2f} s {rss:9.0f} MiB exit {code}", file=sys.stderr)
             finally:
                 server.terminate()
                 server.wait(timeout=30)
@@ -219,7 +219,7 @@ def main() -> int:
             ]
             seconds, rss, code = best(cmd, args.repeat)
             measures.append(Measure(label, tool, seconds, rss, code))
-            print(f"  {label:<22} {tool:<38} {seconds:8.2f} s {rss:9.0f} MB  exit {code}", file=sys.stderr)
+            print(f"  {label:<22} {tool:<38} {seconds:8.2f} s {rss:9.0f} MiB exit {code}", file=sys.stderr)
         html = out / "patchlevel-report.html"
         if html.exists():
             print(f"  {label:<22} HTML report size: {html.stat().st_size / 1e6:.2f} MB", file=sys.stderr)
@@ -232,7 +232,7 @@ def main() -> int:
 
 def print_table(measures: list[Measure]) -> None:
     print()
-    print(f"{'size (nodes/pods)':<22} {'tool':<38} {'wall s':>8} {'peak RSS MB':>12}")
+    print(f"{'size (nodes/pods)':<22} {'tool':<38} {'wall s':>8} {'peak RSS MiB':>12}")
     for m in measures:
         print(f"{m.size:<22} {m.tool:<38} {m.seconds:8.2f} {m.peak_rss_mb:12.0f}")
     print()

@@ -21,6 +21,7 @@ from patchlevel.lifecycle.catalog import (
     parse_product,
     support_on,
 )
+from patchlevel.lifecycle.update import AUDIT_PRODUCTS
 
 DATA_DATE = date(2026, 8, 22)  # the bundled data's retrieval date (manifest.json)
 
@@ -36,26 +37,7 @@ def phase(catalog: Catalog, product: str, cycle: str, day: str) -> Phase:
 
 def test_bundled_data_date_and_products(catalog: Catalog) -> None:
     assert catalog.data_date == DATA_DATE
-    for product in (
-        "kubernetes",
-        "amazon-eks",
-        "azure-kubernetes-service",
-        "google-kubernetes-engine",
-        "red-hat-openshift",
-        "containerd",
-        "docker-engine",
-        "ubuntu",
-        "debian",
-        "rhel",
-        "amazon-linux",
-        "cos",
-        "sles",
-        "rocky-linux",
-        "almalinux",
-        "centos",
-        "oracle-linux",
-        "windows-server",
-    ):
+    for product in AUDIT_PRODUCTS:  # the products `lifecycle update` refreshes by default
         assert catalog.product(product) is not None, product
     assert catalog.age_days(date(2026, 11, 27)) == 97
 

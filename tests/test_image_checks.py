@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import subprocess
-import sys
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from functools import cache
@@ -19,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from cluster_gen import write_cluster
 from patchlevel.audit import Knowledge, audit, evaluate, load_knowledge
 from patchlevel.checks import ALL_CHECKS
 from patchlevel.checks.common import Context
@@ -43,7 +42,6 @@ from test_images import (
     DIGEST_B,
     KUBE,
     LOCAL_ID,
-    MAKE_CLUSTER,
     NGINX_DIGEST,
     make_inventory,
     make_pod,
@@ -812,27 +810,8 @@ def test_cli_refuses_image_options_that_make_no_sense(
 
 @pytest.fixture(scope="module")
 def generated_cluster(tmp_path_factory: pytest.TempPathFactory) -> Inventory:
-    if not MAKE_CLUSTER.is_file():
-        pytest.skip(f"the cluster generator {MAKE_CLUSTER} is not there (../shared/bench)")
     out = tmp_path_factory.mktemp("generated")
-    subprocess.run(
-        [
-            sys.executable,
-            str(MAKE_CLUSTER),
-            str(out),
-            "--nodes",
-            "20",
-            "--pods",
-            "300",
-            "--images",
-            "60",
-            "--seed",
-            "11",
-        ],
-        check=True,
-        capture_output=True,
-    )
-    return read_snapshot(out)
+    return read_snapshot(write_cluster(out, nodes=20, pods=300, images=60, seed=11))
 
 
 def test_every_running_image_of_a_generated_cluster_gets_a_verdict_from_every_check(

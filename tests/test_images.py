@@ -8,8 +8,6 @@ the same decoders the snapshot reader uses.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -17,6 +15,7 @@ from typing import Any
 import msgspec
 import pytest
 
+from cluster_gen import write_cluster
 from patchlevel import inventory as inv
 from patchlevel.collect.snapshot import read_snapshot
 from patchlevel.images import (
@@ -39,7 +38,6 @@ DATA = Path(__file__).parent / "data"
 KUBE = DATA / "kube"
 IMAGES = DATA / "images"
 SCANS = DATA / "scans"
-MAKE_CLUSTER = Path("/work/shared/bench/make_cluster.py")
 
 NGINX_DIGEST = "sha256:482ead44b2203fa32b3390abdaf97cbdc8ad15c07fb03a3e68d7c35a19ad7595"
 BUSYBOX_DIGEST = "sha256:ae39a6f5c07297d7ab64dbd4f82c77c874cc6a94cea29fdec309d0992574b4f7"  # grype 0.94 report
@@ -481,27 +479,7 @@ def test_trivy_operator_reports_in_a_snapshot_become_scans(tmp_path: Path) -> No
 
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    if not MAKE_CLUSTER.is_file():
-        pytest.skip(f"the cluster generator {MAKE_CLUSTER} is not there (../shared/bench)")
-    out = tmp_path_factory.mktemp("generated-cluster")
-    subprocess.run(
-        [
-            sys.executable,
-            str(MAKE_CLUSTER),
-            str(out),
-            "--nodes",
-            "20",
-            "--pods",
-            "300",
-            "--images",
-            "60",
-            "--seed",
-            "7",
-        ],
-        check=True,
-        capture_output=True,
-    )
-    return out
+    return write_cluster(tmp_path_factory.mktemp("generated-cluster"), nodes=20, pods=300, images=60, seed=7)
 
 
 def test_generated_cluster_accounts_for_every_container(generated: Path) -> None:

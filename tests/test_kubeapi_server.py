@@ -20,6 +20,7 @@ import httpx
 import pytest
 import yaml
 
+from cluster_gen import write_cluster
 from kubeapi import (  # tests/ is on sys.path under pytest's default import mode
     CONTINUE_EXPIRED,
     SERVICE_ACCOUNT,
@@ -40,7 +41,6 @@ from kubeapi import (  # tests/ is on sys.path under pytest's default import mod
 
 DATA = Path(__file__).parent / "data" / "kube"
 REPO = Path(__file__).parent.parent
-MAKE_CLUSTER = Path("/work/shared/bench/make_cluster.py")
 KUBECTL = shutil.which("kubectl")
 needs_kubectl = pytest.mark.skipif(KUBECTL is None, reason="kubectl is not installed")
 
@@ -602,14 +602,7 @@ def test_write_kubeconfig_writes_a_private_real_kubeconfig(api: KubeAPIServer, t
 
 
 def test_a_make_cluster_snapshot_is_served(tmp_path: Path) -> None:
-    if not MAKE_CLUSTER.exists():
-        pytest.skip("make_cluster.py is not available")
-    snapshot = tmp_path / "snapshot"
-    subprocess.run(
-        [sys.executable, str(MAKE_CLUSTER), str(snapshot), "--nodes", "4", "--pods", "25", "--images", "10"],
-        check=True,
-        capture_output=True,
-    )
+    snapshot = write_cluster(tmp_path / "snapshot", nodes=4, pods=25, images=10)
     written = json.loads((snapshot / "pods.json").read_text())["items"]
 
     with KubeAPIServer(load_snapshot(snapshot)) as api, client(api) as http:

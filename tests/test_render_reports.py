@@ -1,7 +1,7 @@
 """Real Reports for the renderer tests, built through ``patchlevel.audit.audit``, and golden files.
 
 Reports come from the demo snapshot (examples/demo-cluster), the licensed node fixtures
-(tests/data/render/nodes) and a small generated cluster (../shared/bench/make_cluster.py), all
+(tests/data/render/nodes) and a small generated cluster (tests/cluster_gen.py), all
 judged as of 2026-11-27 with a fixed generation time.  The other test_render_* modules import the
 builders from here.
 
@@ -14,14 +14,13 @@ from __future__ import annotations
 import dataclasses
 import functools
 import os
-import subprocess
-import sys
 import tempfile
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
 
+from cluster_gen import write_cluster
 from patchlevel.audit import Knowledge, audit, load_knowledge
 from patchlevel.collect.snapshot import read_snapshot
 from patchlevel.lifecycle.catalog import load_catalog
@@ -34,7 +33,6 @@ DATA = ROOT / "tests" / "data"
 GOLDEN = ROOT / "tests" / "golden"
 DEMO = ROOT / "examples" / "demo-cluster"
 NODES = DATA / "render" / "nodes"
-MAKE_CLUSTER = ROOT.parent / "shared" / "bench" / "make_cluster.py"
 AS_OF = date(2026, 11, 27)
 GENERATED_AT = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 REGENERATE = os.environ.get("PATCHLEVEL_REGEN_GOLDEN") == "1"
@@ -99,16 +97,9 @@ def nodes_report() -> Report:
 
 @functools.cache
 def generated_report() -> Report:
-    """A 20-node, 300-pod, 50-image cluster from the shared benchmark generator."""
-    if not MAKE_CLUSTER.is_file():
-        pytest.skip(f"the cluster generator {MAKE_CLUSTER} is not there (../shared/bench)")
+    """A 20-node, 300-pod, 50-image cluster from tests/cluster_gen.py."""
     out = Path(tempfile.mkdtemp(prefix="patchlevel-generated-"))
-    subprocess.run(
-        [sys.executable, str(MAKE_CLUSTER), str(out), "--nodes", "20", "--pods", "300", "--images", "50"],
-        check=True,
-        capture_output=True,
-    )
-    return build(out)
+    return build(write_cluster(out, nodes=20, pods=300, images=50))
 
 
 # ------------------------------------------------------------------------------------------

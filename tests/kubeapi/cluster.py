@@ -78,7 +78,7 @@ def namespaces_of(objects: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
 
 
 def load_snapshot(directory: str | Path) -> Cluster:
-    """Serve a snapshot directory, as written by ``make_cluster.py`` or by hand.
+    """Serve a snapshot directory, as written by ``tests/cluster_gen.py`` or by hand.
 
     ``version.json`` is the ``/version`` body; ``<plural>.json`` (``nodes.json``,
     ``pods.json``, ``replicasets.json``, ``vulnerabilityreports.json`` …) are List

@@ -8,7 +8,7 @@ a real list response: compact JSON, without ``kind``/``apiVersion`` for built-in
 - ``Generated(make, count)``: ``make(index)`` builds item ``index`` when asked, so 150,000
   pods never sit in memory at once;
 - ``spool_list_file(path, resource)``: a List document on disk (``kubectl get -o json``
-  output, a ``make_cluster.py`` snapshot) re-encoded once into an unnamed temporary file,
+  output, a ``tests/cluster_gen.py`` snapshot) re-encoded once into an unnamed temporary file,
   keeping only offsets, names and namespaces in memory.
 """
 

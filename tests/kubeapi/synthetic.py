@@ -1,7 +1,7 @@
 """Deterministic made-up pods, cheap enough to generate 150,000 of on demand.
 
 ``synthetic_pod(index)`` has the fields patchlevel reads (node, containers, images, digests,
-owner) and little else; for realistic object sizes serve a ``make_cluster.py`` snapshot.
+owner) and little else; for realistic object sizes serve a ``tests/cluster_gen.py`` snapshot.
 """
 
 from __future__ import annotations

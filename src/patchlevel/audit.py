@@ -14,6 +14,7 @@ from importlib import resources
 from typing import Any
 
 from patchlevel import __version__
+from patchlevel import inventory as inv
 from patchlevel.charts import compute_charts
 from patchlevel.checks import ALL_CHECKS, CheckSpec, Context
 from patchlevel.checks.images import scan_coverage_warning
@@ -98,8 +99,24 @@ def evaluate(
                     remediation="Report this as a patchlevel bug with the input that caused it.",
                 )
             ]
+        if not produced:  # nothing to judge (e.g. no nodes): the check is still accounted for
+            produced = [_nothing_judged(spec.id, inventory)]
         findings.extend(_with_requirements(f, reqs) for f in produced)
     return tuple(findings)
+
+
+def _nothing_judged(check: str, inventory: Inventory) -> Finding:
+    missing = [kind for kind in (inv.NODES, inv.PODS, inv.VERSION) if not inventory.has(kind)]
+    reasons = "; ".join(inventory.missing_reason(kind) for kind in missing) or "it holds no object of the kind"
+    return Finding(
+        check=check,
+        status=Status.UNKNOWN,
+        severity=Severity.MEDIUM,
+        subject="cluster",
+        message=f"nothing in the input for this check to judge: {reasons}",
+        evidence={"collected": sorted(inventory.collected), "missing": missing},
+        remediation="Include the objects this check reads (see the README's snapshot commands) and audit again.",
+    )
 
 
 def _with_requirements(f: Finding, requirements: tuple[str, ...]) -> Finding:

@@ -27,6 +27,7 @@ from patchlevel.lifecycle.catalog import BUNDLED_DATA, load_catalog
 from patchlevel.model import Finding, Status
 from patchlevel.platforms import derive_facts
 from patchlevel.policy import Policy
+from patchlevel.registry import Resolution
 
 AS_OF = date(2026, 11, 27)
 DATA = Path(__file__).parent / "data"
@@ -200,6 +201,7 @@ def make_context(
     openshift: OpenShiftClusterVersion | Mapping[str, Any] | None = None,
     as_of: date = AS_OF,
     policy: Policy | None = None,
+    registry: Mapping[str, Resolution] | None = None,
 ) -> Context:
     """A check context over the bundled knowledge, as the audit runner builds it."""
     if inventory is None:
@@ -215,6 +217,7 @@ def make_context(
         policy=policy or Policy(),
         as_of=as_of,
         runtime_compat=k.runtime_compat,
+        registry=registry,
     )
 
 

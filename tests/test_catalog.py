@@ -318,3 +318,17 @@ def test_data_dir_environment_variable(tmp_path: Path, monkeypatch: pytest.Monke
     monkeypatch.setenv("PATCHLEVEL_DATA_DIR", str(tmp_path))
     with pytest.raises(LifecycleError, match=str(tmp_path)):
         load_catalog()
+
+
+def test_reading_and_updating_agree_on_the_data_directory(monkeypatch: pytest.MonkeyPatch) -> None:
+    from patchlevel.lifecycle.catalog import resolve_data_dir
+    from patchlevel.lifecycle.update import update_target
+
+    environ = {"PATCHLEVEL_DATA_DIR": "~/pl-data", "HOME": "/home/u"}
+    monkeypatch.setenv("HOME", "/home/u")
+    monkeypatch.setenv("PATCHLEVEL_DATA_DIR", "~/pl-data")
+    assert resolve_data_dir() == (Path("/home/u/pl-data"), False)
+    assert update_target(None, environ) == Path("/home/u/pl-data")
+    monkeypatch.delenv("PATCHLEVEL_DATA_DIR")
+    monkeypatch.setenv("XDG_DATA_HOME", "/xdg")
+    assert update_target(None, {"XDG_DATA_HOME": "/xdg"}) == Path("/xdg/patchlevel/lifecycle")

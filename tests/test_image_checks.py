@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from builders import make_context
 from cluster_gen import write_cluster
 from patchlevel.audit import Knowledge, audit, evaluate, load_knowledge
 from patchlevel.checks import ALL_CHECKS
@@ -30,7 +31,6 @@ from patchlevel.importers import parse_scan_document
 from patchlevel.inventory import Inventory
 from patchlevel.lifecycle.catalog import BUNDLED_DATA, load_catalog
 from patchlevel.model import Finding, Severity, Status, group_findings
-from patchlevel.platforms import derive_facts
 from patchlevel.policy import Policy
 from patchlevel.registry import Resolution, ResolutionStatus
 from patchlevel.render.terminal import render_terminal
@@ -78,17 +78,7 @@ def context(
     policy: Policy | None = None,
     registry: Mapping[str, Resolution] | None = None,
 ) -> Context:
-    k = knowledge()
-    return Context(
-        inventory=inventory,
-        facts=derive_facts(inventory),
-        catalog=k.catalog,
-        osv=k.osv,
-        policy=policy or Policy(),
-        as_of=as_of,
-        runtime_compat=k.runtime_compat,
-        registry=registry,
-    )
+    return make_context(inventory, as_of=as_of, policy=policy, registry=registry)
 
 
 def run(check: str, ctx: Context) -> dict[str, Finding]:

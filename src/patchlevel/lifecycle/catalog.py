@@ -270,9 +270,18 @@ def support_on(product: Product, cycle: Cycle, as_of: date, data_date: date) -> 
 # Loading
 
 
-def default_user_data_dir() -> Path:
-    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(base) / "patchlevel" / "lifecycle"
+def default_user_data_dir(environ: Mapping[str, str] | None = None) -> Path:
+    """``$XDG_DATA_HOME/patchlevel/lifecycle``, else ``~/.local/share/patchlevel/lifecycle``."""
+    env = os.environ if environ is None else environ
+    home = Path(env["HOME"]) if env.get("HOME") else Path.home()
+    base = Path(env["XDG_DATA_HOME"]) if env.get("XDG_DATA_HOME") else home / ".local" / "share"
+    return base / "patchlevel" / "lifecycle"
+
+
+def data_dir_from_environment(environ: Mapping[str, str] | None = None) -> Path | None:
+    """``$PATCHLEVEL_DATA_DIR`` (``~`` expanded), or None when unset: one rule for reading and updating."""
+    value = (os.environ if environ is None else environ).get(DATA_DIR_ENV)
+    return Path(value).expanduser() if value else None
 
 
 def resolve_data_dir(explicit: Path | None = None) -> tuple[Path, bool]:
@@ -283,9 +292,9 @@ def resolve_data_dir(explicit: Path | None = None) -> tuple[Path, bool]:
     """
     if explicit is not None:
         return explicit, False
-    env = os.environ.get(DATA_DIR_ENV)
-    if env:
-        return Path(env), False
+    env = data_dir_from_environment()
+    if env is not None:
+        return env, False
     user = default_user_data_dir()
     if (user / "manifest.json").is_file():
         return user, False

@@ -65,7 +65,7 @@ import httpx
 
 from patchlevel import __version__
 from patchlevel.errors import LifecycleError, UsageError
-from patchlevel.lifecycle.catalog import BUNDLED_DATA, DATA_DIR_ENV
+from patchlevel.lifecycle.catalog import BUNDLED_DATA, data_dir_from_environment, default_user_data_dir
 
 AUDIT_PRODUCTS: Final[tuple[str, ...]] = (
     "kubernetes",
@@ -855,12 +855,7 @@ def update_target(data_dir: Path | None, environ: Mapping[str, str]) -> Path:
     """
     if data_dir is not None:
         return data_dir
-    explicit = environ.get(DATA_DIR_ENV)
-    if explicit:
-        return Path(explicit).expanduser()
-    xdg = environ.get("XDG_DATA_HOME")
-    home = Path(environ["HOME"]) if environ.get("HOME") else Path.home()
-    return (Path(xdg) if xdg else home / ".local" / "share") / "patchlevel" / "lifecycle"
+    return data_dir_from_environment(environ) or default_user_data_dir(environ)
 
 
 def run_update(

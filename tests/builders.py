@@ -18,10 +18,11 @@ from typing import Any
 import msgspec
 
 from patchlevel import inventory as inv
-from patchlevel.audit import Knowledge, evaluate, load_knowledge
 from patchlevel.checks import ALL_CHECKS, CheckSpec
 from patchlevel.checks.common import Context
+from patchlevel.evaluate import evaluate
 from patchlevel.inventory import Inventory
+from patchlevel.knowledge import Knowledge, load_knowledge
 from patchlevel.kube import Node, OpenShiftClusterVersion, Pod, VersionInfo
 from patchlevel.lifecycle.catalog import BUNDLED_DATA, load_catalog
 from patchlevel.model import Finding, Status

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from patchlevel.audit import audit, load_knowledge
 from patchlevel.checks import ALL_CHECKS
 from patchlevel.collect.snapshot import read_snapshot
+from patchlevel.evaluate import build_report
+from patchlevel.knowledge import load_knowledge
 from patchlevel.lifecycle.catalog import load_catalog
 from patchlevel.model import Status
 from patchlevel.policy import Policy
@@ -15,7 +16,7 @@ from patchlevel.policy import Policy
 
 def test_a_version_only_snapshot_reports_every_check_and_never_passes_node_checks(tmp_path: Path) -> None:
     (tmp_path / "version.json").write_text('{"gitVersion": "v1.33.2"}')
-    report = audit(
+    report = build_report(
         read_snapshot(tmp_path),
         load_knowledge(load_catalog()),
         Policy(),

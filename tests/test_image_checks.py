@@ -19,7 +19,8 @@ import pytest
 
 from builders import make_context
 from cluster_gen import write_cluster
-from patchlevel.audit import Knowledge, audit, evaluate, load_knowledge
+from patchlevel.evaluate import build_report, evaluate
+from patchlevel.knowledge import Knowledge, load_knowledge
 from patchlevel.checks import ALL_CHECKS
 from patchlevel.checks.common import Context
 from patchlevel.checks.images import os_release, scan_coverage_warning
@@ -300,7 +301,7 @@ def test_missing_evidence_fails_per_image_and_coverage_goes_into_the_warnings() 
         "scan coverage: 1 of 3 running images (33.3%) have scan evidence from the last 30 days "
         "(1 matched by digest or image ID, 0 by tag only)"
     )
-    result = audit(inventory, knowledge(), Policy(), date(2025, 7, 1), datetime(2025, 7, 1, tzinfo=UTC))
+    result = build_report(inventory, knowledge(), Policy(), date(2025, 7, 1), datetime(2025, 7, 1, tzinfo=UTC))
     assert any(w.startswith("scan coverage: 1 of 3 running images") for w in result.warnings)
 
 
@@ -835,7 +836,7 @@ def test_every_running_image_of_a_generated_cluster_gets_a_verdict_from_every_ch
     # the terminal report groups images: one row per situation, not one per image
     groups = group_findings(f for f in findings if f.check in IMAGE_CHECKS and f.status is not Status.PASS)
     assert len(groups) < 15 < len(subjects)
-    result = audit(
+    result = build_report(
         inventory, knowledge(), Policy(), date(2026, 11, 27), datetime(2026, 11, 27, tzinfo=UTC), registry=registry
     )
     unscanned = [f for f in scanned if f.message == "no scan evidence for the running image"]

@@ -21,10 +21,10 @@ import pytest
 from builders import knowledge, make_pod_doc
 from kubeapi import Cluster, KubeAPIServer, load_snapshot, namespaces_of, synthetic_pod
 from patchlevel import inventory as inv
-from patchlevel.audit import audit
 from patchlevel.collect.kubeconfig import ClusterAccess, load_kubeconfig
 from patchlevel.collect.live import RESOURCES, Collection, Host, LiveOptions, collect_live
 from patchlevel.collect.snapshot import read_snapshot
+from patchlevel.evaluate import build_report
 from patchlevel.model import Finding, Report
 from patchlevel.policy import Policy
 
@@ -165,7 +165,7 @@ def collect(
 
 
 def run_audit(inventory: inv.Inventory) -> Report:
-    return audit(inventory, knowledge(), Policy(), AS_OF, GENERATED)
+    return build_report(inventory, knowledge(), Policy(), AS_OF, GENERATED)
 
 
 def comparable(findings: Sequence[Finding], sources: Sequence[str] = ()) -> list[tuple[str, ...]]:

@@ -21,8 +21,9 @@ from pathlib import Path
 import pytest
 
 from cluster_gen import write_cluster
-from patchlevel.audit import Knowledge, audit, load_knowledge
 from patchlevel.collect.snapshot import read_snapshot
+from patchlevel.evaluate import build_report
+from patchlevel.knowledge import Knowledge, load_knowledge
 from patchlevel.lifecycle.catalog import load_catalog
 from patchlevel.model import Report, Status
 from patchlevel.policy import Policy, parse_policy
@@ -77,7 +78,7 @@ def _relative_inputs(report: Report) -> Report:
 
 
 def build(path: Path, policy: Policy | None = None) -> Report:
-    report = audit(read_snapshot(path), knowledge(), policy or Policy(), AS_OF, GENERATED_AT)
+    report = build_report(read_snapshot(path), knowledge(), policy or Policy(), AS_OF, GENERATED_AT)
     return _relative_inputs(report)
 
 

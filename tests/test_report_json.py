@@ -21,8 +21,8 @@ from builders import (
     make_kube_proxy_pod,
     make_node,
 )
-from patchlevel.audit import audit
 from patchlevel.collect.snapshot import read_snapshot
+from patchlevel.evaluate import build_report
 from patchlevel.model import Finding, Severity, Status, Waiver
 from patchlevel.policy import Policy
 from patchlevel.render.json import render_json, report_document
@@ -46,7 +46,7 @@ def errors(doc: Any) -> list[str]:
 
 
 def rendered(inventory: Any, as_of: date = AS_OF) -> dict[str, Any]:
-    report = audit(inventory, knowledge(), Policy(), as_of, GENERATED)
+    report = build_report(inventory, knowledge(), Policy(), as_of, GENERATED)
     doc: dict[str, Any] = json.loads(render_json(report))
     return doc
 
@@ -136,7 +136,7 @@ def test_constructed_report_with_pods_and_every_status_validates() -> None:
     inventory = make_inventory(
         "v1.35.2", nodes=[node], pods=[make_kube_proxy_pod("n1", "registry.k8s.io/kube-proxy:v1.35.2")]
     )
-    report = audit(inventory, knowledge(), Policy(), date(2026, 3, 1), GENERATED)
+    report = build_report(inventory, knowledge(), Policy(), date(2026, 3, 1), GENERATED)
     waiver = Waiver(
         "node_os_supported", "node/n1", "replaced next sprint", "platform-team", date(2026, 12, 31), id="W-1"
     )
@@ -179,6 +179,6 @@ def test_schema_accepts_new_keys_at_the_top_level(real_doc: dict[str, Any]) -> N
 
 def test_document_and_bytes_agree() -> None:
     inventory = make_inventory("v1.33.4", nodes=[make_node("n1")])
-    report = audit(inventory, knowledge(), Policy(), AS_OF, GENERATED)
+    report = build_report(inventory, knowledge(), Policy(), AS_OF, GENERATED)
     assert json.loads(render_json(report)) == json.loads(json.dumps(report_document(report)))
     assert render_json(report).endswith(b"\n")

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from patchlevel.audit import evaluate
+from patchlevel.evaluate import evaluate
 from patchlevel.cli import main
 from patchlevel.errors import UsageError
 from patchlevel.images import running_images

@@ -1,231 +1,402 @@
-"""Run the checks over an inventory and assemble the Report every renderer draws from.
+"""The one library call that runs an audit: inputs → inventory → evidence → findings → report.
 
-collect → inventory → **evaluate** → report.  Nothing here reads files or the clock: the
-lifecycle catalog, policy, as-of date and generation time are all passed in.
+``run(config, source)`` is what ``patchlevel audit`` does, and what the fleet, the ledger's import,
+the planner and the exporter call.  An ``AuditConfig`` holds every choice a user makes (as-of date,
+policy, data directory, image evidence); a source says where the cluster comes from (a
+snapshot or bundle path, or a live cluster).  The outcome holds the Report every renderer draws
+from, the inventory and facts it was judged on, and why the audit is incomplete when it is.
+
+This module does I/O (it reads inputs, runs scanners, asks registries); the stages
+it calls are pure where the design says so (``evaluate``, ``checks``, ``render``).  It never prints:
+progress lines go to the ``notify`` callback the caller passes (the CLI prints them on stderr).
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from datetime import date, datetime
-from importlib import resources
-from typing import Any
+import dataclasses
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
 
-from patchlevel import __version__
-from patchlevel import inventory as inv
-from patchlevel.charts import compute_charts
-from patchlevel.checks import ALL_CHECKS, CheckSpec, Context
-from patchlevel.checks.images import scan_coverage_warning
-from patchlevel.frameworks import load_requirements, requirements_by_check
+from patchlevel.errors import UsageError
+from patchlevel.evaluate import build_report
 from patchlevel.inventory import Inventory
-from patchlevel.lifecycle.catalog import Catalog
-from patchlevel.lifecycle.osv import OsvFeed, feed_coverage_note, load_osv
-from patchlevel.model import (
-    CheckInfo,
-    ClusterInfo,
-    DataSource,
-    Finding,
-    Report,
-    Severity,
-    Status,
-)
+from patchlevel.knowledge import Knowledge, load_default_knowledge
+from patchlevel.model import Report, Resolution, Status, exit_code
 from patchlevel.platforms import ClusterFacts, derive_facts
 from patchlevel.policy import Policy
-from patchlevel.registry import Resolution
-from patchlevel.waivers import apply_waivers, waiver_warnings
+
+if TYPE_CHECKING:
+    from patchlevel.collect.live import Progress
+
+Notify = Callable[[str], None]
+Clock = Callable[[], datetime]
+
+INCOMPLETE_EXIT_CODE = 3
+
+
+def _quiet(_: str) -> None:
+    pass
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+# ------------------------------------------------------------------------------------------
+# What the user chose
 
 
 @dataclass(frozen=True, slots=True)
-class Knowledge:
-    """Reference data the checks judge by: lifecycle catalog, Kubernetes CVE feed, runtime matrix."""
+class ImageEvidenceOptions:
+    """Where image evidence comes from beyond the input itself (``--scan-report``, ``--scan``, ``--registry-check``)."""
 
-    catalog: Catalog
-    osv: OsvFeed
-    runtime_compat: dict[str, Any]
+    scan_reports: tuple[Path, ...] = ()
+    scanner: str | None = None  # "trivy" or "grype": scan every running image
+    scan_cache: Path | None = None
+    registry_check: bool = False
+    insecure_registries: tuple[str, ...] = ()
+    registry_timeout: float = 10.0
+    docker_config: Path | None = None
+
+    def validate(self) -> None:
+        """Usage errors, found before any input is read."""
+        if self.scanner is not None and self.scanner not in ("trivy", "grype"):
+            raise UsageError(f"--scan {self.scanner!r}: choose trivy or grype")
+        if self.scan_cache is not None and self.scanner is None:
+            raise UsageError("--scan-cache needs --scan")
+        if not self.registry_check and (self.insecure_registries or self.docker_config is not None):
+            raise UsageError("--insecure-registry and --docker-config need --registry-check")
+        for report_path in self.scan_reports:
+            if not report_path.exists():
+                raise UsageError(f"--scan-report {report_path}: no such file or directory")
+        if self.docker_config is not None and not self.docker_config.is_file():
+            raise UsageError(f"--docker-config {self.docker_config}: no such file")
 
 
-def load_knowledge(catalog: Catalog) -> Knowledge:
-    """The CVE feed and runtime matrix come from the same data directory as the catalog."""
-    osv_dir = catalog.data_dir / "osv"
-    compat_path = catalog.data_dir / "runtime-compat.json"
-    bundled = resources.files("patchlevel.lifecycle") / "data"
-    if not osv_dir.is_dir():
-        osv_dir = type(catalog.data_dir)(str(bundled / "osv"))
-    compat_text = compat_path.read_text() if compat_path.is_file() else (bundled / "runtime-compat.json").read_text()
-    return Knowledge(catalog, load_osv(osv_dir), json.loads(compat_text))
+@dataclass(frozen=True, slots=True)
+class SnapshotSource:
+    """A snapshot directory or file (kubectl JSON/YAML), or an evidence bundle (directory or .tar.gz)."""
+
+    path: Path
+
+    @property
+    def label(self) -> str:
+        return str(self.path)
 
 
-def evaluate(
-    inventory: Inventory,
-    knowledge: Knowledge,
-    policy: Policy,
-    as_of: date,
-    checks: Sequence[CheckSpec] = ALL_CHECKS,
-    facts: ClusterFacts | None = None,
-    registry: Mapping[str, Resolution] | None = None,
-) -> tuple[Finding, ...]:
-    """Run every check; a check that raises yields an ERROR finding instead of stopping the audit.
+@dataclass(frozen=True, slots=True)
+class LiveSource:
+    """A live cluster through its API server; with ``bundle``, the collection is also saved as evidence."""
 
-    ``registry`` is what registries said each image reference points to now (``--registry-check``);
-    None when no registry was asked.
+    context: str | None = None
+    kubeconfig: Path | None = None
+    request_timeout: float = 30.0
+    deadline: float = 900.0
+    page_size: int = 500
+    bundle: Path | None = None
+    force: bool = False
+
+    @property
+    def label(self) -> str:
+        return f"context {self.context}" if self.context else "the current context"
+
+
+@dataclass(frozen=True, slots=True)
+class InventorySource:
+    """An inventory already in memory (tests, the exporter's re-audit of a collection)."""
+
+    inventory: Inventory
+
+    @property
+    def label(self) -> str:
+        return self.inventory.name or self.inventory.source or "inventory"
+
+
+Source = SnapshotSource | LiveSource | InventorySource
+
+
+@dataclass(frozen=True, slots=True)
+class AuditConfig:
+    """Every choice behind one audit.  ``as_of`` is required: every judgement is made as of a date."""
+
+    as_of: date
+    policy: Policy = field(default_factory=Policy)
+    data_dir: Path | None = None
+    images: ImageEvidenceOptions = field(default_factory=ImageEvidenceOptions)
+    cluster_name: str | None = None  # the cluster's name when the input cannot identify it
+
+
+# ------------------------------------------------------------------------------------------
+# What came of it
+
+
+@dataclass(frozen=True, slots=True)
+class AuditOutcome:
+    """One audit's result: the Report, what it was judged on, and why it is incomplete, if it is.
+
+    ``incomplete`` lists evidence that was asked for and could not be had (a scanner that did not
+    run): the report stands, and the exit code says 3.
     """
-    requirements = requirements_by_check(load_requirements(c.id for c in ALL_CHECKS))
-    ctx = Context(
-        inventory=inventory,
-        facts=facts or derive_facts(inventory),
-        catalog=knowledge.catalog,
-        osv=knowledge.osv,
-        policy=policy,
-        as_of=as_of,
-        runtime_compat=knowledge.runtime_compat,
-        registry=registry,
-    )
-    findings: list[Finding] = []
-    for spec in checks:
-        reqs = requirements.get(spec.id, ())
-        try:
-            produced = list(spec.function(ctx))
-        except Exception as exc:
-            produced = [
-                Finding(
-                    check=spec.id,
-                    status=Status.ERROR,
-                    severity=Severity.HIGH,
-                    subject="cluster",
-                    message=f"the check failed: {type(exc).__name__}: {exc}",
-                    evidence={"error": repr(exc)},
-                    remediation="Report this as a patchlevel bug with the input that caused it.",
-                )
-            ]
-        if not produced:  # nothing to judge (e.g. no nodes): the check is still accounted for
-            produced = [_nothing_judged(spec.id, inventory)]
-        findings.extend(_with_requirements(f, reqs) for f in produced)
-    return tuple(findings)
+
+    report: Report
+    inventory: Inventory
+    facts: ClusterFacts
+    incomplete: tuple[str, ...] = ()
+    protected: frozenset[Path] = frozenset()  # files this audit read: never written over
+
+    def exit_code(self, fail_on: Status | None) -> int:
+        code = exit_code(self.report.findings, fail_on)
+        return INCOMPLETE_EXIT_CODE if self.incomplete else code
 
 
-def _nothing_judged(check: str, inventory: Inventory) -> Finding:
-    missing = [kind for kind in (inv.NODES, inv.PODS, inv.VERSION) if not inventory.has(kind)]
-    reasons = "; ".join(inventory.missing_reason(kind) for kind in missing) or "it holds no object of the kind"
-    return Finding(
-        check=check,
-        status=Status.UNKNOWN,
-        severity=Severity.MEDIUM,
-        subject="cluster",
-        message=f"nothing in the input for this check to judge: {reasons}",
-        evidence={"collected": sorted(inventory.collected), "missing": missing},
-        remediation="Include the objects this check reads (see the README's snapshot commands) and audit again.",
-    )
+@dataclass(frozen=True, slots=True)
+class ImageEvidence:
+    """The inventory with imported and produced scans added, what registries said, and what failed."""
+
+    inventory: Inventory
+    registry: dict[str, Resolution] | None
+    incomplete: tuple[str, ...]
 
 
-def _with_requirements(f: Finding, requirements: tuple[str, ...]) -> Finding:
-    """``dataclasses.replace`` by hand: it runs once per finding, and replace() is slow."""
-    return Finding(
-        check=f.check,
-        status=f.status,
-        severity=f.severity,
-        subject=f.subject,
-        message=f.message,
-        evidence=f.evidence,
-        remediation=f.remediation,
-        requirements=requirements,
-        waiver=f.waiver,
-        note=f.note,
-    )
+# ------------------------------------------------------------------------------------------
+# The stages
 
 
-def data_sources(knowledge: Knowledge, policy: Policy, as_of: date) -> tuple[DataSource, ...]:
-    catalog = knowledge.catalog
-    age = catalog.age_days(as_of)
-    lifecycle = DataSource(
-        name="lifecycle",
-        source=f"{catalog.source or 'endoflife.date'} ({'bundled' if catalog.bundled else catalog.data_dir})",
-        retrieved=catalog.data_date,
-        age_days=age,
-        stale=age > policy.lifecycle_stale_days,
-        detail=f"{len(catalog.products)} products",
-    )
-    feed = knowledge.osv
-    feed_date = date.fromisoformat(feed.last_updated) if feed.last_updated else catalog.data_date
-    osv = DataSource(
-        name="kubernetes-cve-feed",
-        source="kubernetes-sigs/cve-feed-osv (bundled)",
-        retrieved=feed_date,
-        age_days=(as_of - feed_date).days,
-        stale=True,
-        detail=feed_coverage_note(feed),
-    )
-    return (lifecycle, osv)
+def collect(source: Source, *, notify: Notify = _quiet, progress: Progress | None = None) -> Inventory:
+    """The inventory of a source: read a snapshot or bundle, or collect a live cluster."""
+    if isinstance(source, InventorySource):
+        return source.inventory
+    if isinstance(source, SnapshotSource):
+        from patchlevel.collect.snapshot import read_snapshot
+
+        return read_snapshot(source.path)
+    return _collect_live(source, notify=notify, progress=progress)
 
 
-def report_warnings(knowledge: Knowledge, policy: Policy, as_of: date, inventory: Inventory) -> tuple[str, ...]:
-    warnings: list[str] = []
-    catalog = knowledge.catalog
-    age = catalog.age_days(as_of)
-    if age > policy.lifecycle_stale_days:
-        warnings.append(
-            f"lifecycle data was retrieved on {catalog.data_date}, {age} days before the as-of date {as_of} "
-            f"(more than {policy.lifecycle_stale_days}): releases and end-of-life announcements since then are "
-            "unknown; run 'patchlevel lifecycle update'"
+def _collect_live(source: LiveSource, *, notify: Notify, progress: Progress | None) -> Inventory:
+    from patchlevel.collect.kubeconfig import resolve_access
+    from patchlevel.collect.live import LiveOptions, collect_bundle, collect_live, system_host
+
+    host = system_host()
+    access = resolve_access(kubeconfig=source.kubeconfig, context=source.context, environ=host.environ)
+    options = LiveOptions(page_size=source.page_size, request_timeout=source.request_timeout, deadline=source.deadline)
+    if source.bundle is None:
+        inventory = collect_live(access, host=host, options=options, progress=progress).inventory
+    else:
+        collection, digest = collect_bundle(
+            access, source.bundle, host=host, force=source.force, options=options, progress=progress
         )
-    warnings.append(feed_coverage_note(knowledge.osv))
-    warnings.extend(inventory.warnings)
-    return tuple(warnings)
-
-
-def check_infos() -> tuple[CheckInfo, ...]:
-    reqs = requirements_by_check(load_requirements(c.id for c in ALL_CHECKS))
-    return tuple(
-        CheckInfo(
-            id=spec.id,
-            title=spec.title,
-            description=spec.description,
-            requirements=reqs.get(spec.id, ()),
-            interpretation=spec.interpretation,
+        inventory = collection.inventory
+        notify(
+            f"wrote {source.bundle}: {len(inventory.nodes)} nodes, {len(inventory.pods)} pods from {access.server} "
+            f'(context "{access.context}"); manifest sha256 {digest}'
         )
-        for spec in ALL_CHECKS
-    )
+    for warning in inventory.warnings:
+        notify(f"warning: {warning}")
+    return inventory
 
 
-def audit(
+def gather_image_evidence(
     inventory: Inventory,
-    knowledge: Knowledge,
+    options: ImageEvidenceOptions,
     policy: Policy,
-    as_of: date,
-    generated_at: datetime,
-    registry: Mapping[str, Resolution] | None = None,
-) -> Report:
-    """collect → inventory → evaluate → report, for one cluster (``registry``: see ``evaluate``)."""
+    *,
+    clock: Clock = utc_now,
+    notify: Notify = _quiet,
+) -> ImageEvidence:
+    """The I/O behind the image checks: read scan reports, run a scanner, ask registries."""
+    from patchlevel.images import registry_references, running_images
+
+    scans = list(inventory.scans)
+    inputs = list(inventory.inputs)
+    warnings = list(inventory.warnings)
+    incomplete: list[str] = []
+    if options.scan_reports:
+        from patchlevel.importers import load_scan_reports
+
+        for report_path in options.scan_reports:
+            loaded = load_scan_reports(report_path)
+            scans.extend(loaded.reports)
+            inputs.extend(loaded.inputs)
+    if options.scanner is not None:
+        from patchlevel.scanning import default_cache_dir, run_scans, scan_targets
+
+        run = run_scans(
+            scan_targets(running_images(inventory)),
+            options.scanner,
+            clock=clock,
+            max_age_days=policy.scan_max_age_days,
+            cache_dir=options.scan_cache or default_cache_dir(os.environ),
+        )
+        for message in run.messages:
+            notify(message)
+        scans.extend(run.reports)
+        inputs.extend(run.inputs)
+        if run.failed:
+            warnings.extend(run.messages)
+            failed = [r for r in run.reports if r.error]
+            incomplete.append(
+                f"--scan {options.scanner}: {len(failed)} image scan(s) did not produce a report"
+                + (f" ({failed[0].error})" if failed else "")
+            )
+    registry: dict[str, Resolution] | None = None
+    if options.registry_check:
+        from patchlevel.registry import load_docker_credentials, resolve
+
+        references = registry_references(running_images(inventory))
+        registry = resolve(
+            references,
+            timeout=options.registry_timeout,
+            insecure_registries=options.insecure_registries,
+            credentials=load_docker_credentials(options.docker_config),
+            fetch_created=True,
+        )
+        answered = sum(1 for r in registry.values() if r.digest)
+        notify(f"registry check: {answered} of {len(registry)} image references resolved")
+    changed = dataclasses.replace(inventory, scans=tuple(scans), inputs=tuple(inputs), warnings=tuple(warnings))
+    return ImageEvidence(changed, registry, tuple(incomplete))
+
+
+def _protected(source: Source, config: AuditConfig, inventory: Inventory) -> frozenset[Path]:
+    """Every file the audit read: reports are never written over them."""
+    paths: set[Path] = {Path(i.path) for i in inventory.inputs if i.path}
+    if isinstance(source, SnapshotSource) and source.path.exists():
+        from patchlevel.collect.snapshot import snapshot_files
+
+        paths.update(snapshot_files(source.path))
+        paths.add(source.path)
+    if config.policy.source != Policy().source:  # read from a file
+        paths.add(Path(config.policy.source))
+    paths.update(config.images.scan_reports)
+    resolved: set[Path] = set()
+    for path in paths:
+        try:
+            resolved.add(path.resolve())
+        except (OSError, RuntimeError):
+            continue
+    return frozenset(resolved)
+
+
+def run(
+    config: AuditConfig,
+    source: Source,
+    *,
+    knowledge: Knowledge | None = None,
+    clock: Clock = utc_now,
+    notify: Notify = _quiet,
+    progress: Progress | None = None,
+) -> AuditOutcome:
+    """Run one audit.  Raises ``PatchlevelError`` subclasses when it cannot (bad input, unreachable cluster)."""
+    config.images.validate()
+    if knowledge is None:
+        knowledge = load_default_knowledge(config.data_dir)
+    inventory = collect(source, notify=notify, progress=progress)
+    evidence = gather_image_evidence(inventory, config.images, config.policy, clock=clock, notify=notify)
+    inventory = evidence.inventory
     facts = derive_facts(inventory)
-    findings = evaluate(inventory, knowledge, policy, as_of, facts=facts, registry=registry)
-    coverage = scan_coverage_warning(findings)
-    findings, waiver_outcomes = apply_waivers(findings, policy.waivers, as_of)
-    cluster = ClusterInfo(
-        name=inventory.name,
-        version=inventory.version.gitVersion if inventory.version else "",
-        distribution=facts.distribution.id,
-        distribution_evidence=facts.distribution.evidence,
-        server=inventory.server,
-        nodes=len(inventory.nodes),
-        pods=len(inventory.pods),
-        images=len(facts.images.images),
+    report = build_report(
+        inventory,
+        knowledge,
+        config.policy,
+        config.as_of,
+        clock(),
+        registry=evidence.registry,
+        facts=facts,
     )
-    return Report(
-        tool_version=__version__,
-        generated_at=generated_at,
-        as_of=as_of,
-        cluster=cluster,
-        findings=findings,
-        checks=check_infos(),
-        requirements=load_requirements(c.id for c in ALL_CHECKS),
-        data_sources=data_sources(knowledge, policy, as_of),
-        inputs=inventory.inputs,
-        warnings=report_warnings(knowledge, policy, as_of, inventory)
-        + ((coverage,) if coverage else ())
-        + waiver_warnings(waiver_outcomes),
-        policy=policy.to_dict(),
-        waivers=waiver_outcomes,
-        evidence_digest=inventory.evidence_digest,
-        charts=compute_charts(findings, policy.sla_days, policy.patch_window_days),
+    incomplete = list(evidence.incomplete)
+    outcome = AuditOutcome(
+        report=report,
+        inventory=inventory,
+        facts=facts,
+        incomplete=tuple(incomplete),
+        protected=_protected(source, config, inventory),
     )
+    return outcome
+
+
+# ------------------------------------------------------------------------------------------
+# Several clusters
+
+
+@dataclass(frozen=True, slots=True)
+class FleetOptions:
+    """``audit --all-contexts``: where the reports go and what exit code each cluster's audit gets."""
+
+    output: Path
+    formats: Sequence[str]
+    fail_on: Status | None
+    parallel: int = 4
+
+
+def audit_fleet(
+    config: AuditConfig,
+    live: LiveSource,
+    fleet: FleetOptions,
+    *,
+    clock: Clock = utc_now,
+    notify: Notify = _quiet,
+) -> int:
+    """Audit every kubeconfig context: a report each in ``fleet.output`` and ``fleet-summary.json``.
+
+    Returns the fleet's exit code (the worst of its clusters').
+    """
+    import json
+
+    from patchlevel.collect.fleet import FleetEntry, fleet_summary, report_stem, run_fleet
+    from patchlevel.collect.kubeconfig import kubeconfig_paths, load_kubeconfig
+    from patchlevel.collect.live import LiveOptions, collect_live, system_host
+    from patchlevel.model import count_by_status
+    from patchlevel.output import write_atomically
+    from patchlevel.render import EXTENSIONS, Format, render_chunks
+
+    config.images.validate()
+    host = system_host()
+    kubeconfig = load_kubeconfig(kubeconfig_paths(live.kubeconfig, host.environ), explicit=live.kubeconfig is not None)
+    contexts = kubeconfig.context_names()
+    if not contexts:
+        raise UsageError("--all-contexts: the kubeconfig names no context")
+    taken: set[str] = set()
+    stems = {name: report_stem(name, taken) for name in contexts}
+    options = LiveOptions(page_size=live.page_size, request_timeout=live.request_timeout, deadline=live.deadline)
+    knowledge = load_default_knowledge(config.data_dir)
+    formats = [Format(f) for f in fleet.formats]
+
+    def audit_one(name: str) -> FleetEntry:
+        access = kubeconfig.access(name)
+        inventory = collect_live(access, host=host, options=options).inventory
+        outcome = run(
+            dataclasses.replace(config, cluster_name=config.cluster_name or name),
+            InventorySource(inventory),
+            knowledge=knowledge,
+            clock=clock,
+            notify=lambda line: notify(f"{name}: {line}"),
+        )
+        written = []
+        for fmt in formats:
+            target = fleet.output / f"{stems[name]}.{EXTENSIONS[fmt]}"
+            write_atomically(target, render_chunks(outcome.report, fmt))
+            written.append(target.name)
+        counts = {status.value: n for status, n in count_by_status(outcome.report.findings).items() if n}
+        return FleetEntry(
+            name,
+            outcome.exit_code(fleet.fail_on),
+            server=access.server,
+            version=outcome.report.cluster.version,
+            counts=counts,
+            reports=tuple(written),
+        )
+
+    entries = run_fleet(contexts, audit_one, parallel=fleet.parallel)
+    summary = fleet_summary(entries, as_of=config.as_of, generated_at=clock())
+    write_atomically(fleet.output / "fleet-summary.json", json.dumps(summary, indent=2).encode() + b"\n")
+    for entry in entries:
+        outcome_line = (
+            f"failed: {entry.error}" if entry.failed else f"exit {entry.exit_code}, reports {', '.join(entry.reports)}"
+        )
+        notify(f"{entry.context}: {outcome_line}")
+    notify(f"wrote the fleet summary to {fleet.output / 'fleet-summary.json'}")
+    return int(summary["exit_code"])

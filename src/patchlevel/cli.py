@@ -1,19 +1,19 @@
-"""The command line: parse options, wire collect → evaluate → render, map outcomes to exit codes.
+"""The command line: parse options into an ``AuditConfig`` (and friends), call the library, map outcomes to exit codes.
 
 Exit codes: 0 nothing at or above ``--fail-on``; 1 findings at or above it; 2 usage error;
 3 the audit could not complete.  ``main(argv)`` returns the code and never raises, so tests call
-it directly; only ``entry_point`` exits the process.
+it directly; only ``entry_point`` exits the process.  No audit logic lives here: ``patchlevel.audit``
+runs audits, ``patchlevel.output`` writes files.
 """
 
 from __future__ import annotations
 
 import gc
 import os
+import re
 import shutil
 import sys
-import tempfile
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -21,34 +21,36 @@ from typing import TYPE_CHECKING
 import click
 
 from patchlevel import __version__
-from patchlevel.errors import OutputError, PatchlevelError, UsageError
-from patchlevel.model import Status, exit_code
+from patchlevel.errors import PatchlevelError, UsageError
+from patchlevel.model import Status
 
 if TYPE_CHECKING:
-    from patchlevel.collect.fleet import FleetEntry
-    from patchlevel.inventory import Inventory
-    from patchlevel.model import Report
+    from patchlevel.audit import AuditOutcome, LiveSource
+    from patchlevel.collect.live import TerminalProgress
     from patchlevel.policy import Policy
-    from patchlevel.registry import Resolution
     from patchlevel.render import Format
 
 FAIL_ON = {"fail": Status.FAIL, "unknown": Status.UNKNOWN, "warn": Status.WARN, "never": None}
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def _today() -> date:
     return datetime.now(UTC).date()
 
 
-def _parse_as_of(value: str | None) -> date:
+def _parse_as_of(value: str | None, option: str = "--as-of") -> date:
+    """A calendar date written YYYY-MM-DD, and nothing else (not 20260901, not 2026-W36-2)."""
     if value is None:
         return _today()
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise UsageError(f"--as-of {value!r} is not a date (use YYYY-MM-DD)") from None
+    if _ISO_DAY.fullmatch(value):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise UsageError(f"{option} {value!r} is not a date (use YYYY-MM-DD)")
 
 
-def _formats(value: str) -> list[str]:
+def _formats(value: str) -> list[Format]:
     from patchlevel.render import Format
 
     names = [v.strip().lower() for v in value.split(",") if v.strip()]
@@ -56,33 +58,11 @@ def _formats(value: str) -> list[str]:
     bad = [n for n in names if n not in allowed]
     if bad or not names:
         raise UsageError(f"--format {value!r}: choose from {', '.join(allowed)} (comma separated)")
-    return list(dict.fromkeys(names))
+    return [Format(n) for n in dict.fromkeys(names)]
 
 
-def write_atomically(path: Path, data: bytes | Iterable[bytes], protected: set[Path]) -> None:
-    """Write via a temporary file and rename, so a crash never leaves half a report; never over an input."""
-    target = path.resolve()
-    if target in protected:
-        raise OutputError(f"refusing to write the report over an input file: {path}")
-    if target.is_dir():
-        raise OutputError(f"{path} is a directory", hint="name a file, or give several formats to write into it")
-    directory = target.parent
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=directory)
-        try:
-            with os.fdopen(fd, "wb") as out:
-                for piece in (data,) if isinstance(data, bytes) else data:
-                    out.write(piece)
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; a report is an ordinary file
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-    except OSError as exc:
-        raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
+def _notify(line: str) -> None:
+    click.echo(f"patchlevel: {line}", err=True)
 
 
 # ------------------------------------------------------------------------------------------
@@ -130,103 +110,25 @@ def _live_options(command: Callable[..., int]) -> Callable[..., int]:
     return command
 
 
-@dataclass(frozen=True, slots=True)
-class _LiveSettings:
-    context: str | None
-    kubeconfig: Path | None
-    request_timeout: float
-    deadline: float
-    page_size: int
+def _live_source(
+    context: str | None,
+    kubeconfig: Path | None,
+    request_timeout: float,
+    deadline: float,
+    page_size: int,
+    bundle: Path | None = None,
+    force: bool = False,
+) -> LiveSource:
+    from patchlevel.audit import LiveSource
 
-    @property
-    def given(self) -> bool:
-        return self.context is not None or self.kubeconfig is not None
-
-
-def _collect_live(live: _LiveSettings, bundle: Path | None = None, force: bool = False) -> Inventory:
-    """The live cluster's inventory (into ``bundle`` too when given), with a progress bar on a terminal."""
-    import contextlib
-
-    from patchlevel.collect.kubeconfig import resolve_access
-    from patchlevel.collect.live import LiveOptions, collect_bundle, collect_live, system_host, terminal_progress
-
-    host = system_host()
-    access = resolve_access(kubeconfig=live.kubeconfig, context=live.context, environ=host.environ)
-    options = LiveOptions(page_size=live.page_size, request_timeout=live.request_timeout, deadline=live.deadline)
-    progress = terminal_progress(sys.stderr)
-    with progress if progress is not None else contextlib.nullcontext():
-        if bundle is None:
-            collection = collect_live(access, host=host, options=options, progress=progress)
-        else:
-            collection, digest = collect_bundle(
-                access, bundle, host=host, force=force, options=options, progress=progress
-            )
-    inventory = collection.inventory
-    if bundle is not None:
-        click.echo(
-            f"wrote {bundle}: {len(inventory.nodes)} nodes, {len(inventory.pods)} pods from {access.server} "
-            f'(context "{access.context}"); manifest sha256 {digest}',
-            err=True,
-        )
-    for warning in inventory.warnings:
-        click.echo(f"patchlevel: warning: {warning}", err=True)
-    return inventory
+    return LiveSource(context, kubeconfig, request_timeout, deadline, page_size, bundle=bundle, force=force)
 
 
-def _audit_fleet(
-    path: Path | None,
-    live: _LiveSettings,
-    formats: Sequence[Format],
-    output: Path | None,
-    fail_on: str,
-    day: date,
-    report_for: Callable[[Inventory], Report],
-) -> int:
-    """``audit --all-contexts``: one report per kubeconfig context in ``output``, and fleet-summary.json."""
-    import json
+def _progress() -> TerminalProgress | None:
+    """A progress bar on stderr when it is a terminal (live collection), else None."""
+    from patchlevel.collect.live import terminal_progress
 
-    from patchlevel.collect.fleet import FleetEntry, fleet_summary, report_stem, run_fleet
-    from patchlevel.collect.kubeconfig import kubeconfig_paths, load_kubeconfig
-    from patchlevel.collect.live import LiveOptions, collect_live, system_host
-    from patchlevel.model import count_by_status
-    from patchlevel.render import EXTENSIONS, Format, render_chunks
-
-    if path is not None or live.context is not None:
-        raise UsageError("--all-contexts audits every kubeconfig context: give neither PATH nor --context")
-    if output is None or output.is_file() or Format.TERMINAL in formats:
-        raise UsageError("--all-contexts writes one report per cluster: give -o DIR and a file format (e.g. json)")
-    host = system_host()
-    config = load_kubeconfig(kubeconfig_paths(live.kubeconfig, host.environ), explicit=live.kubeconfig is not None)
-    contexts = config.context_names()
-    if not contexts:
-        raise UsageError("--all-contexts: the kubeconfig names no context")
-    taken: set[str] = set()
-    stems = {name: report_stem(name, taken) for name in contexts}
-    options = LiveOptions(page_size=live.page_size, request_timeout=live.request_timeout, deadline=live.deadline)
-
-    def audit_one(name: str) -> FleetEntry:
-        access = config.access(name)
-        report = report_for(collect_live(access, host=host, options=options).inventory)
-        written = []
-        for fmt in formats:
-            target = output / f"{stems[name]}.{EXTENSIONS[fmt]}"
-            write_atomically(target, render_chunks(report, fmt), set())
-            written.append(target.name)
-        counts = {status.value: n for status, n in count_by_status(report.findings).items() if n}
-        code = exit_code(report.findings, FAIL_ON[fail_on])
-        return FleetEntry(name, code, server=access.server, version=report.cluster.version, counts=counts,
-                          reports=tuple(written))  # fmt: skip
-
-    entries = run_fleet(contexts, audit_one)
-    summary = fleet_summary(entries, as_of=day, generated_at=datetime.now(UTC))
-    write_atomically(output / "fleet-summary.json", json.dumps(summary, indent=2).encode() + b"\n", set())
-    for entry in entries:
-        outcome = (
-            f"failed: {entry.error}" if entry.failed else f"exit {entry.exit_code}, reports {', '.join(entry.reports)}"
-        )
-        click.echo(f"patchlevel: {entry.context}: {outcome}", err=True)
-    click.echo(f"wrote the fleet summary to {output / 'fleet-summary.json'}", err=True)
-    return int(summary["exit_code"])
+    return terminal_progress(sys.stderr)
 
 
 # ------------------------------------------------------------------------------------------
@@ -313,7 +215,7 @@ def cli() -> None:
     help="Registry credentials (docker config.json). Default: $DOCKER_CONFIG or ~/.docker/config.json.",
 )
 def audit(
-    path: Path,
+    path: Path | None,
     as_of: str | None,
     fmt: str,
     output: Path | None,
@@ -340,154 +242,81 @@ def audit(
 
     Without PATH: the kubeconfig's current context (or --context), or inside a pod its service account.
     """
-    from patchlevel.audit import audit as run_audit
-    from patchlevel.audit import load_knowledge
+    from patchlevel.audit import AuditConfig, FleetOptions, ImageEvidenceOptions, SnapshotSource, audit_fleet, run
+
+    gc.disable()  # a short-lived run over up to millions of acyclic records: reference counting suffices
+    formats = _formats(fmt)
+    if len(formats) > 1 and output is None:
+        raise UsageError("several formats need -o DIR to write them into")
+    config = AuditConfig(
+        as_of=_parse_as_of(as_of),
+        policy=_load_policy(policy_file),
+        data_dir=data_dir,
+        images=ImageEvidenceOptions(
+            scan_reports=scan_reports,
+            scanner=scan,
+            scan_cache=scan_cache,
+            registry_check=registry_check,
+            insecure_registries=insecure_registries,
+            registry_timeout=registry_timeout,
+            docker_config=docker_config,
+        ),
+    )
+    config.images.validate()
+    live = _live_source(context, kubeconfig, request_timeout, deadline, page_size)
+    if all_contexts:
+        from patchlevel.render import Format
+
+        if path is not None or context is not None:
+            raise UsageError("--all-contexts audits every kubeconfig context: give neither PATH nor --context")
+        if output is None or output.is_file() or Format.TERMINAL in formats:
+            raise UsageError("--all-contexts writes one report per cluster: give -o DIR and a file format (e.g. json)")
+        fleet = FleetOptions(output=output, formats=[f.value for f in formats], fail_on=FAIL_ON[fail_on])
+        return audit_fleet(config, live, fleet, notify=_notify)
+    if path is not None and (context is not None or kubeconfig is not None):
+        raise UsageError("--context and --kubeconfig are for live clusters; PATH is a snapshot or bundle")
+    if path is not None:
+        outcome = run(config, SnapshotSource(path), notify=_notify)
+    else:
+        progress = _progress()
+        import contextlib
+
+        with progress if progress is not None else contextlib.nullcontext():
+            outcome = run(config, live, notify=_notify, progress=progress)
+    _emit(outcome, formats, output, color=color, show_passed=show_passed)
+    for reason in outcome.incomplete:
+        _notify(f"error: the audit is incomplete: {reason}")
+    return outcome.exit_code(FAIL_ON[fail_on])
+
+
+def _load_policy(policy_file: Path | None) -> Policy:
     from patchlevel.checks import ALL_CHECKS
-    from patchlevel.collect.snapshot import read_snapshot, snapshot_files
-    from patchlevel.lifecycle.catalog import load_catalog
     from patchlevel.policy import Policy, load_policy
+
+    return load_policy(policy_file, {c.id for c in ALL_CHECKS}) if policy_file is not None else Policy()
+
+
+def _emit(outcome: AuditOutcome, formats: Sequence[Format], output: Path | None, *, color: bool | None,
+          show_passed: bool) -> None:  # fmt: skip
+    """Print the report (terminal or one format on stdout) or write each format where ``-o`` says."""
+    from patchlevel.output import report_targets, write_atomically, write_stdout
     from patchlevel.render import EXTENSIONS, Format, render_chunks
     from patchlevel.render.terminal import render_terminal
 
-    gc.disable()  # a short-lived run over up to millions of acyclic records: reference counting suffices
-    day = _parse_as_of(as_of)
-    formats = [Format(f) for f in _formats(fmt)]
-    if len(formats) > 1 and output is None:
-        raise UsageError("several formats need -o DIR to write them into")
-    policy = load_policy(policy_file, {c.id for c in ALL_CHECKS}) if policy_file is not None else Policy()
-    knowledge = load_knowledge(load_catalog(data_dir))
-    _check_image_options(scan_reports, scan, scan_cache, registry_check, insecure_registries, docker_config)
-    live = _LiveSettings(context, kubeconfig, request_timeout, deadline, page_size)
-    if all_contexts:
-
-        def fleet_report(inventory: Inventory) -> Report:
-            inventory, registry = _image_evidence(
-                inventory, policy, scan_reports, scan, scan_cache, registry_check, insecure_registries,
-                registry_timeout, docker_config,
-            )  # fmt: skip
-            return run_audit(inventory, knowledge, policy, day, datetime.now(UTC), registry=registry)
-
-        return _audit_fleet(path, live, formats, output, fail_on, day, fleet_report)
-    if path is not None and live.given:
-        raise UsageError("--context and --kubeconfig are for live clusters; PATH is a snapshot or bundle")
-    inventory = read_snapshot(path) if path is not None else _collect_live(live)
-    inventory, registry = _image_evidence(
-        inventory,
-        policy,
-        scan_reports,
-        scan,
-        scan_cache,
-        registry_check,
-        insecure_registries,
-        registry_timeout,
-        docker_config,
-    )
-    report = run_audit(inventory, knowledge, policy, day, datetime.now(UTC), registry=registry)
-
-    protected = {p.resolve() for p in snapshot_files(path)} if path is not None and path.exists() else set()
-    if policy_file is not None:
-        protected.add(policy_file.resolve())
-    protected |= {Path(i.path).resolve() for i in inventory.inputs}
+    report = outcome.report
     if output is None:
-        fmt0 = formats[0]
-        if fmt0 is Format.TERMINAL:
-            use_color = sys.stdout.isatty() if color is None else color
-            width = max(100, shutil.get_terminal_size((120, 40)).columns) if sys.stdout.isatty() else 120
-            sys.stdout.write(render_terminal(report, color=use_color, width=width, show_passed=show_passed))
+        if formats[0] is Format.TERMINAL:
+            tty = sys.stdout.isatty()
+            width = max(100, shutil.get_terminal_size((120, 40)).columns) if tty else 120
+            text = render_terminal(report, color=tty if color is None else color, width=width, show_passed=show_passed)
+            write_stdout(text.encode("utf-8", "replace"))
         else:
-            for piece in render_chunks(report, fmt0):
-                sys.stdout.buffer.write(piece)
-            sys.stdout.flush()
-    elif len(formats) == 1 and not output.is_dir():
-        write_atomically(output, render_chunks(report, formats[0]), protected)
-        click.echo(f"wrote {formats[0].value} report to {output}", err=True)
-    else:
-        stem = "patchlevel-report"
-        for f in formats:
-            target = output / f"{stem}.{EXTENSIONS[f]}"
-            write_atomically(target, render_chunks(report, f), protected)
-            click.echo(f"wrote {f.value} report to {target}", err=True)
-    return exit_code(report.findings, FAIL_ON[fail_on])
-
-
-def _check_image_options(
-    scan_reports: Sequence[Path],
-    scan: str | None,
-    scan_cache: Path | None,
-    registry_check: bool,
-    insecure_registries: Sequence[str],
-    docker_config: Path | None,
-) -> None:
-    """Usage errors of the image options, before any input is read."""
-    if scan_cache is not None and scan is None:
-        raise UsageError("--scan-cache needs --scan")
-    if not registry_check and (insecure_registries or docker_config is not None):
-        raise UsageError("--insecure-registry and --docker-config need --registry-check")
-    for report_path in scan_reports:
-        if not report_path.exists():
-            raise UsageError(f"--scan-report {report_path}: no such file or directory")
-    if docker_config is not None and not docker_config.is_file():
-        raise UsageError(f"--docker-config {docker_config}: no such file")
-
-
-def _image_evidence(
-    inventory: Inventory,
-    policy: Policy,
-    scan_reports: Sequence[Path],
-    scan: str | None,
-    scan_cache: Path | None,
-    registry_check: bool,
-    insecure_registries: Sequence[str],
-    registry_timeout: float,
-    docker_config: Path | None,
-) -> tuple[Inventory, dict[str, Resolution] | None]:
-    """The I/O behind the image checks: read scan reports, run a scanner, ask registries."""
-    import dataclasses
-
-    from patchlevel.images import registry_references, running_images
-
-    scans = list(inventory.scans)
-    inputs = list(inventory.inputs)
-    warnings = list(inventory.warnings)
-    if scan_reports:
-        from patchlevel.importers import load_scan_reports
-
-        for report_path in scan_reports:
-            loaded = load_scan_reports(report_path)
-            scans.extend(loaded.reports)
-            inputs.extend(loaded.inputs)
-    if scan is not None:
-        from patchlevel.scanning import default_cache_dir, run_scans, scan_targets
-
-        run = run_scans(
-            scan_targets(running_images(inventory)),
-            scan,
-            clock=lambda: datetime.now(UTC),
-            max_age_days=policy.scan_max_age_days,
-            cache_dir=scan_cache or default_cache_dir(os.environ),
-        )
-        for message in run.messages:
-            click.echo(f"patchlevel: {message}", err=True)
-        scans.extend(run.reports)
-        inputs.extend(run.inputs)
-        if run.failed:
-            warnings.extend(run.messages)
-    registry: dict[str, Resolution] | None = None
-    if registry_check:
-        from patchlevel.registry import load_docker_credentials, resolve
-
-        references = registry_references(running_images(inventory))
-        registry = resolve(
-            references,
-            timeout=registry_timeout,
-            insecure_registries=insecure_registries,
-            credentials=load_docker_credentials(docker_config),
-            fetch_created=True,
-        )
-        answered = sum(1 for r in registry.values() if r.digest)
-        click.echo(f"patchlevel: registry check: {answered} of {len(registry)} image references resolved", err=True)
-    changed = dataclasses.replace(inventory, scans=tuple(scans), inputs=tuple(inputs), warnings=tuple(warnings))
-    return changed, registry
+            write_stdout(render_chunks(report, formats[0]))
+        return
+    targets = report_targets(output, [EXTENSIONS[f] for f in formats])
+    for fmt, target in zip(formats, targets, strict=True):
+        write_atomically(target, render_chunks(report, fmt), outcome.protected)
+        click.echo(f"wrote {fmt.value} report to {target}", err=True)
 
 
 @cli.command("collect")
@@ -511,7 +340,14 @@ def collect(
     force: bool,
 ) -> int:
     """Collect a live cluster into an evidence bundle, to audit (or verify) later, offline."""
-    _collect_live(_LiveSettings(context, kubeconfig, request_timeout, deadline, page_size), bundle=output, force=force)
+    import contextlib
+
+    from patchlevel.audit import collect as collect_source
+
+    source = _live_source(context, kubeconfig, request_timeout, deadline, page_size, bundle=output, force=force)
+    progress = _progress()
+    with progress if progress is not None else contextlib.nullcontext():
+        collect_source(source, notify=_notify, progress=progress)
     return 0
 
 
@@ -588,7 +424,7 @@ def lifecycle_update(products: tuple[str, ...], from_dir: Path | None, data_dir:
 @cli.command("checks")
 def list_checks() -> int:
     """List every check and the requirements it gives evidence for."""
-    from patchlevel.audit import check_infos
+    from patchlevel.evaluate import check_infos
 
     for info in check_infos():
         click.echo(f"{info.id}\n  {info.title}\n  requirements: {', '.join(info.requirements) or 'none'}")
@@ -612,6 +448,7 @@ def policy_group() -> None:
 @click.option("--force", is_flag=True, help="Overwrite the file if it exists.")
 def policy_init(output: Path, force: bool) -> int:
     """Write a commented policy holding every default (PCI DSS v4.0.1) and an example waiver."""
+    from patchlevel.output import write_atomically
     from patchlevel.policy import default_policy_text
 
     text = default_policy_text()
@@ -620,7 +457,7 @@ def policy_init(output: Path, force: bool) -> int:
         return 0
     if output.exists() and not force:
         raise UsageError(f"{output} already exists", hint="use --force to overwrite it, or -o to name another file")
-    write_atomically(output, text.encode("utf-8"), set())
+    write_atomically(output, text.encode("utf-8"))
     click.echo(f"wrote the default policy to {output}", err=True)
     return 0
 

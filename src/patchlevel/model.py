@@ -215,6 +215,31 @@ class WaiverOutcome:
     expired: bool
 
 
+# ------------------------------------------------------------------------------------------
+# Evidence from registries (``--registry-check``), produced by ``patchlevel.registry`` and read by
+# the image checks.  Kept here so checks judge it without importing the network client.
+
+
+class ResolutionStatus(StrEnum):
+    RESOLVED = "resolved"  # the registry named the digest the tag points to now
+    NOT_FOUND = "not_found"  # the repository, tag or digest does not exist there
+    UNAUTHORIZED = "unauthorized"  # credentials missing, rejected, or without pull access
+    UNREACHABLE = "unreachable"  # no connection, or no answer within the timeout
+    ERROR = "error"  # an invalid reference or an answer we could not use
+
+
+@dataclass(frozen=True, slots=True)
+class Resolution:
+    """What a registry says one image reference points to now."""
+
+    status: ResolutionStatus
+    reason: str  # one line, for the finding
+    digest: str | None = None  # manifest or index digest the tag resolves to
+    media_type: str | None = None  # of that manifest or index
+    created: datetime | None = None  # image config "created" (UTC), with fetch_created only
+    platform_digest: str | None = None  # for an index: the manifest whose config gave ``created``
+
+
 def count_by_status(findings: Iterable[Finding]) -> dict[Status, int]:
     counts = dict.fromkeys(Status, 0)
     for f in findings:

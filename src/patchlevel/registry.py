@@ -35,7 +35,6 @@ from collections.abc import Collection, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from enum import StrEnum
 from pathlib import Path
 from typing import TypeVar
 
@@ -45,6 +44,7 @@ import msgspec
 from patchlevel import __version__
 from patchlevel.errors import RegistryError
 from patchlevel.imageref import DOCKER_HUB, ImageRef, InvalidReferenceError, parse_digest, parse_reference
+from patchlevel.model import Resolution, ResolutionStatus
 
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
@@ -59,26 +59,6 @@ _DOCKER_HUB_ALIASES = frozenset({DOCKER_HUB, "index.docker.io", _DOCKER_HUB_API,
 _MANIFEST_LIMIT = 4 * 1024 * 1024  # distribution refuses larger manifests
 _CONFIG_LIMIT = 16 * 1024 * 1024
 _ERROR_BODY_LIMIT = 256 * 1024
-
-
-class ResolutionStatus(StrEnum):
-    RESOLVED = "resolved"  # the registry named the digest the tag points to now
-    NOT_FOUND = "not_found"  # the repository, tag or digest does not exist there
-    UNAUTHORIZED = "unauthorized"  # credentials missing, rejected, or without pull access
-    UNREACHABLE = "unreachable"  # no connection, or no answer within the timeout
-    ERROR = "error"  # an invalid reference or an answer we could not use
-
-
-@dataclass(frozen=True, slots=True)
-class Resolution:
-    """What a registry says one image reference points to now."""
-
-    status: ResolutionStatus
-    reason: str  # one line, for the finding
-    digest: str | None = None  # manifest or index digest the tag resolves to
-    media_type: str | None = None  # of that manifest or index
-    created: datetime | None = None  # image config "created" (UTC), with fetch_created only
-    platform_digest: str | None = None  # for an index: the manifest whose config gave ``created``
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,10 +16,9 @@ from typing import Any
 from patchlevel.inventory import Inventory
 from patchlevel.lifecycle.catalog import Catalog, PatchRelease, Phase, Support
 from patchlevel.lifecycle.osv import Match, OsvFeed
-from patchlevel.model import Finding, JSONValue, Severity, Status
+from patchlevel.model import Finding, JSONValue, Resolution, Severity, Status
 from patchlevel.platforms import ClusterFacts, NodeFacts
 from patchlevel.policy import Policy
-from patchlevel.registry import Resolution
 from patchlevel.versions import release_key
 
 

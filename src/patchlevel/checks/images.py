@@ -28,9 +28,17 @@ from patchlevel.images import (
     capped,
 )
 from patchlevel.lifecycle.catalog import Catalog, Product
-from patchlevel.model import SEVERITY_RANK, STATUS_RANK, Finding, JSONValue, Severity, Status
+from patchlevel.model import (
+    SEVERITY_RANK,
+    STATUS_RANK,
+    Finding,
+    JSONValue,
+    Resolution,
+    ResolutionStatus,
+    Severity,
+    Status,
+)
 from patchlevel.policy import Policy
-from patchlevel.registry import Resolution, ResolutionStatus
 from patchlevel.scans import ScanReport, Vulnerability
 
 CLUSTER = "cluster"

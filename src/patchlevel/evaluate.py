@@ -1,0 +1,212 @@
+"""Run the checks over an inventory and assemble the Report every renderer draws from.
+
+collect → inventory → **evaluate** → report.  Nothing here reads files or the clock: the
+knowledge, policy, as-of date and generation time are all passed in.  ``patchlevel.audit.run``
+is the one call that gathers those inputs and calls ``build_report``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime
+
+from patchlevel import __version__
+from patchlevel import inventory as inv
+from patchlevel.charts import compute_charts
+from patchlevel.checks import ALL_CHECKS, CheckSpec, Context
+from patchlevel.checks.images import scan_coverage_warning
+from patchlevel.frameworks import load_requirements, requirements_by_check
+from patchlevel.inventory import Inventory
+from patchlevel.knowledge import Knowledge
+from patchlevel.lifecycle.osv import feed_coverage_note
+from patchlevel.model import (
+    CheckInfo,
+    ClusterInfo,
+    DataSource,
+    Finding,
+    Report,
+    Resolution,
+    Severity,
+    Status,
+)
+from patchlevel.platforms import ClusterFacts, derive_facts
+from patchlevel.policy import Policy
+from patchlevel.waivers import apply_waivers, waiver_warnings
+
+
+def evaluate(
+    inventory: Inventory,
+    knowledge: Knowledge,
+    policy: Policy,
+    as_of: date,
+    checks: Sequence[CheckSpec] = ALL_CHECKS,
+    facts: ClusterFacts | None = None,
+    registry: Mapping[str, Resolution] | None = None,
+) -> tuple[Finding, ...]:
+    """Run every check; a check that raises yields an ERROR finding instead of stopping the audit.
+
+    ``registry`` is what registries said each image reference points to now (``--registry-check``);
+    None when no registry was asked.
+    """
+    requirements = requirements_by_check(load_requirements(c.id for c in ALL_CHECKS))
+    ctx = Context(
+        inventory=inventory,
+        facts=facts or derive_facts(inventory),
+        catalog=knowledge.catalog,
+        osv=knowledge.osv,
+        policy=policy,
+        as_of=as_of,
+        runtime_compat=knowledge.runtime_compat,
+        registry=registry,
+    )
+    findings: list[Finding] = []
+    for spec in checks:
+        reqs = requirements.get(spec.id, ())
+        try:
+            produced = list(spec.function(ctx))
+        except Exception as exc:
+            produced = [
+                Finding(
+                    check=spec.id,
+                    status=Status.ERROR,
+                    severity=Severity.HIGH,
+                    subject="cluster",
+                    message=f"the check failed: {type(exc).__name__}: {exc}",
+                    evidence={"error": repr(exc)},
+                    remediation="Report this as a patchlevel bug with the input that caused it.",
+                )
+            ]
+        if not produced:  # nothing to judge (e.g. no nodes): the check is still accounted for
+            produced = [_nothing_judged(spec.id, inventory)]
+        findings.extend(_with_requirements(f, reqs) for f in produced)
+    return tuple(findings)
+
+
+def _nothing_judged(check: str, inventory: Inventory) -> Finding:
+    missing = [kind for kind in (inv.NODES, inv.PODS, inv.VERSION) if not inventory.has(kind)]
+    reasons = "; ".join(inventory.missing_reason(kind) for kind in missing) or "it holds no object of the kind"
+    return Finding(
+        check=check,
+        status=Status.UNKNOWN,
+        severity=Severity.MEDIUM,
+        subject="cluster",
+        message=f"nothing in the input for this check to judge: {reasons}",
+        evidence={"collected": sorted(inventory.collected), "missing": missing},
+        remediation="Include the objects this check reads (see the README's snapshot commands) and audit again.",
+    )
+
+
+def _with_requirements(f: Finding, requirements: tuple[str, ...]) -> Finding:
+    """``dataclasses.replace`` by hand: it runs once per finding, and replace() is slow."""
+    return Finding(
+        check=f.check,
+        status=f.status,
+        severity=f.severity,
+        subject=f.subject,
+        message=f.message,
+        evidence=f.evidence,
+        remediation=f.remediation,
+        requirements=requirements,
+        waiver=f.waiver,
+        note=f.note,
+    )
+
+
+def data_sources(knowledge: Knowledge, policy: Policy, as_of: date) -> tuple[DataSource, ...]:
+    catalog = knowledge.catalog
+    age = catalog.age_days(as_of)
+    lifecycle = DataSource(
+        name="lifecycle",
+        source=f"{catalog.source or 'endoflife.date'} ({'bundled' if catalog.bundled else catalog.data_dir})",
+        retrieved=catalog.data_date,
+        age_days=age,
+        stale=age > policy.lifecycle_stale_days,
+        detail=f"{len(catalog.products)} products",
+    )
+    feed = knowledge.osv
+    feed_date = date.fromisoformat(feed.last_updated) if feed.last_updated else catalog.data_date
+    osv = DataSource(
+        name="kubernetes-cve-feed",
+        source="kubernetes-sigs/cve-feed-osv (bundled)",
+        retrieved=feed_date,
+        age_days=(as_of - feed_date).days,
+        stale=True,
+        detail=feed_coverage_note(feed),
+    )
+    return (lifecycle, osv)
+
+
+def report_warnings(knowledge: Knowledge, policy: Policy, as_of: date, inventory: Inventory) -> tuple[str, ...]:
+    warnings: list[str] = []
+    catalog = knowledge.catalog
+    age = catalog.age_days(as_of)
+    if age > policy.lifecycle_stale_days:
+        warnings.append(
+            f"lifecycle data was retrieved on {catalog.data_date}, {age} days before the as-of date {as_of} "
+            f"(more than {policy.lifecycle_stale_days}): releases and end-of-life announcements since then are "
+            "unknown; run 'patchlevel lifecycle update'"
+        )
+    warnings.append(feed_coverage_note(knowledge.osv))
+    warnings.extend(inventory.warnings)
+    return tuple(warnings)
+
+
+def check_infos() -> tuple[CheckInfo, ...]:
+    reqs = requirements_by_check(load_requirements(c.id for c in ALL_CHECKS))
+    return tuple(
+        CheckInfo(
+            id=spec.id,
+            title=spec.title,
+            description=spec.description,
+            requirements=reqs.get(spec.id, ()),
+            interpretation=spec.interpretation,
+        )
+        for spec in ALL_CHECKS
+    )
+
+
+def build_report(
+    inventory: Inventory,
+    knowledge: Knowledge,
+    policy: Policy,
+    as_of: date,
+    generated_at: datetime,
+    registry: Mapping[str, Resolution] | None = None,
+    facts: ClusterFacts | None = None,
+) -> Report:
+    """The Report of one cluster: every check run, waivers applied, charts computed.
+
+    ``registry``: see ``evaluate``; ``facts``: derived from the inventory when not given.
+    """
+    facts = facts or derive_facts(inventory)
+    findings = evaluate(inventory, knowledge, policy, as_of, facts=facts, registry=registry)
+    coverage = scan_coverage_warning(findings)
+    findings, waiver_outcomes = apply_waivers(findings, policy.waivers, as_of)
+    cluster = ClusterInfo(
+        name=inventory.name,
+        version=inventory.version.gitVersion if inventory.version else "",
+        distribution=facts.distribution.id,
+        distribution_evidence=facts.distribution.evidence,
+        server=inventory.server,
+        nodes=len(inventory.nodes),
+        pods=len(inventory.pods),
+        images=len(facts.images.images),
+    )
+    return Report(
+        tool_version=__version__,
+        generated_at=generated_at,
+        as_of=as_of,
+        cluster=cluster,
+        findings=findings,
+        checks=check_infos(),
+        requirements=load_requirements(c.id for c in ALL_CHECKS),
+        data_sources=data_sources(knowledge, policy, as_of),
+        inputs=inventory.inputs,
+        warnings=report_warnings(knowledge, policy, as_of, inventory)
+        + ((coverage,) if coverage else ())
+        + waiver_warnings(waiver_outcomes),
+        policy=policy.to_dict(),
+        waivers=waiver_outcomes,
+        evidence_digest=inventory.evidence_digest,
+        charts=compute_charts(findings, policy.sla_days, policy.patch_window_days),
+    )

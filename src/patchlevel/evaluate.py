@@ -109,6 +109,10 @@ def _with_requirements(f: Finding, requirements: tuple[str, ...]) -> Finding:
         requirements=requirements,
         waiver=f.waiver,
         note=f.note,
+        support=f.support,
+        patch=f.patch,
+        vulnerabilities=f.vulnerabilities,
+        node_pool=f.node_pool,
     )
 
 

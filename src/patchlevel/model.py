@@ -60,6 +60,66 @@ SEVERITY_RANK: Mapping[Severity, int] = {
 JSONValue = str | int | float | bool | None | list[Any] | dict[str, Any]
 
 
+class Phase(StrEnum):
+    """Where a release stands in its vendor's support calendar on the as-of date."""
+
+    ACTIVE = "active"  # full/active support
+    MAINTENANCE = "maintenance"  # past end of active support, still receiving security fixes
+    EXTENDED = "extended"  # past end of standard support, inside extended/LTS/paid support
+    ENDED = "ended"  # no support of any kind
+    UNRELEASED = "unreleased"  # the cycle was not yet released on the as-of date
+    UNKNOWN = "unknown"  # the product or cycle is not in the data
+
+
+# ------------------------------------------------------------------------------------------
+# Typed facts a finding carries for other modules (charts, metrics, the planner, the ledger).
+# ``Finding.evidence`` is for humans and the JSON report; code that consumes another check's
+# result reads these fields, never evidence keys.
+
+
+@dataclass(frozen=True, slots=True)
+class SupportWindow:
+    """The support calendar of the release a finding judged."""
+
+    product: str  # lifecycle product id ("kubernetes", "amazon-eks", "ubuntu", "containerd")
+    line: str  # release cycle ("1.31", "22.04"); "" when unknown
+    phase: Phase
+    support_ends: date | None = None  # last day of standard support; None: not announced, or unknown
+    extended_ends: date | None = None  # last day of extended/LTS/paid support; None: none or unknown
+
+
+@dataclass(frozen=True, slots=True)
+class PatchGap:
+    """How far a running release is behind the newest patch of its line, as of the audit's date."""
+
+    line: str  # "Kubernetes 1.31", "containerd 1.7"
+    running: str
+    newest: str
+    newest_released: date
+    behind: int  # newer patch releases of the line, released by the as-of date
+    first_newer: str
+    available_since: date  # release date of the first newer patch
+    days_behind: int
+    window_days: int  # the policy's patch window
+    fixes_known_cves: tuple[str, ...] = ()  # CVEs of the running release that a newer patch of this line fixes
+
+
+@dataclass(frozen=True, slots=True)
+class OpenVulnerability:
+    """A vulnerability open in what a finding judged (an image, a node's packages), with its SLA clock."""
+
+    id: str
+    severity: Severity | None  # the rank the SLA applies (after KEV/EPSS/source policy); None: unknown
+    package: str
+    installed_version: str
+    fixed_version: str | None  # None: no fix known
+    clock_start: date | None = None  # when the SLA clock started; None: unknown
+    clock: str = ""  # what started it ("fix release date", "publication date", ...)
+    age_days: int | None = None
+    sla_days: int | None = None  # None: this severity is not timed by the policy
+    overdue: bool = False
+
+
 @dataclass(frozen=True, slots=True)
 class Waiver:
     """An accepted exception from a policy file (see policy.py)."""
@@ -95,6 +155,11 @@ class Finding:
     waiver: Waiver | None = None
     # For a finding turned back from WAIVED because its waiver expired, or similar notes.
     note: str = ""
+    # Typed facts for other modules (see above); empty when the check does not judge that kind of thing.
+    support: SupportWindow | None = None
+    patch: PatchGap | None = None
+    vulnerabilities: tuple[OpenVulnerability, ...] = ()
+    node_pool: str = ""  # for node findings: the pool the node belongs to ("" when none is labelled)
 
 
 @dataclass(frozen=True, slots=True)

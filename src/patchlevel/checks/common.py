@@ -14,9 +14,9 @@ from datetime import date
 from typing import Any
 
 from patchlevel.inventory import Inventory
-from patchlevel.lifecycle.catalog import Catalog, PatchRelease, Phase, Support
+from patchlevel.lifecycle.catalog import Catalog, PatchRelease, Support
 from patchlevel.lifecycle.osv import Match, OsvFeed
-from patchlevel.model import Finding, JSONValue, Resolution, Severity, Status
+from patchlevel.model import Finding, JSONValue, Phase, Resolution, Severity, Status
 from patchlevel.platforms import ClusterFacts, NodeFacts
 from patchlevel.policy import Policy
 from patchlevel.versions import release_key
@@ -107,6 +107,10 @@ def _for_subject(template: Finding, subject: str) -> Finding:
         requirements=template.requirements,
         waiver=template.waiver,
         note=template.note,
+        support=template.support,
+        patch=template.patch,
+        vulnerabilities=template.vulnerabilities,
+        node_pool=template.node_pool,
     )
 
 

@@ -21,27 +21,18 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from enum import StrEnum
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from patchlevel.errors import LifecycleError
+from patchlevel.model import Phase
 from patchlevel.versions import release_key
 
 BUNDLED_DATA = Path(str(resources.files("patchlevel.lifecycle") / "data"))
 DATA_DIR_ENV = "PATCHLEVEL_DATA_DIR"
 
 PhaseEnd = date | bool | None  # None: the phase does not apply (key absent)
-
-
-class Phase(StrEnum):
-    ACTIVE = "active"  # full/active support
-    MAINTENANCE = "maintenance"  # past end of active support, still receiving security fixes
-    EXTENDED = "extended"  # past end of standard support, inside extended/LTS/paid support
-    ENDED = "ended"  # no support of any kind
-    UNRELEASED = "unreleased"  # the cycle was not yet released on the as-of date
-    UNKNOWN = "unknown"  # the product or cycle is not in the data
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,17 +19,17 @@ import pytest
 
 from builders import make_context
 from cluster_gen import write_cluster
-from patchlevel.evaluate import build_report, evaluate
-from patchlevel.knowledge import Knowledge, load_knowledge
 from patchlevel.checks import ALL_CHECKS
 from patchlevel.checks.common import Context
 from patchlevel.checks.images import os_release, scan_coverage_warning
 from patchlevel.cli import main
 from patchlevel.collect.snapshot import read_snapshot
+from patchlevel.evaluate import build_report, evaluate
 from patchlevel.frameworks import load_requirements
 from patchlevel.images import running_images
 from patchlevel.importers import parse_scan_document
 from patchlevel.inventory import Inventory
+from patchlevel.knowledge import Knowledge, load_knowledge
 from patchlevel.lifecycle.catalog import BUNDLED_DATA, load_catalog
 from patchlevel.model import Finding, Severity, Status, group_findings
 from patchlevel.policy import Policy

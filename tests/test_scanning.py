@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from patchlevel.evaluate import evaluate
 from patchlevel.cli import main
 from patchlevel.errors import UsageError
+from patchlevel.evaluate import evaluate
 from patchlevel.images import running_images
 from patchlevel.model import Status
 from patchlevel.policy import Policy

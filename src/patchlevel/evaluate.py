@@ -78,7 +78,7 @@ def evaluate(
             ]
         if not produced:  # nothing to judge (e.g. no nodes): the check is still accounted for
             produced = [_nothing_judged(spec.id, inventory)]
-        findings.extend(_with_requirements(f, reqs) for f in produced)
+        findings.extend(f.replace(requirements=reqs) for f in produced)
     return tuple(findings)
 
 
@@ -93,26 +93,6 @@ def _nothing_judged(check: str, inventory: Inventory) -> Finding:
         message=f"nothing in the input for this check to judge: {reasons}",
         evidence={"collected": sorted(inventory.collected), "missing": missing},
         remediation="Include the objects this check reads (see the README's snapshot commands) and audit again.",
-    )
-
-
-def _with_requirements(f: Finding, requirements: tuple[str, ...]) -> Finding:
-    """``dataclasses.replace`` by hand: it runs once per finding, and replace() is slow."""
-    return Finding(
-        check=f.check,
-        status=f.status,
-        severity=f.severity,
-        subject=f.subject,
-        message=f.message,
-        evidence=f.evidence,
-        remediation=f.remediation,
-        requirements=requirements,
-        waiver=f.waiver,
-        note=f.note,
-        support=f.support,
-        patch=f.patch,
-        vulnerabilities=f.vulnerabilities,
-        node_pool=f.node_pool,
     )
 
 

@@ -92,26 +92,7 @@ def per_node(
         template = judged.get(k)
         if template is None:
             template = judged[k] = judge(node)
-        yield template if template.subject == node.subject else _for_subject(template, node.subject)
-
-
-def _for_subject(template: Finding, subject: str) -> Finding:
-    return Finding(
-        check=template.check,
-        status=template.status,
-        severity=template.severity,
-        subject=subject,
-        message=template.message,
-        evidence=template.evidence,
-        remediation=template.remediation,
-        requirements=template.requirements,
-        waiver=template.waiver,
-        note=template.note,
-        support=template.support,
-        patch=template.patch,
-        vulnerabilities=template.vulnerabilities,
-        node_pool=template.node_pool,
-    )
+        yield template if template.subject == node.subject else template.replace(subject=node.subject)
 
 
 def unknown(message: str, **evidence: JSONValue) -> Verdict:

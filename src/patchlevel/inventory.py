@@ -52,6 +52,7 @@ class Inventory:
     collected_at: datetime | None = None
     warnings: tuple[str, ...] = ()
     evidence_digest: str = ""
+    cluster_uid: str = ""  # the kube-system namespace's UID: the cluster's stable identity ("" when not in the input)
 
     def has(self, kind: str) -> bool:
         return kind in self.collected

@@ -94,10 +94,13 @@ class InventoryBuilder:
         self.denied: dict[str, str] = {}
         self.warnings: list[str] = []
         self._duplicates = 0
+        self.cluster_uid = ""  # the kube-system namespace's UID, when a page or file holds it
 
     def add(self, decoded: Decoded, where: str) -> None:
         if decoded.version is not None:
             self._set_version(decoded.version, where)
+        if decoded.cluster_uid:
+            self.cluster_uid = decoded.cluster_uid
         for node in decoded.nodes:
             if node.metadata.name in self.nodes:
                 self._duplicates += 1
@@ -183,4 +186,5 @@ class InventoryBuilder:
             collected_at=collected_at,
             warnings=tuple(warnings),
             evidence_digest=evidence_digest,
+            cluster_uid=self.cluster_uid,
         )

@@ -61,6 +61,7 @@ class Decoded:
     list_kinds: Counter[str] = field(
         default_factory=Counter
     )  # list kind -> items: an empty PodList still says "pods collected"
+    cluster_uid: str = ""  # the kube-system Namespace's UID, when the document holds it (the cluster's identity)
 
     def describe(self) -> str:
         parts = []
@@ -186,6 +187,11 @@ def _decode_typed(
         if isinstance(obj, dict):
             obj.setdefault("kind", kind)
             out.scan_objects.append(obj)
+    elif kind == "Namespace":  # counted as not used, as before; kube-system's UID names the cluster
+        out.ignored[kind] += 1
+        meta = _OWNER.decode(raw).metadata
+        if meta.name == "kube-system" and meta.uid:
+            out.cluster_uid = meta.uid
     else:
         out.ignored[kind or "object of unknown kind"] += 1
 
@@ -332,6 +338,11 @@ def _decode_object(obj: Any, hint: str | None, out: Decoded, where: str) -> None
         item = dict(obj)
         item.setdefault("kind", kind)
         out.scan_objects.append(item)
+    elif kind == "Namespace":  # counted as not used, as before; kube-system's UID names the cluster
+        out.ignored[kind] += 1
+        meta = obj.get("metadata")
+        if isinstance(meta, Mapping) and meta.get("name") == "kube-system" and isinstance(meta.get("uid"), str):
+            out.cluster_uid = meta["uid"]
     else:
         out.ignored[kind or "object of unknown kind"] += 1
 

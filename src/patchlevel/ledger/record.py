@@ -1,0 +1,228 @@
+"""Record one audit in the ledger: ``record_audit``, idempotent and safe with concurrent writers.
+
+One write transaction per audit.  The audit row goes first, unique per cluster and evidence key
+(``ON CONFLICT DO NOTHING``): when the same bundle, or the same inventory at the same as-of date,
+was recorded before, nothing else is written and the outcome says so.  Content-addressed rows
+(node states, image uses, scans, finding bodies) are inserted in digest order with ``ON CONFLICT
+DO NOTHING`` and then looked up, so concurrent writers sharing them neither fail nor deadlock;
+on SQLite the transaction holds the write lock from its start (``BEGIN IMMEDIATE``) and other
+writers wait (busy timeout).  A failure is one ``LedgerError`` line; the caller keeps its report.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import Connection, Table, select, update
+from sqlalchemy.dialects import postgresql as pg_dialect
+from sqlalchemy.dialects import sqlite as sqlite_dialect
+
+from patchlevel.inventory import Inventory
+from patchlevel.ledger import schema as s
+from patchlevel.ledger.evidence import AuditEvidence, ClusterIdentity, audit_evidence
+from patchlevel.ledger.store import Store, open_store
+from patchlevel.model import Report
+from patchlevel.platforms import ClusterFacts
+
+_CHUNK = 500  # values per IN (...) lookup: under every engine's parameter limit
+
+
+@dataclass(frozen=True, slots=True)
+class RecordOutcome:
+    """What became of one recording."""
+
+    audit_id: int
+    cluster: str  # the cluster's name in the ledger
+    cluster_key: str  # "uid:…" or "name:…"
+    created: bool  # False: this evidence was recorded before (the audit was not written twice)
+    as_of: date
+    observed_on: date
+    findings: int
+    ledger: str  # the ledger URL, password hidden
+
+    @property
+    def message(self) -> str:
+        if self.created:
+            return (
+                f"recorded audit {self.audit_id} of cluster {self.cluster} (evidence of {self.observed_on}, "
+                f"as of {self.as_of}, {self.findings} findings) in {self.ledger}"
+            )
+        return f"already recorded as audit {self.audit_id} of cluster {self.cluster} in {self.ledger}: nothing written"
+
+
+def insert_ignoring_conflicts(conn: Connection, table: Table, keys: Sequence[str]) -> Any:
+    """``INSERT … ON CONFLICT (keys) DO NOTHING`` in the connection's dialect (both speak it)."""
+    if conn.dialect.name == "postgresql":
+        return pg_dialect.insert(table).on_conflict_do_nothing(index_elements=list(keys))
+    return sqlite_dialect.insert(table).on_conflict_do_nothing(index_elements=list(keys))
+
+
+def _chunks(values: Sequence[str], size: int = _CHUNK) -> Iterable[Sequence[str]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def _ids(conn: Connection, table: Table, digests: Sequence[str]) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for chunk in _chunks(digests):
+        for row in conn.execute(select(table.c.digest, table.c.id).where(table.c.digest.in_(chunk))):
+            found[row[0]] = row[1]
+    return found
+
+
+def ensure_rows(conn: Connection, table: Table, rows: Mapping[str, Mapping[str, Any]]) -> dict[str, int]:
+    """The ids of content-addressed rows (by digest), inserting those not yet stored, in digest order."""
+    digests = sorted(rows)
+    ids = _ids(conn, table, digests)
+    missing = [d for d in digests if d not in ids]
+    if missing:
+        statement = insert_ignoring_conflicts(conn, table, ["digest"])
+        for chunk in _chunks(missing, 2000):
+            conn.execute(statement, [dict(rows[d]) for d in chunk])
+        ids.update(_ids(conn, table, missing))
+    return ids
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def cluster_id(conn: Connection, identity: ClusterIdentity) -> int:
+    """The cluster's row: by kube-system UID, adopting a cluster recorded by name before; else by name."""
+    c = s.clusters
+    if identity.uid:
+        found = conn.execute(select(c.c.id).where(c.c.key == identity.key)).scalar()
+        if found is not None:
+            return int(found)
+        by_name = conn.execute(select(c.c.id).where(c.c.key == f"name:{identity.name}", c.c.uid.is_(None))).scalar()
+        if by_name is not None:  # audits recorded by name before the UID was known line up with this cluster
+            conn.execute(update(c).where(c.c.id == by_name).values(key=identity.key, uid=identity.uid))
+            return int(by_name)
+    else:
+        found = conn.execute(select(c.c.id).where(c.c.key == identity.key)).scalar()
+        if found is not None:
+            return int(found)
+        by_name = conn.execute(
+            select(c.c.id).where(c.c.name == identity.name, c.c.uid.is_not(None)).order_by(c.c.id.desc()).limit(1)
+        ).scalar()
+        if by_name is not None:  # a cluster known by its UID under this name: an audit without the UID joins it
+            return int(by_name)
+    conn.execute(
+        insert_ignoring_conflicts(conn, c, ["key"]),
+        [{"key": identity.key, "name": identity.name, "uid": identity.uid or None, "created_at": _now()}],
+    )
+    return int(conn.execute(select(c.c.id).where(c.c.key == identity.key)).scalar_one())
+
+
+def write_evidence(conn: Connection, evidence: AuditEvidence) -> tuple[int, bool]:
+    """Write one audit's rows in the caller's transaction; (audit id, whether it was new)."""
+    cid = cluster_id(conn, evidence.identity)
+    a = s.audits
+    inserted = conn.execute(
+        insert_ignoring_conflicts(conn, a, ["cluster_id", "evidence_key"])
+        .values(cluster_id=cid, **evidence.audit)
+        .returning(a.c.id)
+    ).scalar()
+    if inserted is None:
+        existing = conn.execute(
+            select(a.c.id).where(a.c.cluster_id == cid, a.c.evidence_key == evidence.evidence_key)
+        ).scalar_one()
+        return int(existing), False
+    audit_id = int(inserted)
+
+    node_ids = ensure_rows(conn, s.node_states, evidence.node_states)
+    if node_ids:
+        conn.execute(
+            s.audit_nodes.insert(), [{"audit_id": audit_id, "node_state_id": i} for i in sorted(set(node_ids.values()))]
+        )
+
+    image_ids = ensure_rows(conn, s.image_uses, evidence.image_uses)
+    if evidence.audit_images:
+        conn.execute(
+            s.audit_images.insert(),
+            [
+                {"audit_id": audit_id, "image_use_id": image_ids[digest], "pods": pods, "containers": containers}
+                for digest, pods, containers in evidence.audit_images
+            ],
+        )
+
+    if evidence.scans:
+        scan_rows = {d: scan.row for d, scan in evidence.scans.items()}
+        known = _ids(conn, s.scans, sorted(scan_rows))
+        scan_ids = ensure_rows(conn, s.scans, scan_rows)
+        new = [d for d in sorted(scan_ids) if d not in known]
+        for digest in new:  # a scan's vulnerabilities are stored once, with the scan that first brought them
+            vulnerabilities = evidence.scans[digest].vulnerabilities
+            if vulnerabilities:
+                statement = insert_ignoring_conflicts(conn, s.scan_vulnerabilities, ["scan_id", "seq"])
+                conn.execute(statement, [{"scan_id": scan_ids[digest], **v} for v in vulnerabilities])
+        conn.execute(
+            s.audit_scans.insert(),
+            [
+                {"audit_id": audit_id, "scan_id": scan_ids[d], "source": evidence.scans[d].source}
+                for d in sorted(evidence.scans)
+            ],
+        )
+        if evidence.scan_matches:
+            conn.execute(
+                insert_ignoring_conflicts(conn, s.scan_matches, ["image_key", "scan_id"]),
+                [
+                    {"image_key": key, "scan_id": scan_ids[scan], "match_by": by}
+                    for key, scan, by in evidence.scan_matches
+                ],
+            )
+
+    body_ids = ensure_rows(conn, s.finding_bodies, evidence.bodies)
+    if evidence.findings:
+        rows = [
+            {"audit_id": audit_id, "seq": seq, "subject": subject, "body_id": body_ids[digest]}
+            for seq, (subject, digest) in enumerate(evidence.findings)
+        ]
+        for start in range(0, len(rows), 20_000):
+            conn.execute(s.audit_findings.insert(), rows[start : start + 20_000])
+    return audit_id, True
+
+
+def record_evidence(store: Store, evidence: AuditEvidence) -> RecordOutcome:
+    audit_id, created = store.write("recording the audit", lambda conn: write_evidence(conn, evidence))
+    return RecordOutcome(
+        audit_id=audit_id,
+        cluster=evidence.identity.name,
+        cluster_key=evidence.identity.key,
+        created=created,
+        as_of=evidence.audit["as_of"],
+        observed_on=evidence.audit["observed_on"],
+        findings=len(evidence.findings),
+        ledger=store.shown,
+    )
+
+
+def record_audit(
+    store_url: str,
+    report: Report,
+    inventory: Inventory,
+    facts: ClusterFacts,
+    *,
+    cluster_name: str | None,
+    policy_digest: str,
+    bundle_digest: str | None,
+) -> RecordOutcome:
+    """Record one audit in the ledger at ``store_url`` (created and migrated on first use).
+
+    Idempotent: the same bundle, or the same inventory at the same as-of date, gives one audit
+    (``RecordOutcome.created`` is then False).  Raises ``LedgerError`` (one line) on failure.
+    """
+    evidence = audit_evidence(
+        report,
+        inventory,
+        facts,
+        cluster_name=cluster_name,
+        policy_digest=policy_digest,
+        bundle_digest=bundle_digest,
+        recorded_at=_now(),
+    )
+    with open_store(store_url) as store:
+        return record_evidence(store, evidence)

@@ -383,3 +383,15 @@ def test_kube_proxy_pod_in_the_snapshot_is_used(tmp_path: Path, capsys: pytest.C
     proxy = next(f for f in doc["findings"] if f["check"] == "kube_proxy_version_skew_allowed")
     assert (proxy["status"], proxy["evidence"]["kube-proxy"]) == ("pass", "v1.25.3")
     assert proxy["evidence"]["kube_proxy_source"].startswith("pod kube-system/kube-proxy-old image ")
+
+
+def test_error_lines_show_control_characters_instead_of_obeying_them(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A path (or any input quoted in an error) with ESC or a newline can neither style the terminal nor
+    forge a second line."""
+    hostile = tmp_path / "evil\x1b[31mred\nforged line"
+    assert main(["audit", str(hostile), "--as-of", "2026-11-27"]) == 2
+    err = capsys.readouterr().err
+    assert "\x1b" not in err and err.count("\n") == 1
+    assert "evil\\x1b[31mred\\nforged line" in err

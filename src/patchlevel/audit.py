@@ -25,7 +25,7 @@ from patchlevel.errors import UsageError
 from patchlevel.evaluate import build_report
 from patchlevel.inventory import Inventory
 from patchlevel.knowledge import Knowledge, load_default_knowledge
-from patchlevel.model import Report, Resolution, Status, exit_code
+from patchlevel.model import ExitCode, Report, Resolution, Status, exit_code
 from patchlevel.platforms import ClusterFacts, derive_facts
 from patchlevel.policy import Policy
 
@@ -34,8 +34,6 @@ if TYPE_CHECKING:
 
 Notify = Callable[[str], None]
 Clock = Callable[[], datetime]
-
-INCOMPLETE_EXIT_CODE = 3
 
 
 def _quiet(_: str) -> None:
@@ -148,9 +146,9 @@ class AuditOutcome:
     incomplete: tuple[str, ...] = ()
     protected: frozenset[Path] = frozenset()  # files this audit read: never written over
 
-    def exit_code(self, fail_on: Status | None) -> int:
+    def exit_code(self, fail_on: Status | None) -> ExitCode:
         code = exit_code(self.report.findings, fail_on)
-        return INCOMPLETE_EXIT_CODE if self.incomplete else code
+        return ExitCode.INCOMPLETE if self.incomplete else code
 
 
 @dataclass(frozen=True, slots=True)

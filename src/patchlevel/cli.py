@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING
 import click
 
 from patchlevel import __version__
-from patchlevel.errors import PatchlevelError, UsageError
-from patchlevel.model import Status
+from patchlevel.errors import PatchlevelError, UsageError, printable
+from patchlevel.model import ExitCode, Status
 
 if TYPE_CHECKING:
     from patchlevel.audit import AuditOutcome, LiveSource
@@ -62,7 +62,7 @@ def _formats(value: str) -> list[Format]:
 
 
 def _notify(line: str) -> None:
-    click.echo(f"patchlevel: {line}", err=True)
+    click.echo(f"patchlevel: {printable(line)}", err=True)
 
 
 # ------------------------------------------------------------------------------------------
@@ -359,12 +359,13 @@ def verify(bundle: Path) -> int:
 
     result = verify_bundle(bundle)
     if result.ok:
-        click.echo(f"{bundle}: intact: {result.files} files match the manifest (manifest sha256 {result.digest})")
+        line = f"{bundle}: intact: {result.files} files match the manifest (manifest sha256 {result.digest})"
+        click.echo(printable(line))
         return 0
     for problem in result.problems:
-        click.echo(f"{bundle}: {problem}")
-    click.echo(f"patchlevel: {bundle} is NOT intact: {len(result.problems)} problem(s)", err=True)
-    return 1
+        click.echo(printable(f"{bundle}: {problem}"))
+    click.echo(printable(f"patchlevel: {bundle} is NOT intact: {len(result.problems)} problem(s)"), err=True)
+    return ExitCode.FINDINGS
 
 
 @cli.group()
@@ -487,31 +488,35 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.exit_code
     except click.exceptions.Abort:
         click.echo("patchlevel: aborted", err=True)
-        return 130
+        return ExitCode.INTERRUPTED
     except click.ClickException as exc:
         exc.show()
-        return 2
+        return ExitCode.USAGE
     except PatchlevelError as exc:
-        click.echo(f"patchlevel: error: {exc}", err=True)
+        click.echo(f"patchlevel: error: {printable(str(exc))}", err=True)
         return exc.exit_code
     except KeyboardInterrupt:
         click.echo("patchlevel: interrupted", err=True)
-        return 130
+        return ExitCode.INTERRUPTED
     except MemoryError:
         click.echo("patchlevel: error: out of memory while reading the input", err=True)
-        return 3
+        return ExitCode.INCOMPLETE
+    except RecursionError:
+        click.echo("patchlevel: error: the input is nested too deeply to read", err=True)
+        return ExitCode.INCOMPLETE
     except Exception as exc:
         if os.environ.get("PATCHLEVEL_DEBUG"):
             raise
         click.echo(
-            f"patchlevel: internal error: {type(exc).__name__}: {exc} (set PATCHLEVEL_DEBUG=1 for a traceback)",
+            f"patchlevel: internal error: {type(exc).__name__}: {printable(str(exc))} "
+            "(set PATCHLEVEL_DEBUG=1 for a traceback)",
             err=True,
         )
-        return 3
+        return ExitCode.INCOMPLETE
     finally:
         if collecting:  # ``audit`` switches the collector off for speed: give a calling process its own back
             gc.enable()
-    return result if isinstance(result, int) else 0
+    return result if isinstance(result, int) else ExitCode.OK
 
 
 def entry_point() -> None:

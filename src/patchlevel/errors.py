@@ -5,11 +5,26 @@ Every message is one line a user can act on; ``hint`` adds what to do about it.
 
 from __future__ import annotations
 
+import re
+
+from patchlevel.model import ExitCode
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def printable(text: str) -> str:
+    """``text`` on one line, every control character (ESC, newline, CR, C1 codes) shown as an escape.
+
+    Error lines quote input (file names, versions, server answers); an escape sequence or newline in
+    them must not style the terminal or forge a second line.
+    """
+    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+
 
 class PatchlevelError(Exception):
     """Root of every error patchlevel raises on purpose."""
 
-    exit_code = 3
+    exit_code: int = ExitCode.INCOMPLETE
 
     def __init__(self, message: str, hint: str = "") -> None:
         super().__init__(message)
@@ -23,7 +38,7 @@ class PatchlevelError(Exception):
 class UsageError(PatchlevelError):
     """The command line or a path the user named is wrong (exit 2)."""
 
-    exit_code = 2
+    exit_code = ExitCode.USAGE
 
 
 class InputError(PatchlevelError):
@@ -37,7 +52,7 @@ class CollectError(PatchlevelError):
 class KubeconfigError(PatchlevelError):
     """A kubeconfig (or the in-cluster service account) cannot be used as written (exit 2)."""
 
-    exit_code = 2
+    exit_code = ExitCode.USAGE
 
 
 class LifecycleError(PatchlevelError):
@@ -47,7 +62,7 @@ class LifecycleError(PatchlevelError):
 class PolicyError(PatchlevelError):
     """A policy file is invalid (exit 2: the user's configuration is wrong)."""
 
-    exit_code = 2
+    exit_code = ExitCode.USAGE
 
 
 class ImporterError(PatchlevelError):

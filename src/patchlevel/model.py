@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime
-from enum import StrEnum
+from enum import IntEnum, StrEnum
 from typing import Any
 
 REPORT_SCHEMA_VERSION = "1.0"
@@ -38,6 +38,27 @@ STATUS_RANK: Mapping[Status, int] = {
     Status.FAIL: 3,
     Status.ERROR: 3,
 }
+
+
+class ExitCode(IntEnum):
+    """What the process says when it ends (README "Exit codes")."""
+
+    OK = 0  # nothing at or above --fail-on
+    FINDINGS = 1  # at least one finding at or above --fail-on
+    USAGE = 2  # bad option, bad date, a path that does not exist, an invalid policy
+    INCOMPLETE = 3  # the audit could not complete, or evidence asked for could not be had
+    INTERRUPTED = 130  # Ctrl-C
+
+
+class RequirementVerdict(StrEnum):
+    """One word for a requirement in one report (or over a period)."""
+
+    NOT_ASSESSED = "not-assessed"  # no check gives evidence for it
+    PASS = "pass"
+    WARN = "warn"
+    UNKNOWN = "unknown"
+    FAIL = "fail"
+    ERROR = "error"
 
 
 class Severity(StrEnum):
@@ -344,19 +365,19 @@ def worst_status(findings: Iterable[Finding]) -> Status | None:
     return worst
 
 
-def requirement_verdict(findings: Iterable[Finding], covered: bool) -> str:
+def requirement_verdict(findings: Iterable[Finding], covered: bool) -> RequirementVerdict:
     """One word for a requirement: not-assessed, pass, warn, unknown, fail, error.
 
     A requirement whose checks produced no finding at all is "unknown": nothing was proven.
     """
     if not covered:
-        return "not-assessed"
+        return RequirementVerdict.NOT_ASSESSED
     worst = worst_status(findings)
     if worst is None:
-        return "unknown"
+        return RequirementVerdict.UNKNOWN
     if worst is Status.WAIVED:
-        return "pass"
-    return worst.value
+        return RequirementVerdict.PASS
+    return RequirementVerdict(worst.value)
 
 
 def group_findings(findings: Iterable[Finding]) -> list[tuple[Finding, list[str]]]:
@@ -380,7 +401,7 @@ class RequirementResult:
     """A requirement's standing in one report: the verdict and the finding counts behind it."""
 
     requirement: Requirement
-    verdict: str  # not-assessed, pass, warn, unknown, fail, error
+    verdict: RequirementVerdict
     counts: Mapping[Status, int]
     findings: int
 
@@ -401,15 +422,16 @@ def requirement_results(report: Report) -> list[RequirementResult]:
     return results
 
 
-def exit_code(findings: Iterable[Finding], fail_on: Status | None) -> int:
-    """0: nothing at or above ``fail_on``; 1: findings at or above it; 3: a check failed to run.
+def exit_code(findings: Iterable[Finding], fail_on: Status | None) -> ExitCode:
+    """OK: nothing at or above ``fail_on``; FINDINGS: findings at or above it; INCOMPLETE: a check failed to run.
 
     ``fail_on=None`` never fails on findings.
     """
     findings = list(findings)
     if any(f.status is Status.ERROR for f in findings):
-        return 3
+        return ExitCode.INCOMPLETE
     if fail_on is None:
-        return 0
+        return ExitCode.OK
     threshold = STATUS_RANK[fail_on]
-    return 1 if any(STATUS_RANK[f.status] >= threshold and f.status is not Status.WAIVED for f in findings) else 0
+    failing = any(STATUS_RANK[f.status] >= threshold and f.status is not Status.WAIVED for f in findings)
+    return ExitCode.FINDINGS if failing else ExitCode.OK

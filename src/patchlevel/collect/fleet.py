@@ -16,8 +16,9 @@ from datetime import date, datetime
 from typing import Any
 
 from patchlevel.errors import PatchlevelError
+from patchlevel.model import ExitCode
 
-FAILED_EXIT_CODE = 3
+FAILED_EXIT_CODE = ExitCode.INCOMPLETE
 SUMMARY_FORMAT = "patchlevel-fleet-summary"
 
 

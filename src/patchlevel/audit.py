@@ -2,7 +2,7 @@
 
 ``run(config, source)`` is what ``patchlevel audit`` does, and what the fleet, the ledger's import,
 the planner and the exporter call.  An ``AuditConfig`` holds every choice a user makes (as-of date,
-policy, data directory, image evidence); a source says where the cluster comes from (a
+policy, data directory, image evidence, ledger); a source says where the cluster comes from (a
 snapshot or bundle path, or a live cluster).  The outcome holds the Report every renderer draws
 from, the inventory and facts it was judged on, and why the audit is incomplete when it is.
 
@@ -125,6 +125,7 @@ class AuditConfig:
     policy: Policy = field(default_factory=Policy)
     data_dir: Path | None = None
     images: ImageEvidenceOptions = field(default_factory=ImageEvidenceOptions)
+    ledger: str | None = None  # a ledger URL (sqlite:///…, postgresql://…): record the audit there
     cluster_name: str | None = None  # the cluster's name when the input cannot identify it
 
 
@@ -136,8 +137,9 @@ class AuditConfig:
 class AuditOutcome:
     """One audit's result: the Report, what it was judged on, and why it is incomplete, if it is.
 
-    ``incomplete`` lists evidence that was asked for and could not be had (a scanner that did not
-    run): the report stands, and the exit code says 3.
+    ``incomplete`` lists evidence that was asked for and could not be had, or a record that could not
+    be kept (a scanner that did not run, a ledger that could not be written): the report stands, and
+    the exit code says 3.
     """
 
     report: Report
@@ -305,14 +307,39 @@ def run(
         registry=evidence.registry,
         facts=facts,
     )
-    incomplete = list(evidence.incomplete)
     outcome = AuditOutcome(
         report=report,
         inventory=inventory,
         facts=facts,
-        incomplete=tuple(incomplete),
+        incomplete=evidence.incomplete,
         protected=_protected(source, config, inventory),
     )
+    if config.ledger:
+        outcome = record(outcome, config, notify=notify)
+    return outcome
+
+
+def record(outcome: AuditOutcome, config: AuditConfig, *, notify: Notify = _quiet) -> AuditOutcome:
+    """Record an audit in ``config.ledger``.  A failure never loses the report: it makes the audit incomplete."""
+    from patchlevel.ledger.errors import LedgerError
+    from patchlevel.ledger.evidence import policy_digest
+    from patchlevel.ledger.record import record_audit
+
+    assert config.ledger is not None
+    policy = config.policy
+    try:
+        recorded = record_audit(
+            config.ledger,
+            outcome.report,
+            outcome.inventory,
+            outcome.facts,
+            cluster_name=config.cluster_name,
+            policy_digest=policy_digest(policy.to_dict(), policy.waivers),
+            bundle_digest=outcome.inventory.evidence_digest or None,
+        )
+    except LedgerError as exc:
+        return dataclasses.replace(outcome, incomplete=(*outcome.incomplete, f"not recorded in the ledger: {exc}"))
+    notify(recorded.message)
     return outcome
 
 

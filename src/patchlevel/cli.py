@@ -214,6 +214,18 @@ def cli() -> None:
     metavar="PATH",
     help="Registry credentials (docker config.json). Default: $DOCKER_CONFIG or ~/.docker/config.json.",
 )
+@click.option(
+    "--ledger",
+    envvar="PATCHLEVEL_LEDGER",
+    metavar="URL",
+    help="Record this audit in a ledger: sqlite:///PATH or postgresql://USER@HOST/DB (env PATCHLEVEL_LEDGER).",
+)
+@click.option(
+    "--cluster",
+    "cluster_name",
+    metavar="NAME",
+    help="The cluster's name in the ledger when the input has no kube-system namespace UID to identify it.",
+)
 def audit(
     path: Path | None,
     as_of: str | None,
@@ -237,6 +249,8 @@ def audit(
     deadline: float = 900.0,
     page_size: int = 500,
     all_contexts: bool = False,
+    ledger: str | None = None,
+    cluster_name: str | None = None,
 ) -> int:
     """Audit a cluster: a snapshot (kubectl JSON/YAML), an evidence bundle, or without PATH the live cluster.
 
@@ -261,6 +275,8 @@ def audit(
             registry_timeout=registry_timeout,
             docker_config=docker_config,
         ),
+        ledger=ledger or None,
+        cluster_name=cluster_name,
     )
     config.images.validate()
     live = _live_source(context, kubeconfig, request_timeout, deadline, page_size)

@@ -47,6 +47,12 @@ class Cycle:
     latest_date: date | None
     codename: str = ""
     label: str = ""
+    # Curated data only (see curated.py): the last day of support lies between ``eol_not_before``
+    # and ``eol``; ``eol_unknown`` says why the end is not known (``eol`` then only bounds it);
+    # ``eol_basis`` says how the end was derived.
+    eol_not_before: date | None = None
+    eol_unknown: str = ""
+    eol_basis: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +71,10 @@ class Product:
     policy_link: str = ""
     source: str = ""
     retrieved: date | None = None
+    curated: bool = False  # from patchlevel's curated data (curated.py), dated by ``retrieved``
+    retired_after: date | None = None  # a retired project: no release of any line is supported after this day
+    retired_note: str = ""
+    curated_note: str = ""  # curated: why a line may be missing (the policy and what was not verified)
 
     def cycle(self, name: str) -> Cycle | None:
         return next((c for c in self.cycles if c.name == name), None)
@@ -133,15 +143,27 @@ class Catalog:
         if not cycle_name:
             return Support(product_id, product.label, "", Phase.UNKNOWN, reason="release not known")
         cycle = product.cycle(cycle_name)
+        data_date = product.retrieved if product.curated and product.retrieved else self.data_date
         if cycle is None:
+            if product.retired_after is not None and as_of > product.retired_after:
+                return Support(
+                    product_id,
+                    product.label,
+                    cycle_name,
+                    Phase.ENDED,
+                    phase_label="Retired",
+                    support_ends=product.retired_after,
+                    reason=product.retired_note,
+                )
             return Support(
                 product_id,
                 product.label,
                 cycle_name,
                 Phase.UNKNOWN,
-                reason=f"{product.label} {cycle_name} is not in the lifecycle data (retrieved {self.data_date})",
+                reason=f"{product.label} {cycle_name} is not in the lifecycle data (retrieved {data_date})"
+                + (f": {product.curated_note}" if product.curated_note else ""),
             )
-        return support_on(product, cycle, as_of, self.data_date)
+        return support_on(product, cycle, as_of, data_date)
 
     def patches(self, product_id: str, cycle_name: str, as_of: date) -> tuple[PatchRelease, ...]:
         """Patch releases of a cycle published on or before ``as_of``, oldest first.
@@ -191,6 +213,34 @@ def in_cycle(version: str, cycle: str) -> bool:
     return rest == "" or not rest[0].isdigit()
 
 
+def _curated_end(product: Product, cycle: Cycle, as_of: date, base: Mapping[str, Any]) -> Support | None:
+    """Curated lines whose end is unknown or known only to a window of days; None: judge as usual."""
+    if not cycle.eol_unknown and cycle.eol_not_before is None:
+        return None
+    if isinstance(cycle.eol, date) and as_of > cycle.eol:
+        return None  # past the latest possible end: ended, judged as usual
+    bound = f"; it ended by {cycle.eol} at the latest" if isinstance(cycle.eol, date) and cycle.eol_unknown else ""
+    if cycle.eol_unknown:
+        reason = f"end of support of {product.label} {cycle.name} is not known: {cycle.eol_unknown}{bound}"
+        return Support(phase=Phase.UNKNOWN, reason=reason, **base)
+    assert cycle.eol_not_before is not None
+    if as_of > cycle.eol_not_before:
+        return Support(
+            phase=Phase.UNKNOWN,
+            reason=f"support of {product.label} {cycle.name} ended on a day between {cycle.eol_not_before} and "
+            f"{cycle.eol} that the sources do not give ({cycle.eol_basis})",
+            **base,
+        )
+    return Support(
+        phase=Phase.ACTIVE,
+        phase_label=product.column_labels.get("eol") or "Support",
+        phase_ends=cycle.eol_not_before,
+        reason=f"the last day of support lies between {cycle.eol_not_before} and {cycle.eol}; "
+        "the earlier day is taken",
+        **{**base, "support_ends": cycle.eol_not_before},
+    )
+
+
 def _ended(end: PhaseEnd, as_of: date) -> bool:
     if isinstance(end, bool):
         return end
@@ -215,6 +265,9 @@ def support_on(product: Product, cycle: Cycle, as_of: date, data_date: date) -> 
             reason=f"{product.label} {cycle.name} was released on {cycle.release_date}, after the as-of date",
             **base,  # type: ignore[arg-type]
         )
+    undecided = _curated_end(product, cycle, as_of, base)
+    if undecided is not None:
+        return undecided
     if cycle.eol is True and as_of < data_date and cycle.eoes is None:
         # ``true`` only says support had ended by the data's date; before it, the day is unknown.
         return Support(
@@ -410,6 +463,12 @@ def load_catalog(data_dir: Path | None = None) -> Catalog:
         versions_doc = _read_json(releases_path) if releases_path.is_file() else None
         product = parse_product(doc, versions_doc, str(path))
         products[product.id] = product
+    # Curated products (data/curated/*.yaml) fill what endoflife.date lacks; its data wins when it has them.
+    from patchlevel.lifecycle.curated import curated_products  # curated.py builds this module's Products
+
+    curated_dir = directory / "curated" if (directory / "curated").is_dir() else BUNDLED_DATA / "curated"
+    for curated in curated_products(curated_dir):
+        products.setdefault(curated.id, curated)
     if not products:
         raise LifecycleError(f"{directory} holds no lifecycle products")
     return Catalog(

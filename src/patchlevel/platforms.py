@@ -10,10 +10,11 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from patchlevel import inventory as inv
+from patchlevel.addons import AddonInventory, recognise_addons
 from patchlevel.images import ImageInventory, running_images
 from patchlevel.inventory import Inventory, pod_containers
 from patchlevel.kube import Node
@@ -300,6 +301,7 @@ class ClusterFacts:
     nodes: tuple[NodeFacts, ...]
     openshift_release: str | None  # "4.7.16" from ClusterVersion, or None
     images: ImageInventory  # every running image, deduplicated by digest
+    addons: AddonInventory = field(default_factory=AddonInventory)  # recognised add-ons, static control plane
 
 
 def derive_facts(inventory: Inventory) -> ClusterFacts:
@@ -307,5 +309,10 @@ def derive_facts(inventory: Inventory) -> ClusterFacts:
     distribution = detect_distribution(api, inventory)
     openshift_release = inventory.openshift.current if inventory.openshift else None
     return ClusterFacts(
-        api, distribution, node_facts(inventory, distribution), openshift_release or None, running_images(inventory)
+        api,
+        distribution,
+        node_facts(inventory, distribution),
+        openshift_release or None,
+        running_images(inventory),
+        addons=recognise_addons(inventory, distribution.id),
     )

@@ -463,14 +463,14 @@ def load_catalog(data_dir: Path | None = None) -> Catalog:
         versions_doc = _read_json(releases_path) if releases_path.is_file() else None
         product = parse_product(doc, versions_doc, str(path))
         products[product.id] = product
+    if not products:
+        raise LifecycleError(f"{directory} holds no lifecycle products")
     # Curated products (data/curated/*.yaml) fill what endoflife.date lacks; its data wins when it has them.
     from patchlevel.lifecycle.curated import curated_products  # curated.py builds this module's Products
 
     curated_dir = directory / "curated" if (directory / "curated").is_dir() else BUNDLED_DATA / "curated"
     for curated in curated_products(curated_dir):
         products.setdefault(curated.id, curated)
-    if not products:
-        raise LifecycleError(f"{directory} holds no lifecycle products")
     return Catalog(
         products=products,
         data_date=data_date,

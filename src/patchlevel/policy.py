@@ -10,11 +10,20 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from datetime import date
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 from patchlevel.errors import PolicyError
 from patchlevel.model import JSONValue, Severity, Status, Waiver
+
+
+class SeveritySource(StrEnum):
+    """Which severity ranks an image vulnerability: the scanner report's, NVD's CVSS, or the higher."""
+
+    REPORT = "report"
+    NVD = "nvd"
+    HIGHEST = "highest"
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,8 +51,18 @@ class Policy:
     no_fix_status: Status = Status.WARN  # a timed-severity vulnerability with no fix released yet
     image_max_age_days: int = 180  # image created (config date) longer ago than this: WARN
     allowed_registries: tuple[str, ...] = ()
+    # 6.3.1 / 6.3.3: risk ranking of image vulnerabilities (issue 10)
+    known_exploited_sla_days: int = 30  # a fixable vulnerability in CISA KEV is critical: this window, FAIL
+    epss_threshold: float | None = None  # EPSS score at or above which a vulnerability is raised to high; None: off
+    severity_source: SeveritySource = SeveritySource.REPORT  # report | nvd | highest
+    vex_max_age_days: int = 365  # VEX statements older than this are ignored (and reported)
+    scanner_db_max_age_days: int = 7  # a scan whose vulnerability database was older than this: WARN (11.3.1)
     # data freshness
     lifecycle_stale_days: int = 90
+    # the period report (``patchlevel period``, from the audit ledger)
+    max_evidence_gap_days: int = 7  # longest stretch between recorded audits before the evidence has a gap
+    node_max_days_without_reboot: int = 45  # a node up longer than this without a reboot (bootID change): FAIL
+    node_kernel_max_lag_days: int = 30  # days a node may run an older kernel than its pool peers: kernel_drift
     # accepted exceptions
     waivers: tuple[Waiver, ...] = ()
     source: str = "built-in defaults"
@@ -59,7 +78,7 @@ class Policy:
                 value = {str(k): str(v) if isinstance(v, Status) else v for k, v in value.items()}
             elif isinstance(value, tuple):
                 value = list(value)
-            elif isinstance(value, Status):
+            elif isinstance(value, Status | SeveritySource):
                 value = value.value
             out[f.name] = value
         return out
@@ -96,6 +115,20 @@ FIELD_DOCS: Mapping[str, str] = {
     "image_max_age_days": "A running image built longer ago than this warns.",
     "allowed_registries": "Registries images may come from (empty: any).",
     "lifecycle_stale_days": "Warn when the lifecycle data is older than this many days at the as-of date.",
+    "known_exploited_sla_days": "Days a fixable vulnerability listed in CISA's Known Exploited Vulnerabilities "
+    "catalog may stay open; it is ranked critical whatever its CVSS, and FAILs past this window.",
+    "epss_threshold": "An EPSS score (0 to 1) at or above which a vulnerability is raised to high; null: off.",
+    "severity_source": "Which severity ranks image vulnerabilities: report (the scanner's vendor severity), nvd "
+    "(NVD CVSS v3/v4) or highest.",
+    "vex_max_age_days": "VEX statements older than this many days at the as-of date are ignored, and reported.",
+    "scanner_db_max_age_days": "A scan whose vulnerability database was older than this many days when it ran "
+    "warns (PCI DSS 11.3.1: an up-to-date scan tool).",
+    "max_evidence_gap_days": "Period report: the longest time between two recorded audits; a longer gap fails "
+    "audit_evidence_continuous and the days in it are unknown for every period check.",
+    "node_max_days_without_reboot": "Period report: a node that runs longer than this without a reboot (its bootID "
+    "unchanged) fails nodes_rebooted_onto_current_kernel (PCI container guidance 10.2).",
+    "node_kernel_max_lag_days": "Period report: days a node may keep an older kernel than its pool peers before "
+    "nodes_rebooted_onto_current_kernel reports it with the kernel_drift status.",
 }
 
 
@@ -213,6 +246,19 @@ def _value(source: str, node: Any, name: str, hint: Any) -> Any:
         return _int(source, node, name)
     if hint is Status:
         return _status(source, node, name)
+    if hint is SeveritySource:
+        value = _scalar(node) if isinstance(node, yaml.ScalarNode) else None
+        words = [s.value for s in SeveritySource]
+        if not isinstance(value, str) or value.lower() not in words:
+            raise _fail(source, node, name, f"expected one of {', '.join(words)}, got {_raw(node)}")
+        return SeveritySource(value.lower())
+    if hint == float | None:
+        value = _scalar(node) if isinstance(node, yaml.ScalarNode) else None
+        if value is None and isinstance(node, yaml.ScalarNode) and node.tag.endswith(":null"):
+            return None
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 1:
+            raise _fail(source, node, name, f"expected a number above 0 and at most 1, or null, got {_raw(node)}")
+        return float(value)
     if hint is bool:
         value = _scalar(node) if isinstance(node, yaml.ScalarNode) else None
         if not isinstance(value, bool):

@@ -12,6 +12,7 @@ snapshot name the inventory carries.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ from patchlevel.inventory import Inventory
 from patchlevel.ledger.errors import LedgerError
 from patchlevel.model import Finding, Report, Status
 from patchlevel.platforms import ClusterFacts
+from patchlevel.policy import Policy
 from patchlevel.scans import ScanReport
 
 _ENCODER = msgspec.json.Encoder(order="sorted")
@@ -54,6 +56,11 @@ def digest_of(value: Any) -> str:
 def policy_digest(policy: Mapping[str, Any], waivers: Iterable[Any] = ()) -> str:
     """``sha256:`` of a policy's thresholds and waivers, as recorded with each audit."""
     return "sha256:" + digest_of({"policy": dict(policy), "waivers": list(waivers)})
+
+
+def policy_digest_of(policy: Policy) -> str:
+    """The ``policy_digest`` to record with an audit judged under ``policy`` (thresholds and waivers)."""
+    return policy_digest(policy.to_dict(), [dataclasses.asdict(w) for w in policy.waivers])
 
 
 @dataclass(frozen=True, slots=True)

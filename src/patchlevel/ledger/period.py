@@ -1,0 +1,1474 @@
+"""Period checks: pure functions over a cluster's ``History`` that judge a period, not a moment.
+
+Each check reads a ``PeriodContext`` (the history, the policy, the lifecycle catalog and the
+day-by-day ``Coverage``) and returns findings in the audit's shape, plus daily series for charts.
+No SQL, no clock, no I/O: ``patchlevel.ledger.query`` loads the history first.
+
+Evidence over days.  An audit's evidence is dated by the day it was collected (``AuditPoint.day``).
+A day of the period is covered by the last audit on or before it when the time from that audit to
+the next (or to the period's end) is no longer than ``max_evidence_gap_days``; otherwise the days
+after it are a gap.  Days before the first audit are a gap too.  Unknown is never pass: every
+check that judges days says UNKNOWN, once, naming the dates no evidence covers.
+
+Checks (ids as the issue names them; requirements in ``period.yaml``):
+
+* ``audit_evidence_continuous``: no gap longer than the policy allows; gaps listed with dates.
+* ``images_scanned_throughout_period``: every image that ran had scan evidence no older than
+  ``scan_max_age_days`` on every day it ran; each stretch without it named with its dates.
+* ``fixes_deployed_within_sla``: per (workload, vulnerability with a fix), the days from the fix
+  being first known (``clocks``) to no running image of the workload having it, against the
+  severity's window; still open at the end is counted to the end.
+* ``nodes_rebooted_onto_current_kernel``: per node, the kernels it ran and its reboots (bootID
+  changes); too long without a reboot, or on an older kernel than its pool peers for too long.
+* ``components_supported_throughout_period``: the days each control plane, kubelet, runtime and
+  node OS release ran outside support.
+* ``control_plane_patched_within_window``: each patch release of the running line and the days
+  until the cluster ran it or a later one.
+"""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+import statistics
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from importlib import resources
+from typing import Any
+
+import yaml
+
+from patchlevel.ledger.clocks import FixClock, first_known_fix, fix_observations, scan_for_day
+from patchlevel.ledger.history import AuditPoint, History, ImageUse, NodeState, Release, Scan
+from patchlevel.ledger.report import EvidenceGap, Series, SlaSummary
+from patchlevel.lifecycle.catalog import Catalog
+from patchlevel.model import (
+    SEVERITY_RANK,
+    STATUS_RANK,
+    CheckInfo,
+    Finding,
+    JSONValue,
+    Phase,
+    Requirement,
+    Severity,
+    Status,
+)
+from patchlevel.platforms import DISTRIBUTIONS
+from patchlevel.policy import Policy
+from patchlevel.versions import parse_kernel, parse_kube_version, parse_os_image, release_key
+
+CLUSTER = "cluster"
+EVIDENCE_CAP = 25  # items listed in a finding's evidence before "and N more"
+MAPPING_FILE = "period.yaml"
+
+
+# ------------------------------------------------------------------------------------------
+# Days covered by evidence
+
+
+@dataclass(frozen=True, slots=True)
+class DayEvidence:
+    """The audits that speak for one day: those of that day, or of the last evidence day before it."""
+
+    audits: tuple[AuditPoint, ...]
+    carried: bool  # True when the day itself has no audit and the one before stands for it
+
+    @property
+    def last(self) -> AuditPoint:
+        return self.audits[-1]
+
+
+@dataclass(frozen=True, slots=True)
+class Coverage:
+    days: tuple[date, ...]  # every day of the period
+    evidence: tuple[DayEvidence | None, ...]  # per day; None: no evidence
+    gaps: tuple[EvidenceGap, ...]
+    longest_interval: int  # the most days between two consecutive evidence days in (or touching) the period
+
+    @property
+    def covered(self) -> int:
+        return sum(1 for e in self.evidence if e is not None)
+
+
+def coverage(history: History, max_gap: int) -> Coverage:
+    by_day: dict[date, list[AuditPoint]] = defaultdict(list)
+    for audit in history.audits:
+        by_day[audit.day].append(audit)
+    evidence_days = sorted(by_day)
+    frozen = {d: tuple(a) for d, a in by_day.items()}
+    days = tuple(history.start + timedelta(days=i) for i in range((history.end - history.start).days + 1))
+    per_day: list[DayEvidence | None] = []
+    carried: dict[date, DayEvidence] = {}
+    for day in days:
+        j = bisect.bisect_right(evidence_days, day) - 1
+        if j < 0:
+            per_day.append(None)
+            continue
+        previous = evidence_days[j]
+        if previous == day:
+            per_day.append(DayEvidence(frozen[day], False))
+            continue
+        following = evidence_days[j + 1] if j + 1 < len(evidence_days) else None
+        span = (following - previous).days if following is not None else (history.end - previous).days
+        if span <= max_gap:
+            per_day.append(carried.setdefault(previous, DayEvidence(frozen[previous], True)))
+        else:
+            per_day.append(None)
+    gaps: list[EvidenceGap] = []
+    i = 0
+    while i < len(days):
+        if per_day[i] is not None:
+            i += 1
+            continue
+        j = i
+        while j + 1 < len(days) and per_day[j + 1] is None:
+            j += 1
+        k = bisect.bisect_right(evidence_days, days[i]) - 1
+        before = evidence_days[k] if k >= 0 else None
+        after_index = bisect.bisect_right(evidence_days, days[j])
+        after = evidence_days[after_index] if after_index < len(evidence_days) else None
+        gaps.append(EvidenceGap(days[i], days[j], before, after))
+        i = j + 1
+    relevant = [d for d in evidence_days if d >= history.start] or []
+    earlier = [d for d in evidence_days if d < history.start]
+    points = ([earlier[-1]] if earlier else []) + relevant
+    longest = max(((b - a).days for a, b in itertools.pairwise(points)), default=0)
+    if points:
+        longest = max(longest, (history.end - points[-1]).days)
+    return Coverage(days, tuple(per_day), tuple(gaps), longest)
+
+
+# ------------------------------------------------------------------------------------------
+# What every check shares
+
+
+@dataclass(frozen=True, slots=True)
+class PeriodContext:
+    history: History
+    policy: Policy
+    catalog: Catalog
+    coverage: Coverage
+
+
+@dataclass(frozen=True, slots=True)
+class CheckResult:
+    findings: tuple[Finding, ...]
+    series: tuple[Series, ...] = ()
+    sla: tuple[SlaSummary, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class PeriodCheckSpec:
+    function: Callable[[PeriodContext], CheckResult]
+    title: str
+    description: str
+
+    @property
+    def id(self) -> str:
+        return self.function.__name__
+
+
+_SEVERITY_OF_STATUS = {
+    Status.PASS: Severity.INFO,
+    Status.WARN: Severity.MEDIUM,
+    Status.UNKNOWN: Severity.MEDIUM,
+    Status.FAIL: Severity.HIGH,
+    Status.WAIVED: Severity.INFO,
+    Status.ERROR: Severity.HIGH,
+}
+
+
+def _finding(
+    check: str,
+    status: Status,
+    subject: str,
+    message: str,
+    evidence: Mapping[str, JSONValue],
+    remediation: str = "",
+    severity: Severity | None = None,
+) -> Finding:
+    return Finding(
+        check=check,
+        status=status,
+        severity=severity or _SEVERITY_OF_STATUS[status],
+        subject=subject,
+        message=message,
+        evidence=dict(evidence),
+        remediation=remediation if status is not Status.PASS else "",
+    )
+
+
+def worst(statuses: Iterable[Status]) -> Status:
+    found = Status.PASS
+    for status in statuses:
+        if STATUS_RANK[status] > STATUS_RANK[found]:
+            found = status
+    return found
+
+
+def day_ranges(days: Iterable[date]) -> list[tuple[date, date]]:
+    """Consecutive days as (first, last) ranges."""
+    ranges: list[tuple[date, date]] = []
+    for day in sorted(set(days)):
+        if ranges and (day - ranges[-1][1]).days == 1:
+            ranges[-1] = (ranges[-1][0], day)
+        else:
+            ranges.append((day, day))
+    return ranges
+
+
+def range_text(ranges: Sequence[tuple[date, date]], cap: int = 6) -> str:
+    shown = [f"{a}" if a == b else f"{a} to {b}" for a, b in ranges[:cap]]
+    more = f" and {len(ranges) - cap} more" if len(ranges) > cap else ""
+    return ", ".join(shown) + more
+
+
+def range_json(ranges: Sequence[tuple[date, date]], cap: int = EVIDENCE_CAP) -> list[JSONValue]:
+    out: list[JSONValue] = [
+        {"first": a.isoformat(), "last": b.isoformat(), "days": (b - a).days + 1} for a, b in ranges[:cap]
+    ]
+    if len(ranges) > cap:
+        out.append(f"… and {len(ranges) - cap} more")
+    return out
+
+
+def _capped(values: Sequence[str], cap: int = EVIDENCE_CAP) -> list[str]:
+    return list(values[:cap]) + ([f"… and {len(values) - cap} more"] if len(values) > cap else [])
+
+
+def _plural(n: int, word: str) -> str:
+    if n == 1:
+        return f"{n} {word}"
+    return f"{n} {word[:-1]}ies" if word.endswith("y") else f"{n} {word}s"
+
+
+def no_evidence(check: str, ctx: PeriodContext, what: str) -> list[Finding]:
+    """The UNKNOWN finding every day-judging check gives for the days no audit speaks for."""
+    gaps = ctx.coverage.gaps
+    if not gaps:
+        return []
+    days = sum(g.days for g in gaps)
+    ranges = [(g.first, g.last) for g in gaps]
+    return [
+        _finding(
+            check,
+            Status.UNKNOWN,
+            CLUSTER,
+            f"no audit evidence for {_plural(days, 'day')} of the period ({range_text(ranges)}): {what} on those "
+            "dates is unknown",
+            {"days_without_evidence": days, "gaps": [g.to_json() for g in gaps]},
+            "Record an audit at least every max_evidence_gap_days days (a scheduled 'patchlevel audit --ledger'); "
+            "backfill saved evidence bundles with 'patchlevel ledger import'.",
+        )
+    ]
+
+
+# ------------------------------------------------------------------------------------------
+# audit_evidence_continuous
+
+
+def audit_evidence_continuous(ctx: PeriodContext) -> CheckResult:
+    check = "audit_evidence_continuous"
+    history, cov = ctx.history, ctx.coverage
+    limit = ctx.policy.max_evidence_gap_days
+    in_period = history.in_period()
+    remediation = (
+        "Schedule an audit recorded in the ledger at least every max_evidence_gap_days days (deploy/ledger); "
+        "import saved evidence bundles for the missing dates with 'patchlevel ledger import'."
+    )
+    evidence: dict[str, JSONValue] = {
+        "period_start": history.start.isoformat(),
+        "period_end": history.end.isoformat(),
+        "audits_in_period": len(in_period),
+        "evidence_days": len({a.day for a in in_period}),
+        "days_covered": cov.covered,
+        "period_days": len(cov.days),
+        "max_evidence_gap_days": limit,
+        "longest_interval_days": cov.longest_interval,
+        "first_audit": in_period[0].day.isoformat() if in_period else None,
+        "last_audit": in_period[-1].day.isoformat() if in_period else None,
+    }
+    if not history.audits:
+        finding = _finding(
+            check,
+            Status.FAIL,
+            CLUSTER,
+            f"no audit of this cluster is recorded between {history.start} and {history.end}",
+            evidence,
+            remediation,
+        )
+        return CheckResult((finding,))
+    if not cov.gaps:
+        finding = _finding(
+            check,
+            Status.PASS,
+            CLUSTER,
+            f"audits recorded throughout the period: {_plural(len(in_period), 'audit')} on "
+            f"{evidence['evidence_days']} days; at most {cov.longest_interval} days between two (limit {limit})",
+            evidence,
+        )
+        return CheckResult((finding,))
+    days = sum(g.days for g in cov.gaps)
+    evidence["gaps"] = [g.to_json() for g in cov.gaps]
+    evidence["days_without_evidence"] = days
+    finding = _finding(
+        check,
+        Status.FAIL,
+        CLUSTER,
+        f"the evidence has {_plural(len(cov.gaps), 'gap')} longer than {limit} days, {_plural(days, 'day')} without "
+        f"evidence: {range_text([(g.first, g.last) for g in cov.gaps])}",
+        evidence,
+        remediation,
+    )
+    return CheckResult((finding,))
+
+
+# ------------------------------------------------------------------------------------------
+# Images by day
+
+
+def _images_of(evidence: DayEvidence) -> dict[str, ImageUse]:
+    images: dict[str, ImageUse] = {}
+    for audit in evidence.audits:
+        for image in audit.images:
+            images.setdefault(image.key, image)
+    return images
+
+
+def _daily_images(cov: Coverage) -> list[dict[str, ImageUse] | None]:
+    memo: dict[int, dict[str, ImageUse]] = {}
+    out: list[dict[str, ImageUse] | None] = []
+    for evidence in cov.evidence:
+        if evidence is None:
+            out.append(None)
+            continue
+        key = id(evidence.audits)
+        found = memo.get(key)
+        if found is None:
+            found = memo[key] = _images_of(evidence)
+        out.append(found)
+    return out
+
+
+def _fresh_days(days: Sequence[date], scans: Sequence[Scan], max_age: int) -> list[bool]:
+    """For each day an image ran (ascending): whether a successful dated scan no older than ``max_age`` existed."""
+    dated = sorted(s.day for s in scans if not s.error and s.day is not None)
+    out = []
+    for day in days:
+        j = bisect.bisect_right(dated, day) - 1
+        out.append(j >= 0 and (day - dated[j]).days <= max_age)
+    return out
+
+
+def images_scanned_throughout_period(ctx: PeriodContext) -> CheckResult:
+    check = "images_scanned_throughout_period"
+    max_age = ctx.policy.scan_max_age_days
+    cov = ctx.coverage
+    daily = _daily_images(cov)
+    ran: dict[str, list[int]] = defaultdict(list)
+    meta: dict[str, ImageUse] = {}
+    workloads: dict[str, set[str]] = defaultdict(set)
+    for index, images in enumerate(daily):
+        for key, image in (images or {}).items():
+            ran[key].append(index)
+            meta[key] = image
+            workloads[key].update(image.workloads)
+    remediation = (
+        f"Scan every running image at least every {max_age} days (trivy-operator, or 'patchlevel audit --scan') "
+        "and record the audits; scans are matched by digest."
+    )
+    fresh_by_day: list[list[bool]] = [[] for _ in cov.days]
+    findings: list[Finding] = []
+    for key in sorted(ran, key=lambda k: meta[k].subject):
+        image = meta[key]
+        indices = ran[key]
+        days = [cov.days[i] for i in indices]
+        names = sorted(workloads[key])
+        evidence: dict[str, JSONValue] = {
+            "image": key,
+            "repository": image.repository or None,
+            "workloads": _capped(names),
+            "days_ran": len(days),
+            "ran_from": days[0].isoformat(),
+            "ran_to": days[-1].isoformat(),
+            "scan_max_age_days": max_age,
+        }
+        if image.identity == "unknown":
+            findings.append(
+                _finding(
+                    check,
+                    Status.UNKNOWN,
+                    image.subject,
+                    f"ran on {_plural(len(days), 'day')} with no known digest: no scan can be matched to it",
+                    evidence,
+                    "Make the kubelet report the image's registry digest (a pullable image), then scan it.",
+                )
+            )
+            for i in indices:
+                fresh_by_day[i].append(False)
+            continue
+        scans = ctx.history.scans.get(key, ())
+        fresh = _fresh_days(days, scans, max_age)
+        for i, ok in zip(indices, fresh, strict=True):
+            fresh_by_day[i].append(ok)
+        dated = sorted({s.day for s in scans if not s.error and s.day is not None})
+        evidence["scans"] = len(scans)
+        evidence["scan_days"] = _capped([d.isoformat() for d in dated])
+        failed = sum(1 for s in scans if s.error)
+        if failed:
+            evidence["failed_scans"] = failed
+        stale = [d for d, ok in zip(days, fresh, strict=True) if not ok]
+        if not stale:
+            findings.append(
+                _finding(
+                    check,
+                    Status.PASS,
+                    image.subject,
+                    f"scan evidence no older than {max_age} days on each of the {_plural(len(days), 'day')} it ran",
+                    evidence,
+                )
+            )
+            continue
+        ranges = day_ranges(stale)
+        evidence["days_without_fresh_scan"] = len(stale)
+        evidence["without_fresh_scan"] = range_json(ranges)
+        undated = [s for s in scans if not s.error and s.day is None]
+        if undated and not dated:
+            findings.append(
+                _finding(
+                    check,
+                    Status.UNKNOWN,
+                    image.subject,
+                    f"its {_plural(len(undated), 'scan')} carry no date, so their age on the {len(stale)} days it ran "
+                    "is unknown",
+                    evidence,
+                    remediation,
+                )
+            )
+            continue
+        findings.append(
+            _finding(
+                check,
+                Status.FAIL,
+                image.subject,
+                f"no scan evidence younger than {max_age} days on {len(stale)} of the {len(days)} days it ran "
+                f"({range_text(ranges)}); workloads: {', '.join(names[:3]) or 'none named'}"
+                + (f" and {len(names) - 3} more" if len(names) > 3 else ""),
+                evidence,
+                remediation,
+            )
+        )
+    findings.extend(no_evidence(check, ctx, "which images ran, and whether they were scanned,"))
+    values: dict[str, list[int | None]] = {"pass": [], "fail": []}
+    for evidence_day, flags in zip(cov.evidence, fresh_by_day, strict=True):
+        if evidence_day is None:
+            values["pass"].append(None)
+            values["fail"].append(None)
+        else:
+            values["pass"].append(sum(flags))
+            values["fail"].append(len(flags) - sum(flags))
+    series = Series(
+        "scan-coverage",
+        "Scan coverage over time",
+        "images",
+        (("pass", f"scanned within {max_age} days"), ("fail", "no scan that recent")),
+        cov.days,
+        {k: tuple(v) for k, v in values.items()},
+        note="Running images per day; days without audit evidence are left blank.",
+    )
+    return CheckResult(tuple(findings), (series,))
+
+
+# ------------------------------------------------------------------------------------------
+# fixes_deployed_within_sla
+
+
+@dataclass(frozen=True, slots=True)
+class _OpenSet:
+    open: frozenset[str]  # fixable vulnerability ids some image of the workload has
+    unknown: bool  # an image of the workload has no scan at all
+    severities: Mapping[str, Severity | None]
+
+
+@dataclass(slots=True)
+class _Exposure:
+    workload: str
+    vulnerability: str
+    severity: Severity | None = None
+    open_days: list[int] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class SlaItem:
+    workload: str
+    vulnerability: str
+    severity: Severity | None
+    clock: FixClock | None
+    first_open: date
+    last_open: date
+    resolved: date | None  # the first day evidence shows no running image of the workload has it
+    days_low: int | None
+    days_high: int | None
+    sla_days: int | None
+    status: Status
+    open_at_end: bool
+
+    def to_json(self) -> dict[str, JSONValue]:
+        out: dict[str, JSONValue] = {
+            "vulnerability": self.vulnerability,
+            "severity": self.severity.value if self.severity else None,
+            "first_open": self.first_open.isoformat(),
+            "last_open": self.last_open.isoformat(),
+            "resolved": self.resolved.isoformat() if self.resolved else None,
+            "open_at_end": self.open_at_end,
+            "days": self.days_high,
+            "sla_days": self.sla_days,
+            "status": self.status.value,
+        }
+        if self.days_low != self.days_high:
+            out["days_at_least"] = self.days_low
+        if self.clock is not None:
+            out.update(self.clock.evidence)
+        return out
+
+
+def _workloads_of(images: Mapping[str, ImageUse]) -> dict[str, frozenset[str]]:
+    out: dict[str, set[str]] = defaultdict(set)
+    for key, image in images.items():
+        for workload in image.workloads:
+            out[workload].add(key)
+    return {w: frozenset(keys) for w, keys in out.items()}
+
+
+def sla_items(ctx: PeriodContext) -> tuple[list[SlaItem], list[dict[str, int] | None]]:
+    """Every (workload, fixable vulnerability) open during the period, judged; and open counts per day by severity."""
+    history, cov, policy = ctx.history, ctx.coverage, ctx.policy
+    clocks = first_known_fix(fix_observations(history))
+    daily = _daily_images(cov)
+    workload_memo: dict[int, dict[str, frozenset[str]]] = {}
+    open_memo: dict[tuple[tuple[str, int], ...], _OpenSet] = {}
+    exposures: dict[tuple[str, str], _Exposure] = {}
+    known_days: dict[str, list[int]] = defaultdict(list)  # workload -> day indices its state is known
+    all_workloads: set[str] = set()
+    per_day: list[dict[str, int] | None] = []
+    for index, images in enumerate(daily):
+        if images is None:
+            per_day.append(None)
+            continue
+        day = cov.days[index]
+        by_workload = workload_memo.get(id(images))
+        if by_workload is None:
+            by_workload = workload_memo[id(images)] = _workloads_of(images)
+        counts: Counter[str] = Counter()
+        present = set(by_workload)
+        for workload, keys in by_workload.items():
+            state_key = tuple(
+                sorted((k, chosen.id if (chosen := scan_for_day(history.scans.get(k, ()), day)) else -1) for k in keys)
+            )
+            state = open_memo.get(state_key)
+            if state is None:
+                state = open_memo[state_key] = _open_set(state_key, history.scans)
+            if not state.unknown:
+                known_days[workload].append(index)
+            for vulnerability in state.open:
+                exposure = exposures.get((workload, vulnerability))
+                if exposure is None:
+                    exposure = exposures[(workload, vulnerability)] = _Exposure(workload, vulnerability)
+                severity = state.severities.get(vulnerability)
+                if severity is not None and (
+                    exposure.severity is None or SEVERITY_RANK[severity] > SEVERITY_RANK[exposure.severity]
+                ):
+                    exposure.severity = severity
+                exposure.open_days.append(index)
+                if severity is not None:
+                    counts[severity.value] += 1
+        for workload in all_workloads - present:  # not running on a day with evidence: nothing of it is open
+            known_days[workload].append(index)
+        all_workloads |= present
+        per_day.append(dict(counts))
+    last_index = len(cov.days) - 1
+    items = []
+    for (workload, vulnerability), exposure in sorted(exposures.items()):
+        severity = exposure.severity
+        sla = policy.sla_days.get(severity) if severity is not None else None
+        if severity is not None and sla is None:
+            continue  # severities the policy does not time
+        first, last = exposure.open_days[0], exposure.open_days[-1]
+        known = known_days.get(workload, [])
+        k = bisect.bisect_right(known, last)
+        resolved_index = known[k] if k < len(known) else None
+        clock = clocks.get((workload, vulnerability))
+        open_at_end = resolved_index is None and last == last_index
+        resolved = cov.days[resolved_index] if resolved_index is not None else None
+        days_low = days_high = None
+        if clock is not None:
+            low_day = cov.days[last] + timedelta(days=1) if not open_at_end else cov.days[last_index]
+            high_day = resolved if resolved is not None else history.end
+            days_low = max(0, (low_day - clock.start).days)
+            days_high = max(0, (high_day - clock.start).days)
+        if severity is None or clock is None:
+            status = Status.UNKNOWN
+        elif days_low is not None and sla is not None and days_low > sla:
+            status = policy.sla_status.get(severity, Status.FAIL)
+        elif days_high is not None and sla is not None and days_high <= sla:
+            status = Status.PASS
+        else:
+            status = Status.UNKNOWN
+        items.append(
+            SlaItem(
+                workload,
+                vulnerability,
+                severity,
+                clock,
+                cov.days[first],
+                cov.days[last],
+                resolved,
+                days_low,
+                days_high,
+                sla,
+                status,
+                open_at_end,
+            )
+        )
+    return items, per_day
+
+
+def _open_set(state_key: tuple[tuple[str, int], ...], scans: Mapping[str, tuple[Scan, ...]]) -> _OpenSet:
+    by_id = {scan.id: scan for key, _ in state_key for scan in scans.get(key, ())}
+    open_ids: set[str] = set()
+    severities: dict[str, Severity | None] = {}
+    unknown = False
+    for _key, scan_id in state_key:
+        scan = by_id.get(scan_id)
+        if scan is None:
+            unknown = True
+            continue
+        for v in scan.vulnerabilities:
+            if not v.fixable:
+                continue
+            open_ids.add(v.id)
+            known = severities.get(v.id)
+            if v.severity is not None and (known is None or SEVERITY_RANK[v.severity] > SEVERITY_RANK[known]):
+                severities[v.id] = v.severity
+            else:
+                severities.setdefault(v.id, known)
+    return _OpenSet(frozenset(open_ids), unknown, severities)
+
+
+def _percentile(values: Sequence[int], share: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = max(1, -(-int(share * 100) * len(ordered) // 100))  # nearest rank
+    return float(ordered[min(rank, len(ordered)) - 1])
+
+
+def sla_summary(items: Sequence[SlaItem], policy: Policy) -> tuple[SlaSummary, ...]:
+    out = []
+    for severity in (Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW):
+        mine = [i for i in items if i.severity is severity]
+        if not mine and severity not in policy.sla_days:
+            continue
+        days = [i.days_high for i in mine if i.days_high is not None]
+        out.append(
+            SlaSummary(
+                severity=severity.value,
+                sla_days=policy.sla_days.get(severity),
+                count=len(mine),
+                resolved=sum(1 for i in mine if i.resolved is not None),
+                open_at_end=sum(1 for i in mine if i.open_at_end),
+                overdue=sum(1 for i in mine if i.status in (Status.FAIL, Status.WARN)),
+                unknown=sum(1 for i in mine if i.status is Status.UNKNOWN),
+                median=float(statistics.median(days)) if days else None,
+                p90=_percentile(days, 0.9),
+                worst=max(days) if days else None,
+            )
+        )
+    unknown_severity = [i for i in items if i.severity is None]
+    if unknown_severity:
+        out.append(SlaSummary("unknown", None, len(unknown_severity), 0, 0, 0, len(unknown_severity), None, None, None))
+    return tuple(out)
+
+
+def fixes_deployed_within_sla(ctx: PeriodContext) -> CheckResult:
+    check = "fixes_deployed_within_sla"
+    items, per_day = sla_items(ctx)
+    by_workload: dict[str, list[SlaItem]] = defaultdict(list)
+    for item in items:
+        by_workload[item.workload].append(item)
+    findings: list[Finding] = []
+    remediation = (
+        "Rebuild the image with the fixed package versions and roll the workload out; the clock does not restart "
+        "when an image is rebuilt without the fix."
+    )
+    for workload in sorted(by_workload):
+        mine = sorted(
+            by_workload[workload],
+            key=lambda i: (-STATUS_RANK[i.status], -(SEVERITY_RANK[i.severity] if i.severity else 5), i.vulnerability),
+        )
+        status = worst(i.status for i in mine)
+        overdue = [i for i in mine if i.status in (Status.FAIL, Status.WARN)]
+        unknown = [i for i in mine if i.status is Status.UNKNOWN]
+        parts = [f"{_plural(len(mine), 'fixable vulnerability')} open during the period"]
+        if overdue:
+            shown = ", ".join(
+                f"{i.vulnerability} ({i.severity.value if i.severity else '?'}, {i.days_high} days > {i.sla_days})"
+                for i in overdue[:4]
+            )
+            parts.append(f"{len(overdue)} past the window: {shown}" + (" …" if len(overdue) > 4 else ""))
+        if unknown:
+            parts.append(
+                f"{len(unknown)} unknown (no severity, or resolved on a day without scan evidence): "
+                + ", ".join(i.vulnerability for i in unknown[:4])
+                + (" …" if len(unknown) > 4 else "")
+            )
+        if not overdue and not unknown:
+            parts.append("each fixed within its window")
+        evidence: dict[str, JSONValue] = {
+            "workload": workload,
+            "vulnerabilities": len(mine),
+            "past_window": len(overdue),
+            "open_at_end": sum(1 for i in mine if i.open_at_end),
+            "items": [i.to_json() for i in mine[:EVIDENCE_CAP]],
+        }
+        if len(mine) > EVIDENCE_CAP:
+            evidence["items_left_out"] = len(mine) - EVIDENCE_CAP
+        findings.append(
+            _finding(
+                check,
+                status,
+                f"workload/{workload}",
+                "; ".join(parts),
+                evidence,
+                remediation,
+                severity=max((i.severity for i in overdue if i.severity), key=lambda s: SEVERITY_RANK[s], default=None),
+            )
+        )
+    summary = sla_summary(items, ctx.policy)
+    if not items and any(e is not None for e in ctx.coverage.evidence):
+        scanned = any(ctx.history.scans.values())
+        findings.append(
+            _finding(
+                check,
+                Status.PASS if scanned else Status.UNKNOWN,
+                CLUSTER,
+                "no fixable vulnerability of a timed severity was open in a running workload during the period"
+                if scanned
+                else "no scan of any running image is recorded: whether fixes were deployed is unknown",
+                {"scanned_images": sum(1 for s in ctx.history.scans.values() if s)},
+                "" if scanned else "Record scans with the audits (--scan-report, --scan, or trivy-operator).",
+            )
+        )
+    findings.extend(no_evidence(check, ctx, "which vulnerabilities were open"))
+    values: dict[str, list[int | None]] = {"critical": [], "high": []}
+    for counts in per_day:
+        for severity in ("critical", "high"):
+            values[severity].append(None if counts is None else counts.get(severity, 0))
+    series = Series(
+        "open-fixable",
+        "Open fixable critical and high vulnerabilities over time",
+        "workload vulnerabilities",
+        (("critical", "critical"), ("high", "high")),
+        ctx.coverage.days,
+        {k: tuple(v) for k, v in values.items()},
+        note="(workload, vulnerability) pairs with a fix available, per day.",
+    )
+    return CheckResult(tuple(findings), (series,), summary)
+
+
+# ------------------------------------------------------------------------------------------
+# nodes_rebooted_onto_current_kernel
+
+
+def _os_family(node: NodeState) -> str:
+    if node.os_release is not None:
+        return node.os_release.product
+    parsed = parse_os_image(node.os_image, "linux", node.kernel)
+    return parsed.product or (node.os_image.split(" ")[0] if node.os_image else "")
+
+
+def _pool_of(node: NodeState) -> str:
+    family = _os_family(node)
+    pool = node.pool or "(no pool label)"
+    return f"{pool} · {family}" if family else pool
+
+
+def _behind(audit: AuditPoint) -> dict[str, tuple[bool | None, str]]:
+    """node identity -> (on an older kernel than its pool's newest; None when unparseable, the newest kernel)."""
+    pools: dict[str, list[NodeState]] = defaultdict(list)
+    for node in audit.nodes:
+        pools[_pool_of(node)].append(node)
+    out: dict[str, tuple[bool | None, str]] = {}
+    for members in pools.values():
+        parsed = [(n, parse_kernel(n.kernel)) for n in members]
+        known = [(n, k) for n, k in parsed if k is not None]
+        if not known:
+            for n in members:
+                out[n.identity] = (None, "")
+            continue
+        newest = max((k for _, k in known), key=lambda k: k.numbers)
+        for n, k in parsed:
+            out[n.identity] = (None, newest.raw) if k is None else (k.numbers < newest.numbers, newest.raw)
+    return out
+
+
+@dataclass(slots=True)
+class _NodeHistory:
+    name: str
+    observations: list[tuple[date, NodeState, bool | None, str]] = field(default_factory=list)
+
+
+def nodes_rebooted_onto_current_kernel(ctx: PeriodContext) -> CheckResult:
+    check = "nodes_rebooted_onto_current_kernel"
+    history, policy = ctx.history, ctx.policy
+    limit = policy.node_max_days_without_reboot
+    lag_limit = policy.node_kernel_max_lag_days
+    nodes: dict[str, _NodeHistory] = {}
+    seen_in_audit: dict[str, set[date]] = defaultdict(set)
+    behind_memo: dict[int, dict[str, tuple[bool | None, str]]] = {}
+    for audit in history.audits:
+        flags = behind_memo.setdefault(audit.id, _behind(audit))
+        for node in audit.nodes:
+            entry = nodes.setdefault(node.identity, _NodeHistory(node.name))
+            if audit.day in seen_in_audit[node.identity]:
+                entry.observations[-1] = (audit.day, node, *flags[node.identity])
+                continue
+            seen_in_audit[node.identity].add(audit.day)
+            entry.observations.append((audit.day, node, *flags[node.identity]))
+    names = Counter(h.name for h in nodes.values())
+    findings: list[Finding] = []
+    remediation = (
+        f"Drain and reboot (or replace) the node onto its pool's newest kernel at least every {limit} days, "
+        f"within {lag_limit} days of the pool moving to a newer kernel (kured, or node image upgrades)."
+    )
+    for identity in sorted(nodes, key=lambda i: (nodes[i].name, i)):
+        entry = nodes[identity]
+        obs = entry.observations
+        if not any(history.start <= day <= history.end for day, *_ in obs):
+            continue
+        node = obs[-1][1]
+        subject = f"node/{entry.name}" + (f" ({node.provider_id or node.uid})" if names[entry.name] > 1 else "")
+        finding = _node_finding(check, subject, obs, ctx, limit, lag_limit, remediation)
+        findings.append(finding)
+    findings.extend(no_evidence(check, ctx, "which kernels nodes ran, and when they rebooted,"))
+    return CheckResult(tuple(findings), tuple(_kernel_series(ctx)))
+
+
+def _node_finding(
+    check: str,
+    subject: str,
+    obs: list[tuple[date, NodeState, bool | None, str]],
+    ctx: PeriodContext,
+    limit: int,
+    lag_limit: int,
+    remediation: str,
+) -> Finding:
+    history = ctx.history
+    first_node = obs[0][1]
+    # Boots: runs of observations with one bootID.
+    boots: list[tuple[str, int, int]] = []  # (boot id, first observation index, last)
+    for i, (_, node, _, _) in enumerate(obs):
+        if boots and boots[-1][0] == node.boot_id:
+            boots[-1] = (boots[-1][0], boots[-1][1], i)
+        else:
+            boots.append((node.boot_id, i, i))
+    reboots = [obs[b[1]][0] for b in boots[1:]]
+    reboots_in_period = [d for d in reboots if history.start <= d <= history.end]
+    streaks: list[dict[str, JSONValue]] = []
+    statuses: list[Status] = []
+    for n, (boot_id, first, last) in enumerate(boots):
+        start_day = obs[first][0]
+        end_day = obs[boots[n + 1][1]][0] if n + 1 < len(boots) else obs[last][0]
+        if end_day < history.start or start_day > history.end:
+            continue
+        observed = (end_day - start_day).days
+        entry: dict[str, JSONValue] = {
+            "boot_id": boot_id or None,
+            "first_seen": start_day.isoformat(),
+            "last_seen": obs[last][0].isoformat(),
+            "days": observed,
+        }
+        if not boot_id:
+            entry["note"] = "the node reports no bootID"
+            statuses.append(Status.UNKNOWN)
+        elif n == 0 and obs[0][0] <= max(history.start, history.audits[0].day):
+            # the first boot seen, at the start of the evidence: it may have begun long before
+            created = first_node.created
+            if observed > limit:
+                statuses.append(Status.FAIL)
+            elif created is not None and (end_day - created).days <= limit:
+                entry["days"] = (end_day - created).days
+                entry["counted_from"] = f"node created {created}"
+                statuses.append(Status.PASS)
+            else:
+                entry["note"] = (
+                    f"booted before the first audit that saw it ({start_day}); its uptime before then is unknown"
+                    + (f" (node created {created})" if created else "")
+                )
+                statuses.append(Status.UNKNOWN)
+        else:
+            statuses.append(Status.FAIL if observed > limit else Status.PASS)
+        entry["status"] = statuses[-1].value
+        streaks.append(entry)
+    # Kernels the node ran, and stretches behind its pool's newest kernel.
+    kernels: dict[str, list[date]] = {}
+    for day, node, _, _ in obs:
+        kernels.setdefault(node.kernel, []).append(day)
+    behind_runs: list[dict[str, JSONValue]] = []
+    kernel_statuses: list[Status] = []
+    i = 0
+    while i < len(obs):
+        if obs[i][2] is not True:
+            i += 1
+            continue
+        j = i
+        while j + 1 < len(obs) and obs[j + 1][2] is True:
+            j += 1
+        start_day = obs[i][0]
+        end_day = obs[j + 1][0] if j + 1 < len(obs) else obs[j][0]
+        if not (end_day < history.start or start_day > history.end):
+            days = (end_day - start_day).days
+            status = ctx.policy.kernel_drift if days > lag_limit else Status.PASS
+            kernel_statuses.append(status)
+            behind_runs.append(
+                {
+                    "kernel": obs[i][1].kernel,
+                    "pool_newest_kernel": obs[i][3],
+                    "from": start_day.isoformat(),
+                    "until": end_day.isoformat(),
+                    "days": days,
+                    "caught_up": j + 1 < len(obs),
+                    "status": status.value,
+                }
+            )
+        i = j + 1
+    unparseable = any(flag is None for _, _, flag, _ in obs)
+    status = worst([*statuses, *kernel_statuses])
+    if unparseable and status is Status.PASS:
+        status = Status.UNKNOWN
+    longest = max((int(s["days"]) for s in streaks if isinstance(s["days"], int)), default=0)
+    parts = [
+        f"ran {_plural(len(kernels), 'kernel')} ({', '.join(list(kernels)[:3])}{' …' if len(kernels) > 3 else ''})",
+        f"rebooted {_plural(len(reboots_in_period), 'time')} in the period",
+        f"longest run without a reboot {longest} days (limit {limit})",
+    ]
+    if any(s is Status.FAIL for s in statuses):
+        parts.append("over the limit")
+    if any(s is Status.UNKNOWN for s in statuses):
+        parts.append("the start of its first run is unknown" if any("note" in s for s in streaks) else "")
+    late = [r for r in behind_runs if r["status"] != "pass"]
+    if late:
+        parts.append(
+            f"kept an older kernel than its pool for {max(int(str(r['days'])) for r in late)} days "
+            f"(limit {lag_limit}) from {late[0]['from']}"
+        )
+    if unparseable:
+        parts.append("a kernel version could not be read")
+    evidence: dict[str, JSONValue] = {
+        "pool": _pool_of(obs[-1][1]),
+        "kernels": [
+            {"kernel": k or None, "first_seen": days[0].isoformat(), "last_seen": days[-1].isoformat()}
+            for k, days in kernels.items()
+        ],
+        "reboots_seen": [d.isoformat() for d in reboots_in_period][:EVIDENCE_CAP],
+        "runs_without_reboot": streaks[:EVIDENCE_CAP],
+        "behind_pool": behind_runs[:EVIDENCE_CAP],
+        "node_max_days_without_reboot": limit,
+        "node_kernel_max_lag_days": lag_limit,
+        "provider_id": obs[-1][1].provider_id or None,
+    }
+    return _finding(check, status, subject, "; ".join(p for p in parts if p), evidence, remediation)
+
+
+def _kernel_series(ctx: PeriodContext) -> list[Series]:
+    cov = ctx.coverage
+    memo: dict[int, dict[str, tuple[int, int, int]]] = {}
+    per_day: list[dict[str, tuple[int, int, int]] | None] = []
+    pools: set[str] = set()
+    for day_evidence in cov.evidence:
+        if day_evidence is None:
+            per_day.append(None)
+            continue
+        audit = day_evidence.last
+        counts = memo.get(audit.id)
+        if counts is None:
+            flags = _behind(audit)
+            tally: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
+            for node in audit.nodes:
+                behind, _ = flags[node.identity]
+                tally[_pool_of(node)][0 if behind is False else 1 if behind else 2] += 1
+            counts = memo[audit.id] = {p: (a, b, c) for p, (a, b, c) in tally.items()}
+        pools.update(counts)
+        per_day.append(counts)
+    out: list[Series] = []
+    for pool in sorted(pools):
+        values: dict[str, list[int | None]] = {"pass": [], "warn": [], "unknown": []}
+        for counts in per_day:
+            triple = None if counts is None else counts.get(pool, (0, 0, 0))
+            for index, key in enumerate(("pass", "warn", "unknown")):
+                values[key].append(None if triple is None else triple[index])
+        out.append(
+            Series(
+                f"kernel-rollout-{len(out) + 1}",
+                f"Kernel rollout: {pool}",
+                "nodes",
+                (
+                    ("pass", "on the pool's newest kernel"),
+                    ("warn", "on an older kernel"),
+                    ("unknown", "kernel unreadable"),
+                ),
+                cov.days,
+                {k: tuple(v) for k, v in values.items()},
+                group=pool,
+            )
+        )
+    return out
+
+
+# ------------------------------------------------------------------------------------------
+# components_supported_throughout_period
+
+_SUPPORTED, _EXTENDED, _ENDED, _UNKNOWN = "supported", "extended", "ended", "unknown"
+_STATE_RANK = {_SUPPORTED: 0, _EXTENDED: 1, _UNKNOWN: 2, _ENDED: 3}
+
+
+class _Phases:
+    """Where a release stood on a day, by the lifecycle catalog (memoised)."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        self.catalog = catalog
+        self.memo: dict[tuple[str, str, date], str] = {}
+
+    def __call__(self, release: Release | None, day: date) -> str:
+        if release is None:
+            return _UNKNOWN
+        key = (release.product, release.cycle, day)
+        found = self.memo.get(key)
+        if found is None:
+            phase = self.catalog.support(release.product, release.cycle, day).phase
+            found = self.memo[key] = (
+                _SUPPORTED
+                if phase in (Phase.ACTIVE, Phase.MAINTENANCE)
+                else _EXTENDED
+                if phase is Phase.EXTENDED
+                else _ENDED
+                if phase is Phase.ENDED
+                else _UNKNOWN
+            )
+        return found
+
+
+def _label(catalog: Catalog, release: Release | None, kind: str) -> str:
+    if release is None:
+        return f"{kind} (release unknown)"
+    product = catalog.product(release.product)
+    return f"{product.label if product else release.product} {release.cycle}"
+
+
+_KINDS = (
+    ("control-plane", "control plane"),
+    ("kubelet", "kubelet"),
+    ("runtime", "container runtime"),
+    ("os", "node OS"),
+)
+
+
+def components_supported_throughout_period(ctx: PeriodContext) -> CheckResult:
+    check = "components_supported_throughout_period"
+    cov, catalog, policy = ctx.coverage, ctx.catalog, ctx.policy
+    phases = _Phases(catalog)
+    ran: dict[tuple[str, Release | None], list[int]] = defaultdict(list)
+    on_nodes: dict[tuple[str, Release | None], set[str]] = defaultdict(set)
+    node_states: list[dict[str, int] | None] = []
+    memo: dict[int, list[tuple[tuple[str, Release | None], list[str]]]] = {}
+    for index, day_evidence in enumerate(cov.evidence):
+        if day_evidence is None:
+            node_states.append(None)
+            continue
+        audit = day_evidence.last
+        day = cov.days[index]
+        components = memo.get(audit.id)
+        if components is None:
+            grouped: dict[tuple[str, Release | None], list[str]] = defaultdict(list)
+            grouped[("control-plane", audit.control_plane)] = []
+            for node in audit.nodes:
+                grouped[("kubelet", node.kubelet_release)].append(node.name)
+                grouped[("runtime", node.runtime_release)].append(node.name)
+                grouped[("os", node.os_release)].append(node.name)
+            components = memo[audit.id] = list(grouped.items())
+        for key, node_names in components:
+            ran[key].append(index)
+            on_nodes[key].update(node_names)
+        tally: Counter[str] = Counter()
+        for node in audit.nodes:
+            state = max(
+                (phases(r, day) for r in (node.kubelet_release, node.runtime_release, node.os_release)),
+                key=lambda s: _STATE_RANK[s],
+            )
+            tally[state] += 1
+        node_states.append(dict(tally))
+    findings: list[Finding] = []
+    kind_order = {k: i for i, (k, _) in enumerate(_KINDS)}
+    for key in sorted(ran, key=lambda k: (kind_order[k[0]], k[1].label if k[1] else "")):
+        kind, release = key
+        kind_label = dict(_KINDS)[kind]
+        indices = ran[key]
+        by_state: dict[str, list[date]] = defaultdict(list)
+        for i in indices:
+            by_state[phases(release, cov.days[i])].append(cov.days[i])
+        label = _label(catalog, release, kind_label)
+        subject = f"{kind}/{release.label}" if release else f"{kind}/unknown"
+        evidence: dict[str, JSONValue] = {
+            "component": kind_label,
+            "lifecycle_product": release.product if release else None,
+            "release_cycle": release.cycle if release else None,
+            "days_ran": len(indices),
+            "ran_from": cov.days[indices[0]].isoformat(),
+            "ran_to": cov.days[indices[-1]].isoformat(),
+        }
+        if kind != "control-plane":
+            evidence["nodes"] = _capped(sorted(on_nodes[key]))
+        for state in (_ENDED, _EXTENDED, _UNKNOWN):
+            if by_state.get(state):
+                evidence[f"days_{state}"] = len(by_state[state])
+                evidence[f"{state}_dates"] = range_json(day_ranges(by_state[state]))
+        statuses = [Status.PASS]
+        parts = [f"{kind_label} {label} ran on {_plural(len(indices), 'day')} of the period"]
+        if by_state.get(_ENDED):
+            statuses.append(Status.FAIL)
+            parts.append(f"outside any support on {len(by_state[_ENDED])} ({range_text(day_ranges(by_state[_ENDED]))})")
+        if by_state.get(_EXTENDED):
+            statuses.append(policy.extended_support)
+            parts.append(
+                f"in extended support on {len(by_state[_EXTENDED])} ({range_text(day_ranges(by_state[_EXTENDED]))})"
+            )
+        if by_state.get(_UNKNOWN):
+            statuses.append(Status.UNKNOWN)
+            why = "the audit could not name the release" if release is None else "the lifecycle data does not say"
+            parts.append(f"support unknown on {len(by_state[_UNKNOWN])} ({why})")
+        status = worst(statuses)
+        if status is Status.PASS:
+            parts.append("in support on every one")
+        findings.append(
+            _finding(
+                check,
+                status,
+                subject,
+                "; ".join(parts),
+                evidence,
+                f"Move off {label} before its support ends (PCI DSS 12.3.4: plan for end of life).",
+            )
+        )
+    findings.extend(no_evidence(check, ctx, "which releases ran"))
+    values: dict[str, list[int | None]] = {k: [] for k in ("pass", "warn", "fail", "unknown")}
+    states = {"pass": _SUPPORTED, "warn": _EXTENDED, "fail": _ENDED, "unknown": _UNKNOWN}
+    for day_tally in node_states:
+        for series_key, state in states.items():
+            values[series_key].append(None if day_tally is None else day_tally.get(state, 0))
+    series = Series(
+        "nodes-support",
+        "Nodes by support state over time",
+        "nodes",
+        (("pass", "supported"), ("warn", "extended support"), ("fail", "out of support"), ("unknown", "unknown")),
+        cov.days,
+        {k: tuple(v) for k, v in values.items()},
+        note="Each node counts by the worst of its kubelet, container runtime and OS release that day.",
+    )
+    return CheckResult(tuple(findings), (series,))
+
+
+# ------------------------------------------------------------------------------------------
+# control_plane_patched_within_window
+
+
+def _control_plane_line(audit: AuditPoint) -> tuple[str, str, tuple[int, ...], str] | None:
+    """(lifecycle product, release line, comparable version, version text) of the running control plane."""
+    if audit.distribution == "openshift" and audit.openshift_release:
+        key = tuple(release_key(audit.openshift_release)[:3])
+        return "red-hat-openshift", ".".join(audit.openshift_release.split(".")[:2]), key, audit.openshift_release
+    version = parse_kube_version(audit.api_version)
+    if version is None:
+        return None
+    product = audit.control_plane.product if audit.control_plane else "kubernetes"
+    if product != "kubernetes":
+        product = "kubernetes"
+    return product, version.cycle, version.semver_key, version.semver
+
+
+_NO_EVIDENCE = "no-evidence"
+_PROVIDER = "provider"
+_Running = tuple[str, str, tuple[int, ...], str] | str | None  # a line; _NO_EVIDENCE; _PROVIDER; None: unknown
+
+
+def control_plane_patched_within_window(ctx: PeriodContext) -> CheckResult:
+    check = "control_plane_patched_within_window"
+    cov, catalog, policy = ctx.coverage, ctx.catalog, ctx.policy
+    window = policy.patch_window_days
+    running: list[_Running] = []
+    providers: dict[str, list[date]] = defaultdict(list)
+    for index, evidence in enumerate(cov.evidence):
+        if evidence is None:
+            running.append(_NO_EVIDENCE)
+            continue
+        audit = evidence.last
+        distribution = DISTRIBUTIONS.get(audit.distribution)
+        if distribution is not None and distribution[2]:
+            providers[f"{distribution[0]}|{audit.api_version}"].append(cov.days[index])
+            running.append(_PROVIDER)
+            continue
+        running.append(_control_plane_line(audit))
+    findings: list[Finding] = []
+    if providers:
+        versions = sorted({k.split("|", 1)[1] for k in providers})
+        label = next(iter(providers)).split("|", 1)[0]
+        days = sorted(d for ds in providers.values() for d in ds)
+        findings.append(
+            _finding(
+                check,
+                Status.PASS,
+                CLUSTER,
+                f"{label} applies control plane patches itself; the control plane ran {', '.join(versions[:5])} "
+                f"on {_plural(len(days), 'day')} of the period. Keep the provider's attestation of compliance (AOC) "
+                "as the evidence for its patching",
+                {"responsibility": "provider", "versions": versions, "days": len(days)},
+            )
+        )
+    lines: dict[tuple[str, str], list[int]] = defaultdict(list)
+    unknown_days: list[date] = []
+    for index, value in enumerate(running):
+        if value is None:
+            unknown_days.append(cov.days[index])
+        elif isinstance(value, tuple):
+            lines[(value[0], value[1])].append(index)
+    remediation = "Upgrade the control plane to the newest patch release of its minor within the patch window."
+    for product, line in sorted(lines):
+        patches = catalog.patches(product, line, ctx.history.end)
+        if not patches:
+            findings.append(
+                _finding(
+                    check,
+                    Status.UNKNOWN,
+                    f"release/{product} {line}",
+                    f"no patch releases of {product} {line} are known to the lifecycle data",
+                    {"lifecycle_product": product, "release_line": line},
+                    remediation,
+                )
+            )
+            continue
+        for patch in patches:
+            finding = _patch_finding(check, product, line, patch.version, patch.date, running, cov, window, policy)
+            if finding is not None:
+                findings.append(finding)
+    if unknown_days:
+        findings.append(
+            _finding(
+                check,
+                Status.UNKNOWN,
+                CLUSTER,
+                f"the control plane version is unknown on {_plural(len(unknown_days), 'day')} "
+                f"({range_text(day_ranges(unknown_days))})",
+                {"dates": range_json(day_ranges(unknown_days))},
+                "Include the API server version (/version) in every audit.",
+            )
+        )
+    findings.extend(no_evidence(check, ctx, "which control plane version ran"))
+    return CheckResult(tuple(findings))
+
+
+def _patch_finding(
+    check: str,
+    product: str,
+    line: str,
+    version: str,
+    released: date,
+    running: Sequence[_Running],
+    cov: Coverage,
+    window: int,
+    policy: Policy,
+) -> Finding | None:
+    target = tuple(release_key(version)[:3])
+    line_key = tuple(release_key(line))
+    behind: list[int] = []
+    on_line_after_release = False
+    for index, value in enumerate(running):
+        if not isinstance(value, tuple) or cov.days[index] < released:
+            continue
+        value_line = tuple(release_key(value[1]))
+        if value[0] != product or value_line < line_key:
+            continue
+        if value_line == line_key:
+            on_line_after_release = True
+            if value[2] < target:
+                behind.append(index)
+    published_in_period = cov.days[0] <= released <= cov.days[-1]
+    if not behind:
+        if not (published_in_period and on_line_after_release):
+            return None
+        return _finding(
+            check,
+            Status.PASS,
+            f"release/{product} {version}",
+            f"{product} {version} (released {released}): the cluster ran it or a later release from the first audit "
+            "after its release",
+            {"release": version, "released": released.isoformat(), "days": 0, "patch_window_days": window},
+        )
+    last = behind[-1]
+    after = next((i for i in range(last + 1, len(running)) if isinstance(running[i], tuple)), None)
+    open_at_end = after is None and last == len(running) - 1
+    low_day = cov.days[last] + timedelta(days=1) if not open_at_end else cov.days[last]
+    high_day = cov.days[after] if after is not None else cov.days[-1]
+    days_low = max(0, (low_day - released).days)
+    days_high = max(0, (high_day - released).days)
+    first_seen_behind = cov.days[behind[0]]
+    running_then = running[behind[0]]
+    evidence: dict[str, JSONValue] = {
+        "release": version,
+        "released": released.isoformat(),
+        "running_when_released": running_then[3] if isinstance(running_then, tuple) else None,
+        "first_seen_behind": first_seen_behind.isoformat(),
+        "last_seen_behind": cov.days[last].isoformat(),
+        "running_it_from": cov.days[after].isoformat() if after is not None else None,
+        "days": days_high,
+        "patch_window_days": window,
+        "open_at_end": open_at_end,
+    }
+    if days_low != days_high:
+        evidence["days_at_least"] = days_low
+    if days_low > window:
+        status = policy.patch_behind
+        if status is Status.PASS:
+            status = Status.WARN
+        state = "still not running it at the end of the period" if open_at_end else f"ran it after {days_high} days"
+        message = f"{product} {version} (released {released}): {state}, beyond the {window}-day window"
+    elif days_high <= window:
+        status = Status.PASS
+        state = (
+            f"not yet running it at the end of the period, {days_high} days after its release"
+            if open_at_end
+            else f"ran it (or a later release) {days_high} days after its release"
+        )
+        message = f"{product} {version} (released {released}): {state}, within the {window}-day window"
+    else:
+        status = Status.UNKNOWN
+        message = (
+            f"{product} {version} (released {released}): adopted between {days_low} and {days_high} days after its "
+            f"release; days without evidence leave it open whether that was within the {window}-day window"
+        )
+    remediation = "Upgrade the control plane to the newest patch release of its minor within the patch window."
+    return _finding(check, status, f"release/{product} {version}", message, evidence, remediation)
+
+
+# ------------------------------------------------------------------------------------------
+# The registry and the requirement mapping
+
+PERIOD_CHECKS: tuple[PeriodCheckSpec, ...] = (
+    PeriodCheckSpec(
+        audit_evidence_continuous,
+        "Audit evidence is continuous",
+        "Recorded audits leave no gap longer than max_evidence_gap_days (default 7) over the period; each gap is "
+        "listed with its dates. The days in a gap are unknown to every other period check.",
+    ),
+    PeriodCheckSpec(
+        images_scanned_throughout_period,
+        "Images were scanned throughout the period",
+        "Every image that ran during the period (by digest) had scan evidence no older than scan_max_age_days on "
+        "every day it ran; each stretch without it is named with the image, its workloads and the dates.",
+    ),
+    PeriodCheckSpec(
+        fixes_deployed_within_sla,
+        "Fixes were deployed within the SLA",
+        "For each vulnerability with a fix that was open in a running workload: the days from the fix being first "
+        "known for that workload (fix release, else publication, else the first scan showing the fix; rebuilding "
+        "the image without the fix does not restart the clock) to no running image of the workload having it, "
+        "against the severity's window; still open at the period's end counts to the end. Summary per severity: "
+        "count, median, 90th percentile, worst.",
+    ),
+    PeriodCheckSpec(
+        nodes_rebooted_onto_current_kernel,
+        "Nodes were rebooted onto their pool's current kernel",
+        "Per node: the kernels it ran and its reboots (bootID changes). A node that ran longer than "
+        "node_max_days_without_reboot (default 45) without a reboot fails; one that kept an older kernel than its "
+        "pool peers longer than node_kernel_max_lag_days gets the kernel_drift status.",
+    ),
+    PeriodCheckSpec(
+        components_supported_throughout_period,
+        "Components were supported throughout the period",
+        "The days each control plane, kubelet, container runtime and node OS release ran outside support (by the "
+        "lifecycle data), with the dates; extended support gets the policy's extended_support status.",
+    ),
+    PeriodCheckSpec(
+        control_plane_patched_within_window,
+        "Control plane patches were applied within the window",
+        "Each patch release of the running control plane line published during (or still pending at the start of) "
+        "the period, and the days until the cluster ran it or a later release, against patch_window_days. Provider-"
+        "patched control planes (EKS, GKE, AKS) say so.",
+    ),
+)
+
+
+def period_mapping(known: Iterable[Requirement]) -> tuple[tuple[Requirement, ...], dict[str, tuple[str, ...]]]:
+    """Requirements (texts from the audit's mapping) with the period checks that serve each, from ``period.yaml``."""
+    text = (resources.files("patchlevel.ledger") / MAPPING_FILE).read_text(encoding="utf-8")
+    doc: Any = yaml.safe_load(text)
+    by_id = {r.id: r for r in known}
+    ids = {spec.id for spec in PERIOD_CHECKS}
+    mapping: dict[str, tuple[str, ...]] = {}
+    for check_id, requirement_ids in (doc.get("checks") or {}).items():
+        if check_id not in ids:
+            raise ValueError(f"{MAPPING_FILE}: no period check is called {check_id!r}")
+        unknown = [r for r in requirement_ids if r not in by_id]
+        if unknown:
+            raise ValueError(f"{MAPPING_FILE}: {check_id} names unknown requirements {unknown}")
+        mapping[check_id] = tuple(requirement_ids)
+    missing = ids - set(mapping)
+    if missing:
+        raise ValueError(f"{MAPPING_FILE}: no requirements for {sorted(missing)}")
+    requirements = tuple(
+        Requirement(
+            id=r.id,
+            framework=r.framework,
+            title=r.title,
+            text=r.text,
+            checks=tuple(c.id for c in PERIOD_CHECKS if r.id in mapping[c.id]),
+            note=r.note,
+        )
+        for r in by_id.values()
+    )
+    return requirements, mapping
+
+
+def period_check_infos(mapping: Mapping[str, tuple[str, ...]]) -> tuple[CheckInfo, ...]:
+    return tuple(CheckInfo(spec.id, spec.title, spec.description, mapping.get(spec.id, ())) for spec in PERIOD_CHECKS)
+
+
+def run_period_checks(ctx: PeriodContext, mapping: Mapping[str, tuple[str, ...]]) -> CheckResult:
+    """Every period check; a check that raises gives an ERROR finding instead of stopping the report."""
+    findings: list[Finding] = []
+    series: list[Series] = []
+    sla: list[SlaSummary] = []
+    for spec in PERIOD_CHECKS:
+        requirements = mapping.get(spec.id, ())
+        try:
+            result = spec.function(ctx)
+        except Exception as exc:
+            result = CheckResult(
+                (
+                    _finding(
+                        spec.id,
+                        Status.ERROR,
+                        CLUSTER,
+                        f"the check failed: {type(exc).__name__}: {exc}",
+                        {"error": repr(exc)},
+                        "Report this as a patchlevel bug with the ledger that caused it.",
+                    ),
+                )
+            )
+        findings.extend(f.replace(requirements=requirements) for f in result.findings)
+        series.extend(result.series)
+        sla.extend(result.sla)
+    order = {s.id: i for i, s in enumerate(series)}
+    preferred = ["open-fixable", "scan-coverage", "nodes-support"]
+    series.sort(key=lambda s: (preferred.index(s.id) if s.id in preferred else len(preferred), order[s.id]))
+    return CheckResult(tuple(findings), tuple(series), tuple(sla))

@@ -1,0 +1,379 @@
+"""The SQL side of the history model: load a cluster's ``History`` for a period, list and prune audits.
+
+Everything the period checks judge is loaded here first, in a handful of queries per period
+(audits, their nodes and images, the scans matched to those images and their vulnerabilities),
+so the checks themselves never touch the database.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, delete, func, select
+
+from patchlevel.ledger import schema as s
+from patchlevel.ledger.errors import LedgerError
+from patchlevel.ledger.history import (
+    AuditPoint,
+    ClusterRef,
+    History,
+    ImageUse,
+    NodeState,
+    Release,
+    Scan,
+    Vulnerability,
+)
+from patchlevel.ledger.store import Store
+from patchlevel.model import Severity
+
+_CHUNK = 500
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    if moment is None:
+        return None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _chunks(values: Sequence[Any], size: int = _CHUNK) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def _release(product: str | None, cycle: str | None) -> Release | None:
+    return Release(product, cycle) if product and cycle else None
+
+
+def _day(text: str) -> date | None:
+    if not text:
+        return None
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00")).date()
+    except ValueError:
+        return None
+
+
+# ------------------------------------------------------------------------------------------
+# Clusters
+
+
+def list_clusters(conn: Connection) -> list[ClusterRef]:
+    rows = conn.execute(select(s.clusters.c.key, s.clusters.c.name, s.clusters.c.uid).order_by(s.clusters.c.name))
+    return [ClusterRef(r.key, r.name, r.uid or "") for r in rows]
+
+
+def find_cluster(conn: Connection, wanted: str | None, shown: str) -> tuple[int, ClusterRef]:
+    """The cluster ``wanted`` names (its name, its kube-system UID, or its key); the only one when None."""
+    c = s.clusters
+    rows = conn.execute(select(c.c.id, c.c.key, c.c.name, c.c.uid).order_by(c.c.id)).all()
+    if not rows:
+        raise LedgerError(f"ledger {shown} holds no audit yet", hint="record one with 'patchlevel audit --ledger URL'")
+    if wanted is None:
+        if len(rows) > 1:
+            names = ", ".join(r.name for r in rows[:10])
+            raise LedgerError(
+                f"ledger {shown} holds {len(rows)} clusters ({names}): name one with --cluster",
+                hint="or use --all-clusters",
+            )
+        found = rows
+    else:
+        found = [r for r in rows if wanted in (r.name, r.uid, r.key)]
+        if not found:
+            names = ", ".join(r.name for r in rows[:10])
+            raise LedgerError(f"ledger {shown} holds no cluster named {wanted!r}", hint=f"it holds: {names}")
+        if len(found) > 1:
+            keys = ", ".join(r.key for r in found)
+            raise LedgerError(f"{wanted!r} names {len(found)} clusters in the ledger ({keys})", hint="name one by UID")
+    row = found[0]
+    return int(row.id), ClusterRef(row.key, row.name, row.uid or "")
+
+
+# ------------------------------------------------------------------------------------------
+# The history of one cluster
+
+
+def load_history(store: Store, cluster: str | None, start: date, end: date, lookback_days: int) -> History:
+    """Everything the period checks need for ``cluster`` from ``start - lookback_days`` to ``end``."""
+    try:
+        with store.reading() as conn:
+            return _load(conn, store.shown, cluster, start, end, lookback_days)
+    except LedgerError:
+        raise
+    except Exception as exc:
+        from sqlalchemy.exc import SQLAlchemyError
+
+        if isinstance(exc, SQLAlchemyError):
+            raise store.error("reading the history", exc) from None
+        raise
+
+
+def _load(conn: Connection, shown: str, cluster: str | None, start: date, end: date, lookback: int) -> History:
+    cluster_id, ref = find_cluster(conn, cluster, shown)
+    a = s.audits
+    first = start - timedelta(days=max(0, lookback))
+    rows = conn.execute(
+        select(a)
+        .where(a.c.cluster_id == cluster_id, a.c.observed_on >= first, a.c.observed_on <= end)
+        .order_by(a.c.observed_on, a.c.collected_at, a.c.id)
+    ).all()
+    audit_ids = [int(r.id) for r in rows]
+    nodes_of = _audit_nodes(conn, audit_ids)
+    images_of = _audit_images(conn, audit_ids)
+    audits = tuple(
+        AuditPoint(
+            id=int(r.id),
+            day=r.observed_on,
+            as_of=r.as_of,
+            collected_at=_utc(r.collected_at),
+            tool_version=r.tool_version,
+            api_version=r.api_version,
+            distribution=r.distribution,
+            openshift_release=r.openshift_release,
+            control_plane=_release(r.control_plane_product, r.control_plane_cycle),
+            nodes=tuple(nodes_of.get(int(r.id), ())),
+            images=tuple(images_of.get(int(r.id), ())),
+            bundle_digest=r.bundle_digest,
+        )
+        for r in rows
+    )
+    keys = sorted({i.key for audit in audits for i in audit.images if i.identity != "unknown"})
+    return History(ref, start, end, audits, _scans(conn, keys))
+
+
+def _audit_nodes(conn: Connection, audit_ids: Sequence[int]) -> dict[int, list[NodeState]]:
+    states: dict[int, NodeState] = {}
+    out: dict[int, list[NodeState]] = {}
+    n, an = s.node_states, s.audit_nodes
+    for chunk in _chunks(audit_ids):
+        links = conn.execute(select(an.c.audit_id, an.c.node_state_id).where(an.c.audit_id.in_(chunk))).all()
+        wanted = sorted({int(link.node_state_id) for link in links} - set(states))
+        for ids in _chunks(wanted):
+            for r in conn.execute(select(n).where(n.c.id.in_(ids))):
+                states[int(r.id)] = NodeState(
+                    name=r.name,
+                    uid=r.uid,
+                    provider_id=r.provider_id,
+                    boot_id=r.boot_id,
+                    kernel=r.kernel,
+                    os_image=r.os_image,
+                    kubelet=r.kubelet,
+                    runtime=r.runtime,
+                    pool=r.pool,
+                    created=_day(r.created),
+                    kubelet_release=_release(r.kubelet_product, r.kubelet_cycle),
+                    runtime_release=_release(r.runtime_product, r.runtime_cycle),
+                    os_release=_release(r.os_product, r.os_cycle),
+                )
+        for link in links:
+            out.setdefault(int(link.audit_id), []).append(states[int(link.node_state_id)])
+    for nodes in out.values():
+        nodes.sort(key=lambda node: node.name)
+    return out
+
+
+def _audit_images(conn: Connection, audit_ids: Sequence[int]) -> dict[int, list[ImageUse]]:
+    uses: dict[int, ImageUse] = {}
+    out: dict[int, list[ImageUse]] = {}
+    i, ai = s.image_uses, s.audit_images
+    for chunk in _chunks(audit_ids):
+        links = conn.execute(select(ai.c.audit_id, ai.c.image_use_id).where(ai.c.audit_id.in_(chunk))).all()
+        wanted = sorted({int(link.image_use_id) for link in links} - set(uses))
+        for ids in _chunks(wanted):
+            for r in conn.execute(select(i).where(i.c.id.in_(ids))):
+                uses[int(r.id)] = ImageUse(
+                    key=r.image_key,
+                    identity=r.identity,
+                    subject=r.subject,
+                    repository=r.repository,
+                    references=tuple(json.loads(r.refs)),
+                    workloads=tuple(json.loads(r.workloads)),
+                    namespaces=tuple(json.loads(r.namespaces)),
+                )
+        for link in links:
+            out.setdefault(int(link.audit_id), []).append(uses[int(link.image_use_id)])
+    return out
+
+
+def _severity(value: str | None) -> Severity | None:
+    try:
+        return Severity(value) if value else None
+    except ValueError:
+        return None
+
+
+def _scans(conn: Connection, image_keys: Sequence[str]) -> dict[str, tuple[Scan, ...]]:
+    m, sc, v = s.scan_matches, s.scans, s.scan_vulnerabilities
+    matched: dict[str, list[int]] = {}
+    for chunk in _chunks(image_keys):
+        for r in conn.execute(select(m.c.image_key, m.c.scan_id).where(m.c.image_key.in_(chunk))):
+            matched.setdefault(r.image_key, []).append(int(r.scan_id))
+    scan_ids = sorted({sid for ids in matched.values() for sid in ids})
+    vulnerabilities: dict[int, list[Vulnerability]] = {}
+    scans: dict[int, Scan] = {}
+    for chunk in _chunks(scan_ids):
+        for vr in conn.execute(
+            select(
+                v.c.scan_id,
+                v.c.vulnerability,
+                v.c.package,
+                v.c.severity,
+                v.c.fixed_version,
+                v.c.published,
+                v.c.fix_released,
+            )
+            .where(v.c.scan_id.in_(chunk))
+            .order_by(v.c.scan_id, v.c.seq)
+        ):
+            vulnerabilities.setdefault(int(vr.scan_id), []).append(
+                Vulnerability(
+                    vr.vulnerability,
+                    vr.package,
+                    _severity(vr.severity),
+                    vr.fixed_version,
+                    vr.published,
+                    vr.fix_released,
+                )
+            )
+        for sr in conn.execute(
+            select(sc.c.id, sc.c.digest, sc.c.scanner, sc.c.scanned_at, sc.c.error).where(sc.c.id.in_(chunk))
+        ):
+            scans[int(sr.id)] = Scan(
+                int(sr.id),
+                sr.digest,
+                sr.scanner,
+                _utc(sr.scanned_at),
+                sr.error,
+                tuple(vulnerabilities.get(int(sr.id), ())),
+            )
+    far = datetime.max.replace(tzinfo=UTC)
+    return {
+        key: tuple(sorted((scans[i] for i in ids), key=lambda scan: (scan.scanned_at or far, scan.id)))
+        for key, ids in matched.items()
+    }
+
+
+# ------------------------------------------------------------------------------------------
+# Listing and pruning
+
+
+@dataclass(frozen=True, slots=True)
+class AuditListing:
+    id: int
+    cluster: str
+    cluster_key: str
+    observed_on: date
+    as_of: date
+    collected_at: datetime | None
+    recorded_at: datetime
+    source: str
+    tool_version: str
+    api_version: str
+    nodes: int
+    pods: int
+    images: int
+    status_counts: dict[str, int]
+    bundle_digest: str | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "cluster": self.cluster,
+            "cluster_key": self.cluster_key,
+            "observed_on": self.observed_on.isoformat(),
+            "as_of": self.as_of.isoformat(),
+            "collected_at": self.collected_at.isoformat() if self.collected_at else None,
+            "recorded_at": self.recorded_at.isoformat(),
+            "source": self.source,
+            "tool_version": self.tool_version,
+            "kubernetes_version": self.api_version or None,
+            "nodes": self.nodes,
+            "pods": self.pods,
+            "images": self.images,
+            "findings": self.status_counts,
+            "bundle_digest": self.bundle_digest,
+        }
+
+
+def list_audits(store: Store, cluster: str | None = None) -> list[AuditListing]:
+    a, c = s.audits, s.clusters
+    try:
+        with store.reading() as conn:
+            statement = select(a, c.c.name.label("cluster_name"), c.c.key.label("cluster_key")).join(c)
+            if cluster is not None:
+                cluster_id, _ = find_cluster(conn, cluster, store.shown)
+                statement = statement.where(a.c.cluster_id == cluster_id)
+            rows = conn.execute(statement.order_by(c.c.name, a.c.observed_on, a.c.id)).all()
+    except LedgerError:
+        raise
+    except Exception as exc:
+        from sqlalchemy.exc import SQLAlchemyError
+
+        if isinstance(exc, SQLAlchemyError):
+            raise store.error("listing the audits", exc) from None
+        raise
+    return [
+        AuditListing(
+            id=int(r.id),
+            cluster=r.cluster_name,
+            cluster_key=r.cluster_key,
+            observed_on=r.observed_on,
+            as_of=r.as_of,
+            collected_at=_utc(r.collected_at),
+            recorded_at=_utc(r.recorded_at) or datetime.min.replace(tzinfo=UTC),
+            source=r.source,
+            tool_version=r.tool_version,
+            api_version=r.api_version,
+            nodes=r.nodes,
+            pods=r.pods,
+            images=r.images,
+            status_counts={k: v for k, v in json.loads(r.status_counts).items() if v},
+            bundle_digest=r.bundle_digest,
+        )
+        for r in rows
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class PruneOutcome:
+    audits: int  # audits removed
+    before: date  # evidence older than this day was removed
+    orphans: int  # shared rows no audit referred to any more, removed
+
+
+def prune(store: Store, keep_days: int, today: date) -> PruneOutcome:
+    """Remove audits whose evidence is older than ``keep_days`` before ``today``, then rows nothing uses."""
+    before = today - timedelta(days=keep_days)
+
+    def work(conn: Connection) -> PruneOutcome:
+        a = s.audits
+        old = [int(i) for i in conn.execute(select(a.c.id).where(a.c.observed_on < before)).scalars()]
+        for chunk in _chunks(old):
+            for link in (s.audit_findings, s.audit_nodes, s.audit_images, s.audit_scans):
+                conn.execute(delete(link).where(link.c.audit_id.in_(chunk)))
+            conn.execute(delete(a).where(a.c.id.in_(chunk)))
+        orphans = 0
+        for table, column in (
+            (s.finding_bodies, s.audit_findings.c.body_id),
+            (s.node_states, s.audit_nodes.c.node_state_id),
+            (s.image_uses, s.audit_images.c.image_use_id),
+        ):
+            unused = select(table.c.id).where(~table.c.id.in_(select(column).distinct()))
+            orphans += conn.execute(delete(table).where(table.c.id.in_(unused))).rowcount or 0
+        unused_scans = select(s.scans.c.id).where(~s.scans.c.id.in_(select(s.audit_scans.c.scan_id).distinct()))
+        scan_ids = [int(i) for i in conn.execute(unused_scans).scalars()]
+        for chunk in _chunks(scan_ids):
+            conn.execute(delete(s.scan_vulnerabilities).where(s.scan_vulnerabilities.c.scan_id.in_(chunk)))
+            conn.execute(delete(s.scan_matches).where(s.scan_matches.c.scan_id.in_(chunk)))
+            orphans += conn.execute(delete(s.scans).where(s.scans.c.id.in_(chunk))).rowcount or 0
+        return PruneOutcome(len(old), before, orphans)
+
+    return store.write("pruning", work)
+
+
+def count_audits(store: Store) -> int:
+    with store.reading() as conn:
+        return int(conn.execute(select(func.count()).select_from(s.audits)).scalar_one())

@@ -377,6 +377,9 @@ def test_wrong_types_inside_an_object(tmp_path: Path, content: bytes, where: str
 
 def test_binary_garbage_in_a_data_file(tmp_path: Path) -> None:
     (tmp_path / "nodes.yaml").write_bytes(b"\x00\x01\x02garbage\xff")
+    with pytest.raises(InputError, match=r"nodes\.yaml: not JSON or YAML text \(a NUL byte at byte 0\)"):
+        read_snapshot(tmp_path)
+    (tmp_path / "nodes.yaml").write_bytes(b"kind: Node\n\x01\x02garbage\xff")
     with pytest.raises(InputError, match=r"nodes\.yaml: invalid YAML"):
         read_snapshot(tmp_path)
 

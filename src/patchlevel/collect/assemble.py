@@ -3,15 +3,26 @@
 Snapshot files, bundle files and live API pages are all fed through ``InventoryBuilder.add``;
 it de-duplicates objects seen twice, refuses to mix two clusters, and records which resource
 kinds the source held so checks can tell "none in the cluster" from "not collected".
+
+Duplicates: an object (node, pod, workload owner, ClusterVersion) given twice with the same
+content is kept once (a warning counts them).  Given twice with *different* content it is an
+``InputError`` naming both places: never last-wins, which would let a newer copy hide an
+end-of-life node.  An error rather than judging both copies because the input is meant to be
+one cluster at one moment (as two API server versions already are refused); two states of one
+object mean it is not, and no rule can tell which copy is the cluster's.  Objects without a name
+are held to the same rule (two different nameless nodes are refused, not merged into one).
+Finding where the first copy came from costs nothing until a conflict: each ``add`` records
+where its objects start, and the position of the first copy is looked up only then.
 """
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from msgspec.structs import force_setattr
+from msgspec.structs import astuple, force_setattr
 
 from patchlevel import inventory as inv
 from patchlevel.collect.decode import LIST_ITEM_KIND, OWNER_KINDS, Decoded
@@ -19,6 +30,7 @@ from patchlevel.errors import InputError
 from patchlevel.inventory import Inventory
 from patchlevel.kube import Node, OpenShiftClusterVersion, OwnerObject, Pod, VersionInfo
 from patchlevel.model import InputFile
+from patchlevel.safeinput import visible
 from patchlevel.scans import ScanReport
 
 ScanParser = Callable[[list[dict[str, Any]], str], list[ScanReport]]
@@ -94,6 +106,9 @@ class InventoryBuilder:
         self.denied: dict[str, str] = {}
         self.warnings: list[str] = []
         self._duplicates = 0
+        # per kind of object: (how many were held when an ``add`` began, where that add read from)
+        self._starts: dict[str, list[tuple[int, str]]] = {"node": [], "pod": [], "owner": []}
+        self._openshift_from = ""
         self.cluster_uid = ""  # the kube-system namespace's UID, when a page or file holds it
 
     def add(self, decoded: Decoded, where: str) -> None:
@@ -101,20 +116,38 @@ class InventoryBuilder:
             self._set_version(decoded.version, where)
         if decoded.cluster_uid:
             self.cluster_uid = decoded.cluster_uid
-        for node in decoded.nodes:
-            if node.metadata.name in self.nodes:
-                self._duplicates += 1
-            self.nodes[node.metadata.name] = node
+        self.warnings.extend(decoded.warnings(where))
+        if decoded.nodes:
+            nodes = self.nodes
+            self._starts["node"].append((len(nodes), where))
+            for node in decoded.nodes:
+                known = nodes.setdefault(node.metadata.name, node)
+                if known is not node:
+                    self._repeated("node", node.metadata.name, known, node, where)
         self.share(decoded)
-        for pod in decoded.pods:
-            pod_key = (pod.metadata.namespace, pod.metadata.name)
-            if pod_key in self.pods:
+        if decoded.pods:
+            pods = self.pods
+            self._starts["pod"].append((len(pods), where))
+            for pod in decoded.pods:
+                pod_meta = pod.metadata
+                known_pod = pods.setdefault((pod_meta.namespace, pod_meta.name), pod)
+                if known_pod is not pod:
+                    self._repeated("pod", (pod_meta.namespace, pod_meta.name), known_pod, pod, where)
+        if decoded.owners:
+            self._starts["owner"].append((len(self.owners), where))
+            for owner in decoded.owners:
+                meta = owner.metadata
+                owner_key = meta.uid or f"{owner.kind}/{meta.namespace}/{meta.name}"
+                known_owner = self.owners.setdefault(owner_key, owner)
+                if known_owner is not owner:
+                    self._repeated("owner", owner_key, known_owner, owner, where)
+        for cluster_version in decoded.openshift:
+            if self.openshift is None:
+                self.openshift, self._openshift_from = cluster_version, where
+            elif not _same(self.openshift, cluster_version):
+                raise _conflict("the OpenShift ClusterVersion", self._openshift_from, where, "")
+            else:
                 self._duplicates += 1
-            self.pods[pod_key] = pod
-        for owner in decoded.owners:
-            self.owners[owner.metadata.uid or f"{owner.kind}/{owner.metadata.namespace}/{owner.metadata.name}"] = owner
-        if decoded.openshift:
-            self.openshift = decoded.openshift[-1]
             self.collected.add(inv.CLUSTER_VERSION)
         if decoded.scan_objects:
             self.collected.add(inv.VULNERABILITY_REPORTS)
@@ -136,6 +169,19 @@ class InventoryBuilder:
                 self.collected.add(inv.OWNERS)
             elif item == "VulnerabilityReport":
                 self.collected.add(inv.VULNERABILITY_REPORTS)
+
+    def _repeated(self, kind: str, key: Any, known: Any, again: Any, where: str) -> None:
+        """An object seen before: counted when it is the same, an InputError naming both places when not."""
+        if _same(known, again):
+            self._duplicates += 1
+            return
+        held: dict[Any, Any] = self.nodes if kind == "node" else self.pods if kind == "pod" else self.owners
+        position = next(i for i, k in enumerate(held) if k == key)
+        starts = self._starts[kind]
+        first = starts[bisect_right(starts, position, key=lambda start: start[0]) - 1][1]
+        versions = (getattr(known.metadata, "resourceVersion", None), getattr(again.metadata, "resourceVersion", None))
+        detail = f" (resourceVersion {versions[0]} and {versions[1]})" if all(versions) else ""
+        raise _conflict(_describe(kind, key, known), first, where, detail)
 
     def share(self, decoded: Decoded) -> None:
         """Share equal strings of a page's pods now (a collector that holds pages back calls it early)."""
@@ -188,3 +234,34 @@ class InventoryBuilder:
             evidence_digest=evidence_digest,
             cluster_uid=self.cluster_uid,
         )
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equal content, whichever Struct class decoded it (the slab decoder's tagged Node is a Node)."""
+    return a is b or astuple(a) == astuple(b)
+
+
+def _describe(kind: str, key: Any, obj: Any) -> str:
+    if kind == "pod":
+        namespace, name = str(key[0]), str(key[1])
+        return (
+            f"pod {visible(namespace)}/{visible(name)}"
+            if name
+            else f"a pod without a name in namespace {visible(namespace)!r}"
+        )
+    if kind == "owner":
+        name = obj.metadata.name
+        return (
+            f"{obj.kind or 'workload owner'} {visible(name)}"
+            if name
+            else f"a {obj.kind or 'workload owner'} without a name"
+        )
+    return f"node {visible(str(key))}" if key else "a node without a name"
+
+
+def _conflict(what: str, first: str, second: str, detail: str) -> InputError:
+    places = f"twice in {first}" if first == second else f"in {first} and in {second}"
+    return InputError(
+        f"{what} appears {places} with different content{detail}",
+        hint="the input must be one cluster at one moment: keep one copy of each object; identical copies may repeat",
+    )

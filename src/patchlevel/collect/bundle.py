@@ -17,6 +17,14 @@ and renamed into place; an existing bundle is replaced only when asked (``force`
 ``read_bundle`` turns a bundle back into the Inventory the live collection produced: the same
 pages go through the same decoder (``decode_json_bytes``) and ``InventoryBuilder``, in the same
 order and under the same names, so auditing a bundle later gives the live audit's findings.
+
+Reading is bounded and never extracts anything: every member is hashed as it is decompressed,
+in chunks; only the pages to decode are kept, each at most ``max_bytes`` (the input size limit)
+and only when its first bytes are text.  A member or manifest path that is absolute, holds
+``..`` or leaves the bundle's folder, and a member that is a link, a device, a FIFO or anything
+but a regular file, is a problem ("unsafe: …") like a changed file: ``verify`` fails naming it
+and ``read_bundle`` refuses the bundle.  Names from the bundle are shown with control characters
+escaped (``safeinput.visible``), so a member name cannot forge a line of ``verify``'s output.
 """
 
 from __future__ import annotations
@@ -28,17 +36,31 @@ import os
 import shutil
 import tarfile
 import tempfile
+import zlib
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import IO, Any
 
 from patchlevel.collect.assemble import InventoryBuilder, ScanParser
 from patchlevel.collect.decode import Decoded, decode_json_bytes
 from patchlevel.errors import BundleError, UsageError
 from patchlevel.inventory import Inventory
 from patchlevel.model import InputFile
+from patchlevel.safeinput import (
+    NESTED_TOO_DEEP,
+    READ_CHUNK,
+    SNIFF_BYTES,
+    InputTooLarge,
+    looks_binary,
+    max_input_bytes,
+    open_regular,
+    read_limited,
+    read_regular,
+    regular_file_problem,
+    visible,
+)
 
 FORMAT = "patchlevel-evidence-bundle"
 FORMAT_VERSION = 1
@@ -78,11 +100,11 @@ def is_bundle(path: Path) -> bool:
 
 
 def _declares_bundle(manifest: Path) -> bool:
-    if not manifest.is_file():
-        return False
+    if not manifest.is_file() or manifest.is_symlink():
+        return manifest.is_symlink()  # a linked manifest is a broken bundle (reading it says so), not a snapshot
     try:
-        document = json.loads(manifest.read_bytes())
-    except (OSError, ValueError):
+        document = json.loads(read_regular(manifest))
+    except (OSError, ValueError, RecursionError):
         return True  # a manifest that does not parse is a broken bundle, not a snapshot
     return not isinstance(document, Mapping) or document.get("format") == FORMAT
 
@@ -269,12 +291,14 @@ def _load_manifest(data: bytes, where: str) -> dict[str, Any]:
         manifest = json.loads(data)
     except ValueError as exc:
         raise BundleError(f"{where}: the manifest is not JSON ({exc})") from None
+    except RecursionError:
+        raise BundleError(f"{where}: the manifest is JSON {NESTED_TOO_DEEP}") from None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise BundleError(f"{where}: not a patchlevel evidence bundle manifest")
     if manifest.get("format_version") != FORMAT_VERSION:
         raise BundleError(
-            f"{where}: bundle format {manifest.get('format_version')!r} is not supported (this patchlevel reads "
-            f"{FORMAT_VERSION})"
+            f"{where}: bundle format {visible(repr(manifest.get('format_version')))} is not supported (this "
+            f"patchlevel reads {FORMAT_VERSION})"
         )
     files = manifest.get("files")
     if not isinstance(files, list) or not all(
@@ -289,115 +313,244 @@ def _manifest_problems(manifest: Mapping[str, Any]) -> list[str]:
     value = recorded.get("value") if isinstance(recorded, Mapping) else None
     actual = manifest_digest(manifest)
     if value != actual:
-        return [f"changed: {MANIFEST} (its digest is {actual}, it records {value or 'none'})"]
+        return [f"changed: {MANIFEST} (its digest is {actual}, it records {visible(str(value or 'none'))})"]
     return []
 
 
-class _Reader:
-    """Walks a bundle's members once: the manifest first, then every file, checking each."""
+def _unsafe_path(name: str) -> str:
+    """Why a path from a bundle (manifest entry or member name) is unsafe to follow, "" when it is not."""
+    if not name or name.startswith("/") or PurePosixPath(name).is_absolute():
+        return "an absolute path" if name else "an empty path"
+    if ".." in PurePosixPath(name).parts:
+        return "a path with '..'"
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in name):
+        return "a path with control characters"
+    return ""
 
-    def __init__(self, path: Path) -> None:
-        if not path.exists():
+
+def _member_problem(member: tarfile.TarInfo) -> str:
+    """Why a tar member is not a plain file of the bundle, "" when it is one."""
+    if member.issym():
+        return f"a symbolic link to {visible(member.linkname)!r}"
+    if member.islnk():
+        return f"a hard link to {visible(member.linkname)!r}"
+    if member.ischr() or member.isblk():
+        return "a device"
+    if member.isfifo():
+        return "a FIFO (named pipe)"
+    if not member.isfile():
+        return "not a regular file"
+    return ""
+
+
+# Extended tar headers (long names, pax records) are read whole by tarfile: a bundle needs a few
+# hundred bytes of them; more is refused before it is read.
+_MAX_TAR_HEADER_BYTES = 1024 * 1024
+_EXTENDED_HEADER_TYPES = frozenset(
+    {tarfile.GNUTYPE_LONGNAME, tarfile.GNUTYPE_LONGLINK, tarfile.XHDTYPE, tarfile.XGLTYPE, tarfile.SOLARIS_XHDTYPE}
+)
+
+
+class _BoundedTarInfo(tarfile.TarInfo):
+    """TarInfo that refuses extended headers larger than a bundle needs, and GNU sparse files."""
+
+    def _proc_member(self, tar: tarfile.TarFile) -> tarfile.TarInfo:
+        if self.type in _EXTENDED_HEADER_TYPES and self.size > _MAX_TAR_HEADER_BYTES:
+            raise tarfile.HeaderError(f"an extended header of {self.size:,} bytes (at most {_MAX_TAR_HEADER_BYTES:,})")
+        if self.type == tarfile.GNUTYPE_SPARSE:
+            raise tarfile.HeaderError("a GNU sparse member")
+        return super()._proc_member(tar)  # type: ignore[misc, no-any-return]
+
+
+@dataclass(frozen=True, slots=True)
+class _Intact:
+    """A bundle file whose hash and size match the manifest; ``data`` when it was kept for decoding."""
+
+    entry: Mapping[str, Any]
+    data: bytes | None
+    binary: bool = False  # its first bytes showed it is not text (not kept)
+
+
+class _Reader:
+    """Walks a bundle's members once: the manifest first, then every file, checking each.
+
+    Every file is hashed in chunks as it is read; only files whose role is in ``keep`` are held
+    in memory (for decoding), each at most ``limit`` bytes.
+    """
+
+    def __init__(self, path: Path, limit: int, keep: frozenset[str] = frozenset()) -> None:
+        if not path.exists() and not path.is_symlink():
             raise UsageError(f"{path} does not exist")
         self.path = path
+        self.limit = limit
+        self.keep = keep
         self.problems: list[str] = []
         self.manifest: dict[str, Any] = {}
 
-    def members(self) -> Iterator[tuple[Mapping[str, Any], bytes]]:
-        """(manifest entry, bytes) of every listed file that is intact, in manifest order for a directory."""
+    def members(self) -> Iterator[_Intact]:
+        """Every listed file that is intact, in manifest order for a directory, archive order for a tarball."""
         if self.path.is_dir():
             yield from self._directory()
         else:
+            problem = regular_file_problem(self.path)
+            if problem is not None:
+                raise BundleError(f"{self.path} is {problem}, not an evidence bundle")
             yield from self._tarball()
 
     def _expected(self) -> dict[str, Mapping[str, Any]]:
         self.problems.extend(_manifest_problems(self.manifest))
-        return {entry["path"]: entry for entry in self.manifest["files"]}
+        expected: dict[str, Mapping[str, Any]] = {}
+        for entry in self.manifest["files"]:
+            path = entry["path"]
+            unsafe = _unsafe_path(path) or ("the manifest's own name" if path == MANIFEST else "")
+            if unsafe:
+                self.problems.append(f"unsafe: the manifest lists {visible(path)!r} ({unsafe})")
+            else:
+                expected[path] = entry
+        return expected
 
-    def _check(self, entry: Mapping[str, Any], data: bytes) -> bool:
-        digest = hashlib.sha256(data).hexdigest()
-        if digest != entry["sha256"] or len(data) != entry.get("size", len(data)):
+    def _take(self, stream: IO[bytes], entry: Mapping[str, Any], shown: str) -> _Intact | None:
+        """Hash (and maybe keep) one file's content; the _Intact when it matches its manifest entry."""
+        digest = hashlib.sha256()
+        keep = entry.get("role") in self.keep
+        parts: list[bytes] = []
+        size = 0
+        binary = False
+        while chunk := stream.read(READ_CHUNK):
+            if size == 0 and keep and looks_binary(chunk[:SNIFF_BYTES]):
+                keep, binary = False, True
+            digest.update(chunk)
+            size += len(chunk)
+            if size > self.limit:
+                self.problems.append(f"too large: {shown} (more than {self.limit:,} bytes, the input size limit)")
+                return None
+            if keep:
+                parts.append(chunk)
+        sha256 = digest.hexdigest()
+        recorded_size = entry.get("size", size)
+        if sha256 != entry["sha256"] or size != recorded_size:
             self.problems.append(
-                f"changed: {entry['path']} (sha256 {digest}, {len(data)} bytes; the manifest records "
-                f"{entry['sha256']}, {entry.get('size')} bytes)"
+                f"changed: {shown} (sha256 {sha256}, {size} bytes; the manifest records "
+                f"{visible(entry['sha256'])}, {visible(str(recorded_size))} bytes)"
             )
-            return False
-        return True
+            return None
+        return _Intact(entry, b"".join(parts) if keep else None, binary)
 
-    def _directory(self) -> Iterator[tuple[Mapping[str, Any], bytes]]:
+    def _directory(self) -> Iterator[_Intact]:
         manifest_file = self.path / MANIFEST
-        if not manifest_file.is_file():
-            raise BundleError(f"{self.path} holds no {MANIFEST}: not an evidence bundle")
-        self.manifest = _load_manifest(manifest_file.read_bytes(), str(manifest_file))
+        problem = regular_file_problem(manifest_file)
+        if problem is not None or manifest_file.is_symlink():
+            raise BundleError(
+                f"{self.path} holds no {MANIFEST}"
+                + (f" ({MANIFEST} is {problem or 'a symbolic link'})" if manifest_file.is_symlink() or problem else "")
+                + ": not an evidence bundle"
+            )
+        try:
+            data = read_regular(manifest_file, self.limit)
+        except OSError as exc:
+            raise BundleError(f"cannot read {manifest_file}: {exc.strerror or exc}") from None
+        self.manifest = _load_manifest(data, str(manifest_file))
         expected = self._expected()
         for relative, entry in expected.items():
-            file = self.path / _safe_member(relative, self.path)
-            if file.is_symlink() or not file.is_file():
-                self.problems.append(f"removed: {relative} (listed in the manifest, not in the bundle)")
+            file = self.path / relative
+            shown = visible(relative)
+            problem = regular_file_problem(file)
+            if file.is_symlink() or problem is not None:
+                missing = problem in ("No such file or directory", "Not a directory")
+                self.problems.append(
+                    f"removed: {shown} (listed in the manifest, not in the bundle)"
+                    if missing
+                    else f"unsafe: {shown} ({problem or 'a symbolic link'})"
+                )
                 continue
-            data = file.read_bytes()
-            if self._check(entry, data):
-                yield entry, data
+            try:
+                with open_regular(file, self.limit) as handle:
+                    intact = self._take(handle, entry, shown)
+            except InputTooLarge:
+                self.problems.append(f"too large: {shown} (more than {self.limit:,} bytes, the input size limit)")
+                continue
+            except OSError as exc:
+                raise BundleError(f"cannot read {file}: {exc.strerror or exc}") from None
+            if intact is not None:
+                yield intact
         for root, dirs, names in os.walk(self.path):
             dirs.sort()
             for name in sorted(names) + [d for d in dirs if Path(root, d).is_symlink()]:
                 relative = Path(root, name).relative_to(self.path).as_posix()
                 if relative != MANIFEST and relative not in expected:
-                    self.problems.append(f"added: {relative} (not in the manifest)")
+                    self.problems.append(f"added: {visible(relative)} (not in the manifest)")
 
-    def _tarball(self) -> Iterator[tuple[Mapping[str, Any], bytes]]:
+    def _tarball(self) -> Iterator[_Intact]:
         try:
-            with tarfile.open(self.path, mode="r|gz") as tar:
+            with open_regular(self.path) as raw, tarfile.open(fileobj=raw, mode="r|gz", tarinfo=_BoundedTarInfo) as tar:
                 yield from self._tar_members(tar)
-        except (tarfile.TarError, OSError, EOFError) as exc:
-            raise BundleError(f"{self.path}: not a readable .tar.gz bundle ({exc})") from None
+        except (tarfile.TarError, OSError, EOFError, zlib.error) as exc:
+            problem = getattr(exc, "strerror", None) or exc
+            raise BundleError(f"{self.path}: not a readable .tar.gz bundle ({problem})") from None
 
-    def _tar_members(self, tar: tarfile.TarFile) -> Iterator[tuple[Mapping[str, Any], bytes]]:
+    def _tar_members(self, tar: tarfile.TarFile) -> Iterator[_Intact]:
         first = tar.next()
         if first is None or not first.isfile() or PurePosixPath(first.name).name != MANIFEST:
             raise BundleError(f"{self.path}: the first member is not {MANIFEST}: not an evidence bundle")
         top = PurePosixPath(first.name).parent
-        self.manifest = _load_manifest(_read_member(tar, first), f"{self.path}:{first.name}")
+        if _unsafe_path(first.name) or len(top.parts) > 1:
+            self.problems.append(
+                f"unsafe: {visible(first.name)} ({_unsafe_path(first.name) or 'a manifest below the top folder'})"
+            )
+        if first.size > self.limit:
+            raise BundleError(f"{self.path}: {MANIFEST} is more than {self.limit:,} bytes, the input size limit")
+        self.manifest = _load_manifest(_read_member(tar, first, self.limit), f"{self.path}:{visible(first.name)}")
         expected = self._expected()
         seen: set[str] = set()
         while (member := tar.next()) is not None:
             name = PurePosixPath(member.name)
-            relative = name.relative_to(top).as_posix() if name.is_relative_to(top) else member.name
+            inside = name.is_relative_to(top) and name != top
+            relative = name.relative_to(top).as_posix() if inside else member.name
+            shown = visible(relative)
+            unsafe = _unsafe_path(member.name) or ("" if inside else f"outside the bundle's folder {visible(str(top))}")
+            if unsafe:
+                self.problems.append(f"unsafe: {visible(member.name)} ({unsafe})")
+                continue
             if member.isdir():
                 continue
-            if not member.isfile():
-                self.problems.append(f"added: {relative} (not a regular file)")
+            not_plain = _member_problem(member)
+            if not_plain:
+                self.problems.append(f"unsafe: {shown} ({not_plain})")
                 continue
             entry = expected.get(relative)
             if entry is None or relative in seen:
-                self.problems.append(f"added: {relative} ({'a second copy' if entry else 'not in the manifest'})")
+                self.problems.append(f"added: {shown} ({'a second copy' if entry else 'not in the manifest'})")
                 continue
             seen.add(relative)
-            data = _read_member(tar, member)
-            if self._check(entry, data):
-                yield entry, data
+            if member.size > self.limit:
+                self.problems.append(
+                    f"too large: {shown} ({member.size:,} bytes; the input size limit is {self.limit:,})"
+                )
+                continue
+            handle = tar.extractfile(member)
+            if handle is None:
+                raise BundleError(f"cannot read {shown} from the bundle")
+            intact = self._take(handle, entry, shown)
+            if intact is not None:
+                yield intact
         for relative in expected:
             if relative not in seen:
-                self.problems.append(f"removed: {relative} (listed in the manifest, not in the bundle)")
+                self.problems.append(f"removed: {visible(relative)} (listed in the manifest, not in the bundle)")
 
 
-def _read_member(tar: tarfile.TarFile, member: tarfile.TarInfo) -> bytes:
+def _read_member(tar: tarfile.TarFile, member: tarfile.TarInfo, limit: int) -> bytes:
     handle = tar.extractfile(member)
     if handle is None:
-        raise BundleError(f"cannot read {member.name} from the bundle")
-    return handle.read()
+        raise BundleError(f"cannot read {visible(member.name)} from the bundle")
+    return read_limited(handle, limit, "it holds")
 
 
-def _safe_member(relative: str, root: Path) -> str:
-    try:
-        return _safe_relative(relative)
-    except ValueError:
-        raise BundleError(f"{root}: the manifest lists an unsafe path {relative!r}") from None
+def verify_bundle(path: Path, *, max_bytes: int | None = None) -> Verification:
+    """Check the manifest's digest and every file; problems name each changed, added, removed or unsafe file.
 
-
-def verify_bundle(path: Path) -> Verification:
-    """Check the manifest's digest and every file; problems name each changed, added or removed file."""
-    reader = _Reader(path)
+    Files are hashed as they are read, never held whole: memory stays small whatever the bundle holds.
+    """
+    reader = _Reader(path, max_input_bytes() if max_bytes is None else max_bytes)
     count = sum(1 for _ in reader.members())
     manifest = reader.manifest
     recorded = manifest.get("digest")
@@ -405,20 +558,26 @@ def verify_bundle(path: Path) -> Verification:
     return Verification(path, count, digest, tuple(reader.problems), manifest)
 
 
-def read_bundle(path: Path, scan_parser: ScanParser | None = None) -> Inventory:
-    """An intact bundle as the Inventory its collection produced; BundleError when it is not intact."""
+def read_bundle(path: Path, scan_parser: ScanParser | None = None, *, max_bytes: int | None = None) -> Inventory:
+    """An intact bundle as the Inventory its collection produced; BundleError when it is not intact.
+
+    ``max_bytes`` bounds each file of the bundle (default: the input size limit).
+    """
     from patchlevel.importers.trivy_operator import parse_cluster_objects
 
-    reader = _Reader(path)
+    reader = _Reader(path, max_input_bytes() if max_bytes is None else max_bytes, keep=DECODED_ROLES)
     builder = InventoryBuilder("bundle", scan_parser or parse_cluster_objects, share_strings=True)
     context = ""
-    for entry, data in reader.members():
+    for intact in reader.members():
+        entry = intact.entry
         if not context:
-            context = str(_section(reader.manifest, "cluster").get("context", ""))
+            context = visible(str(_section(reader.manifest, "cluster").get("context", "")))
         if entry.get("role") not in DECODED_ROLES:
             continue
         where = page_where(context, entry["path"])
-        decoded = decode_json_bytes(data, where)
+        if intact.data is None:
+            raise BundleError(f"{visible(where)}: not JSON (binary data), though the manifest records it intact")
+        decoded = decode_json_bytes(intact.data, where)
         builder.add(decoded, where)
         builder.record(page_input(where, decoded, entry["sha256"]))
     if reader.problems:

@@ -8,6 +8,12 @@ concatenated-JSON file) goes through Python objects and ``msgspec.convert``.
 Accepted shapes: single objects; ``List``/``NodeList``/``PodList``/… (also lists without a
 ``kind``, and items without ``kind`` as the API returns them); YAML multi-document streams;
 ``kubectl version -o json|yaml`` (its ``serverVersion``) and the raw ``/version`` body.
+
+An item's own ``kind`` wins over its list's: a ``NodeList`` holding ``kind: Pod`` items gives
+pods, not phantom nodes, and the mismatch is reported (``Decoded.warnings``).  Node and Pod
+items of typed lists are decoded as tagged Structs, so msgspec checks a ``kind`` an item
+carries at no extra cost and a mismatch falls back to the careful per-item path.  Input nested
+deeper than can be decoded, and YAML alias bombs, are one-line ``InputError``s.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ import yaml
 
 from patchlevel.errors import InputError
 from patchlevel.kube import Node, OpenShiftClusterVersion, OwnerObject, Pod, VersionInfo
+from patchlevel.safeinput import NESTED_TOO_DEEP, YAMLLimitError, load_yaml_documents
 
 _T = TypeVar("_T")
 
@@ -61,7 +68,16 @@ class Decoded:
     list_kinds: Counter[str] = field(
         default_factory=Counter
     )  # list kind -> items: an empty PodList still says "pods collected"
+    mismatched: Counter[tuple[str, str]] = field(default_factory=Counter)  # (list kind, item kind) -> items
     cluster_uid: str = ""  # the kube-system Namespace's UID, when the document holds it (the cluster's identity)
+
+    def warnings(self, where: str) -> list[str]:
+        """Input warnings about this document, naming it: list items whose kind is not the list's."""
+        return [
+            f"{where}: a {list_kind} holds {count} item{'s' if count != 1 else ''} of kind {item_kind!r}; "
+            f"{'each was' if count != 1 else 'it was'} read as its own kind, not as {LIST_ITEM_KIND[list_kind]}"
+            for (list_kind, item_kind), count in sorted(self.mismatched.items())
+        ]
 
     def describe(self) -> str:
         parts = []
@@ -129,8 +145,20 @@ class _ItemHead(msgspec.Struct):
     gitVersion: str | None = None
 
 
+class _TaggedPod(Pod, tag_field="kind", tag="Pod", frozen=True):
+    """A Pod whose ``kind``, when present, must say Pod (checked by msgspec while decoding)."""
+
+
+class _TaggedNode(Node, tag_field="kind", tag="Node", frozen=True):
+    """A Node whose ``kind``, when present, must say Node."""
+
+
 _HEAD = msgspec.json.Decoder(_Head)
 _ITEM_HEAD = msgspec.json.Decoder(_ItemHead)
+_TAGGED_ITEM: Mapping[str, msgspec.json.Decoder[Any]] = {
+    "Node": msgspec.json.Decoder(_TaggedNode),
+    "Pod": msgspec.json.Decoder(_TaggedPod),
+}
 _NODE = msgspec.json.Decoder(Node)
 _POD = msgspec.json.Decoder(Pod)
 _OWNER = msgspec.json.Decoder(OwnerObject)
@@ -150,22 +178,38 @@ def _shape_kind(kind: str | None, has_node_info: bool, has_containers: bool, git
     return None
 
 
-def decode_json_item(raw: msgspec.Raw | bytes | memoryview, hint: str | None, out: Decoded, where: str) -> None:
-    kind = hint
-    api_version = None
-    if kind is None:
-        head = _ITEM_HEAD.decode(raw)
-        api_version = head.apiVersion
-        if head.items and head.kind and head.kind.endswith("List"):
-            _decode_json_list(_HEAD.decode(raw), out, where)
+def decode_json_item(
+    raw: msgspec.Raw | bytes | memoryview, hint: str | None, out: Decoded, where: str, list_kind: str = ""
+) -> None:
+    """Decode one object; ``hint`` is the item kind its list names (None outside a typed list)."""
+    tagged = _TAGGED_ITEM.get(hint or "")
+    if tagged is not None:
+        try:
+            obj = tagged.decode(raw)  # a Node/Pod item: the tag check costs nothing
+        except msgspec.ValidationError:
+            head = _ITEM_HEAD.decode(raw)
+            if not head.kind or head.kind == hint:
+                raise  # a shape error of a real Node/Pod: the caller reports it
+        else:
+            (out.nodes if hint == "Node" else out.pods).append(obj)
             return
+    else:
+        head = _ITEM_HEAD.decode(raw)
+    if hint is None and head.items and head.kind and head.kind.endswith("List"):
+        _decode_json_list(_HEAD.decode(raw), out, where)
+        return
+    if hint is not None and head.kind and head.kind != hint:
+        out.mismatched[(list_kind, head.kind)] += 1
+        hint = None
+    kind = head.kind or hint
+    if kind is None:
         kind = _shape_kind(
-            head.kind,
+            None,
             bool(head.status and head.status.nodeInfo),
             bool(head.spec and head.spec.containers),
             head.gitVersion is not None,
         )
-    _decode_typed(raw, kind, api_version, out)
+    _decode_typed(raw, kind, head.apiVersion, out)
 
 
 def _decode_typed(
@@ -198,10 +242,18 @@ def _decode_typed(
 
 def _decode_json_list(head: _Head, out: Decoded, where: str) -> None:
     list_kind = head.kind or "List"
-    out.list_kinds[list_kind] += len(head.items or ())
     hint = LIST_ITEM_KIND.get(list_kind)
+    before = sum(n for (kind, _), n in out.mismatched.items() if kind == list_kind)
     for raw in head.items or ():
-        decode_json_item(raw, hint, out, where)
+        decode_json_item(raw, hint, out, where, list_kind)
+    _count_list(out, list_kind, len(head.items or ()), before)
+
+
+def _count_list(out: Decoded, list_kind: str, items: int, mismatched_before: int) -> None:
+    """Count a list's items that are what it says; a list none of whose items are says nothing."""
+    mismatched = sum(n for (kind, _), n in out.mismatched.items() if kind == list_kind) - mismatched_before
+    if items == 0 or items > mismatched:
+        out.list_kinds[list_kind] += items - mismatched
 
 
 # Objects that carry a /version body under ``data``: kubescape's (kind APIServerInfo) and kind-less wrappers.
@@ -236,21 +288,17 @@ def _decode_json(data: bytes, where: str) -> Decoded:
 # Slabs: many items of one list as one JSON array (collect.stream), decoded in a single call
 
 
-class _TaggedPod(Pod, tag_field="kind", tag="Pod", frozen=True):
-    pass
-
-
-class _TaggedNode(Node, tag_field="kind", tag="Node", frozen=True):
-    pass
-
-
-_POD_SLAB = msgspec.json.Decoder(list[Pod])
-_NODE_SLAB = msgspec.json.Decoder(list[Node])
+_POD_SLAB = msgspec.json.Decoder(list[_TaggedPod])
+_NODE_SLAB = msgspec.json.Decoder(list[_TaggedNode])
 _MIXED_SLAB = msgspec.json.Decoder(list[_TaggedPod | _TaggedNode])
 
 
 def decode_slab(slab: bytes | memoryview, list_kind: str | None, out: Decoded) -> None:
-    """Decode a JSON array of list items; raises msgspec errors when the slab is not what it claims."""
+    """Decode a JSON array of list items; raises msgspec errors when the slab is not what it claims.
+
+    An item whose ``kind`` is not its list's fails the slab too: the caller then decodes the
+    whole file, which reads each item as its own kind and reports the mismatch.
+    """
     item = LIST_ITEM_KIND.get(list_kind or "")
     if item == "Pod":
         out.pods.extend(_POD_SLAB.decode(slab))
@@ -308,9 +356,16 @@ def _decode_object(obj: Any, hint: str | None, out: Decoded, where: str) -> None
         obj.get("kind") in (None, "List") or str(obj.get("kind")).endswith("List")
     ):
         list_kind = str(obj.get("kind") or "List")
-        out.list_kinds[list_kind] += len(obj["items"])
+        hint = LIST_ITEM_KIND.get(list_kind)
+        before = sum(n for (kind, _), n in out.mismatched.items() if kind == list_kind)
         for item in obj["items"]:
-            _decode_object(item, LIST_ITEM_KIND.get(list_kind), out, where)
+            own = item.get("kind") if isinstance(item, Mapping) else None
+            if hint is not None and isinstance(own, str) and own and own != hint:
+                out.mismatched[(list_kind, own)] += 1
+                _decode_object(item, None, out, where)
+            else:
+                _decode_object(item, hint, out, where)
+        _count_list(out, list_kind, len(obj["items"]), before)
         return
     if isinstance(obj.get("serverVersion"), Mapping):
         out.version = _convert(obj["serverVersion"], VersionInfo, where)
@@ -397,17 +452,23 @@ def decode_json_bytes(data: bytes, where: str) -> Decoded:
     except msgspec.DecodeError as exc:
         if "trailing characters" not in str(exc):
             raise InputError(f"{where}: invalid JSON: {exc}", hint="is the file complete?") from None
+    except RecursionError:
+        raise InputError(f"{where}: JSON {NESTED_TOO_DEEP}") from None
     # several JSON documents one after another (e.g. kubectl cluster-info dump)
     try:
         docs = list(_concatenated_json(data.decode("utf-8")))
     except (ValueError, UnicodeDecodeError) as exc:
         raise InputError(f"{where}: invalid JSON: {exc}", hint="is the file complete?") from None
+    except RecursionError:
+        raise InputError(f"{where}: JSON {NESTED_TOO_DEEP}") from None
     return decode_objects(docs, where)
 
 
 def decode_yaml_bytes(data: bytes, where: str) -> Decoded:
     try:
-        docs = list(yaml.load_all(data, Loader=_YamlLoader))
+        docs = load_yaml_documents(data, _YamlLoader)
+    except YAMLLimitError as exc:
+        raise InputError(f"{where}: {exc.problem}") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
@@ -419,14 +480,17 @@ def decode_yaml_bytes(data: bytes, where: str) -> Decoded:
 def decode_objects(docs: Iterable[Any], where: str) -> Decoded:
     """Decode already-parsed documents (dicts from YAML or JSON)."""
     out = Decoded()
-    for doc in docs:
-        if doc is None:
-            continue
-        if isinstance(doc, list):  # a bare JSON array of objects
-            for item in doc:
-                _decode_object(item, None, out, where)
-        else:
-            _decode_object(doc, None, out, where)
+    try:
+        for doc in docs:
+            if doc is None:
+                continue
+            if isinstance(doc, list):  # a bare JSON array of objects
+                for item in doc:
+                    _decode_object(item, None, out, where)
+            else:
+                _decode_object(doc, None, out, where)
+    except RecursionError:
+        raise InputError(f"{where}: the document is {NESTED_TOO_DEEP}") from None
     return out
 
 

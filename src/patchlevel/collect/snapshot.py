@@ -8,9 +8,9 @@ rather than silently dropping nodes.
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import os
+from io import BufferedIOBase
 from pathlib import Path
 
 import msgspec
@@ -25,11 +25,19 @@ from patchlevel.collect.decode import (
     is_blank,
     looks_like_json,
 )
-from patchlevel.collect.stream import STREAM_MIN_BYTES, NotStreamable, stream_items
+from patchlevel.collect.stream import STREAM_MIN_BYTES, NotStreamable, stream_from, stream_items
 from patchlevel.errors import InputError, UsageError
 from patchlevel.importers.trivy_operator import parse_cluster_objects
 from patchlevel.inventory import Inventory
 from patchlevel.model import InputFile
+from patchlevel.safeinput import (
+    SNIFF_BYTES,
+    looks_binary,
+    max_input_bytes,
+    open_input,
+    read_limited,
+    regular_file_problem,
+)
 
 DATA_SUFFIXES = (".json", ".yaml", ".yml", ".json.gz", ".yaml.gz", ".yml.gz")
 
@@ -38,54 +46,103 @@ def _is_data_name(name: str) -> bool:
     return name.lower().endswith(DATA_SUFFIXES)
 
 
+def snapshot_entries(path: Path) -> list[tuple[Path, str]]:
+    """The entries of a snapshot, sorted, each with the reason it is not read ("" when it is).
+
+    Hidden files and folders are skipped unreported; symbolic links to folders are reported
+    and not followed (no loops); FIFOs, devices, sockets and broken or looping links are
+    reported and never opened.
+    """
+    if not path.is_dir():
+        return [(path, "")]
+    entries: list[tuple[Path, str]] = []
+    for root, dirs, names in os.walk(path):
+        linked = sorted(d for d in dirs if not d.startswith(".") and Path(root, d).is_symlink())
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in linked)
+        found = [(Path(root) / n, "") for n in names if not n.startswith(".")]
+        found += [(Path(root) / d, "a symbolic link to a directory, not followed") for d in linked]
+        entries.extend(sorted(found))
+    return [(file, reason or _not_read(file)) for file, reason in entries]
+
+
 def snapshot_files(path: Path) -> list[Path]:
     """The files of a snapshot, sorted; hidden files and folders are skipped."""
-    if path.is_file():
-        return [path]
-    files: list[Path] = []
-    for root, dirs, names in os.walk(path):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        files.extend(Path(root) / n for n in sorted(names) if not n.startswith("."))
-    return files
+    return [file for file, _ in snapshot_entries(path)]
 
 
-def _read(path: Path) -> bytes:
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
-    named = path.name.lower().endswith(".gz")
-    if named or data.startswith(b"\x1f\x8b"):  # gzip by name, or by its magic bytes under any name
-        try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError) as exc:
-            if named:
-                raise InputError(f"{path}: not a readable gzip file ({exc})") from None
-    return data
+def _not_read(file: Path) -> str:
+    problem = regular_file_problem(file)
+    return f"{problem}, not read" if problem else ""
 
 
 def _stream(file: Path) -> tuple[Decoded, str] | None:
     """Decode a large pretty-printed list in slabs; None when the file needs a whole decode."""
-    if file.name.lower().endswith(".gz") or file.stat().st_size < STREAM_MIN_BYTES:
+    if os.stat(file).st_size < STREAM_MIN_BYTES:
         return None
+    return _streamed(lambda on_slab: stream_items(file, on_slab))
+
+
+def _stream_gzip(handle: BufferedIOBase, prefix: bytes) -> tuple[Decoded, str] | None:
+    """``_stream`` for the content of a .gz file, decompressed chunk by chunk as it is decoded."""
+    return _streamed(lambda on_slab: stream_from(handle, on_slab, prefix=prefix))
+
+
+def _streamed(run: object) -> tuple[Decoded, str] | None:
     decoded = Decoded()
-    kinds: list[str | None] = []
 
     def on_slab(slab: memoryview, list_kind: str | None) -> None:
         decode_slab(slab, list_kind, decoded)
-        kinds.append(list_kind)
 
     try:
-        result = stream_items(file, on_slab)
-    except (NotStreamable, msgspec.DecodeError, msgspec.ValidationError):
+        result = run(on_slab)  # type: ignore[operator]
+    except (NotStreamable, msgspec.DecodeError, msgspec.ValidationError, RecursionError):
         return None  # the whole-file decoder gives the precise error, or succeeds
-    except OSError as exc:
-        raise InputError(f"cannot read {file}: {exc.strerror or exc}") from None
     decoded.list_kinds[result.list_kind or "List"] += len(decoded.pods) + len(decoded.nodes)
     return decoded, result.sha256
 
 
-def read_snapshot(path: Path, scan_parser: ScanParser | None = None) -> Inventory:
+def _content(file: Path, shown: str, meant: bool, limit: int) -> tuple[Decoded, str] | bytes | str:
+    """What a file holds: decoded by the streaming reader, or its bytes, or why it is not read.
+
+    A ``.gz`` file (by name or by its magic bytes) is decompressed chunk by chunk, never past
+    ``limit`` bytes; a large one holding a pretty-printed list is decoded as it is decompressed.
+    Content whose first bytes show it is binary is not read further: an InputError when the
+    file is ``meant`` as data, else the reason to ignore it.
+    """
+    gz_name = file.name.lower().endswith(".gz")
+    if _is_data_name(file.name) and not gz_name and (streamed := _stream(file)) is not None:
+        return streamed
+    handle, compressed = open_input(file, limit)
+    with handle:
+        if gz_name and not compressed:
+            raise InputError(f"{shown}: not a readable gzip file (it does not start with the gzip magic bytes)")
+        head = _read_up_to(handle, SNIFF_BYTES)
+        if looks_binary(head):
+            if meant:
+                raise InputError(f"{shown}: not JSON or YAML text (a NUL byte at byte {head.index(0)})")
+            return "not JSON or YAML"
+        if compressed:
+            head += _read_up_to(handle, STREAM_MIN_BYTES - len(head))
+            if len(head) == STREAM_MIN_BYTES and looks_like_json(head):  # large: decode as it is decompressed
+                if (streamed := _stream_gzip(handle, head)) is not None:
+                    return streamed
+                again, _ = open_input(file, limit)  # not a pretty-printed list: decompress it again, whole
+                with again:
+                    return read_limited(again, limit, "it decompresses to")
+        return head + read_limited(handle, limit - len(head), "it decompresses to" if compressed else "it holds")
+
+
+def _read_up_to(handle: BufferedIOBase, size: int) -> bytes:
+    """At most ``size`` bytes, fewer only at the end of the stream (a gzip stream gives what it has)."""
+    parts = []
+    wanted = size
+    while wanted > 0 and (chunk := handle.read(wanted)):
+        parts.append(chunk)
+        wanted -= len(chunk)
+    return b"".join(parts)
+
+
+def read_snapshot(path: Path, scan_parser: ScanParser | None = None, *, max_bytes: int | None = None) -> Inventory:
     """Read a snapshot directory or file into an Inventory.
 
     trivy-operator VulnerabilityReports among the files become ``Inventory.scans`` (through
@@ -94,34 +151,54 @@ def read_snapshot(path: Path, scan_parser: ScanParser | None = None) -> Inventor
     An evidence bundle (a directory with a bundle manifest, or a ``.tar.gz``) is read, and
     verified, by ``collect.bundle.read_bundle``.
 
-    Raises UsageError for a path that does not exist and InputError when nothing usable is found.
+    ``max_bytes`` bounds what one file may hold, after decompression (default: the
+    ``PATCHLEVEL_MAX_INPUT_BYTES`` environment variable, else 4 GiB).
+
+    Raises UsageError for a path that does not exist or is not a file or directory, and
+    InputError when nothing usable is found.
     """
-    if not path.exists():
+    if not path.exists() and not path.is_symlink():
         raise UsageError(f"{path} does not exist")
+    limit = max_input_bytes() if max_bytes is None else max_bytes
     from patchlevel.collect.bundle import is_bundle, read_bundle
 
+    if not path.is_dir():
+        problem = regular_file_problem(path)
+        if problem is not None:
+            raise UsageError(
+                f"{path} is {problem}, not a snapshot directory, snapshot file or evidence bundle",
+                hint="give the directory kubectl output was written into",
+            )
     if is_bundle(path):
-        return read_bundle(path, scan_parser)
+        return read_bundle(path, scan_parser, max_bytes=limit)
     builder = InventoryBuilder("snapshot", scan_parser or parse_cluster_objects)
-    files = snapshot_files(path)
-    if not files:
+    entries = snapshot_entries(path)
+    if not entries:
         raise InputError(f"{path} is an empty directory", hint="write kubectl output into it first")
-    for file in files:
+    for file, skipped in entries:
         shown = str(file)
-        if file.is_symlink() and not file.exists():
-            builder.record(InputFile(shown, "ignored", reason="broken symbolic link"))
+        if skipped:
+            builder.record(InputFile(shown, "ignored", reason=skipped))
             continue
-        if _is_data_name(file.name) and (streamed := _stream(file)) is not None:
-            decoded, digest = streamed
+        meant = _is_data_name(file.name) or path.is_file()
+        try:
+            content = _content(file, shown, meant, limit)
+        except OSError as exc:
+            raise InputError(f"cannot read {file}: {exc.strerror or exc}") from None
+        if isinstance(content, str):
+            builder.record(InputFile(shown, "ignored", reason=content))
+            continue
+        if isinstance(content, tuple):
+            decoded, digest = content
             builder.add(decoded, shown)
             builder.record(InputFile(shown, decoded.describe(), decoded.used, sha256=digest))
             continue
-        data = _read(file)
+        data = content
         digest = hashlib.sha256(data).hexdigest()
         if is_blank(data):
             builder.record(InputFile(shown, "ignored", reason="empty file", sha256=digest))
             continue
-        if _is_data_name(file.name) or path.is_file():
+        if meant:
             decoded = decode_bytes(data, shown)
         elif looks_like_json(data):
             try:

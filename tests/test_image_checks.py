@@ -268,8 +268,10 @@ def test_local_image_matched_by_trivy_image_id_passes() -> None:
     assert found.status is Status.PASS and found.message == "scanned within 30 days (matched by image ID)"
 
 
-def test_report_without_scan_time_is_unknown() -> None:
-    # grype 0.28 wrote no descriptor.timestamp; matched by its manifest digest
+def test_report_without_scan_time_shows_no_recent_scan_and_no_clean_image() -> None:
+    # grype 0.28 wrote no descriptor.timestamp; matched by its manifest digest.  An undated report
+    # is no better evidence of a recent scan than no report (FAIL), and cannot show that nothing
+    # is open on the as-of date (UNKNOWN at best; the known overdue criticals still FAIL).
     manifest = "sha256:9d8825ab20ac86b40eb71495bece1608a302fb180384740697a28c2b0a5a0fc6"
     pod = make_pod("v", "registry.example/vulnerable-image:2", f"registry.example/vulnerable-image@{manifest}")
     inventory = make_inventory([pod], scans=[report("grype/defectdojo-grype-0.28-debian10-all-fields.json")])
@@ -278,8 +280,17 @@ def test_report_without_scan_time_is_unknown() -> None:
         context(inventory, date(2022, 1, 1)),
         f"image/registry.example/vulnerable-image@{manifest}",
     )
-    assert found.status is Status.UNKNOWN
-    assert found.message == "the scan report does not say when the scan ran, so its age is unknown"
+    assert found.status is Status.FAIL
+    assert found.message == "the scan report does not say when the scan ran, so it shows no scan within 30 days"
+    vulns = one(
+        "fixable_vulnerabilities_patched_in_time",
+        context(inventory, date(2022, 1, 1)),
+        f"image/registry.example/vulnerable-image@{manifest}",
+    )
+    assert "the scan report is undated" in vulns.message
+    assert vulns.evidence["evidence_gaps"] == [
+        "the scan report is undated, so what it shows cannot be placed on or before the as-of date"
+    ]
 
 
 def test_missing_evidence_fails_per_image_and_coverage_goes_into_the_warnings() -> None:
@@ -316,7 +327,7 @@ def test_scan_of_the_same_tag_at_another_digest_fails_and_says_so() -> None:
     assert BUSYBOX_DIGEST in found.evidence["reports_of_other_digests"][0]
 
 
-def test_failed_scan_makes_the_image_unknown_with_the_reason() -> None:
+def test_failed_scan_leaves_the_image_unscanned_with_the_reason() -> None:
     failure = failed_scan(
         "trivy registry.example/app@" + DIGEST_A,
         "trivy",
@@ -329,8 +340,9 @@ def test_failed_scan_makes_the_image_unknown_with_the_reason() -> None:
     ctx = context(inventory, date(2026, 1, 2))
     subject = f"image/registry.example/app@{DIGEST_A}"
     scanned = one("image_scanned_recently", ctx, subject)
-    assert scanned.status is Status.UNKNOWN
-    assert scanned.message == "the scan of this image failed (trivy timed out after 600 s); no scan evidence"
+    # a scan that could not run is no scan: FAIL as without --scan, with the reason
+    assert (scanned.status, scanned.severity) == (Status.FAIL, Severity.HIGH)
+    assert scanned.message == "the scan of this image failed (trivy timed out after 600 s): no scan evidence"
     assert "context deadline exceeded" in scanned.evidence["failed_scans"][0]
     vulns = one("fixable_vulnerabilities_patched_in_time", ctx, subject)
     assert vulns.status is Status.UNKNOWN and "failed" in vulns.message
@@ -372,13 +384,14 @@ def test_critical_fix_inside_the_policy_window_passes() -> None:
 def test_without_dates_the_clock_is_the_first_scan_that_reported_the_fix() -> None:
     # trivy-operator 0.38 report: no publishedDate; updateTimestamp 2023-03-23; matched by tag
     inventory = nginx_inventory("trivy-operator/defectdojo-vulnerabilityreport-nginx-alpine.json")
+    fresh = Policy(scan_max_age_days=60)  # the scan counts as recent: only its vulnerabilities decide
     inside = one("fixable_vulnerabilities_patched_in_time", context(inventory, date(2023, 4, 10)), NGINX)
     assert inside.status is Status.PASS
     assert inside.message == (
         "no fixable critical or high vulnerability is past its window (3 are open, inside it) "
         "(scan matched by tag only)"
     )
-    late = one("fixable_vulnerabilities_patched_in_time", context(inventory, date(2023, 5, 1)), NGINX)
+    late = one("fixable_vulnerabilities_patched_in_time", context(inventory, date(2023, 5, 1), policy=fresh), NGINX)
     assert (late.status, late.severity) == (Status.FAIL, Severity.CRITICAL)
     assert late.message.startswith(
         "1 fixable critical vulnerability (in 2 packages) open longer than the 30-day window (clock: first scan "
@@ -394,13 +407,14 @@ def test_high_past_the_window_warns_by_default_and_fails_when_policy_says_so() -
     pod = make_pod("j", "registry.example/java-app:17", f"registry.example/java-app@{UBUNTU_MANIFEST}")
     inventory = make_inventory([pod], scans=[report("grype/defectdojo-grype-0.75-ubuntu2004-fix-available.json")])
     subject = f"image/registry.example/java-app@{UBUNTU_MANIFEST}"
-    warn = one("fixable_vulnerabilities_patched_in_time", context(inventory, date(2024, 6, 1)), subject)
+    fresh = Policy(scan_max_age_days=60)  # the 2024-04-10 scan counts as recent on 2024-06-01
+    warn = one("fixable_vulnerabilities_patched_in_time", context(inventory, date(2024, 6, 1), policy=fresh), subject)
     assert (warn.status, warn.severity) == (Status.WARN, Severity.HIGH)
     assert warn.message == (
         "1 fixable high vulnerability open longer than the 30-day window (clock: first scan reporting the fix): "
         "CVE-2009-3882"
     )
-    strict = Policy(sla_status={Severity.CRITICAL: Status.FAIL, Severity.HIGH: Status.FAIL})
+    strict = Policy(sla_status={Severity.CRITICAL: Status.FAIL, Severity.HIGH: Status.FAIL}, scan_max_age_days=60)
     assert (
         one(
             "fixable_vulnerabilities_patched_in_time", context(inventory, date(2024, 6, 1), policy=strict), subject
@@ -467,7 +481,9 @@ def test_null_severity_is_unknown_severity_and_says_so() -> None:
 
 def test_no_fix_yet_warns_not_fails() -> None:
     # busybox 1.32.1: CVE-2022-48174 critical and ten highs with no fix; CVE-2021-42376 medium fixed in 1.34.0
-    found = one("fixable_vulnerabilities_patched_in_time", context(busybox_inventory(), date(2025, 9, 1)), BUSYBOX)
+    recent = Policy(scan_max_age_days=90)  # the 2025-06-19 scan counts as recent on 2025-09-01
+    ctx = context(busybox_inventory(), date(2025, 9, 1), policy=recent)
+    found = one("fixable_vulnerabilities_patched_in_time", ctx, BUSYBOX)
     assert (found.status, found.severity) == (Status.WARN, Severity.MEDIUM)
     assert found.message == (
         "11 vulnerabilities with no fix released yet: CVE-2022-48174, CVE-2021-28831, CVE-2021-42378, "

@@ -242,7 +242,8 @@ def test_scanner_exit_status_and_its_last_words_become_the_error(trivy: FakeScan
     assert "unable to find the specified image" in report.error
     assert report.scanned_at == NOW and report.vulnerabilities == ()
     assert run.failed == 1
-    assert run.messages[1].startswith("trivy exited with status 1 for 1 image(s), which are UNKNOWN")
+    assert run.messages[1].startswith("trivy exited with status 1 for 1 image(s), which have no scan evidence")
+    assert not run.complete and run.failures == run.reports
 
 
 def test_output_that_is_no_report_is_a_failure(trivy: FakeScanner) -> None:
@@ -304,7 +305,7 @@ def test_duplicate_targets_are_scanned_once(trivy: FakeScanner) -> None:
 # end to end: the checks see the scans
 
 
-def test_failed_scans_leave_their_images_unknown_in_the_checks(trivy: FakeScanner) -> None:
+def test_failed_scans_leave_their_images_unscanned_in_the_checks(trivy: FakeScanner) -> None:
     trivy.set(mode="fail")
     inventory = make_inventory([make_pod("a", "registry.example/app:1.0", f"registry.example/app@{DIGEST_A}")])
     run = run_scans(
@@ -313,11 +314,36 @@ def test_failed_scans_leave_their_images_unknown_in_the_checks(trivy: FakeScanne
     scanned = make_inventory(inventory.pods, scans=run.reports)
     findings = evaluate(scanned, knowledge(), Policy(), NOW.date())
     mine = {f.check: f for f in findings if f.subject == f"image/registry.example/app@{DIGEST_A}"}
-    assert mine["image_scanned_recently"].status is Status.UNKNOWN
+    assert mine["image_scanned_recently"].status is Status.FAIL
     assert mine["image_scanned_recently"].message == (
-        "the scan of this image failed (trivy exited with status 1); no scan evidence"
+        "the scan of this image failed (trivy exited with status 1): no scan evidence"
     )
+    assert "unable to find the specified image" in mine["image_scanned_recently"].evidence["failed_scans"][0]
     assert mine["fixable_vulnerabilities_patched_in_time"].status is Status.UNKNOWN
+
+
+@pytest.mark.parametrize("mode", ["missing", "fail", "garbage", "hang"])
+def test_asking_for_a_scan_that_cannot_run_never_judges_better_than_not_asking(mode: str, tmp_path: Path) -> None:
+    """The reproducer of issue 14: --scan with the scanner absent turned FAIL into UNKNOWN."""
+    pods = [
+        make_pod("a", "registry.example/app:1.0", f"registry.example/app@{DIGEST_A}"),
+        make_pod("c", "kindest/local:dev", LOCAL_ID),
+    ]
+    inventory = make_inventory(pods)
+    fake = FakeScanner(tmp_path / "fake").set(report=TRIVY_ALPINE, mode=mode)
+    env = {**fake.env, "PATH": str(tmp_path / "empty")} if mode == "missing" else fake.env
+    run = run_scans(
+        scan_targets(running_images(inventory)), "trivy", clock=clock_at(NOW), max_age_days=30, environ=env, timeout=1
+    )
+    assert run.failed == 2 and not run.complete
+    without = {(f.check, f.subject): f for f in evaluate(inventory, knowledge(), Policy(), NOW.date())}
+    asked = evaluate(make_inventory(pods, scans=run.reports), knowledge(), Policy(), NOW.date())
+    rank = {Status.PASS: 0, Status.WARN: 1, Status.UNKNOWN: 2, Status.FAIL: 3, Status.ERROR: 3}
+    for finding in asked:
+        before = without[(finding.check, finding.subject)]
+        assert rank[finding.status] >= rank[before.status], (finding, before)
+    scanned = [f for f in asked if f.check == "image_scanned_recently"]
+    assert scanned and all(f.status is Status.FAIL and "failed" in f.message for f in scanned)
 
 
 def test_cli_scan_runs_the_scanner_on_each_running_image(

@@ -13,8 +13,11 @@ not, that it is the same image).  Images whose digest is unknown are not scanned
   older than ``max_age_days`` (the policy's ``scan_max_age_days``) at ``clock()``.
 * A scanner that is missing, times out, exits non-zero or writes something that is not a report
   never stops the audit: the image gets a failed ``ScanReport`` (``error`` says why, in one
-  line: the reason, then " — " and the scanner's own last words) and the image checks report
-  it UNKNOWN.  ``ScanRun.messages`` says what happened, for the user.
+  line: the reason, then " — " and the scanner's own last words).  A failed scan is no scan
+  evidence: ``image_scanned_recently`` FAILs for the image exactly as without ``--scan`` (asking
+  for a scan never judges better than not asking), and its finding says why the scanner did not
+  run.  ``ScanRun.messages`` says what happened, for the user; ``ScanRun.complete`` is False
+  when any scan failed, which makes the audit incomplete.
 
 This module runs programs and reads and writes files; it does not read the clock (``clock`` is
 passed in) and decides nothing about compliance.
@@ -69,6 +72,16 @@ class ScanRun:
     cached: int  # reports reused from the cache
     failed: int
     messages: tuple[str, ...]  # one line each, for stderr and the report's warnings
+
+    @property
+    def complete(self) -> bool:
+        """Whether every image asked for was scanned (or taken from the cache): no scan failed."""
+        return self.failed == 0
+
+    @property
+    def failures(self) -> tuple[ScanReport, ...]:
+        """The failed scans' records (``ScanReport.error`` says why each did not run)."""
+        return tuple(r for r in self.reports if r.error)
 
 
 def scan_targets(images: ImageInventory) -> list[ScanTarget]:
@@ -335,8 +348,8 @@ def _summarise(scanner: str, executable: str | None, outcomes: Sequence[_Outcome
         )
     if executable is None and failed:
         messages.append(
-            f"{scanner} is not installed (not found on PATH): {len(failed)} image(s) could not be scanned and are "
-            f"UNKNOWN; install {scanner} or give reports with --scan-report"
+            f"{scanner} is not installed (not found on PATH): {len(failed)} image(s) could not be scanned and have "
+            f"no scan evidence (image_scanned_recently FAILs); install {scanner} or give reports with --scan-report"
         )
     else:
         reasons: dict[str, int] = {}
@@ -346,7 +359,8 @@ def _summarise(scanner: str, executable: str | None, outcomes: Sequence[_Outcome
         for head, count in reasons.items():
             example = next(o for o in failed if o.error.startswith(head))
             messages.append(
-                f"{head} for {count} image(s), which are UNKNOWN (first: {example.target.reference}: {example.error})"
+                f"{head} for {count} image(s), which have no scan evidence (first: {example.target.reference}: "
+                f"{example.error})"
             )
     return ScanRun(
         reports=tuple(r for o in outcomes for r in o.reports),

@@ -61,8 +61,37 @@ class ScanReport:
     artifact_type: str = ""
     cluster: str = ""  # `trivy k8s` ClusterName ("" when not given)
     # A scan that was attempted and failed (scanner missing, timed out, exited non-zero): why, in
-    # one line.  Such a report has no findings; the image checks turn it into UNKNOWN.
+    # one line.  Such a report is no scan evidence: the image checks judge the image unscanned.
     error: str = ""
+    # What the scan examined for packages, as far as the report shows it (see ``absence_unproven``):
+    # how many package targets it scanned (Trivy results of class os-pkgs or lang-pkgs; a Grype or
+    # trivy-operator scan that identified the image's OS counts its OS packages as one); 0 when the
+    # report shows that no package was scanned (only config or secret results, ``Results`` empty,
+    # null or absent); None when the report does not say (Grype's JSON lists matches only).
+    package_targets: int | None = None
+    # Why the report's vulnerability list is known to be incomplete ("" when it is not): e.g. a
+    # trivy-operator summary that counts more vulnerabilities than the report lists.
+    list_incomplete: str = ""
+
+    @property
+    def absence_unproven(self) -> str:
+        """Why this report cannot show that the image has no vulnerability beyond those it lists.
+
+        "" when it can: it scanned packages (or lists vulnerabilities, which only a package scan
+        finds) and its list is complete.  Only such a report is evidence of "no vulnerability".
+        """
+        if self.error:
+            return f"the scan failed ({self.error.split(' — ', 1)[0]})"
+        if self.list_incomplete:
+            return self.list_incomplete
+        if self.package_targets == 0:
+            return (
+                "the scan examined no package (its report holds only configuration or secret results, "
+                "or no result at all)"
+            )
+        if self.package_targets is None and not self.vulnerabilities:
+            return "the report lists no vulnerability and does not show that any package was scanned"
+        return ""
 
     @property
     def is_image(self) -> bool:

@@ -130,14 +130,32 @@ class ScanEvidence:
     """What the scan reports say about one running image on the as-of date."""
 
     best: ScanMatch | None  # the report to judge by: fresh before stale, exact before tag, newest first
-    usable: tuple[ScanMatch, ...]  # every report of this image dated on or before as-of
+    usable: tuple[ScanMatch, ...]  # every package scan of this image not dated after as-of
     failed: tuple[ScanMatch, ...]  # scans that were attempted and failed
     later: tuple[ScanMatch, ...]  # reports dated after the as-of date: no evidence on that date
     other_image: tuple[ScanMatch, ...]  # reports of the same tag that name another digest
+    # Reports of this image (not dated after as-of) that show no package scan: config or secret
+    # results only, no result at all, or no match and no sign of what was catalogued.  They still
+    # name the image's OS and creation date, but say nothing about its vulnerabilities.
+    without_packages: tuple[ScanMatch, ...] = ()
 
     def fresh(self, max_age: int, as_of: date) -> bool:
         day = _scan_day(self.best.report) if self.best else None
         return day is not None and (as_of - day).days <= max_age
+
+    @property
+    def describing(self) -> tuple[ScanMatch, ...]:
+        """Every successful report of this image not dated after as-of, package scan or not."""
+        return self.usable + self.without_packages
+
+
+def shows_package_scan(report: ScanReport) -> bool:
+    """Whether a (successful) report shows that the image's packages were scanned.
+
+    Vulnerabilities are found only in packages, so a report listing some shows a package scan
+    whatever else it says; otherwise the importer's ``package_targets`` must be positive.
+    """
+    return bool(report.vulnerabilities) or bool(report.package_targets)
 
 
 def scan_evidence(image: RunningImage, index: ScanIndex, policy: Policy, as_of: date) -> ScanEvidence:
@@ -145,6 +163,7 @@ def scan_evidence(image: RunningImage, index: ScanIndex, policy: Policy, as_of: 
     failed: list[ScanMatch] = []
     later: list[ScanMatch] = []
     other: list[ScanMatch] = []
+    empty: list[ScanMatch] = []
     for match in index.matches(image):
         day = _scan_day(match.report)
         if not match.usable:
@@ -153,6 +172,8 @@ def scan_evidence(image: RunningImage, index: ScanIndex, policy: Policy, as_of: 
             later.append(match)
         elif match.report.error:
             failed.append(match)
+        elif not shows_package_scan(match.report):
+            empty.append(match)
         else:
             usable.append(match)
 
@@ -163,7 +184,7 @@ def scan_evidence(image: RunningImage, index: ScanIndex, policy: Policy, as_of: 
         return fresh, match.by.exact, moment
 
     best = max(usable, key=rank) if usable else None
-    return ScanEvidence(best, tuple(usable), tuple(failed), tuple(later), tuple(other))
+    return ScanEvidence(best, tuple(usable), tuple(failed), tuple(later), tuple(other), tuple(empty))
 
 
 def _report_evidence(match: ScanMatch, as_of: date) -> dict[str, JSONValue]:
@@ -278,14 +299,22 @@ def _scanned_verdict(image: RunningImage, evidence: ScanEvidence, ctx: Context) 
         base["reports_of_other_digests"] = capped(
             [f"{m.report.source} ({', '.join(m.other_image)})" for m in evidence.other_image]
         )
+    if evidence.without_packages:
+        base["reports_without_package_scan"] = capped(
+            [f"{m.report.source}: {m.report.absence_unproven}" for m in evidence.without_packages]
+        )
     if image.identity is Identity.UNKNOWN:
         return unknown(f"the running digest is unknown, so no scan can be matched to it: {image.reason}", **base)
     best = evidence.best
     if best is None:
+        # No scan evidence is a FAIL however it came about: a scan that was asked for and could
+        # not run, or a report that scanned nothing, never judges better than no report at all.
         if evidence.failed:
             error = evidence.failed[0].report.error
-            return unknown(f"the scan of this image failed ({_failure_head(error)}); no scan evidence", **base)
-        if evidence.other_image:
+            message = f"the scan of this image failed ({_failure_head(error)}): no scan evidence"
+        elif evidence.without_packages:
+            message = "the only scan reports of this image show no package scan: no vulnerability scan evidence"
+        elif evidence.other_image:
             message = "no scan of the running digest: the scans of its tag are of a different digest"
         elif evidence.later:
             message = f"no scan evidence dated on or before {ctx.as_of} (only later scans)"
@@ -296,7 +325,13 @@ def _scanned_verdict(image: RunningImage, evidence: ScanEvidence, ctx: Context) 
     day = _scan_day(best.report)
     by_tag = "" if best.by.exact else " by tag only: the scanned image may not be the running digest"
     if day is None:
-        return unknown("the scan report does not say when the scan ran, so its age is unknown", **base)
+        # An undated report cannot show a scan inside the window: no better than no report.
+        return Verdict(
+            Status.FAIL,
+            Severity.HIGH,
+            f"the scan report does not say when the scan ran, so it shows no scan within {max_age} days",
+            base,
+        )
     age = (ctx.as_of - day).days
     if age > max_age:
         return Verdict(
@@ -344,7 +379,8 @@ CLOCK_FIRST_SCAN = "first scan reporting the fix"
 class _Judged:
     vulnerability: Vulnerability
     status: Status  # PASS when inside its window or not timed
-    reason: str  # "overdue", "no-fix", "unknown-severity", "unknown-clock", "within", "untimed"
+    # "overdue", "no-fix", "unknown-severity", "unknown-clock", "future-clock", "within", "untimed"
+    reason: str
     clock: str
     clock_start: date | None
     age_days: int | None
@@ -398,6 +434,12 @@ def _judge(v: Vulnerability, first_fix: dict[tuple[str, str], date], policy: Pol
         clock, start = CLOCK_FIRST_SCAN, first_fix[(v.id, v.package)]
     else:
         clock, start = "", None
+    if start is not None and start > as_of:
+        # A fix released (or a vulnerability published) after the as-of date, in a scan dated on
+        # or before it: the dates contradict each other, so the clock cannot be started.
+        if v.severity is not None and sla is None:
+            return _Judged(v, Status.PASS, "untimed", clock, start, None, None)
+        return _Judged(v, Status.UNKNOWN, "future-clock", clock, start, None, sla)
     age = (as_of - start).days if start else None
     if v.severity is None:
         shortest = min(policy.sla_days.values(), default=None)
@@ -480,6 +522,16 @@ def _vulnerability_parts(judged: Sequence[_Judged], policy: Policy) -> list[tupl
                 f"scan to start the clock: {_ids(no_clock)}",
             )
         )
+    future = [j for j in judged if j.reason == "future-clock"]
+    if future:
+        parts.append(
+            (
+                Status.UNKNOWN,
+                Severity.MEDIUM,
+                f"{_count(future, 'fixable vulnerability')} whose clock would start after the as-of date "
+                f"(a fix release or publication date later than it, in a scan dated before it): {_ids(future)}",
+            )
+        )
     no_fix = sorted(
         (j for j in judged if j.reason == "no-fix" and j.status is not Status.PASS),
         key=lambda j: (-SEVERITY_RANK[j.vulnerability.severity] if j.vulnerability.severity else 1, j.vulnerability.id),
@@ -518,6 +570,10 @@ def _vulnerability_verdict(image: RunningImage, index: ScanIndex, ctx: Context) 
         return unknown(f"the running digest is unknown, so its vulnerabilities are unknown: {image.reason}", **base)
     evidence = scan_evidence(image, index, policy, ctx.as_of)
     best = evidence.best
+    if evidence.without_packages:
+        base["reports_without_package_scan"] = capped(
+            [f"{m.report.source}: {m.report.absence_unproven}" for m in evidence.without_packages]
+        )
     if best is None:
         if evidence.failed:
             error = evidence.failed[0].report.error
@@ -525,10 +581,27 @@ def _vulnerability_verdict(image: RunningImage, index: ScanIndex, ctx: Context) 
             return unknown(
                 f"the scan of this image failed ({_failure_head(error)}); its vulnerabilities are unknown", **base
             )
+        if evidence.without_packages:
+            reason = evidence.without_packages[0].report.absence_unproven
+            return unknown(
+                f"no scan report of this image shows a package scan: {reason}; its vulnerabilities are unknown", **base
+            )
         return unknown("no scan evidence for the running image, so its vulnerabilities are unknown", **base)
     base.update(_report_evidence(best, ctx.as_of))
-    if not evidence.fresh(policy.scan_max_age_days, ctx.as_of):
+    # What keeps the report from showing that no other vulnerability is open: each is a part of
+    # the verdict (UNKNOWN), so listed vulnerabilities past their window still FAIL.
+    gaps: list[str] = []
+    day = _scan_day(best.report)
+    if day is None:
+        gaps.append("the scan report is undated, so what it shows cannot be placed on or before the as-of date")
+    elif not evidence.fresh(policy.scan_max_age_days, ctx.as_of):
         base["scan_note"] = "the newest scan is not recent: vulnerabilities published since are not known"
+        gaps.append(
+            f"the newest scan ran {(ctx.as_of - day).days} days before the as-of date (policy: "
+            f"{policy.scan_max_age_days} days), so vulnerabilities published since are unknown"
+        )
+    if best.report.list_incomplete:
+        gaps.append(best.report.list_incomplete)
     same_kind = [m for m in evidence.usable if m.by.exact == best.by.exact]
     first_fix = _first_fix_seen(same_kind)
     vulnerabilities = list(dict.fromkeys(best.report.vulnerabilities))
@@ -550,6 +623,9 @@ def _vulnerability_verdict(image: RunningImage, index: ScanIndex, ctx: Context) 
         base["clock_sources"] = dict(clocks)
     tag_note = "" if best.by.exact else " (scan matched by tag only)"
     parts = _vulnerability_parts(judged, policy)
+    if gaps:
+        base["evidence_gaps"] = gaps
+        parts += [(Status.UNKNOWN, Severity.MEDIUM, gap) for gap in gaps]
     if not parts:
         timed = " or ".join(s.value for s in sorted(policy.sla_days, key=lambda s: -SEVERITY_RANK[s]))
         inside = len({j.vulnerability.id for j in judged if j.reason == "within"})
@@ -609,10 +685,10 @@ def _os_verdict(image: RunningImage, index: ScanIndex, ctx: Context) -> Verdict:
     if image.identity is Identity.UNKNOWN:
         return unknown(f"the running digest is unknown, so its base OS is unknown: {image.reason}", **base)
     evidence = scan_evidence(image, index, ctx.policy, ctx.as_of)
-    with_os = [m for m in evidence.usable if m.report.os_family]
+    with_os = [m for m in evidence.describing if m.report.os_family]
     if not with_os:
-        if evidence.best is not None:
-            base.update(_report_evidence(evidence.best, ctx.as_of))
+        if evidence.describing:
+            base.update(_report_evidence(evidence.best or evidence.describing[0], ctx.as_of))
             return unknown("the scan report does not name the image's base OS", **base)
         return unknown("no scan evidence names the image's base OS", **base)
     best = max(with_os, key=lambda m: (m.by.exact, m.report.scanned_at.isoformat() if m.report.scanned_at else ""))
@@ -846,7 +922,7 @@ def _created(image: RunningImage, index: ScanIndex, ctx: Context) -> tuple[date 
         ):
             return resolution.created.date(), f"registry image config ({reference})"
     evidence = scan_evidence(image, index, ctx.policy, ctx.as_of)
-    dated = [m for m in evidence.usable if m.report.created is not None]
+    dated = [m for m in evidence.describing if m.report.created is not None]
     for exact in (True, False):
         for match in dated:
             if match.by.exact is exact and match.report.created is not None:
@@ -875,6 +951,11 @@ def _age_verdict(image: RunningImage, index: ScanIndex, ctx: Context) -> Verdict
         )
     age = (ctx.as_of - created).days
     base["age_days"] = age
+    if age < 0:
+        return unknown(
+            f"the image's creation date ({created}) is after the as-of date: an impossible date, not a build date",
+            **base,
+        )
     if age > max_age:
         return Verdict(
             Status.WARN,

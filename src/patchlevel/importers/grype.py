@@ -8,7 +8,8 @@ moved between versions:
 * the database build time is ``descriptor.db.built`` (schema v3-v5) or
   ``descriptor.db.status.built`` (schema v6, grype 0.88 and later);
 * ``source.target`` is an object for images and a plain string for directories and files;
-* severities are capitalised (``Negligible``, ``Unknown``) and may be null.
+* severities are capitalised (``Negligible``, ``Unknown``) and may be null;
+* the report never lists the packages grype catalogued (see ``_package_targets``).
 """
 
 from __future__ import annotations
@@ -94,6 +95,7 @@ class _Descriptor(msgspec.Struct):
 
 class _Document(msgspec.Struct):
     matches: list[_Match] | None = None
+    ignoredMatches: list[msgspec.Raw] | None = None  # counted only: matches an ignore rule hid
     source: _Source | None = None
     distro: _Distro | None = None
     descriptor: _Descriptor | None = None
@@ -153,5 +155,19 @@ class GrypeImporter:
                 artifact_type=_ARTIFACT_TYPES.get(
                     doc.source.type if doc.source else "", doc.source.type if doc.source else ""
                 ),
+                package_targets=_package_targets(doc, distro),
             )
         ]
+
+
+def _package_targets(doc: _Document, distro: _Distro) -> int | None:
+    """1 when the report shows grype catalogued the image's packages, None when it does not say.
+
+    Grype's JSON lists matches, not the packages it catalogued, so an empty ``matches`` alone
+    cannot tell a clean image from one in which nothing was catalogued.  A match (shown or
+    ignored) proves packages were read; so does an identified distribution, whose packages grype
+    catalogues to match them against that distribution's advisories.
+    """
+    if doc.matches or doc.ignoredMatches or distro.name.strip():
+        return 1
+    return None

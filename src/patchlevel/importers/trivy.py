@@ -12,6 +12,12 @@ Shapes handled, all seen in real reports:
   ones mix image and config resources under ``Resources`` with ``Metadata`` an object or a
   list.  One ScanReport per image that has package (vulnerability) results.
 
+``ScanReport.package_targets`` counts the package results (class ``os-pkgs`` or ``lang-pkgs``,
+or a legacy result that lists vulnerabilities or names an OS).  A report with none (config or
+secret results only; ``Results`` empty, null or absent, which is how Trivy writes an image it
+found no package in) shows no package scan, so it cannot show that the image has no
+vulnerability.
+
 A missing ``FixedVersion`` means no fix; a comma separated one is kept as written.
 """
 
@@ -205,6 +211,7 @@ def _report(
         os_name=text_or_none(os_info.Name),
         os_eosl=os_info.EOSL,
         vulnerabilities=_vulnerabilities(image.results),
+        package_targets=sum(1 for r in image.results if _is_package_result(r)),
         created=timestamp(meta.ImageConfig.created if meta.ImageConfig else None),
         namespace=namespace,
         workload_kind=workload_kind,

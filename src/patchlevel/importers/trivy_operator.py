@@ -7,7 +7,13 @@ mixed in (ConfigAuditReport, ExposedSecretReport, …) are skipped.
 
 One ScanReport per VulnerabilityReport.  The image is named by ``report.registry.server`` +
 ``report.artifact.repository`` + ``tag``; ``artifact.digest`` exists only in newer reports and
-``report.os`` is missing from 0.38-era ones.  ``fixedVersion: ""`` means no fix.  The workload
+``report.os`` is missing from 0.38-era ones.  ``fixedVersion: ""`` means no fix.
+
+What was scanned: the report does not list packages, so a report with no vulnerability shows a
+package scan only when it names the image's OS (``report.os.family``); without one it does not
+say (``package_targets`` None).  ``report.summary`` counts what the scan found: a summary that
+counts more vulnerabilities than ``vulnerabilities`` lists means the list was cut, and the report
+says so (``list_incomplete``).  The workload
 comes from the ``trivy-operator.resource.*`` and ``trivy-operator.container.name`` labels,
 falling back to the controlling owner reference.
 """
@@ -82,12 +88,27 @@ class _Vulnerability(msgspec.Struct):
     publishedDate: str | None = None
 
 
+class _Summary(msgspec.Struct):
+    criticalCount: int = 0
+    highCount: int = 0
+    mediumCount: int = 0
+    lowCount: int = 0
+    unknownCount: int = 0
+    noneCount: int = 0
+
+    @property
+    def total(self) -> int:
+        counts = (self.criticalCount, self.highCount, self.mediumCount, self.lowCount, self.unknownCount)
+        return sum(max(0, n) for n in (*counts, self.noneCount))
+
+
 class _Report(msgspec.Struct):
     artifact: _Artifact | None = None
     registry: _Registry | None = None
     scanner: _Scanner | None = None
     os: _OS | None = None
     updateTimestamp: str | None = None
+    summary: _Summary | None = None
     vulnerabilities: list[_Vulnerability] | None = None
 
 
@@ -211,12 +232,26 @@ def _scan_report(node: Node) -> ScanReport:
         os_name=text_or_none(os_info.name),
         os_eosl=os_info.eosl,
         vulnerabilities=unique(_vulnerability(v) for v in report.vulnerabilities or ()),
+        package_targets=1 if report.vulnerabilities or os_info.family.strip() else None,
+        list_incomplete=_list_incomplete(report),
         namespace=labels.get(_LABEL_NAMESPACE) or meta.namespace,
         workload_kind=labels.get(_LABEL_KIND) or (owner.kind if owner else ""),
         workload_name=labels.get(_LABEL_NAME) or (owner.name if owner else ""),
         container=labels.get(_LABEL_CONTAINER, ""),
         artifact_type=CONTAINER_IMAGE,  # trivy-operator scans the images of running workloads
     )
+
+
+def _list_incomplete(report: _Report) -> str:
+    """Why the vulnerability list is known to be incomplete: the summary counts more than it lists."""
+    listed = len(report.vulnerabilities or ())
+    counted = report.summary.total if report.summary is not None else None
+    if counted is not None and counted > listed:
+        return (
+            f"the report's summary counts {counted} vulnerabilities but it lists {listed}: "
+            "the vulnerability list is incomplete"
+        )
+    return ""
 
 
 def _image_reference(server: str, artifact: _Artifact) -> str:

@@ -5,7 +5,7 @@ Which requirements a check serves is data (``patchlevel/frameworks/pci.yaml``), 
 
 from __future__ import annotations
 
-from patchlevel.checks import hosts, images, orchestration
+from patchlevel.checks import addons, hosts, images, orchestration
 from patchlevel.checks.common import CheckSpec, Context
 
 ALL_CHECKS: tuple[CheckSpec, ...] = (
@@ -70,6 +70,37 @@ ALL_CHECKS: tuple[CheckSpec, ...] = (
         orchestration.container_runtime_patch_current,
         "Container runtime runs the newest patch",
         "Each node's containerd or Docker Engine against the newest patch of its line released by the as-of date.",
+    ),
+    CheckSpec(
+        addons.addon_version_supported,
+        "Cluster add-on version is supported",
+        "Each recognised add-on (CoreDNS, etcd, the CNI, ingress controllers, cert-manager, the service mesh, "
+        "GitOps, autoscaling and policy controllers, CSI sidecars …) in each workload: its release line against "
+        "its lifecycle (endoflife.date, or patchlevel's dated curated entries), with the same windows and wording "
+        "as the Kubernetes components. A retired project is unsupported from its retirement; an unreadable version "
+        "is unknown; an add-on the rules do not recognise is not judged.",
+    ),
+    CheckSpec(
+        addons.addon_patch_current,
+        "Cluster add-on runs the newest patch",
+        "Each recognised add-on against the newest patch of its release line released by the as-of date; fails "
+        "when a newer patch fixing a known CVE has been out longer than the patch window. Add-ons a managed "
+        "platform patches itself (GKE, AKS, OpenShift) say so.",
+    ),
+    CheckSpec(
+        addons.addon_free_of_known_cves,
+        "No known CVE affects the cluster add-on",
+        "Each recognised add-on's release against the bundled vulnerability records of its Go modules (the Go "
+        "vulnerability database); a module the data does not cover, or a record whose ranges cannot place a "
+        "release, is unknown.",
+    ),
+    CheckSpec(
+        addons.control_plane_components_skew_allowed,
+        "Control-plane components are within the version-skew policy",
+        "The static kube-apiserver, kube-controller-manager and kube-scheduler pods of a self-managed control "
+        "plane: API servers within one minor of each other; controller managers and schedulers not newer than any "
+        "API server and at most one minor older (Kubernetes version-skew policy, "
+        "https://kubernetes.io/releases/version-skew-policy/).",
     ),
     CheckSpec(
         hosts.node_os_supported,

@@ -1,0 +1,639 @@
+"""10.1 beyond the core: cluster add-ons and the static control plane are supported and patched.
+
+The add-ons are those ``patchlevel.addons`` recognised (``ctx.facts.addons``); an add-on the
+rules do not recognise is never judged, and says nothing here.  Each recognised add-on instance
+(one add-on, one workload, one version) gets one finding per check, with the subject
+``addon/<add-on>/<namespace>/<kind>/<workload>``:
+
+* ``addon_version_supported``: its release line against its lifecycle (endoflife.date, or
+  patchlevel's curated data for CoreDNS, ingress-nginx, metrics-server, Flannel and the CSI
+  sidecars), with the same rules, windows and wording as the Kubernetes components;
+* ``addon_patch_current``: its release against the newest patch of its line released by the
+  as-of date; FAIL when a newer patch fixes a known CVE and has been out longer than the window;
+* ``addon_free_of_known_cves``: its release against the vulnerability records of its Go modules;
+* ``control_plane_components_skew_allowed``: the static kube-apiserver, kube-controller-manager
+  and kube-scheduler pods of a self-managed control plane against the version-skew policy.
+
+Where a managed platform's provider patches an add-on (GKE's and AKS's managed components,
+OpenShift's operators), the findings say so, as ``control_plane_patch_current`` does; EKS add-ons
+are the customer's to update (AWS publishes the builds) and are judged as usual, with that said.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
+from datetime import date
+from typing import Any
+
+from patchlevel.addons import AddonInstance, AddonInventory, ControlPlanePod
+from patchlevel.checks.common import (
+    Context,
+    Verdict,
+    cve_fix_dates,
+    finding,
+    patch_verdict,
+    support_verdict,
+    unknown,
+)
+from patchlevel.lifecycle.catalog import Product
+from patchlevel.lifecycle.osv import Match
+from patchlevel.model import Finding, JSONValue, Severity, Status
+from patchlevel.versions import KubeVersion, release_key
+
+CLUSTER = "cluster"
+SKEW_POLICY = "https://kubernetes.io/releases/version-skew-policy/"
+SKEW_POLICY_TEXT = (
+    "Kubernetes version-skew policy (https://kubernetes.io/releases/version-skew-policy/): in a highly "
+    "available control plane the newest and oldest kube-apiserver are within one minor version; "
+    "kube-controller-manager and kube-scheduler are not newer than any kube-apiserver they talk to and at "
+    "most one minor older than the newest"
+)
+
+
+# ------------------------------------------------------------------------------------------
+# What every add-on finding carries
+
+
+def instance_evidence(instance: AddonInstance) -> dict[str, JSONValue]:
+    version = instance.version
+    evidence: dict[str, JSONValue] = {
+        "addon": instance.addon.id,
+        "addon_name": instance.addon.name,
+        "category": instance.addon.category,
+        "namespace": instance.namespace,
+        "workload": f"{instance.workload.kind}/{instance.workload.name}",
+        "workload_kind": instance.workload.kind,
+        "workload_name": instance.workload.name,
+        "version": version.text,
+        "version_raw": version.raw or None,
+        "version_source": version.source,
+        "images": list(instance.images),
+        "containers": list(instance.containers),
+        "pods": instance.pods,
+        "pod_names": list(instance.pod_names),
+        "recognised_by": instance.recognised_by,
+    }
+    if instance.workload.inferred:
+        evidence["workload_inferred"] = True
+    if version.vendor_build:
+        evidence["vendor_build"] = (
+            f"{version.vendor_build}: a vendor build of {instance.addon.name} {version.text}, judged by the "
+            "upstream release it is built from"
+        )
+    if version.reason and version.known:
+        evidence["image_version_unreadable"] = version.reason
+    if version.label_disagrees:
+        evidence["version_label"] = (
+            f"app.kubernetes.io/version says {version.label_disagrees}; the image tag is taken (labels can lag "
+            "the release that runs)"
+        )
+    if instance.labels:
+        evidence["labels"] = dict(instance.labels)
+    if instance.static:
+        evidence["static_pod"] = True
+        evidence["nodes"] = list(instance.nodes)
+    if instance.addon.note:
+        evidence["note"] = instance.addon.note
+    managed = instance.managed
+    if managed is not None:
+        evidence["responsibility"] = managed.responsibility
+        evidence["responsibility_evidence"] = f"{managed.statement} ({managed.source})"
+        evidence["managed_rule"] = managed.id
+    else:
+        evidence["responsibility"] = "customer"
+    return evidence
+
+
+def _lifecycle_evidence(product: Product | None) -> dict[str, JSONValue]:
+    if product is None:
+        return {}
+    out: dict[str, JSONValue] = {"lifecycle_source": product.source or "endoflife.date"}
+    if product.curated:
+        out["lifecycle_curated"] = True
+        out["lifecycle_retrieved"] = product.retrieved.isoformat() if product.retrieved else None
+        out["lifecycle_policy"] = product.policy_link
+    return out
+
+
+def _nothing_to_judge(ctx: Context, check: str) -> Finding | None:
+    """The one finding of a check that has no add-on to judge, and why; None when there are some."""
+    addons = ctx.facts.addons
+    if not addons.pods_known:
+        return finding(
+            check,
+            CLUSTER,
+            unknown(f"cluster add-ons unknown: pods are not in the input ({addons.reason})"),
+            "Include the pods ('kubectl get pods -A -o json') in the snapshot and audit again.",
+        )
+    if not addons.instances:
+        return finding(
+            check,
+            CLUSTER,
+            unknown(
+                f"no cluster add-on recognised among {addons.pods_read} pods ({addons.rules_count} add-ons in "
+                f"{addons.rules_source}); add-ons patchlevel does not recognise are not judged",
+                pods=addons.pods_read,
+                completed_pods_skipped=addons.skipped_completed,
+            ),
+            "Add a recognition rule (one entry in patchlevel/addons/rules.yaml) for each add-on the cluster runs.",
+        )
+    return None
+
+
+def _cached(
+    instances: Iterable[AddonInstance],
+    key: Callable[[AddonInstance], Hashable],
+    judge: Callable[[AddonInstance], Verdict],
+) -> Iterator[tuple[AddonInstance, Verdict]]:
+    """Judge each distinct ``key`` once (a mesh injects the same proxy into thousands of workloads)."""
+    judged: dict[Hashable, Verdict] = {}
+    for instance in instances:
+        k = key(instance)
+        verdict = judged.get(k)
+        if verdict is None:
+            verdict = judged[k] = judge(instance)
+        yield instance, verdict
+
+
+def _judgement_key(instance: AddonInstance) -> tuple[str, ...]:
+    version = instance.version
+    managed = instance.managed.id if instance.managed else ""
+    return (instance.addon.id, version.text or "", version.raw, version.source, version.reason, managed)
+
+
+def _unreadable(instance: AddonInstance) -> Verdict:
+    version = instance.version
+    return unknown(
+        f"{instance.addon.name}: version unknown: {version.reason}",
+        raw=version.raw or None,
+    )
+
+
+def _with(verdict: Verdict, instance: AddonInstance, product: Product | None = None) -> Verdict:
+    evidence = dict(verdict.evidence)
+    evidence.update(instance_evidence(instance))
+    evidence.update(_lifecycle_evidence(product))
+    return Verdict(verdict.status, verdict.severity, verdict.message, evidence)
+
+
+def supported_lines(ctx: Context, product: Product, limit: int = 4) -> list[str]:
+    """The lines in standard support on the as-of date, newest first, with their newest patch ("3.6 (3.6.14)")."""
+    lines = []
+    for cycle in sorted(product.cycles, key=lambda c: release_key(c.name), reverse=True):
+        if ctx.catalog.support(product.id, cycle.name, ctx.as_of).supported is not True:
+            continue
+        patches = ctx.catalog.patches(product.id, cycle.name, ctx.as_of)
+        lines.append(f"{cycle.name} ({patches[-1].version})" if patches else cycle.name)
+        if len(lines) == limit:
+            break
+    return lines
+
+
+def _remediation(ctx: Context, instance: AddonInstance, product: Product | None, target: str = "") -> str:
+    """How to fix a finding: replace a retired add-on, else upgrade to ``target`` or a supported line."""
+    rule = instance.addon
+    if instance.managed is not None and instance.managed.responsibility == "provider":
+        return (
+            f"Keep the cluster on a release its provider supports: {instance.managed.statement} "
+            f"({instance.managed.source})."
+        )
+    if product is not None and product.retired_after is not None:
+        return f"Replace {rule.name}: the project is retired and releases no fixes. Move to {rule.upgrade}."
+    if not target:
+        lines = supported_lines(ctx, product) if product is not None else []
+        target = (
+            f"a supported release line ({product.label} {', '.join(lines)})"
+            if lines and product is not None
+            else "the newest patch of a supported release line"
+        )
+    return f"Upgrade {rule.name} to {target} with {rule.upgrade}."
+
+
+def _provider_note(instance: AddonInstance) -> str:
+    managed = instance.managed
+    return managed.statement if managed is not None else ""
+
+
+# ------------------------------------------------------------------------------------------
+# Support
+
+
+def addon_version_supported(ctx: Context) -> Iterator[Finding]:
+    check = "addon_version_supported"
+    empty = _nothing_to_judge(ctx, check)
+    if empty is not None:
+        yield empty
+        return
+
+    def judge(instance: AddonInstance) -> Verdict:
+        rule = instance.addon
+        product = ctx.catalog.product(rule.lifecycle)
+        if not instance.version.known:
+            return _with(_unreadable(instance), instance, product)
+        support = ctx.catalog.support(rule.lifecycle, instance.version.cycle, ctx.as_of)
+        verdict = support_verdict(f"{rule.name} {instance.version.cycle}", support, ctx.policy, ctx.as_of)
+        if (
+            instance.managed is not None
+            and instance.managed.responsibility == "provider"
+            and verdict.status
+            in (
+                Status.FAIL,
+                Status.WARN,
+            )
+        ):
+            evidence = dict(verdict.evidence)
+            evidence["upstream_verdict"] = verdict.status.value
+            verdict = Verdict(
+                Status.WARN,
+                Severity.MEDIUM,
+                f"{verdict.message} — {_provider_note(instance)}: keep the cluster on a release the provider "
+                "supports and confirm with its release notes",
+                evidence,
+            )
+        return _with(verdict, instance, product)
+
+    for instance, verdict in _cached(ctx.facts.addons.instances, _judgement_key, judge):
+        product = ctx.catalog.product(instance.addon.lifecycle)
+        yield finding(check, instance.subject, verdict, _remediation(ctx, instance, product))
+
+
+# ------------------------------------------------------------------------------------------
+# Patches
+
+
+def addon_patch_current(ctx: Context) -> Iterator[Finding]:
+    check = "addon_patch_current"
+    empty = _nothing_to_judge(ctx, check)
+    if empty is not None:
+        yield empty
+        return
+
+    def judge(instance: AddonInstance) -> Verdict:
+        rule = instance.addon
+        version = instance.version
+        product = ctx.catalog.product(rule.lifecycle)
+        if not version.known or version.text is None or version.cycle is None:
+            return _with(_unreadable(instance), instance, product)
+        if product is not None and product.retired_after is not None and ctx.as_of > product.retired_after:
+            return _with(
+                Verdict(
+                    Status.FAIL,
+                    Severity.HIGH,
+                    f"{rule.name} {version.text} will get no patch: {product.retired_note}",
+                    {"retired_after": product.retired_after.isoformat()},
+                ),
+                instance,
+                product,
+            )
+        affected, _ = _assess(ctx, rule.osv, version.text)
+        releases = ctx.catalog.patches(rule.lifecycle, version.cycle, ctx.as_of)
+        verdict = patch_verdict(
+            f"{rule.name} {version.raw}",
+            version.raw,
+            release_key(version.text)[:3],
+            releases,
+            f"{rule.name} {version.cycle}",
+            ctx.policy,
+            ctx.as_of,
+            cve_fix_dates(affected, ctx.catalog, rule.lifecycle),
+            source=_release_source(product),
+        )
+        if instance.managed is not None and instance.managed.responsibility == "provider":
+            evidence = dict(verdict.evidence)
+            evidence["upstream_comparison"] = verdict.message
+            verdict = Verdict(
+                Status.PASS,
+                Severity.INFO,
+                f"{_provider_note(instance)}; it runs {rule.name} {version.raw}. Keep the provider's attestation "
+                "of compliance (AOC) as the evidence for its patching",
+                evidence,
+            )
+        return _with(verdict, instance, product)
+
+    for instance, verdict in _cached(ctx.facts.addons.instances, _judgement_key, judge):
+        product = ctx.catalog.product(instance.addon.lifecycle)
+        newest = verdict.evidence.get("newest_patch")
+        target = (
+            f"{newest}, the newest patch of its line (or a newer supported line)" if isinstance(newest, str) else ""
+        )
+        yield finding(check, instance.subject, verdict, _remediation(ctx, instance, product, target))
+
+
+def _release_source(product: Product | None) -> str:
+    if product is None:
+        return "no lifecycle data"
+    if product.curated:
+        return f"{product.source} (retrieved {product.retrieved})"
+    return f"endoflife.date release-data: {product.id}"
+
+
+# ------------------------------------------------------------------------------------------
+# CVEs
+
+
+def _assess(ctx: Context, modules: Sequence[str], version: str) -> tuple[list[Match], list[Match]]:
+    """(affected, undetermined) CVEs of ``version`` in the records of ``modules``.
+
+    ``OsvFeed.assess`` also returns the records whose ranges cannot place a release (Go
+    pseudo-versions, placeholders); a feed without it gives the affected records only.
+    """
+    if not modules:
+        return [], []
+    assess: Any = getattr(ctx.osv, "assess", None)
+    if callable(assess):
+        result = assess(tuple(modules), version)
+        return list(result.affected), list(result.undetermined)
+    return list(ctx.osv.affecting(modules, version)), []
+
+
+def _covered(ctx: Context, modules: Sequence[str]) -> list[str]:
+    """The modules the bundled vulnerability data holds at least one record for."""
+    names: set[str] = set()
+    for record in ctx.osv.records:
+        names.update(getattr(record, "packages", ()))
+    return [m for m in modules if m in names]
+
+
+def _feed_date(ctx: Context) -> str:
+    covered: Any = getattr(ctx.osv, "covered_until", None)
+    if isinstance(covered, date):
+        return covered.isoformat()
+    return ctx.osv.last_updated or "an unknown date"
+
+
+def _cve_item(match: Match, fix_date: date | None) -> dict[str, JSONValue]:
+    return {
+        "id": match.id,
+        "package": match.package,
+        "fixed_in": match.fixed_in,
+        "fix_released": fix_date.isoformat() if fix_date else None,
+        "summary": match.summary,
+        "url": match.url,
+        "undetermined": getattr(match, "undetermined", "") or None,
+    }
+
+
+def addon_free_of_known_cves(ctx: Context) -> Iterator[Finding]:
+    check = "addon_free_of_known_cves"
+    empty = _nothing_to_judge(ctx, check)
+    if empty is not None:
+        yield empty
+        return
+    covered_by: dict[tuple[str, ...], list[str]] = {}
+
+    def judge(instance: AddonInstance) -> Verdict:
+        rule = instance.addon
+        version = instance.version
+        product = ctx.catalog.product(rule.lifecycle)
+        if not version.known or version.text is None:
+            return _with(_unreadable(instance), instance, product)
+        what = f"{rule.name} {version.text}"
+        modules = tuple(rule.osv)
+        evidence: dict[str, JSONValue] = {"modules": list(modules), "cve_data_covers_to": _feed_date(ctx)}
+        if not modules:
+            return _with(
+                unknown(
+                    f"{what}: no vulnerability source is mapped to {rule.name} in the recognition rules", **evidence
+                ),
+                instance,
+                product,
+            )
+        if modules not in covered_by:
+            covered_by[modules] = _covered(ctx, modules)
+        covered = covered_by[modules]
+        affected, undetermined = _assess(ctx, modules, version.text)
+        evidence["modules_with_records"] = list(covered)
+        if not affected and not undetermined and not covered:
+            return _with(
+                unknown(
+                    f"{what}: the bundled CVE data (to {_feed_date(ctx)}) holds no record for "
+                    f"{', '.join(modules)}, so it does not show whether a known CVE affects this release",
+                    **evidence,
+                ),
+                instance,
+                product,
+            )
+        fixes = cve_fix_dates(affected, ctx.catalog, rule.lifecycle)
+        evidence["cves"] = [_cve_item(m, d) for m, d in fixes]
+        if undetermined:
+            evidence["cves_undetermined"] = [_cve_item(m, None) for m in undetermined]
+        fixed_by_now = [m for m, d in fixes if m.fixed_in and (d is None or d <= ctx.as_of)]
+        if fixed_by_now:
+            fixed_in = sorted({m.fixed_in or "" for m in fixed_by_now}, key=release_key)
+            verdict = Verdict(
+                Status.FAIL,
+                Severity.HIGH,
+                f"{what}: {len(affected)} known CVE{'s' if len(affected) != 1 else ''} affect this release "
+                f"({', '.join(m.id for m in affected)}); fixed in {', '.join(fixed_in)}",
+                evidence,
+            )
+        elif affected:
+            verdict = Verdict(
+                Status.WARN,
+                Severity.HIGH,
+                f"{what}: {len(affected)} known CVE{'s' if len(affected) != 1 else ''} affect this release "
+                f"({', '.join(m.id for m in affected)}) with no fixed release out by {ctx.as_of}: "
+                "mitigate until one is",
+                evidence,
+            )
+        elif undetermined:
+            verdict = unknown(
+                f"{what}: {len(undetermined)} CVE record{'s' if len(undetermined) != 1 else ''} of "
+                f"{', '.join(sorted({m.package for m in undetermined}))} cannot be placed against releases "
+                f"({', '.join(m.id for m in undetermined)}): whether they affect this release is not known",
+                **evidence,
+            )
+        else:
+            verdict = Verdict(
+                Status.PASS,
+                Severity.INFO,
+                f"{what}: no CVE known to the bundled data (to {_feed_date(ctx)}) affects this release; later CVEs "
+                "are not covered",
+                evidence,
+            )
+        if (
+            instance.managed is not None
+            and instance.managed.responsibility == "provider"
+            and verdict.status
+            in (
+                Status.FAIL,
+                Status.WARN,
+            )
+        ):
+            verdict = Verdict(
+                Status.WARN,
+                Severity.MEDIUM,
+                f"{verdict.message} — {_provider_note(instance)}; confirm with the provider's security bulletins",
+                {**verdict.evidence, "upstream_verdict": verdict.status.value},
+            )
+        return _with(verdict, instance, product)
+
+    for instance, verdict in _cached(ctx.facts.addons.instances, _judgement_key, judge):
+        product = ctx.catalog.product(instance.addon.lifecycle)
+        cves = verdict.evidence.get("cves")
+        fixes = [c.get("fixed_in") for c in cves if isinstance(c, dict)] if isinstance(cves, list) else []
+        fixed_in = sorted({f for f in fixes if isinstance(f, str)}, key=release_key)
+        target = (
+            f"a release that fixes these CVEs ({', '.join(fixed_in)} or later on a supported line)" if fixed_in else ""
+        )
+        yield finding(check, instance.subject, verdict, _remediation(ctx, instance, product, target))
+
+
+# ------------------------------------------------------------------------------------------
+# Control-plane version skew
+
+
+def _skew_evidence(addons: AddonInventory, api: KubeVersion | None) -> dict[str, JSONValue]:
+    return {
+        "policy": SKEW_POLICY,
+        "static_pods": [
+            {"component": p.component, "pod": f"{p.namespace}/{p.pod}", "node": p.node, "image": p.image}
+            for p in addons.control_plane
+        ],
+        "api_server_version_endpoint": api.raw if api else None,
+    }
+
+
+def control_plane_components_skew_allowed(ctx: Context) -> Iterator[Finding]:
+    check = "control_plane_components_skew_allowed"
+    remediation = (
+        "Upgrade the control-plane components one minor at a time, API servers first, then controller managers "
+        "and schedulers, as the version-skew policy orders (kubeadm upgrade on each control-plane node)."
+    )
+    addons = ctx.facts.addons
+    api = ctx.facts.api
+    dist = ctx.facts.distribution
+    if not addons.pods_known:
+        yield finding(
+            check,
+            CLUSTER,
+            unknown(f"control-plane skew unknown: pods are not in the input ({addons.reason})"),
+            remediation,
+        )
+        return
+    components = [p for p in addons.control_plane if p.component != "etcd"]
+    if not components:
+        yield finding(check, CLUSTER, _no_static_control_plane(ctx), remediation)
+        return
+    apiservers = [p for p in components if p.component == "kube-apiserver"]
+    known_api = [p.version for p in apiservers if p.version is not None]
+    evidence = _skew_evidence(addons, api)
+    for pod in components:
+        if pod.version is None:
+            verdict = unknown(
+                f"{pod.component} version unknown: its image {pod.image!r} names no Kubernetes release",
+                **evidence,
+            )
+        elif pod.component == "kube-apiserver":
+            verdict = _apiserver_skew(pod.version, known_api, evidence)
+        else:
+            reference = known_api or ([api] if api is not None else [])
+            verdict = _follower_skew(pod, reference, bool(known_api), evidence)
+        evidence_here = {
+            **verdict.evidence,
+            "component": pod.component,
+            "node": pod.node,
+            "version": pod.version.raw if pod.version else None,
+        }
+        if dist.provider_patches_control_plane:
+            evidence_here["responsibility"] = "provider"
+        yield finding(
+            check, pod.subject, Verdict(verdict.status, verdict.severity, verdict.message, evidence_here), remediation
+        )
+
+
+def _no_static_control_plane(ctx: Context) -> Verdict:
+    dist = ctx.facts.distribution
+    evidence: dict[str, JSONValue] = {"distribution": dist.id, "policy": SKEW_POLICY}
+    if dist.provider_patches_control_plane:
+        evidence["responsibility"] = "provider"
+        return Verdict(
+            Status.PASS,
+            Severity.INFO,
+            f"{dist.label} runs the control plane out of the cluster's view and keeps its components within the "
+            "version-skew policy; keep the provider's attestation of compliance (AOC) as the evidence",
+            evidence,
+        )
+    if dist.id == "k3s":
+        return Verdict(
+            Status.PASS,
+            Severity.INFO,
+            "k3s runs the API server, controller manager and scheduler in one process built from one release: "
+            "they cannot differ in version",
+            evidence,
+        )
+    return unknown(
+        "no static control-plane pods (kube-apiserver, kube-controller-manager, kube-scheduler) are in the input: "
+        "a control plane run as system services, or on hosts outside the cluster, shows the API no versions to compare",
+        **evidence,
+    )
+
+
+def _minor(version: KubeVersion) -> str:
+    return version.cycle
+
+
+def _apiserver_skew(version: KubeVersion, apiservers: Sequence[KubeVersion], evidence: dict[str, JSONValue]) -> Verdict:
+    oldest = min(apiservers, key=lambda v: v.minor_number)
+    newest = max(apiservers, key=lambda v: v.minor_number)
+    if oldest.major != newest.major:
+        return unknown("kube-apiserver instances differ in major version", **evidence)
+    spread = newest.minor_number - oldest.minor_number
+    here = {**evidence, "api_servers": sorted({v.raw for v in apiservers}), "api_server_minor_spread": spread}
+    if spread > 1:
+        return Verdict(
+            Status.FAIL,
+            Severity.HIGH,
+            f"the kube-apiserver instances span {_minor(oldest)} to {_minor(newest)}; the version-skew policy allows "
+            "one minor version between API servers",
+            here,
+        )
+    note = " (one minor apart: allowed while an upgrade is under way)" if spread == 1 else ""
+    return Verdict(
+        Status.PASS,
+        Severity.INFO,
+        f"kube-apiserver {_minor(version)} is within one minor of every other API server{note}",
+        here,
+    )
+
+
+def _follower_skew(
+    pod: ControlPlanePod, apiservers: Sequence[KubeVersion], static: bool, evidence: dict[str, JSONValue]
+) -> Verdict:
+    version = pod.version
+    assert version is not None
+    if not apiservers:
+        return unknown(f"{pod.component} skew unknown: no API server version is in the input", **evidence)
+    oldest = min(apiservers, key=lambda v: v.minor_number)
+    newest = max(apiservers, key=lambda v: v.minor_number)
+    here = {
+        **evidence,
+        "api_servers": sorted({v.raw for v in apiservers}),
+        "api_server_versions_from": "static kube-apiserver pods" if static else "the /version endpoint",
+    }
+    if version.major != oldest.major or version.major != newest.major:
+        return unknown(f"{pod.component} {version.raw} and the API servers differ in major version", **here)
+    if version.minor_number > oldest.minor_number:
+        return Verdict(
+            Status.FAIL,
+            Severity.HIGH,
+            f"{pod.component} {_minor(version)} is newer than kube-apiserver {_minor(oldest)}; the version-skew policy "
+            "forbids it",
+            here,
+        )
+    lag = newest.minor_number - version.minor_number
+    if lag > 1:
+        return Verdict(
+            Status.FAIL,
+            Severity.HIGH,
+            f"{pod.component} {_minor(version)} is {lag} minor versions behind kube-apiserver {_minor(newest)}; the "
+            "version-skew policy allows one",
+            here,
+        )
+    note = " (one minor behind: allowed while an upgrade is under way)" if lag == 1 else ""
+    return Verdict(
+        Status.PASS,
+        Severity.INFO,
+        f"{pod.component} {_minor(version)} is within the version-skew policy of kube-apiserver {_minor(newest)}{note}",
+        here,
+    )

@@ -5,7 +5,7 @@ Which requirements a check serves is data (``patchlevel/frameworks/pci.yaml``), 
 
 from __future__ import annotations
 
-from patchlevel.checks import hosts, images, orchestration
+from patchlevel.checks import addons, hosts, images, orchestration
 from patchlevel.checks.common import CheckSpec, Context
 
 ALL_CHECKS: tuple[CheckSpec, ...] = (
@@ -39,8 +39,7 @@ ALL_CHECKS: tuple[CheckSpec, ...] = (
         orchestration.kubelet_patch_current,
         "Kubelet runs the newest patch",
         "Each kubelet against the newest patch of its line released on or before the as-of date (GKE builds "
-        "against GKE releases, other vendor builds by their upstream version). A version without a patch number, "
-        "or a release the lifecycle data does not list by the as-of date, is unknown.",
+        "against GKE releases, other vendor builds by their upstream version).",
     ),
     CheckSpec(
         orchestration.kubelet_free_of_known_cves,
@@ -58,22 +57,50 @@ ALL_CHECKS: tuple[CheckSpec, ...] = (
         "kube-proxy is within the version-skew policy",
         "kube-proxy's version, read from its pod's image tag (nodeInfo.kubeProxyVersion is deprecated), is "
         "never newer than the API server, at most three minors older (two before 1.25), and within three "
-        "minors of its node's kubelet. Both halves must be judged: an unknown API server or kubelet version is "
-        "unknown, unless the other half already fails.",
+        "minors of its node's kubelet.",
     ),
     CheckSpec(
         orchestration.container_runtime_supported,
         "Container runtime is supported",
         "Each node's container runtime release is supported: containerd and Docker Engine by their lifecycle, "
         "CRI-O by the Kubernetes minor it tracks; containerd is also checked against the releases it supports "
-        "for the node's Kubernetes minor, CRI-O against the kubelet's minor. A part that cannot be judged (an "
-        "unknown kubelet, a minor containerd's bundled support table does not cover, cri-dockerd behind Docker "
-        "Engine from Kubernetes 1.24) is unknown unless another part fails.",
+        "for the node's Kubernetes minor.",
     ),
     CheckSpec(
         orchestration.container_runtime_patch_current,
         "Container runtime runs the newest patch",
         "Each node's containerd or Docker Engine against the newest patch of its line released by the as-of date.",
+    ),
+    CheckSpec(
+        addons.addon_version_supported,
+        "Cluster add-on version is supported",
+        "Each recognised add-on (CoreDNS, etcd, the CNI, ingress controllers, cert-manager, the service mesh, "
+        "GitOps, autoscaling and policy controllers, CSI sidecars …) in each workload: its release line against "
+        "its lifecycle (endoflife.date, or patchlevel's dated curated entries), with the same windows and wording "
+        "as the Kubernetes components. A retired project is unsupported from its retirement; an unreadable version "
+        "is unknown; an add-on the rules do not recognise is not judged.",
+    ),
+    CheckSpec(
+        addons.addon_patch_current,
+        "Cluster add-on runs the newest patch",
+        "Each recognised add-on against the newest patch of its release line released by the as-of date; fails "
+        "when a newer patch fixing a known CVE has been out longer than the patch window. Add-ons a managed "
+        "platform patches itself (GKE, AKS, OpenShift) say so.",
+    ),
+    CheckSpec(
+        addons.addon_free_of_known_cves,
+        "No known CVE affects the cluster add-on",
+        "Each recognised add-on's release against the bundled vulnerability records of its Go modules (the Go "
+        "vulnerability database); a module the data does not cover, or a record whose ranges cannot place a "
+        "release, is unknown.",
+    ),
+    CheckSpec(
+        addons.control_plane_components_skew_allowed,
+        "Control-plane components are within the version-skew policy",
+        "The static kube-apiserver, kube-controller-manager and kube-scheduler pods of a self-managed control "
+        "plane: API servers within one minor of each other; controller managers and schedulers not newer than any "
+        "API server and at most one minor older (Kubernetes version-skew policy, "
+        "https://kubernetes.io/releases/version-skew-policy/).",
     ),
     CheckSpec(
         hosts.node_os_supported,
@@ -85,23 +112,20 @@ ALL_CHECKS: tuple[CheckSpec, ...] = (
         hosts.node_kernel_consistent_in_pool,
         "Node runs the same kernel as its pool",
         "Within a node pool (same OS image and pool label of EKS, GKE, AKS, Karpenter or OpenShift), a node "
-        "running an older kernel than its peers is flagged with both versions. When a peer's kernel is "
-        "unreadable, the newest kernel of the pool is unknown.",
+        "running an older kernel than its peers is flagged with both versions.",
         interpretation=hosts.KERNEL_INTERPRETATION,
     ),
     CheckSpec(
         hosts.node_image_current,
         "Node image is recent",
         "The node image date where the platform exposes it (AKS node-image-version, Amazon Linux 2023 and RHCOS "
-        "build dates), else the node's registration time, against the policy's maximum age. A node registered, "
-        "or an image dated, after the as-of date is unknown.",
+        "build dates), else the node's registration time, against the policy's maximum age.",
     ),
     CheckSpec(
         hosts.node_not_pending_reboot,
         "Node is not waiting for a reboot",
         "Reboot-required signals where the cluster exposes them: kured's node condition and annotations, a "
-        "RebootRequired condition, OpenShift machine-config state. A reboot required since an unreadable "
-        "time, or a condition that changed after the as-of date, is unknown.",
+        "RebootRequired condition, OpenShift machine-config state.",
         interpretation=hosts.KERNEL_INTERPRETATION,
     ),
     CheckSpec(
@@ -116,10 +140,7 @@ ALL_CHECKS: tuple[CheckSpec, ...] = (
         "Running image was scanned recently",
         "Scan evidence (Trivy, Grype, trivy-operator) for the running digest, or the image ID, no older than the "
         "policy's scan age before the as-of date. Evidence matched only by tag warns; missing or stale evidence "
-        "fails, and so does evidence that is no vulnerability scan: a scan that failed or could not run, an "
-        "undated report, or a report that shows no package was scanned (only configuration or secret results, "
-        "no result at all, or no match and no sign of what was catalogued). The share of images covered goes "
-        "into the report's warnings.",
+        "fails. The share of images covered goes into the report's warnings.",
     ),
     CheckSpec(
         images.fixable_vulnerabilities_patched_in_time,
@@ -127,10 +148,7 @@ ALL_CHECKS: tuple[CheckSpec, ...] = (
         "Vulnerabilities with a fixed version, open longer than the policy's window for their severity (PCI DSS "
         "6.3.3: critical within one month, FAIL; high WARN by default). The clock starts at the fix's release "
         "date where known, else the vulnerability's publication date, else the earliest scan that already "
-        "reported the fix. Critical or high vulnerabilities with no fix yet warn; a missing severity is unknown. "
-        "No vulnerability listed is a pass only from a dated, recent report that scanned packages and lists "
-        "all it found; otherwise unknown (a known overdue vulnerability still fails), as is a clock that would "
-        "start after the as-of date.",
+        "reported the fix. Critical or high vulnerabilities with no fix yet warn; a missing severity is unknown.",
     ),
     CheckSpec(
         images.image_os_supported,
@@ -154,7 +172,7 @@ ALL_CHECKS: tuple[CheckSpec, ...] = (
         images.image_age,
         "Image is recently built",
         "The image's creation date (image config, from a scan report or the registry) against the policy's "
-        "maximum image age. A placeholder date (reproducible builds) or a date after the as-of date is unknown.",
+        "maximum image age.",
     ),
 )
 

@@ -39,7 +39,8 @@ ALL_CHECKS: tuple[CheckSpec, ...] = (
         orchestration.kubelet_patch_current,
         "Kubelet runs the newest patch",
         "Each kubelet against the newest patch of its line released on or before the as-of date (GKE builds "
-        "against GKE releases, other vendor builds by their upstream version).",
+        "against GKE releases, other vendor builds by their upstream version). A version without a patch number, "
+        "or a release the lifecycle data does not list by the as-of date, is unknown.",
     ),
     CheckSpec(
         orchestration.kubelet_free_of_known_cves,
@@ -57,14 +58,17 @@ ALL_CHECKS: tuple[CheckSpec, ...] = (
         "kube-proxy is within the version-skew policy",
         "kube-proxy's version, read from its pod's image tag (nodeInfo.kubeProxyVersion is deprecated), is "
         "never newer than the API server, at most three minors older (two before 1.25), and within three "
-        "minors of its node's kubelet.",
+        "minors of its node's kubelet. Both halves must be judged: an unknown API server or kubelet version is "
+        "unknown, unless the other half already fails.",
     ),
     CheckSpec(
         orchestration.container_runtime_supported,
         "Container runtime is supported",
         "Each node's container runtime release is supported: containerd and Docker Engine by their lifecycle, "
         "CRI-O by the Kubernetes minor it tracks; containerd is also checked against the releases it supports "
-        "for the node's Kubernetes minor.",
+        "for the node's Kubernetes minor, CRI-O against the kubelet's minor. A part that cannot be judged (an "
+        "unknown kubelet, a minor containerd's bundled support table does not cover, cri-dockerd behind Docker "
+        "Engine from Kubernetes 1.24) is unknown unless another part fails.",
     ),
     CheckSpec(
         orchestration.container_runtime_patch_current,
@@ -112,20 +116,23 @@ ALL_CHECKS: tuple[CheckSpec, ...] = (
         hosts.node_kernel_consistent_in_pool,
         "Node runs the same kernel as its pool",
         "Within a node pool (same OS image and pool label of EKS, GKE, AKS, Karpenter or OpenShift), a node "
-        "running an older kernel than its peers is flagged with both versions.",
+        "running an older kernel than its peers is flagged with both versions. When a peer's kernel is "
+        "unreadable, the newest kernel of the pool is unknown.",
         interpretation=hosts.KERNEL_INTERPRETATION,
     ),
     CheckSpec(
         hosts.node_image_current,
         "Node image is recent",
         "The node image date where the platform exposes it (AKS node-image-version, Amazon Linux 2023 and RHCOS "
-        "build dates), else the node's registration time, against the policy's maximum age.",
+        "build dates), else the node's registration time, against the policy's maximum age. A node registered, "
+        "or an image dated, after the as-of date is unknown.",
     ),
     CheckSpec(
         hosts.node_not_pending_reboot,
         "Node is not waiting for a reboot",
         "Reboot-required signals where the cluster exposes them: kured's node condition and annotations, a "
-        "RebootRequired condition, OpenShift machine-config state.",
+        "RebootRequired condition, OpenShift machine-config state. A reboot required since an unreadable "
+        "time, or a condition that changed after the as-of date, is unknown.",
         interpretation=hosts.KERNEL_INTERPRETATION,
     ),
     CheckSpec(
@@ -140,7 +147,10 @@ ALL_CHECKS: tuple[CheckSpec, ...] = (
         "Running image was scanned recently",
         "Scan evidence (Trivy, Grype, trivy-operator) for the running digest, or the image ID, no older than the "
         "policy's scan age before the as-of date. Evidence matched only by tag warns; missing or stale evidence "
-        "fails. The share of images covered goes into the report's warnings.",
+        "fails, and so does evidence that is no vulnerability scan: a scan that failed or could not run, an "
+        "undated report, or a report that shows no package was scanned (only configuration or secret results, "
+        "no result at all, or no match and no sign of what was catalogued). The share of images covered goes "
+        "into the report's warnings.",
     ),
     CheckSpec(
         images.fixable_vulnerabilities_patched_in_time,
@@ -148,7 +158,10 @@ ALL_CHECKS: tuple[CheckSpec, ...] = (
         "Vulnerabilities with a fixed version, open longer than the policy's window for their severity (PCI DSS "
         "6.3.3: critical within one month, FAIL; high WARN by default). The clock starts at the fix's release "
         "date where known, else the vulnerability's publication date, else the earliest scan that already "
-        "reported the fix. Critical or high vulnerabilities with no fix yet warn; a missing severity is unknown.",
+        "reported the fix. Critical or high vulnerabilities with no fix yet warn; a missing severity is unknown. "
+        "No vulnerability listed is a pass only from a dated, recent report that scanned packages and lists "
+        "all it found; otherwise unknown (a known overdue vulnerability still fails), as is a clock that would "
+        "start after the as-of date.",
     ),
     CheckSpec(
         images.image_os_supported,
@@ -172,7 +185,7 @@ ALL_CHECKS: tuple[CheckSpec, ...] = (
         images.image_age,
         "Image is recently built",
         "The image's creation date (image config, from a scan report or the registry) against the policy's "
-        "maximum image age.",
+        "maximum image age. A placeholder date (reproducible builds) or a date after the as-of date is unknown.",
     ),
 )
 

@@ -192,9 +192,17 @@ def test_kernel_drift_in_a_pool_warns_with_both_versions() -> None:
         make_node("e", kernel="???", os_image=image, labels=pool),
     ]
     f = by_subject(run("node_kernel_consistent_in_pool", make_context(nodes=nodes)))
-    assert f["node/a"].status is Status.PASS
-    assert (
-        f["node/a"].message == "runs the newest kernel of its pool (6.1.158-180.294.amzn2023.x86_64, on 2 of 4 nodes)"
+    # "e" reports no readable kernel: it may run a newer one, so "newest of its pool" is half judged
+    assert (f["node/a"].status, f["node/a"].message) == (
+        Status.UNKNOWN,
+        "runs 6.1.158-180.294.amzn2023.x86_64, the newest readable kernel of its pool, but 1 of 4 nodes in the "
+        "pool report no recognisable kernel, so a newer one may run there",
+    )
+    assert f["node/a"].evidence["pool_nodes_with_unknown_kernel"] == 1
+    readable = by_subject(run("node_kernel_consistent_in_pool", make_context(nodes=nodes[:4])))
+    assert (readable["node/a"].status, readable["node/a"].message) == (
+        Status.PASS,
+        "runs the newest kernel of its pool (6.1.158-180.294.amzn2023.x86_64, on 2 of 3 nodes)",
     )
     assert (f["node/b"].status, f["node/b"].severity) == (Status.WARN, Severity.MEDIUM)
     assert f["node/b"].message == (
@@ -249,6 +257,7 @@ def test_aks_node_image_older_than_30_days_warns() -> None:
             "kubernetes.azure.com/agentpool": "np1",
             "kubernetes.azure.com/node-image-version": "AKSUbuntu-2204gen2containerd-202509.23.0",
         },
+        created="2025-09-25T00:00:00Z",
     )
     f = one("node_image_current", make_context(version="v1.31.8", nodes=[node]))
     assert (f.status, f.message) == (
@@ -290,11 +299,13 @@ def test_dated_os_builds_and_registration_time() -> None:
 
 
 def test_rhcos_build_date_is_the_image_date() -> None:
-    f = one(
-        "node_image_current",
-        make_context(nodes=[real_node("kube/openshift-4.7-rhcos-master-node.json")], as_of=date(2021, 6, 20)),
-    )
-    assert (f.status, f.evidence["image_built"]) == (Status.PASS, "2021-06-03")
+    # the node registered on 2021-07-07 runs RHCOS 47.83.202106032343-0, built on 2021-06-03
+    node = real_node("kube/openshift-4.7-rhcos-master-node.json")
+    f = one("node_image_current", make_context(nodes=[node], as_of=date(2021, 7, 8)))
+    assert (f.status, f.evidence["image_built"], f.evidence["image_age_days"]) == (Status.WARN, "2021-06-03", 35)
+    # before the node was registered, nothing it says describes the as-of date
+    before = one("node_image_current", make_context(nodes=[node], as_of=date(2021, 6, 20)))
+    assert (before.status, before.message) == (Status.UNKNOWN, "the node was registered after the as-of date")
 
 
 # ------------------------------------------------------------------------------------------

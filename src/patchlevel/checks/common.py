@@ -8,6 +8,7 @@ wording and thresholds apply to control planes, kubelets, runtimes and operating
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -16,7 +17,7 @@ from typing import Any
 from patchlevel.inventory import Inventory
 from patchlevel.lifecycle.catalog import Catalog, PatchRelease, Support
 from patchlevel.lifecycle.osv import Match, OsvFeed
-from patchlevel.model import Finding, JSONValue, Phase, Resolution, Severity, Status
+from patchlevel.model import SEVERITY_RANK, STATUS_RANK, Finding, JSONValue, Phase, Resolution, Severity, Status
 from patchlevel.platforms import ClusterFacts, NodeFacts
 from patchlevel.policy import Policy
 from patchlevel.versions import release_key
@@ -99,6 +100,31 @@ def unknown(message: str, **evidence: JSONValue) -> Verdict:
     return Verdict(Status.UNKNOWN, Severity.MEDIUM, message, dict(evidence))
 
 
+def combine(parts: Sequence[Verdict], evidence: Mapping[str, JSONValue] | None = None) -> Verdict:
+    """One verdict for a condition made of parts (each part judged on its own).
+
+    The worst status wins by ``STATUS_RANK``: a known FAIL stays FAIL beside a part that is
+    unknown, and an unknown part keeps the condition from passing (UNKNOWN over WARN, as
+    everywhere).  The message is the failing parts' messages, worst first; when every part
+    passes, the first part's.  Evidence is merged in order, then ``evidence``.
+    """
+    if not parts:
+        raise ValueError("combine() needs at least one part")
+    merged: dict[str, JSONValue] = {}
+    for part in parts:
+        merged.update(part.evidence)
+    merged.update(evidence or {})
+    worst = max(STATUS_RANK[p.status] for p in parts)
+    if worst == 0:
+        first = parts[0]
+        return Verdict(first.status, first.severity, first.message, merged)
+    failing = sorted((p for p in parts if STATUS_RANK[p.status] > 0), key=lambda p: -STATUS_RANK[p.status])
+    top = [p for p in failing if STATUS_RANK[p.status] == worst]
+    status = Status.FAIL if any(p.status is Status.FAIL for p in top) else top[0].status
+    severity = max((p.severity for p in top), key=lambda s: SEVERITY_RANK[s])
+    return Verdict(status, severity, "; ".join(dict.fromkeys(p.message for p in failing)), merged)
+
+
 def _iso(value: object) -> JSONValue:
     if isinstance(value, date):
         return value.isoformat()
@@ -178,6 +204,23 @@ def support_verdict(what: str, support: Support, policy: Policy, as_of: date) ->
     return Verdict(Status.PASS, Severity.INFO, f"{what} is {phase_word} until {end}{after}", evidence)
 
 
+_PATCH_NUMBER = re.compile(r"(?<![\d.])\d+\.\d+\.\d+")
+
+
+def has_patch_number(version: str) -> bool:
+    """Whether a version string names a patch release: ``v1.33.4``, ``containerd://1.7.2-k3s1``, ``4.14.3``.
+
+    ``v1.36``, ``containerd://1.7-k3s2`` or ``4.14`` name a release line only; parsers read the
+    missing patch as 0, which must not be judged as if the node ran the .0 release.  Callers that
+    parsed the version themselves should say so with ``patch_verdict(patch_given=…)``.
+    """
+    text = version.strip()
+    scheme, sep, rest = text.partition("://")
+    if sep and scheme.replace("-", "").isalnum():
+        text = rest
+    return _PATCH_NUMBER.search(text) is not None
+
+
 def patch_verdict(
     what: str,
     running: str,
@@ -188,12 +231,23 @@ def patch_verdict(
     as_of: date,
     cve_fixes: Sequence[tuple[Match, date | None]] = (),
     source: str = "",
+    *,
+    patch_given: bool | None = None,
+    running_released: date | None = None,
 ) -> Verdict:
     """How far ``running`` is behind the newest patch of its line released on or before ``as_of``.
 
     ``cve_fixes`` are known CVEs of the running version with the release date of their fix.
     WARN when behind; FAIL when a newer patch fixes a known CVE and has been out longer than the
     patch window (PCI DSS 6.3.3: one month), or when policy makes being behind a failure.
+
+    Only a release the data knows can be judged current: a version without a patch number
+    (``patch_given`` False: ``v1.36`` is not ``v1.36.0``), or one that is no release of the line
+    published by ``as_of`` and not older than its newest (later than the data, released after
+    the as-of date, on ``running_released``, or no real release: ``1.33.99999999999999999999``),
+    is UNKNOWN with the reason.  Behind a known newer patch is judged whatever the running
+    version is: that much is known.  ``patch_given`` None reads it from ``running`` (see
+    ``has_patch_number``).
     """
     window = policy.patch_window_days
     evidence: dict[str, JSONValue] = {
@@ -203,6 +257,14 @@ def patch_verdict(
         "releases_known": len(releases),
         "release_data": source,
     }
+    if patch_given is None:
+        patch_given = has_patch_number(running)
+    if not patch_given:
+        return unknown(
+            f"{what}: the version {running!r} has no patch number, so its patch level cannot be compared "
+            f"(it is not read as .0)",
+            **evidence,
+        )
     if not releases:
         return unknown(f"{what}: no patch releases of the {line} line are known to the lifecycle data", **evidence)
     key = tuple(running_key)
@@ -212,11 +274,23 @@ def patch_verdict(
     evidence["newest_patch_released"] = latest.date.isoformat()
     if not newer:
         known = any(tuple(release_key(r.version)[: len(key)]) == key for r in releases)
-        note = "" if known else f" (newer than every {line} release in the lifecycle data)"
+        if not known:
+            if running_released is not None:
+                evidence["running_released"] = running_released.isoformat()
+            when = (
+                f"it was released on {running_released}, after the as-of date"
+                if running_released is not None and running_released > as_of
+                else "the lifecycle data does not know it (newer than the data, or no real release)"
+            )
+            return unknown(
+                f"{what}: {running!r} is not a {line} release published by {as_of} (the newest is {latest.version}); "
+                f"{when}, so it cannot be judged current",
+                **evidence,
+            )
         return Verdict(
             Status.PASS,
             Severity.INFO,
-            f"{what} runs the newest patch of {line} released by {as_of}: {latest.version}{note}",
+            f"{what} runs the newest patch of {line} released by {as_of}: {latest.version}",
             evidence,
         )
     first = min(newer, key=lambda r: release_key(r.version))

@@ -96,6 +96,7 @@ def node_kernel_consistent_in_pool(ctx: Context) -> Iterator[Finding]:
         parsed = [n for n in members if n.kernel is not None]
         newest = max((n.kernel for n in parsed if n.kernel), key=lambda k: k.numbers, default=None)
         on_newest = sum(1 for n in parsed if n.kernel and newest and n.kernel.numbers == newest.numbers)
+        unreadable = len(members) - len(parsed)  # peers whose kernel could run anything
         for node in members:
             evidence: dict[str, JSONValue] = {
                 "pool": pool,
@@ -103,6 +104,8 @@ def node_kernel_consistent_in_pool(ctx: Context) -> Iterator[Finding]:
                 "kernel": node.node.info.kernelVersion or None,
                 "pool_nodes": len(members),
             }
+            if unreadable:
+                evidence["pool_nodes_with_unknown_kernel"] = unreadable
             if node.kernel is None or newest is None:
                 raw = node.node.info.kernelVersion
                 yield finding(
@@ -125,6 +128,14 @@ def node_kernel_consistent_in_pool(ctx: Context) -> Iterator[Finding]:
                     f"runs kernel {node.kernel.raw}, older than {newest.raw} which {on_newest} of "
                     f"{len(members)} nodes in its pool run: not patched or not rebooted",
                     evidence,
+                )
+            elif unreadable:
+                # Newest among the kernels that could be read; a peer whose kernel is unknown may run
+                # a newer one, so "newest of its pool" is half judged.
+                verdict = unknown(
+                    f"runs {node.kernel.raw}, the newest readable kernel of its pool, but {unreadable} of "
+                    f"{len(members)} nodes in the pool report no recognisable kernel, so a newer one may run there",
+                    **evidence,
                 )
             elif len(members) == 1:
                 verdict = Verdict(
@@ -151,7 +162,12 @@ def node_image_current(ctx: Context) -> Iterator[Finding]:
         image = node_image(node)
         created = parse_timestamp(node.node.metadata.creationTimestamp)
         evidence: dict[str, JSONValue] = {"node_created": node.node.metadata.creationTimestamp}
-        if image.built is not None:
+        if node.node.metadata.creationTimestamp and created is None:
+            evidence["node_created_note"] = "the node's creation time does not parse"
+        if created is not None and created.date() > ctx.as_of:
+            # Whatever its image says, a node registered after the as-of date did not run then.
+            verdict = unknown("the node was registered after the as-of date", **evidence)
+        elif image.built is not None:
             evidence.update({"image": image.name, "image_built": image.built.isoformat(), "read_from": image.source})
             age = (ctx.as_of - image.built).days
             evidence["image_age_days"] = age
@@ -178,9 +194,7 @@ def node_image_current(ctx: Context) -> Iterator[Finding]:
             evidence["note"] = (
                 "the platform does not expose a node-image date; the node's registration time is the bound used"
             )
-            if age < 0:
-                verdict = unknown("the node was registered after the as-of date", **evidence)
-            elif age > policy.node_max_age_days:
+            if age > policy.node_max_age_days:
                 verdict = Verdict(
                     Status.WARN,
                     Severity.LOW,
@@ -220,10 +234,22 @@ def _reboot_verdict(ctx: Context, node: NodeFacts) -> Verdict | None:
             "status": condition.status,
             "since": condition.lastTransitionTime,
         }
+        since = parse_timestamp(condition.lastTransitionTime)
+        if since is not None and since.date() > ctx.as_of:
+            return unknown(
+                f"condition {kind} changed after the as-of date ({since.date()}), so its state on that date is unknown",
+                **evidence,
+            )
         if condition.status == "True":
-            since = parse_timestamp(condition.lastTransitionTime)
             days = (ctx.as_of - since.date()).days if since else None
-            if days is not None and days > ctx.policy.patch_window_days:
+            if days is None:
+                # Required, for how long is unknown: a WARN if recent, a FAIL if past the window.
+                return unknown(
+                    f"a reboot is required (condition {kind}), since when is unknown (no readable "
+                    "lastTransitionTime), so whether it is past the patch window cannot be told",
+                    **evidence,
+                )
+            if days > ctx.policy.patch_window_days:
                 return Verdict(
                     Status.FAIL,
                     Severity.HIGH,

@@ -11,8 +11,10 @@ from collections.abc import Iterator
 from patchlevel.checks.common import (
     Context,
     Verdict,
+    combine,
     cve_fix_dates,
     finding,
+    has_patch_number,
     patch_verdict,
     per_node,
     support_verdict,
@@ -108,6 +110,8 @@ def _upstream_patch(ctx: Context, version: KubeVersion, what: str, packages: tup
         ctx.as_of,
         fixes,
         source="endoflife.date release-data: kubernetes",
+        patch_given=has_patch_number(version.raw),
+        running_released=ctx.catalog.release_date("kubernetes", version.semver),
     )
 
 
@@ -129,6 +133,8 @@ def _openshift_patch(ctx: Context, what: str) -> Verdict:
         ctx.policy,
         ctx.as_of,
         source="endoflife.date release-data: red-hat-openshift",
+        patch_given=has_patch_number(release),
+        running_released=ctx.catalog.release_date("red-hat-openshift", release),
     )
 
 
@@ -301,6 +307,8 @@ def _kubelet_patch(ctx: Context, node: NodeFacts, check: str, remediation: str) 
             ctx.policy,
             ctx.as_of,
             source="endoflife.date release-data: google-kubernetes-engine",
+            patch_given=has_patch_number(kubelet.raw),
+            running_released=ctx.catalog.release_date("google-kubernetes-engine", kubelet.raw.strip().lstrip("v")),
         )
     else:
         verdict = _upstream_patch(ctx, kubelet, what, KUBELET_PACKAGES)
@@ -391,6 +399,12 @@ def kubelet_version_skew_allowed(ctx: Context) -> Iterator[Finding]:
 
 
 def kube_proxy_version_skew_allowed(ctx: Context) -> Iterator[Finding]:
+    """Both halves of kube-proxy's skew policy: against the API server and against its node's kubelet.
+
+    Each half is judged on its own and the two combined (``combine``): a half that cannot be
+    judged (no API server version, an unknown kubelet) keeps the check from passing, and a half
+    that fails fails it whatever the other half is.
+    """
     check = "kube_proxy_version_skew_allowed"
     remediation = "Upgrade kube-proxy (its DaemonSet or static pod) to within the version-skew policy."
     api = ctx.facts.api
@@ -410,32 +424,41 @@ def kube_proxy_version_skew_allowed(ctx: Context) -> Iterator[Finding]:
                 remediation,
             )
             continue
-        if api is None:
-            yield finding(
-                check,
-                node.subject,
-                unknown("skew unknown: no API server version in the input", kube_proxy=proxy.raw),
+        against_api = (
+            _skew_verdict(proxy, api, "kube-proxy")
+            if api is not None
+            else unknown(
+                "skew against the API server unknown: no API server version in the input", kube_proxy=proxy.raw
             )
-            continue
-        verdict = _skew_verdict(proxy, api, "kube-proxy")
-        evidence: dict[str, JSONValue] = {**verdict.evidence, "kube_proxy_source": node.kube_proxy_source}
-        if verdict.status is Status.PASS and node.kubelet is not None:
-            gap = abs(proxy.minor_number - node.kubelet.minor_number)
-            evidence["kubelet"] = node.kubelet.raw
-            if gap > 3:
-                verdict = Verdict(
-                    Status.FAIL,
-                    Severity.HIGH,
-                    f"kube-proxy {proxy.cycle} is {gap} minors away from its node's kubelet {node.kubelet.cycle}; "
-                    "the skew policy allows 3",
-                    evidence,
-                )
-        yield finding(
-            check,
-            node.subject,
-            Verdict(verdict.status, verdict.severity, verdict.message, evidence),
-            remediation,
         )
+        verdict = combine(
+            [against_api, _proxy_kubelet_skew(proxy, node)], {"kube_proxy_source": node.kube_proxy_source}
+        )
+        yield finding(check, node.subject, verdict, remediation)
+
+
+def _proxy_kubelet_skew(proxy: KubeVersion, node: NodeFacts) -> Verdict:
+    """kube-proxy may be up to three minors older or newer than the kubelet on its node."""
+    kubelet = node.kubelet
+    if kubelet is None:
+        raw = node.node.info.kubeletVersion
+        why = f"unrecognised kubelet version {raw!r}" if raw else "the node reports no kubelet version"
+        return unknown(f"skew against the node's kubelet unknown: {why}", kubelet=raw or None)
+    gap = abs(proxy.minor_number - kubelet.minor_number)
+    evidence: dict[str, JSONValue] = {"kubelet": kubelet.raw, "kubelet_minor_gap": gap}
+    if kubelet.major != proxy.major:
+        return unknown(f"kube-proxy {proxy.raw} and kubelet {kubelet.raw} differ in major version", **evidence)
+    if gap > 3:
+        return Verdict(
+            Status.FAIL,
+            Severity.HIGH,
+            f"kube-proxy {proxy.cycle} is {gap} minors away from its node's kubelet {kubelet.cycle}; "
+            "the skew policy allows 3",
+            evidence,
+        )
+    return Verdict(
+        Status.PASS, Severity.INFO, f"kube-proxy {proxy.cycle} is within 3 minors of kubelet {kubelet.cycle}", evidence
+    )
 
 
 # ------------------------------------------------------------------------------------------
@@ -454,9 +477,17 @@ def _minor_number(cycle: str) -> int:
     return major * 1000 + minor
 
 
-def _containerd_compat(ctx: Context, runtime: RuntimeVersion, kubelet: KubeVersion | None) -> tuple[Status, str] | None:
+def _kubelet_part_unknown(node: NodeFacts, what: str) -> Verdict:
+    raw = node.node.info.kubeletVersion
+    why = f"unrecognised kubelet version {raw!r}" if raw else "the node reports no kubelet version"
+    return unknown(f"{what} unknown: {why}", kubelet=raw or None)
+
+
+def _containerd_compat(ctx: Context, runtime: RuntimeVersion, node: NodeFacts) -> Verdict:
+    """Whether containerd supports the node's kubelet minor (containerd's own support table)."""
+    kubelet = node.kubelet
     if kubelet is None or runtime.numbers is None:
-        return None
+        return _kubelet_part_unknown(node, f"containerd {runtime.cycle}'s support for the node's kubelet is")
     data = ctx.runtime_compat.get("containerd", {})
     floor = data.get("minimum_for_cri_v1", {})
     if (
@@ -464,33 +495,57 @@ def _containerd_compat(ctx: Context, runtime: RuntimeVersion, kubelet: KubeVersi
         and _minor_number(floor["kubelet_from"]) <= kubelet.minor_number
         and runtime.numbers < tuple(release_key(floor["containerd_from"]))
     ):
-        return (
+        return Verdict(
             Status.FAIL,
+            Severity.HIGH,
             f"containerd {runtime.semver} lacks CRI v1, which kubelet {kubelet.cycle} requires "
             "(containerd 1.6 or newer from Kubernetes 1.26)",
+            {},
         )
     supported = data.get("supported_with_kubernetes", {}).get(kubelet.cycle)
     if not supported:
-        return None
+        known = sorted(data.get("supported_with_kubernetes", {}), key=release_key)
+        covers = f"covers Kubernetes {known[0]} to {known[-1]} only" if known else "is empty"
+        return unknown(
+            f"containerd's support for kubelet {kubelet.cycle} is unknown: its bundled support table {covers}",
+            support_table=data.get("source", ctx.runtime_compat.get("source", "")),
+        )
     for minimum in supported:
         floor_key = tuple(release_key(minimum))
         if floor_key[:2] == runtime.numbers[:2]:
             if runtime.numbers < floor_key:
-                return (
+                return Verdict(
                     Status.WARN,
+                    Severity.MEDIUM,
                     f"containerd supports Kubernetes {kubelet.cycle} from {minimum} on this line; "
                     f"the node runs {runtime.semver}",
+                    {},
                 )
-            return None
+            return Verdict(
+                Status.PASS,
+                Severity.INFO,
+                f"containerd {runtime.semver} supports Kubernetes {kubelet.cycle} (from {minimum})",
+                {},
+            )
     lines = ", ".join(f"{m}+" for m in supported)
-    return (
+    return Verdict(
         Status.WARN,
+        Severity.MEDIUM,
         f"containerd {runtime.cycle} is not among the releases containerd supports with "
         f"Kubernetes {kubelet.cycle} ({lines})",
+        {},
     )
 
 
 def container_runtime_supported(ctx: Context) -> Iterator[Finding]:
+    """The runtime release's own support, and each part that depends on the node's kubelet.
+
+    containerd: its lifecycle and its support table for the kubelet's minor.  CRI-O: the
+    Kubernetes minor it tracks, and that it matches the kubelet's minor.  Docker Engine: its
+    lifecycle, and from kubelet 1.24 on cri-dockerd, whose version the API does not show.  A part
+    that cannot be judged (an unknown kubelet, a minor the table does not cover, cri-dockerd)
+    keeps the check from passing; a part that fails fails it (``combine``).
+    """
     check = "container_runtime_supported"
     remediation = "Move the node to a node image whose container runtime release is supported."
 
@@ -504,23 +559,19 @@ def container_runtime_supported(ctx: Context) -> Iterator[Finding]:
                 f"{runtime.suffix.lstrip('+-')}: a vendor package of {runtime.name} {runtime.semver}; "
                 "judged by the upstream release line"
             )
+        parts: list[Verdict]
         if runtime.name == "containerd":
-            support = ctx.catalog.support("containerd", runtime.cycle, ctx.as_of)
-            verdict = support_verdict(f"containerd {runtime.cycle}", support, ctx.policy, ctx.as_of)
-            compat = _containerd_compat(ctx, runtime, node.kubelet)
-            if compat is not None and (verdict.status is Status.PASS or compat[0] is Status.FAIL):
-                verdict = Verdict(
-                    compat[0],
-                    Severity.HIGH if compat[0] is Status.FAIL else Severity.MEDIUM,
-                    compat[1],
-                    verdict.evidence,
-                )
+            support = ctx.catalog.support("containerd", runtime.cycle or "", ctx.as_of)
+            parts = [
+                support_verdict(f"containerd {runtime.cycle}", support, ctx.policy, ctx.as_of),
+                _containerd_compat(ctx, runtime, node),
+            ]
         elif runtime.name == "cri-o":
             # CRI-O has no lifecycle source: its minor follows the Kubernetes minor (CRI-O's own policy).
             if node.distribution.id == "openshift":
                 line, how = _openshift_release(ctx, node.kubelet)
-                support = ctx.catalog.support("red-hat-openshift", line, ctx.as_of)
-                verdict = support_verdict(
+                support = ctx.catalog.support("red-hat-openshift", line or "", ctx.as_of)
+                lifecycle = support_verdict(
                     f"CRI-O {runtime.cycle} (shipped with OpenShift {line or '?'})",
                     support,
                     ctx.policy,
@@ -528,31 +579,47 @@ def container_runtime_supported(ctx: Context) -> Iterator[Finding]:
                 )
                 evidence["rule"] = f"CRI-O on OpenShift follows the OpenShift release ({how})"
             else:
-                support = ctx.catalog.support("kubernetes", runtime.cycle, ctx.as_of)
-                verdict = support_verdict(f"CRI-O {runtime.cycle}", support, ctx.policy, ctx.as_of)
+                support = ctx.catalog.support("kubernetes", runtime.cycle or "", ctx.as_of)
+                lifecycle = support_verdict(f"CRI-O {runtime.cycle}", support, ctx.policy, ctx.as_of)
                 evidence["rule"] = "CRI-O 1.N is supported while Kubernetes 1.N is (CRI-O's compatibility policy)"
-            if verdict.status is Status.PASS and node.kubelet is not None and runtime.cycle != node.kubelet.cycle:
-                verdict = Verdict(
+            if node.kubelet is None:
+                matching = _kubelet_part_unknown(node, f"whether CRI-O {runtime.cycle} matches the kubelet minor is")
+            elif runtime.cycle != node.kubelet.cycle:
+                matching = Verdict(
                     Status.WARN,
                     Severity.MEDIUM,
                     f"CRI-O {runtime.cycle} does not match the kubelet minor {node.kubelet.cycle}; "
                     "CRI-O minors track Kubernetes minors",
-                    verdict.evidence,
+                    {},
                 )
+            else:
+                matching = Verdict(Status.PASS, Severity.INFO, "CRI-O matches the kubelet minor", {})
+            parts = [lifecycle, matching]
         elif runtime.name == "docker":
-            support = ctx.catalog.support("docker-engine", runtime.cycle, ctx.as_of)
-            verdict = support_verdict(f"Docker Engine {runtime.cycle}", support, ctx.policy, ctx.as_of)
-            if node.kubelet is not None and node.kubelet.minor_number >= 1024:
+            support = ctx.catalog.support("docker-engine", runtime.cycle or "", ctx.as_of)
+            parts = [support_verdict(f"Docker Engine {runtime.cycle}", support, ctx.policy, ctx.as_of)]
+            if node.kubelet is None:
+                parts.append(
+                    _kubelet_part_unknown(node, "whether the kubelet runs Docker through dockershim or cri-dockerd is")
+                )
+            elif node.kubelet.minor_number >= 1024:
                 evidence["cri_dockerd"] = (
                     "Kubernetes removed dockershim in 1.24: this node needs cri-dockerd, whose version "
                     "the API does not show; check it separately"
+                )
+                parts.append(
+                    unknown(
+                        f"kubelet {node.kubelet.cycle} runs Docker Engine through cri-dockerd (dockershim was "
+                        "removed in 1.24), whose version and support the API does not show"
+                    )
                 )
             else:
                 evidence["dockershim"] = (
                     "dockershim (built into the kubelet before 1.24) is supported only with its kubelet"
                 )
         else:
-            verdict = unknown(f"no lifecycle source for container runtime {runtime.name!r}", raw=runtime.raw)
+            parts = [unknown(f"no lifecycle source for container runtime {runtime.name!r}", raw=runtime.raw)]
+        verdict = combine(parts)
         evidence.update(verdict.evidence)
         return finding(
             check,

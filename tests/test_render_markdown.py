@@ -15,8 +15,8 @@ def test_summary_counts_waived_apart_and_lists_every_requirement() -> None:
     assert "1 waived (counted apart)" in text
     for requirement in report.requirements:
         assert f"| {requirement.id} |" in text
-    assert "- waiver W-RT-1 (owner platform-team@example.com): expired on 2026-10-31" in text
-    assert "- waiver W-GONE-1 (owner platform-team@example.com): matched no finding" in text
+    assert "- waiver W-RT-1 (owner platform-team\\@example.com): expired on 2026-10-31" in text
+    assert "- waiver W-GONE-1 (owner platform-team\\@example.com): matched no finding" in text
 
 
 def test_it_stays_short_on_a_large_report() -> None:

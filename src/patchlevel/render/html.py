@@ -1,6 +1,8 @@
 """The HTML evidence report: one self-contained file an assessor can file and an engineer can act on.
 
-Rendered from a Jinja2 template with autoescape; inline CSS and SVG only (no script, font, image or
+Rendered from a Jinja2 template with autoescape, every value passing ``_finalize`` first (control
+and invisible format characters from the input made visible: an escape sequence or a right-to-left
+override in a node name is shown, not obeyed); inline CSS and SVG only (no script, font, image or
 style from anywhere else, which the page's Content-Security-Policy also forbids), readable printed
 to PDF.  Identical findings are grouped and long lists capped with counts, so the report of a
 5,000-node, 150,000-pod cluster stays a few megabytes at most.  This module arranges what the
@@ -23,6 +25,7 @@ from patchlevel.render.groups import (
     subject_kind,
     subject_names,
 )
+from patchlevel.render.text import visible
 
 GUIDANCE_PREFIX = "PCI SSC Container Guidance"
 MAX_GROUPS_PER_CHECK = 25  # rows per check in "what needs action"
@@ -148,10 +151,18 @@ def view(report: Report) -> dict[str, Any]:
     }
 
 
+def _finalize(value: Any) -> Any:
+    """Every ``{{ … }}`` value before autoescape: input text with its control characters made visible."""
+    if isinstance(value, str) and not hasattr(value, "__html__"):  # Markup (macro output) is ours
+        return visible(value, keep_lines=True)
+    return value
+
+
 def _environment() -> jinja2.Environment:
     return jinja2.Environment(
         loader=jinja2.PackageLoader("patchlevel.render", "templates"),
         autoescape=True,
+        finalize=_finalize,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,

@@ -9,19 +9,19 @@ holds one testcase per requirement of the mapping, so requirements no check cove
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable
 from xml.etree import ElementTree as ET
 
 from patchlevel.model import Finding, Report, Status, requirement_results
+from patchlevel.render.text import visible
 
 SKIPPED = (Status.UNKNOWN, Status.WAIVED)
-# Characters XML 1.0 cannot hold (raw values from the input may contain them).
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 
 
 def _xml_text(text: str) -> str:
-    return _NOT_XML.sub("\ufffd", text)
+    """Text XML 1.0 can hold: control characters, surrogates and U+FFFE/U+FFFF (which raw values from
+    the input may contain) written as visible escapes; newlines and tabs kept."""
+    return visible(text, keep_lines=True)
 
 
 def _details(finding: Finding) -> str:

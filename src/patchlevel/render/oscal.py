@@ -11,6 +11,11 @@
 
 UUIDs are version 5, derived from the cluster, the generation time and the content, so the same
 report always renders the same document.
+
+OSCAL's ``title``, ``description``, ``statement`` and ``remarks`` are markup (Markdown): every
+string from the input in them is escaped (``markdown_text``) so a viewer shows it as written, never
+as HTML, a link or formatting; the recorded evidence is a fenced JSON code block.  Property values
+(StringDatatype) are one line with control characters made visible.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from patchlevel.model import Finding, Report, Status, group_findings, requirement_results
+from patchlevel.render.text import markdown_text, visible
 
 OSCAL_VERSION = "1.1.2"
 NS = "urn:patchlevel:oscal"
@@ -32,7 +38,15 @@ RISK_STATUSES = (Status.FAIL, Status.ERROR, Status.UNKNOWN, Status.WARN, Status.
 
 def _line(text: str) -> str:
     """A value for OSCAL's StringDatatype: one line, no surrounding whitespace, never empty."""
-    return " ".join(str(text).split()) or "-"
+    return " ".join(visible(str(text)).split()) or "-"
+
+
+def _md(text: object) -> str:
+    """Input text inside an OSCAL markup field: inert Markdown, kept whole."""
+    return markdown_text(text, limit=_WHOLE) or "-"
+
+
+_WHOLE = 1 << 62  # OSCAL is the record: fields are escaped, never cut
 
 
 def _time(moment: datetime) -> str:
@@ -56,7 +70,13 @@ class _Ids:
 
 
 def _evidence_text(evidence: Mapping[str, Any]) -> str:
-    return json.dumps(dict(evidence), sort_keys=True, default=str, ensure_ascii=False)
+    """The evidence as a fenced JSON code block: literal in any Markdown viewer.
+
+    ``json.dumps`` writes one line starting with "{" (newlines in values are escaped), so no line of
+    it can close the fence; invisible characters are written as JSON escapes.
+    """
+    text = json.dumps(dict(evidence), sort_keys=True, default=str, ensure_ascii=False)
+    return f"````json\n{visible(text)}\n````"
 
 
 def render_oscal(report: Report) -> bytes:
@@ -81,7 +101,7 @@ def render_oscal(report: Report) -> bytes:
         observation: dict[str, Any] = {
             "uuid": observation_uuid,
             "title": f"{info.title if info else finding.check}: {finding.status.value.upper()}",
-            "description": finding.message,
+            "description": _md(finding.message),
             "props": [
                 _prop("check", finding.check),
                 _prop("status", finding.status.value),
@@ -91,10 +111,10 @@ def render_oscal(report: Report) -> bytes:
             "methods": ["TEST"],
             "types": ["finding" if finding.status is not Status.PASS else "control-objective"],
             "origins": origins,
-            "subjects": [{"subject-uuid": subjects[s], "type": "inventory-item", "title": _line(s)} for s in names],
+            "subjects": [{"subject-uuid": subjects[s], "type": "inventory-item", "title": _md(s)} for s in names],
             "relevant-evidence": [
                 {
-                    "description": f"Evidence patchlevel recorded for {names[0]}"
+                    "description": f"Evidence patchlevel recorded for {_md(names[0])}"
                     + (f" (the other {len(names) - 1} subjects' findings say the same)" if len(names) > 1 else ""),
                     "remarks": _evidence_text(finding.evidence),
                 }
@@ -102,7 +122,7 @@ def render_oscal(report: Report) -> bytes:
             "collected": when,
         }
         if finding.note:
-            observation["remarks"] = finding.note
+            observation["remarks"] = _md(finding.note)
         observations.append(observation)
         risk_uuid = ""
         if finding.status in RISK_STATUSES:
@@ -181,14 +201,15 @@ def render_oscal(report: Report) -> bytes:
     }
     if subjects:
         local["inventory-items"] = [
-            {"uuid": u, "description": subject, "props": [_prop("subject", subject)]} for subject, u in subjects.items()
+            {"uuid": u, "description": _md(subject), "props": [_prop("subject", subject)]}
+            for subject, u in subjects.items()
         ]
     result_doc: dict[str, Any] = {
         "uuid": ids("result"),
-        "title": f"patchlevel audit of {name} as of {report.as_of}",
-        "description": f"Patch level of Kubernetes cluster {name} ({cluster.version or 'version unknown'}, "
-        f"{cluster.distribution}; {cluster.nodes} nodes, {cluster.pods} pods, {cluster.images} images) judged as of "
-        f"{report.as_of} against the PCI SSC container guidance and PCI DSS v4.0.1.",
+        "title": f"patchlevel audit of {_md(name)} as of {report.as_of}",
+        "description": f"Patch level of Kubernetes cluster {_md(name)} ({_md(cluster.version or 'version unknown')}, "
+        f"{_md(cluster.distribution)}; {cluster.nodes} nodes, {cluster.pods} pods, {cluster.images} images) judged "
+        f"as of {report.as_of} against the PCI SSC container guidance and PCI DSS v4.0.1.",
         "start": when,
         "end": when,
         "props": props,
@@ -207,7 +228,7 @@ def render_oscal(report: Report) -> bytes:
         "assessment-results": {
             "uuid": ids("assessment-results"),
             "metadata": {
-                "title": f"patchlevel assessment results: {name} as of {report.as_of}",
+                "title": f"patchlevel assessment results: {_md(name)} as of {report.as_of}",
                 "last-modified": when,
                 "version": f"{report.as_of.isoformat()}",
                 "oscal-version": OSCAL_VERSION,
@@ -234,16 +255,16 @@ def _risk(
     title: str,
 ) -> dict[str, Any]:
     subjects = (
-        names[0]
+        _md(names[0])
         if len(names) == 1
-        else f"{len(names)} subjects ({', '.join(names[:3])}{', …' if len(names) > 3 else ''})"
+        else f"{len(names)} subjects ({', '.join(_md(n) for n in names[:3])}{', …' if len(names) > 3 else ''})"
     )
     risk: dict[str, Any] = {
         "uuid": risk_uuid,
         "title": f"{title or finding.check}: {finding.status.value.upper()} on {subjects}",
-        "description": finding.message,
+        "description": _md(finding.message),
         "statement": f"{finding.status.value.upper()} ({finding.severity.value}) for requirement(s) "
-        f"{', '.join(finding.requirements) or 'none'}: {finding.message}",
+        f"{', '.join(finding.requirements) or 'none'}: {_md(finding.message)}",
         "props": [_prop("check", finding.check), _prop("status", finding.status.value)],
         "status": "deviation-approved" if finding.status is Status.WAIVED else "open",
         "origins": origins,
@@ -261,7 +282,7 @@ def _risk(
                 "uuid": ids("remediation", risk_uuid),
                 "lifecycle": "recommendation",
                 "title": "Remediation",
-                "description": finding.remediation,
+                "description": _md(finding.remediation),
                 "origins": origins,
             }
         ]
@@ -271,8 +292,8 @@ def _risk(
         risk["mitigating-factors"] = [
             {
                 "uuid": ids("waiver", risk_uuid),
-                "description": f"Waiver {waiver.id or '(no id)'}: {waiver.reason}. Owner {waiver.owner}"
-                + (f", approved by {waiver.approved_by}" if waiver.approved_by else "")
+                "description": f"Waiver {_md(waiver.id or '(no id)')}: {_md(waiver.reason)}. Owner {_md(waiver.owner)}"
+                + (f", approved by {_md(waiver.approved_by)}" if waiver.approved_by else "")
                 + f"; expires {waiver.expires}.",
             }
         ]

@@ -4,6 +4,11 @@ Identical findings on many subjects collapse into one row ("412 nodes: container
 each check shows its 10 worst groups then "+N more", so a 5,000-node cluster with thousands of
 distinct image findings prints a few screens, not thousands of rows.  Waived findings are counted
 in their own column.
+
+Every string is printed as plain text (``rich.text.Text``, never Rich markup or emoji codes), with
+control characters made visible and each field cut at ``MAX_FIELD_CHARS`` (see
+``patchlevel.render.text``): a ``[/x]`` in a version, ``[red]`` in a node name or an escape sequence
+in a kernel string is shown as written, and rendering time grows linearly with the input.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from rich.text import Text
 
 from patchlevel.model import Report, Status, requirement_results
 from patchlevel.render.groups import grouped_by_check
+from patchlevel.render.text import plain
 
 STYLES = {
     "pass": "green",
@@ -33,33 +39,38 @@ MAX_GROUPS_PER_CHECK = 10  # the worst groups of each check; the rest are counte
 
 def _subjects(subjects: list[str]) -> str:
     kinds = {s.split("/", 1)[0] for s in subjects}
-    noun = kinds.pop() if len(kinds) == 1 else "subject"
-    names = [s.split("/", 1)[-1] for s in subjects[:MAX_NAMED_SUBJECTS]]
+    noun = plain(kinds.pop()) if len(kinds) == 1 else "subject"
+    names = [plain(s.split("/", 1)[-1]) for s in subjects[:MAX_NAMED_SUBJECTS]]
     more = len(subjects) - len(names)
     if len(subjects) == 1:
-        return subjects[0]
+        return plain(subjects[0])
     listed = ", ".join(names) + (f", +{more} more" if more else "")
     return f"{len(subjects)} {noun}s ({listed})"
 
 
 def render_terminal(report: Report, *, color: bool = False, width: int = 120, show_passed: bool = False) -> str:
     buffer = io.StringIO()
-    console = Console(file=buffer, width=width, force_terminal=color, no_color=not color, highlight=False)
+    console = Console(
+        file=buffer, width=width, force_terminal=color, no_color=not color, highlight=False, emoji=False, markup=False
+    )
     cluster = report.cluster
-    title = Text(f"patchlevel {report.tool_version}", style="bold")
-    title.append(f" — cluster {cluster.name or '(unnamed)'}")
+    title = Text(f"patchlevel {plain(report.tool_version)}", style="bold")
+    title.append(f" — cluster {plain(cluster.name or '(unnamed)')}")
     version = cluster.version or "version unknown"
-    title.append(f" · {version} · {cluster.distribution}")
+    title.append(f" · {plain(version)} · {plain(cluster.distribution)}")
     console.print(title)
     lifecycle = report.lifecycle
     data = f"lifecycle data {lifecycle.retrieved} ({lifecycle.age_days} days old)" if lifecycle else "no lifecycle data"
     console.print(
-        f"As of {report.as_of} · {data} · {cluster.nodes} nodes, {cluster.pods} pods · {len(report.findings)} findings"
+        Text(
+            f"As of {report.as_of} · {data} · {cluster.nodes} nodes, {cluster.pods} pods · "
+            f"{len(report.findings)} findings"
+        )
     )
     if report.evidence_digest:
-        console.print(f"Evidence bundle digest {report.evidence_digest}")
+        console.print(Text(f"Evidence bundle digest {plain(report.evidence_digest)}"))
     for warning in report.warnings:
-        console.print(Text("! " + warning, style="yellow"))
+        console.print(Text("! " + plain(warning), style="yellow"))
 
     console.print()
     requirements = Table(title="Requirements", title_justify="left", show_lines=False, expand=False)
@@ -75,14 +86,14 @@ def render_terminal(report: Report, *, color: bool = False, width: int = 120, sh
         counts = result.counts
         verdict = "not assessed" if result.verdict == "not-assessed" else result.verdict.upper()
         requirements.add_row(
-            result.requirement.id,
+            Text(plain(result.requirement.id)),
             Text(verdict, style=STYLES.get(result.verdict, "")),
-            str(counts[Status.PASS]),
-            str(counts[Status.WARN]),
-            str(counts[Status.FAIL] + counts[Status.ERROR]),
-            str(counts[Status.UNKNOWN]),
-            str(counts[Status.WAIVED]),
-            result.requirement.title,
+            Text(str(counts[Status.PASS])),
+            Text(str(counts[Status.WARN])),
+            Text(str(counts[Status.FAIL] + counts[Status.ERROR])),
+            Text(str(counts[Status.UNKNOWN])),
+            Text(str(counts[Status.WAIVED])),
+            Text(plain(result.requirement.title)),
         )
     console.print(requirements)
 
@@ -95,7 +106,7 @@ def render_terminal(report: Report, *, color: bool = False, width: int = 120, sh
         console.print(Text("What needs action" if not show_passed else "Findings", style="italic"))
         for check in checks:
             console.print()
-            console.print(Text(check.check, style="bold"))
+            console.print(Text(plain(check.check), style="bold"))
             for group in check.groups:
                 representative = group.finding
                 line = Text("  ")
@@ -104,17 +115,17 @@ def render_terminal(report: Report, *, color: bool = False, width: int = 120, sh
                 )
                 line.append(_subjects(list(group.subjects)), style="bold")
                 console.print(line)
-                body = Text(representative.message)
+                body = Text(plain(representative.message))
                 if representative.remediation and representative.status in (Status.FAIL, Status.WARN):
-                    body.append("\n→ " + representative.remediation, style="dim")
+                    body.append("\n→ " + plain(representative.remediation), style="dim")
                 if representative.waiver is not None:
                     body.append(
-                        f"\nwaived until {representative.waiver.expires} by {representative.waiver.owner}: "
-                        f"{representative.waiver.reason}",
+                        f"\nwaived until {representative.waiver.expires} by {plain(representative.waiver.owner)}: "
+                        f"{plain(representative.waiver.reason)}",
                         style="cyan",
                     )
                 if representative.note and representative.waiver is None:
-                    body.append("\n" + representative.note, style="dim")
+                    body.append("\n" + plain(representative.note), style="dim")
                 console.print(Padding(body, (0, 0, 0, 10), expand=False))
             if check.more_groups:
                 console.print(
@@ -133,9 +144,9 @@ def render_terminal(report: Report, *, color: bool = False, width: int = 120, sh
     ignored = [i for i in report.inputs if i.read_as == "ignored"]
     if report.inputs:
         console.print()
-        console.print(f"Input: {len(read)} file(s) read, {len(ignored)} ignored")
+        console.print(Text(f"Input: {len(read)} file(s) read, {len(ignored)} ignored"))
         for item in read:
-            console.print(f"  read    {item.path}: {item.read_as}")
+            console.print(Text(f"  read    {plain(item.path)}: {plain(item.read_as)}"))
         for item in ignored:
-            console.print(Text(f"  ignored {item.path}: {item.reason}", style="dim"))
+            console.print(Text(f"  ignored {plain(item.path)}: {plain(item.reason)}", style="dim"))
     return buffer.getvalue()

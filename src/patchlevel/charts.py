@@ -9,6 +9,8 @@ never disagree.  A chart whose data is absent has no bars and a note saying "no 
 - running images by worst open severity: image findings (subject ``image/…``, or a check about
   vulnerabilities) whose evidence lists ``vulnerabilities`` (objects with ``severity``), or gives
   ``worst_severity`` or counts ``by_severity``
+- cluster add-ons by support state: ``addon_version_supported`` (subject ``addon/…``; evidence
+  ``addon_name``, ``release_cycle``), one count per add-on workload
 - age of open fixes against the SLA: ``*_patch_current`` findings behind a newer patch
   (``days_behind`` against ``patch_window_days``) and open image vulnerabilities with a fix
   (``age_days`` or ``days_open`` against the policy's ``sla_days`` for their severity)
@@ -155,6 +157,24 @@ def kernel_drift_chart(findings: Sequence[Finding]) -> Chart:
     )
 
 
+def addon_support_chart(findings: Sequence[Finding]) -> Chart:
+    """Add-on workloads by add-on release line and support state (``addon_version_supported``)."""
+
+    def label(finding: Finding) -> str:
+        name = _text(finding.evidence, "addon_name") or _text(finding.evidence, "addon") or "unknown add-on"
+        cycle = _text(finding.evidence, "release_cycle")
+        return f"{name} {cycle}" if cycle else f"{name} (version unknown)"
+
+    counts: dict[str, Counter[str]] = defaultdict(Counter)
+    for finding in findings:
+        if finding.check == "addon_version_supported" and finding.subject.startswith("addon/"):
+            counts[label(finding)][_status_key(finding)] += 1
+    bars = _bars(counts, sorted(counts, key=lambda k: (k.endswith("(version unknown)"), k.lower())))
+    note = "" if bars else "no data: no recognised cluster add-on in this report (or pods were not in the input)"
+    title = "Cluster add-ons by support state"
+    return Chart("addons-by-support-state", title, "workloads", STATUS_CATEGORIES, bars, note)
+
+
 def _severity(value: JSONValue) -> str | None:
     if isinstance(value, str) and value.lower() in {s.value for s in Severity}:
         return value.lower()
@@ -293,6 +313,7 @@ def compute_charts(
         kubernetes_minor_chart(findings),
         os_release_chart(findings),
         kernel_drift_chart(findings),
+        addon_support_chart(findings),
         image_severity_chart(findings),
         fix_age_chart(findings, sla_days, patch_window_days),
     )

@@ -305,6 +305,8 @@ class Report:
     evidence_digest: str = ""
     schema_version: str = REPORT_SCHEMA_VERSION
     charts: tuple[Chart, ...] = ()  # computed by patchlevel.charts before rendering
+    # When the newest scan among the image evidence ran (None: no dated scan); metrics export its age.
+    newest_scan: datetime | None = None
 
     @property
     def lifecycle(self) -> DataSource | None:

@@ -15,6 +15,7 @@ from patchlevel.render.json import iter_json, render_json
 from patchlevel.render.junit import render_junit
 from patchlevel.render.markdown import render_markdown
 from patchlevel.render.oscal import render_oscal
+from patchlevel.render.prometheus import render_prometheus
 from patchlevel.render.terminal import render_terminal
 
 
@@ -25,6 +26,7 @@ class Format(StrEnum):
     JUNIT = "junit"
     OSCAL = "oscal"
     MARKDOWN = "markdown"
+    PROMETHEUS = "prometheus"
 
 
 # Each format's renderer and the file extension used when writing into a directory.
@@ -35,6 +37,7 @@ RENDERERS: Mapping[Format, Callable[[Report], bytes]] = {
     Format.JUNIT: render_junit,
     Format.OSCAL: render_oscal,
     Format.MARKDOWN: render_markdown,
+    Format.PROMETHEUS: render_prometheus,
 }
 EXTENSIONS: Mapping[Format, str] = {
     Format.TERMINAL: "txt",
@@ -43,6 +46,7 @@ EXTENSIONS: Mapping[Format, str] = {
     Format.JUNIT: "junit.xml",
     Format.OSCAL: "oscal.json",
     Format.MARKDOWN: "md",
+    Format.PROMETHEUS: "prom",
 }
 
 

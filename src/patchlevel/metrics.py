@@ -1,0 +1,542 @@
+"""Prometheus metric families derived from one Report: names, help, types, labels and values.
+
+Pure: no I/O, no clock, no Prometheus library.  ``render/prometheus.py`` writes these families as
+the text exposition (``--format prometheus``) and ``serve.py`` serves them, so a file written by the
+CronJob and a scrape of the exporter say the same thing about the same Report.
+
+Cardinality is bounded by design.  No series is per node, pod, image or vulnerability: findings
+are counted by check and status, vulnerabilities by severity, and release lines appear only when
+the lifecycle data knows them (a line read from the cluster that the data does not know is
+counted under empty ``product`` and ``line`` labels, so hostile or odd version strings cannot
+create series).  The count is ``series_bound`` below: it depends on the checks, the
+requirements, the waivers in the policy and the release lines in the lifecycle data, never on
+the size of the cluster.
+
+Values are read from the typed facts findings carry (``support``, ``patch``,
+``vulnerabilities``) and from statuses, never from the free-form ``evidence``.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from enum import StrEnum
+
+from patchlevel.model import (
+    Finding,
+    Phase,
+    Report,
+    Severity,
+    Status,
+    requirement_results,
+)
+
+
+class MetricType(StrEnum):
+    GAUGE = "gauge"
+    COUNTER = "counter"
+
+
+@dataclass(frozen=True, slots=True)
+class MetricSpec:
+    """What a metric is: its name, type, meaning and label names (the README's metrics table)."""
+
+    name: str
+    type: MetricType
+    help: str
+    labels: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Sample:
+    """One series: label values in the order of the family's label names, and its value."""
+
+    labels: tuple[str, ...]
+    value: float
+
+
+@dataclass(frozen=True, slots=True)
+class MetricFamily:
+    spec: MetricSpec
+    samples: tuple[Sample, ...]
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+
+# ------------------------------------------------------------------------------------------
+# What is exported.  Every report metric carries ``cluster`` (the report's cluster name), so the
+# files of several clusters can sit side by side in one node_exporter textfile directory.
+
+CLUSTER = "cluster"
+
+CLUSTER_INFO = MetricSpec(
+    "patchlevel_cluster_info",
+    MetricType.GAUGE,
+    "The audited cluster (always 1): its Kubernetes version, distribution and the patchlevel version that judged it.",
+    (CLUSTER, "kubernetes_version", "distribution", "patchlevel_version"),
+)
+AUDIT_TIMESTAMP = MetricSpec(
+    "patchlevel_audit_timestamp_seconds",
+    MetricType.GAUGE,
+    "When the report was generated (Unix time).",
+    (CLUSTER,),
+)
+AS_OF_TIMESTAMP = MetricSpec(
+    "patchlevel_audit_as_of_timestamp_seconds",
+    MetricType.GAUGE,
+    "The date every verdict is judged as of (Unix time of 00:00 UTC that day).",
+    (CLUSTER,),
+)
+CLUSTER_OBJECTS = MetricSpec(
+    "patchlevel_cluster_objects",
+    MetricType.GAUGE,
+    "Objects audited, by kind: nodes, pods, and distinct running images.",
+    (CLUSTER, "kind"),
+)
+FINDINGS = MetricSpec(
+    "patchlevel_findings",
+    MetricType.GAUGE,
+    "Findings by check and status (pass, warn, fail, unknown, waived, error); every check and status is present.",
+    (CLUSTER, "check", "status"),
+)
+REQUIREMENT_FINDINGS = MetricSpec(
+    "patchlevel_requirement_findings",
+    MetricType.GAUGE,
+    "Findings by requirement (e.g. PCI-CG-10.1) and status; a finding counts for each requirement its check serves.",
+    (CLUSTER, "requirement", "status"),
+)
+REQUIREMENT_VERDICT = MetricSpec(
+    "patchlevel_requirement_verdict",
+    MetricType.GAUGE,
+    "1 for the requirement's verdict (not-assessed, pass, warn, unknown, fail, error), 0 for the others.",
+    (CLUSTER, "requirement", "verdict"),
+)
+DATA_TIMESTAMP = MetricSpec(
+    "patchlevel_data_timestamp_seconds",
+    MetricType.GAUGE,
+    "Date of the reference data the verdicts rest on, by source (lifecycle, kubernetes-cve-feed), and of the "
+    "newest image scan (source scans), as Unix time; age is time() minus this.",
+    (CLUSTER, "source"),
+)
+DATA_STALE = MetricSpec(
+    "patchlevel_data_stale",
+    MetricType.GAUGE,
+    "1 when the report judges a reference data source stale as of the audit date (see its warnings), else 0.",
+    (CLUSTER, "source"),
+)
+SUPPORT_REMAINING = MetricSpec(
+    "patchlevel_support_remaining_seconds",
+    MetricType.GAUGE,
+    "Support left for a release line in use after the as-of day: 0 on its last day of support, negative once "
+    "past (days x 86400); window standard, or extended for paid/LTS/ESM support. Lines without an announced end "
+    "have no series.",
+    (CLUSTER, "component", "product", "line", "window"),
+)
+SUPPORT_SUBJECTS = MetricSpec(
+    "patchlevel_support_subjects",
+    MetricType.GAUGE,
+    "Subjects (the control plane, nodes, images, add-ons) on each release line, with the line's support phase; "
+    "lines the lifecycle data does not know are counted with empty product and line and phase unknown.",
+    (CLUSTER, "component", "product", "line", "phase"),
+)
+PATCH_RELEASES_BEHIND = MetricSpec(
+    "patchlevel_patch_releases_behind",
+    MetricType.GAUGE,
+    "Newest patch releases of a line released by the as-of date that the furthest-behind subject on it lacks.",
+    (CLUSTER, "component", "line"),
+)
+PATCH_BEHIND = MetricSpec(
+    "patchlevel_patch_behind_seconds",
+    MetricType.GAUGE,
+    "How long the furthest-behind subject on a line has been behind, as of the audit date: time since the first "
+    "patch release newer than what it runs came out (days x 86400; 0 when every subject runs the newest).",
+    (CLUSTER, "component", "line"),
+)
+VULNERABILITIES_FIXABLE = MetricSpec(
+    "patchlevel_vulnerabilities_fixable",
+    MetricType.GAUGE,
+    "Open vulnerabilities with a fix, by severity: one per subject, vulnerability and package, waived findings "
+    "excluded.",
+    (CLUSTER, "severity"),
+)
+VULNERABILITIES_OVERDUE = MetricSpec(
+    "patchlevel_vulnerabilities_overdue",
+    MetricType.GAUGE,
+    "Open vulnerabilities with a fix past the policy's SLA window, by severity: one per subject, vulnerability "
+    "and package, waived findings excluded.",
+    (CLUSTER, "severity"),
+)
+IMAGES_WITHOUT_RECENT_SCAN = MetricSpec(
+    "patchlevel_images_without_recent_scan",
+    MetricType.GAUGE,
+    "Running images with no scan shown within the policy's age: image_scanned_recently fail, unknown or "
+    "error (waived excluded).",
+    (CLUSTER,),
+)
+NODES_PENDING_REBOOT = MetricSpec(
+    "patchlevel_nodes_pending_reboot",
+    MetricType.GAUGE,
+    "Nodes that report a reboot pending: node_not_pending_reboot fail or warn (waived excluded); nodes that "
+    'expose no signal are in patchlevel_findings{check="node_not_pending_reboot",status="unknown"}.',
+    (CLUSTER,),
+)
+NODES_BEHIND_POOL_KERNEL = MetricSpec(
+    "patchlevel_nodes_behind_pool_kernel",
+    MetricType.GAUGE,
+    "Nodes running an older kernel than peers in their pool: node_kernel_consistent_in_pool fail or warn "
+    "(waived excluded).",
+    (CLUSTER,),
+)
+WAIVER_EXPIRY = MetricSpec(
+    "patchlevel_waiver_expiry_timestamp_seconds",
+    MetricType.GAUGE,
+    "End of the last day a policy waiver holds (Unix time); waiver is its id, or check and subject glob.",
+    (CLUSTER, "waiver"),
+)
+WAIVER_MATCHED = MetricSpec(
+    "patchlevel_waiver_matched_findings",
+    MetricType.GAUGE,
+    "Findings a policy waiver matched (0: it matched nothing and can go).",
+    (CLUSTER, "waiver"),
+)
+REPORT_WARNINGS = MetricSpec(
+    "patchlevel_report_warnings",
+    MetricType.GAUGE,
+    "Warnings the report carries (stale data, denied reads, incomplete coverage ...).",
+    (CLUSTER,),
+)
+
+REPORT_METRICS: tuple[MetricSpec, ...] = (
+    CLUSTER_INFO,
+    AUDIT_TIMESTAMP,
+    AS_OF_TIMESTAMP,
+    CLUSTER_OBJECTS,
+    FINDINGS,
+    REQUIREMENT_FINDINGS,
+    REQUIREMENT_VERDICT,
+    DATA_TIMESTAMP,
+    DATA_STALE,
+    SUPPORT_REMAINING,
+    SUPPORT_SUBJECTS,
+    PATCH_RELEASES_BEHIND,
+    PATCH_BEHIND,
+    VULNERABILITIES_FIXABLE,
+    VULNERABILITIES_OVERDUE,
+    IMAGES_WITHOUT_RECENT_SCAN,
+    NODES_PENDING_REBOOT,
+    NODES_BEHIND_POOL_KERNEL,
+    WAIVER_EXPIRY,
+    WAIVER_MATCHED,
+    REPORT_WARNINGS,
+)
+
+# The exporter's own metrics (``patchlevel serve`` only: a single report has no duration or history).
+AUDIT_SUCCESS = MetricSpec(
+    "patchlevel_audit_success",
+    MetricType.GAUGE,
+    "1 when the most recent audit attempt completed, 0 when it failed (the last good result is still served).",
+)
+AUDIT_DURATION = MetricSpec(
+    "patchlevel_audit_duration_seconds",
+    MetricType.GAUGE,
+    "Wall time of the most recent audit attempt, collection included.",
+)
+AUDITS = MetricSpec(
+    "patchlevel_audits_total",
+    MetricType.COUNTER,
+    "Audit attempts since the exporter started, by result (success, failure).",
+    ("result",),
+)
+LAST_SUCCESS = MetricSpec(
+    "patchlevel_audit_last_success_timestamp_seconds",
+    MetricType.GAUGE,
+    "When the audit whose result is served completed (Unix time).",
+)
+RESULT_AGE = MetricSpec(
+    "patchlevel_result_age_seconds",
+    MetricType.GAUGE,
+    "Age of the result served at this scrape: seconds since its audit completed.",
+)
+AUDIT_IN_PROGRESS = MetricSpec(
+    "patchlevel_audit_in_progress",
+    MetricType.GAUGE,
+    "1 while an audit runs (scrapes are answered from the last result meanwhile).",
+)
+AUDIT_INCOMPLETE = MetricSpec(
+    "patchlevel_audit_incomplete",
+    MetricType.GAUGE,
+    "1 when the served result's audit lacked evidence it asked for (e.g. a scanner that did not run), else 0.",
+)
+AUDIT_INTERVAL = MetricSpec(
+    "patchlevel_audit_interval_seconds",
+    MetricType.GAUGE,
+    "Seconds between the starts of two audits (the exporter's --interval).",
+)
+
+EXPORTER_METRICS: tuple[MetricSpec, ...] = (
+    AUDIT_SUCCESS,
+    AUDIT_DURATION,
+    AUDITS,
+    LAST_SUCCESS,
+    RESULT_AGE,
+    AUDIT_IN_PROGRESS,
+    AUDIT_INCOMPLETE,
+    AUDIT_INTERVAL,
+)
+
+ALL_METRICS: tuple[MetricSpec, ...] = REPORT_METRICS + EXPORTER_METRICS
+
+# ------------------------------------------------------------------------------------------
+# Which checks feed which metric.  Checks not listed here still count in patchlevel_findings;
+# a check whose findings carry ``support`` or ``patch`` facts and is not named below appears
+# under its own id as the component.
+
+COMPONENTS: Mapping[str, str] = {
+    "control_plane_version_supported": "control_plane",
+    "control_plane_patch_current": "control_plane",
+    "kubelet_version_supported": "kubelet",
+    "kubelet_patch_current": "kubelet",
+    "container_runtime_supported": "container_runtime",
+    "container_runtime_patch_current": "container_runtime",
+    "node_os_supported": "node_os",
+    "image_os_supported": "image_os",
+    "addon_version_supported": "addon",
+    "addon_patch_current": "addon",
+}
+
+# (metric, check, statuses counted, subject prefix): counts of subjects by one check's verdicts.
+SUBJECT_COUNTS: tuple[tuple[MetricSpec, str, frozenset[Status], str], ...] = (
+    (
+        IMAGES_WITHOUT_RECENT_SCAN,
+        "image_scanned_recently",
+        frozenset({Status.FAIL, Status.UNKNOWN, Status.ERROR}),
+        "image/",
+    ),
+    (NODES_PENDING_REBOOT, "node_not_pending_reboot", frozenset({Status.FAIL, Status.WARN}), "node/"),
+    (NODES_BEHIND_POOL_KERNEL, "node_kernel_consistent_in_pool", frozenset({Status.FAIL, Status.WARN}), "node/"),
+)
+
+STATUSES: tuple[str, ...] = tuple(s.value for s in Status)
+VERDICTS: tuple[str, ...] = ("not-assessed", "pass", "warn", "unknown", "fail", "error")
+SEVERITIES: tuple[str, ...] = (*(s.value for s in Severity), "unknown")
+OBJECT_KINDS: tuple[str, ...] = ("nodes", "pods", "images")
+SCANS_SOURCE = "scans"
+DAY_SECONDS = 86_400
+
+
+# ------------------------------------------------------------------------------------------
+# The derivation
+
+
+def report_metrics(report: Report) -> tuple[MetricFamily, ...]:
+    """Every report metric of ``REPORT_METRICS``, in that order, samples in a stable order."""
+    cluster = report.cluster.name
+    findings = report.findings
+    families = (
+        _family(
+            CLUSTER_INFO,
+            [((report.cluster.version, report.cluster.distribution, report.tool_version), 1.0)],
+            cluster,
+        ),
+        _family(AUDIT_TIMESTAMP, [((), report.generated_at.timestamp())], cluster),
+        _family(AS_OF_TIMESTAMP, [((), _day_start(report.as_of))], cluster),
+        _family(
+            CLUSTER_OBJECTS,
+            [
+                (("nodes",), float(report.cluster.nodes)),
+                (("pods",), float(report.cluster.pods)),
+                (("images",), float(report.cluster.images)),
+            ],
+            cluster,
+        ),
+        _family(FINDINGS, _findings_by_check(report), cluster),
+        *_requirement_families(report, cluster),
+        *_data_families(report, cluster),
+        *_support_families(findings, report.as_of, cluster),
+        *_patch_families(findings, cluster),
+        *_vulnerability_families(findings, cluster),
+        *_subject_count_families(findings, cluster),
+        *_waiver_families(report, cluster),
+        _family(REPORT_WARNINGS, [((), float(len(report.warnings)))], cluster),
+    )
+    return families
+
+
+def series_count(families: Iterable[MetricFamily]) -> int:
+    """Series a scrape of these families holds."""
+    return sum(len(f.samples) for f in families)
+
+
+def series_bound(checks: int, requirements: int, waivers: int, lines: int, patch_lines: int) -> int:
+    """The most series ``report_metrics`` can produce.
+
+    ``lines``: release lines the lifecycle data knows that are in use (each component counts its
+    own); ``patch_lines``: lines behind a newer patch.  Everything else is fixed: one series each
+    for cluster info, the two timestamps, the warnings and the three subject counts, three object
+    kinds, six statuses per check and per requirement, six verdicts per requirement, a timestamp
+    and a staleness flag for each of three data sources, six severities twice, two per waiver.
+    Each line has up to two support windows and one phase series; each component may add one
+    "unknown line" series (five components today, counted as lines here).
+    """
+    fixed = 1 + 2 + 1 + 3 + 3 + 3 * 2 + 2 * len(SEVERITIES)
+    return (
+        fixed
+        + len(STATUSES) * checks
+        + (len(STATUSES) + len(VERDICTS)) * requirements
+        + 2 * waivers
+        + 3 * lines
+        + (2 * patch_lines)
+    )
+
+
+# ------------------------------------------------------------------------------------------
+
+
+def _family(spec: MetricSpec, rows: Iterable[tuple[tuple[str, ...], float]], cluster: str) -> MetricFamily:
+    samples = tuple(Sample((cluster, *labels), value) for labels, value in rows)
+    for sample in samples:
+        if len(sample.labels) != len(spec.labels):  # a programming error, caught by the tests
+            raise ValueError(f"{spec.name}: {len(sample.labels)} label values for {spec.labels}")
+    return MetricFamily(spec, samples)
+
+
+def _day_start(day: date) -> float:
+    return datetime.combine(day, time(), tzinfo=UTC).timestamp()
+
+
+def _findings_by_check(report: Report) -> list[tuple[tuple[str, ...], float]]:
+    counts: Counter[tuple[str, str]] = Counter((f.check, f.status.value) for f in report.findings)
+    checks = list(dict.fromkeys([*(c.id for c in report.checks), *(f.check for f in report.findings)]))
+    return [((check, status), float(counts[check, status])) for check in checks for status in STATUSES]
+
+
+def _requirement_families(report: Report, cluster: str) -> tuple[MetricFamily, MetricFamily]:
+    counts: list[tuple[tuple[str, ...], float]] = []
+    verdicts: list[tuple[tuple[str, ...], float]] = []
+    for result in requirement_results(report):
+        rid = result.requirement.id
+        counts.extend(((rid, status.value), float(result.counts[status])) for status in Status)
+        verdicts.extend(((rid, verdict), 1.0 if verdict == result.verdict else 0.0) for verdict in VERDICTS)
+    return _family(REQUIREMENT_FINDINGS, counts, cluster), _family(REQUIREMENT_VERDICT, verdicts, cluster)
+
+
+def _data_families(report: Report, cluster: str) -> tuple[MetricFamily, MetricFamily]:
+    dated = [((source.name,), _day_start(source.retrieved)) for source in report.data_sources]
+    if report.newest_scan is not None:
+        dated.append(((SCANS_SOURCE,), report.newest_scan.timestamp()))
+    stale = [((source.name,), 1.0 if source.stale else 0.0) for source in report.data_sources]
+    return _family(DATA_TIMESTAMP, dated, cluster), _family(DATA_STALE, stale, cluster)
+
+
+def _component(finding: Finding) -> str:
+    return COMPONENTS.get(finding.check, finding.check)
+
+
+@dataclass(slots=True)
+class _Line:
+    phase: Phase
+    subjects: set[str]
+    support_ends: date | None
+    extended_ends: date | None
+
+
+def _support_families(findings: Sequence[Finding], as_of: date, cluster: str) -> tuple[MetricFamily, MetricFamily]:
+    lines: dict[tuple[str, str, str], _Line] = {}
+    for finding in findings:
+        window = finding.support
+        if window is None:
+            continue
+        known = window.phase is not Phase.UNKNOWN
+        key = (_component(finding), window.product if known else "", window.line if known else "")
+        line = lines.get(key)
+        if line is None:
+            phase = window.phase if known else Phase.UNKNOWN
+            line = lines[key] = _Line(phase, set(), window.support_ends, window.extended_ends)
+        elif known:  # the same line judged twice: keep the earliest end either judgement states
+            line.support_ends = _earliest(line.support_ends, window.support_ends)
+            line.extended_ends = _earliest(line.extended_ends, window.extended_ends)
+        line.subjects.add(finding.subject)
+    remaining: list[tuple[tuple[str, ...], float]] = []
+    subjects: list[tuple[tuple[str, ...], float]] = []
+    for key in sorted(lines):
+        line = lines[key]
+        subjects.append(((*key, line.phase.value), float(len(line.subjects))))
+        if line.phase is Phase.UNKNOWN:
+            continue
+        for name, end in (("standard", line.support_ends), ("extended", line.extended_ends)):
+            if end is not None:
+                remaining.append(((*key, name), float((end - as_of).days * DAY_SECONDS)))
+    return _family(SUPPORT_REMAINING, remaining, cluster), _family(SUPPORT_SUBJECTS, subjects, cluster)
+
+
+def _earliest(a: date | None, b: date | None) -> date | None:
+    return b if a is None else a if b is None else min(a, b)
+
+
+def _patch_families(findings: Sequence[Finding], cluster: str) -> tuple[MetricFamily, MetricFamily]:
+    behind: dict[tuple[str, str], int] = {}
+    days: dict[tuple[str, str], int] = {}
+    for finding in findings:
+        gap = finding.patch
+        if gap is None:
+            continue
+        key = (_component(finding), gap.line)
+        behind[key] = max(behind.get(key, 0), gap.behind)
+        days[key] = max(days.get(key, 0), gap.days_behind if gap.behind > 0 else 0)
+    keys = sorted(behind)
+    return (
+        _family(PATCH_RELEASES_BEHIND, [(key, float(behind[key])) for key in keys], cluster),
+        _family(PATCH_BEHIND, [(key, float(days[key] * DAY_SECONDS)) for key in keys], cluster),
+    )
+
+
+def _vulnerability_families(findings: Sequence[Finding], cluster: str) -> tuple[MetricFamily, MetricFamily]:
+    fixable: dict[tuple[str, str, str, str], str] = {}
+    overdue: set[tuple[str, str, str, str]] = set()
+    for finding in findings:
+        if finding.status is Status.WAIVED:
+            continue
+        for vulnerability in finding.vulnerabilities:
+            if not vulnerability.fixed_version:
+                continue
+            key = (finding.subject, vulnerability.id, vulnerability.package, vulnerability.installed_version)
+            severity = vulnerability.severity.value if vulnerability.severity is not None else "unknown"
+            # One vulnerability seen by two checks counts once, at the higher severity either gives it.
+            fixable[key] = max(fixable.get(key, severity), severity, key=SEVERITIES[::-1].index)
+            if vulnerability.overdue:
+                overdue.add(key)
+    open_counts = Counter(fixable.values())
+    overdue_counts = Counter(fixable[key] for key in overdue)
+    return (
+        _family(VULNERABILITIES_FIXABLE, [((s,), float(open_counts[s])) for s in SEVERITIES], cluster),
+        _family(VULNERABILITIES_OVERDUE, [((s,), float(overdue_counts[s])) for s in SEVERITIES], cluster),
+    )
+
+
+def _subject_count_families(findings: Sequence[Finding], cluster: str) -> list[MetricFamily]:
+    families = []
+    for spec, check, statuses, prefix in SUBJECT_COUNTS:
+        subjects = {
+            f.subject for f in findings if f.check == check and f.status in statuses and f.subject.startswith(prefix)
+        }
+        families.append(_family(spec, [((), float(len(subjects)))], cluster))
+    return families
+
+
+def _waiver_families(report: Report, cluster: str) -> tuple[MetricFamily, MetricFamily]:
+    expiry: list[tuple[tuple[str, ...], float]] = []
+    matched: list[tuple[tuple[str, ...], float]] = []
+    seen: set[str] = set()
+    for outcome in report.waivers:
+        waiver = outcome.waiver
+        label = waiver.id or f"{waiver.check} {waiver.subject}"
+        if label in seen:  # two waivers with one label: the policy file says so; keep the first
+            continue
+        seen.add(label)
+        expiry.append(((label,), _day_start(waiver.expires) + DAY_SECONDS))
+        matched.append(((label,), float(outcome.matched)))
+    return _family(WAIVER_EXPIRY, expiry, cluster), _family(WAIVER_MATCHED, matched, cluster)

@@ -1,0 +1,467 @@
+"""Metric families derived from a Report (patchlevel.metrics) and their text exposition.
+
+Reports are the demo snapshot's (examples/demo-cluster, with the waiver policy of the golden
+files), a generated cluster's (tests/cluster_gen.py), and Reports built here with the typed facts
+findings carry (support windows, patch gaps, open vulnerabilities) set by hand.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import tempfile
+from collections import Counter
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from cluster_gen import write_cluster
+from patchlevel.metrics import (
+    ALL_METRICS,
+    REPORT_METRICS,
+    SEVERITIES,
+    STATUSES,
+    SUBJECT_COUNTS,
+    VERDICTS,
+    MetricFamily,
+    MetricType,
+    report_metrics,
+    series_bound,
+    series_count,
+)
+from patchlevel.model import (
+    ClusterInfo,
+    Finding,
+    OpenVulnerability,
+    PatchGap,
+    Phase,
+    Report,
+    Severity,
+    Status,
+    SupportWindow,
+    requirement_results,
+)
+from patchlevel.render import Format, render
+from prometheus_harness import promtool, requires_promtool
+from test_render_reports import AS_OF, GENERATED_AT, build, demo_report, generated_report
+
+# The README's promise for a 5,000-node cluster (see /work/team/metrics-readme.md, "Series").
+README_SERIES_LIMIT_5000_NODES = 600
+
+
+def family(families: tuple[MetricFamily, ...], name: str) -> dict[tuple[str, ...], float]:
+    """label values (cluster dropped) -> value, for one family."""
+    [found] = [f for f in families if f.name == name]
+    return {sample.labels[1:]: sample.value for sample in found.samples}
+
+
+def finding(
+    check: str,
+    subject: str,
+    status: Status = Status.FAIL,
+    *,
+    support: SupportWindow | None = None,
+    patch: PatchGap | None = None,
+    vulnerabilities: tuple[OpenVulnerability, ...] = (),
+) -> Finding:
+    return Finding(
+        check, status, Severity.HIGH, subject, "m", support=support, patch=patch, vulnerabilities=vulnerabilities
+    )
+
+
+def report_of(findings: list[Finding], **changes: object) -> Report:
+    """The demo report's frame (checks, requirements, data sources) around these findings."""
+    base = demo_report()
+    requirements = {f.check: r for f in base.findings for r in [f.requirements]}
+    placed = [dataclasses.replace(f, requirements=requirements.get(f.check, ())) for f in findings]
+    return dataclasses.replace(base, findings=tuple(placed), waivers=(), warnings=(), **changes)  # type: ignore[arg-type]
+
+
+def vulnerability(
+    cve: str, severity: Severity | None, *, fixed: str | None = "1.2.4", overdue: bool = False, package: str = "openssl"
+) -> OpenVulnerability:
+    return OpenVulnerability(cve, severity, package, "1.2.3", fixed, age_days=40, sla_days=30, overdue=overdue)
+
+
+# ------------------------------------------------------------------------------------------
+# The metric definitions
+
+
+def test_metric_names_types_and_labels_follow_prometheus_conventions() -> None:
+    names = [spec.name for spec in ALL_METRICS]
+    assert len(names) == len(set(names))
+    for spec in ALL_METRICS:
+        assert re.fullmatch(r"patchlevel_[a-z][a-z0-9_]*", spec.name), spec.name
+        assert spec.name.endswith("_total") == (spec.type is MetricType.COUNTER), spec.name
+        assert spec.help and "\n" not in spec.help
+        assert len(set(spec.labels)) == len(spec.labels)
+        assert all(re.fullmatch(r"[a-z][a-z_]*", label) for label in spec.labels)
+    for spec in REPORT_METRICS:
+        assert spec.labels[0] == "cluster"  # files of several clusters can share a textfile directory
+
+
+def test_every_report_metric_is_derived_in_the_declared_order() -> None:
+    families = report_metrics(demo_report())
+    assert [f.spec for f in families] == list(REPORT_METRICS)
+    for f in families:
+        for sample in f.samples:
+            assert len(sample.labels) == len(f.spec.labels)
+            assert sample.labels[0] == "demo-cluster"
+
+
+# ------------------------------------------------------------------------------------------
+# The demo snapshot
+
+
+def test_demo_findings_by_check_and_status_with_every_pair_present() -> None:
+    report = demo_report()
+    findings = family(report_metrics(report), "patchlevel_findings")
+    counts = Counter((f.check, f.status.value) for f in report.findings)
+
+    assert set(findings) == {(c.id, s) for c in report.checks for s in STATUSES}
+    for key, value in findings.items():
+        assert value == counts[key], key
+    assert findings["control_plane_version_supported", "fail"] == 1  # Kubernetes 1.25 is past its end
+    assert findings["node_os_supported", "waived"] == 1  # W-OS-1 of the golden policy
+    assert sum(findings.values()) == len(report.findings)
+
+
+def test_demo_requirement_verdicts_are_one_hot_and_match_the_report() -> None:
+    report = demo_report()
+    families = report_metrics(report)
+    verdicts = family(families, "patchlevel_requirement_verdict")
+    counts = family(families, "patchlevel_requirement_findings")
+
+    for result in requirement_results(report):
+        rid = result.requirement.id
+        assert [v for v in VERDICTS if verdicts[rid, v] == 1] == [result.verdict]
+        assert sum(verdicts[rid, v] for v in VERDICTS) == 1
+        for status in Status:
+            assert counts[rid, status.value] == result.counts[status]
+    assert verdicts["PCI-CG-10.1", "fail"] == 1
+    assert verdicts["PCI-DSS-6.3.2", "not-assessed"] == 1
+
+
+def test_demo_counts_waivers_data_and_inventory() -> None:
+    report = demo_report()
+    families = report_metrics(report)
+
+    assert family(families, "patchlevel_cluster_objects") == {("nodes",): 4, ("pods",): 5, ("images",): 3}
+    assert family(families, "patchlevel_cluster_info") == {("v1.25.3", "upstream", report.tool_version): 1}
+    assert family(families, "patchlevel_audit_timestamp_seconds") == {(): GENERATED_AT.timestamp()}
+    assert family(families, "patchlevel_audit_as_of_timestamp_seconds") == {
+        (): datetime(2026, 11, 27, tzinfo=UTC).timestamp()
+    }
+    expiry = family(families, "patchlevel_waiver_expiry_timestamp_seconds")
+    assert expiry[("W-OS-1",)] == datetime(2027, 4, 1, tzinfo=UTC).timestamp()  # holds through 2027-03-31
+    assert family(families, "patchlevel_waiver_matched_findings") == {("W-OS-1",): 1, ("W-RT-1",): 1, ("W-GONE-1",): 0}
+    lifecycle = report.lifecycle
+    assert lifecycle is not None
+    data = family(families, "patchlevel_data_timestamp_seconds")
+    assert data[("lifecycle",)] == datetime.combine(lifecycle.retrieved, datetime.min.time(), UTC).timestamp()
+    assert family(families, "patchlevel_data_stale")[("lifecycle",)] == float(lifecycle.stale)
+    assert family(families, "patchlevel_report_warnings") == {(): len(report.warnings)}
+    # the demo's images have no scan at all: none is shown scanned recently
+    assert family(families, "patchlevel_images_without_recent_scan") == {(): 3}
+
+
+def test_subject_counts_follow_their_checks_verdicts_on_the_demo() -> None:
+    report = demo_report()
+    families = report_metrics(report)
+    for spec, check, statuses, prefix in SUBJECT_COUNTS:
+        expected = {f.subject for f in report.findings if f.check == check and f.status in statuses}
+        assert family(families, spec.name) == {(): len({s for s in expected if s.startswith(prefix)})}
+
+
+# ------------------------------------------------------------------------------------------
+# Typed facts
+
+
+EKS_130 = SupportWindow("amazon-eks", "1.30", Phase.ACTIVE, AS_OF + timedelta(days=25), AS_OF + timedelta(days=390))
+
+
+def test_support_days_remaining_per_component_and_line() -> None:
+    ended = SupportWindow("kubernetes", "1.29", Phase.ENDED, AS_OF - timedelta(days=10))
+    last_day = SupportWindow("containerd", "1.7", Phase.MAINTENANCE, AS_OF)
+    no_end = SupportWindow("containerd", "2.1", Phase.ACTIVE)
+    esm = SupportWindow("ubuntu", "20.04", Phase.EXTENDED, date(2025, 5, 31), date(2030, 4, 30))
+    report = report_of(
+        [
+            finding("control_plane_version_supported", "cluster", Status.WARN, support=EKS_130),
+            *(finding("kubelet_version_supported", f"node/n{i}", support=ended) for i in range(3)),
+            finding("container_runtime_supported", "node/n0", Status.PASS, support=last_day),
+            finding("container_runtime_supported", "node/n1", Status.PASS, support=no_end),
+            finding("node_os_supported", "node/n2", Status.WARN, support=esm),
+            finding("addon_version_supported", "workload/kube-system/coredns", support=ended),
+        ]
+    )
+    families = report_metrics(report)
+
+    day = 86400
+    assert family(families, "patchlevel_support_remaining_seconds") == {
+        ("control_plane", "amazon-eks", "1.30", "standard"): 25 * day,
+        ("control_plane", "amazon-eks", "1.30", "extended"): 390 * day,
+        ("kubelet", "kubernetes", "1.29", "standard"): -10 * day,
+        ("container_runtime", "containerd", "1.7", "standard"): 0,  # its last day
+        ("node_os", "ubuntu", "20.04", "standard"): (date(2025, 5, 31) - AS_OF).days * day,
+        ("node_os", "ubuntu", "20.04", "extended"): (date(2030, 4, 30) - AS_OF).days * day,
+        ("addon", "kubernetes", "1.29", "standard"): -10 * day,
+    }
+    assert family(families, "patchlevel_support_subjects") == {
+        ("control_plane", "amazon-eks", "1.30", "active"): 1,
+        ("kubelet", "kubernetes", "1.29", "ended"): 3,
+        ("container_runtime", "containerd", "1.7", "maintenance"): 1,
+        ("container_runtime", "containerd", "2.1", "active"): 1,
+        ("node_os", "ubuntu", "20.04", "extended"): 1,
+        ("addon", "kubernetes", "1.29", "ended"): 1,
+    }
+
+
+def test_a_check_not_in_the_component_table_is_its_own_component() -> None:
+    report = report_of([finding("etcd_version_supported", "cluster", support=EKS_130)])
+    remaining = family(report_metrics(report), "patchlevel_support_remaining_seconds")
+    assert set(remaining) == {
+        ("etcd_version_supported", "amazon-eks", "1.30", "standard"),
+        ("etcd_version_supported", "amazon-eks", "1.30", "extended"),
+    }
+
+
+def test_release_lines_the_data_does_not_know_cannot_add_series() -> None:
+    # 5,000 nodes each reporting a different, hostile OS release: one series, no remaining support.
+    findings = [
+        finding(
+            "node_os_supported",
+            f"node/n{i}",
+            Status.UNKNOWN,
+            support=SupportWindow(f'evil"os{i}', f"{i}.0\n}}", Phase.UNKNOWN, AS_OF + timedelta(days=i)),
+        )
+        for i in range(5000)
+    ]
+    families = report_metrics(report_of(findings))
+
+    assert family(families, "patchlevel_support_subjects") == {("node_os", "", "", "unknown"): 5000}
+    assert family(families, "patchlevel_support_remaining_seconds") == {}
+
+
+def test_patch_gaps_take_the_furthest_behind_subject_of_each_line() -> None:
+    def gap(line: str, running: str, behind: int, days: int) -> PatchGap:
+        return PatchGap(line, running, "1.31.14", AS_OF, behind, "1.31.9", AS_OF - timedelta(days=days), days, 30)
+
+    report = report_of(
+        [
+            finding("kubelet_patch_current", "node/a", patch=gap("Kubernetes 1.31", "1.31.8", 6, 200)),
+            finding("kubelet_patch_current", "node/b", patch=gap("Kubernetes 1.31", "1.31.12", 2, 45)),
+            finding("kubelet_patch_current", "node/c", Status.PASS, patch=gap("Kubernetes 1.32", "1.32.9", 0, 0)),
+            finding("control_plane_patch_current", "cluster", patch=gap("Kubernetes 1.31", "1.31.12", 2, 45)),
+        ]
+    )
+    families = report_metrics(report)
+
+    assert family(families, "patchlevel_patch_releases_behind") == {
+        ("control_plane", "Kubernetes 1.31"): 2,
+        ("kubelet", "Kubernetes 1.31"): 6,
+        ("kubelet", "Kubernetes 1.32"): 0,
+    }
+    assert family(families, "patchlevel_patch_behind_seconds") == {
+        ("control_plane", "Kubernetes 1.31"): 45 * 86400,
+        ("kubelet", "Kubernetes 1.31"): 200 * 86400,
+        ("kubelet", "Kubernetes 1.32"): 0,
+    }
+
+
+def test_vulnerabilities_are_counted_once_by_severity_and_waived_ones_not_at_all() -> None:
+    check = "fixable_vulnerabilities_patched_in_time"
+    report = report_of(
+        [
+            finding(
+                check,
+                "image/a@sha256:1",
+                vulnerabilities=(
+                    vulnerability("CVE-1", Severity.CRITICAL, overdue=True),
+                    vulnerability("CVE-1", Severity.CRITICAL, overdue=True, package="libssl3"),  # another package
+                    vulnerability("CVE-2", Severity.HIGH),
+                    vulnerability("CVE-3", Severity.CRITICAL, fixed=None),  # no fix: not fixable
+                    vulnerability("CVE-4", None, overdue=True),  # severity unknown
+                ),
+            ),
+            # the same image judged by another check: CVE-1 counts once, at the higher severity
+            finding(
+                "image_free_of_known_exploited_vulnerabilities",
+                "image/a@sha256:1",
+                vulnerabilities=(vulnerability("CVE-2", Severity.CRITICAL, overdue=True),),
+            ),
+            finding(
+                check, "image/b@sha256:2", vulnerabilities=(vulnerability("CVE-1", Severity.CRITICAL, overdue=True),)
+            ),
+            finding(
+                check,
+                "image/c@sha256:3",
+                Status.WAIVED,
+                vulnerabilities=(vulnerability("CVE-9", Severity.CRITICAL, overdue=True),),
+            ),
+        ]
+    )
+    families = report_metrics(report)
+
+    fixable = family(families, "patchlevel_vulnerabilities_fixable")
+    overdue = family(families, "patchlevel_vulnerabilities_overdue")
+    assert set(fixable) == set(overdue) == {(s,) for s in SEVERITIES}
+    assert fixable == {**dict.fromkeys(fixable, 0.0), ("critical",): 4, ("unknown",): 1}
+    assert overdue == {**dict.fromkeys(overdue, 0.0), ("critical",): 4, ("unknown",): 1}
+
+
+def test_subject_counts_count_subjects_not_verdicts_of_the_cluster() -> None:
+    report = report_of(
+        [
+            finding("node_not_pending_reboot", "node/a", Status.FAIL),
+            finding("node_not_pending_reboot", "node/b", Status.WARN),
+            finding("node_not_pending_reboot", "node/c", Status.UNKNOWN),
+            finding("node_not_pending_reboot", "node/d", Status.WAIVED),
+            finding("node_not_pending_reboot", "cluster", Status.UNKNOWN),
+            finding("image_scanned_recently", "image/a@sha256:1", Status.FAIL),
+            finding("image_scanned_recently", "image/b@sha256:2", Status.UNKNOWN),
+            finding("image_scanned_recently", "image/c@sha256:3", Status.WARN),  # scanned, matched by tag
+            finding("image_scanned_recently", "image/d@sha256:4", Status.PASS),
+            finding("node_kernel_consistent_in_pool", "node/a", Status.WARN),
+            finding("node_kernel_consistent_in_pool", "node/b", Status.PASS),
+        ]
+    )
+    families = report_metrics(report)
+
+    assert family(families, "patchlevel_nodes_pending_reboot") == {(): 2}
+    assert family(families, "patchlevel_images_without_recent_scan") == {(): 2}
+    assert family(families, "patchlevel_nodes_behind_pool_kernel") == {(): 1}
+
+
+def test_the_newest_scan_is_a_dated_data_source() -> None:
+    scanned = datetime(2026, 11, 20, 8, 30, tzinfo=UTC)
+    families = report_metrics(report_of([], newest_scan=scanned))
+
+    data = family(families, "patchlevel_data_timestamp_seconds")
+    assert data[("scans",)] == scanned.timestamp()
+    assert ("scans",) not in family(families, "patchlevel_data_stale")
+    assert ("scans",) not in family(report_metrics(report_of([])), "patchlevel_data_timestamp_seconds")
+
+
+# ------------------------------------------------------------------------------------------
+# The text exposition (--format prometheus)
+
+
+def parsed(text: str) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
+    return {
+        (sample.name, frozenset(sample.labels.items())): sample.value
+        for metric in text_string_to_metric_families(text)
+        for sample in metric.samples
+    }
+
+
+def expected(families: tuple[MetricFamily, ...]) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
+    return {
+        (f.name, frozenset(zip(f.spec.labels, sample.labels, strict=True))): sample.value
+        for f in families
+        for sample in f.samples
+    }
+
+
+def test_the_exposition_holds_exactly_the_derived_series() -> None:
+    report = demo_report()
+    text = render(report, Format.PROMETHEUS).decode("utf-8")
+
+    assert parsed(text) == expected(report_metrics(report))
+    assert "# TYPE patchlevel_findings gauge" in text
+    assert not re.search(r"^patchlevel_\S+ \S+ \S+$", text, re.MULTILINE)  # no timestamps (textfile refuses them)
+
+
+def test_external_strings_are_escaped_label_values() -> None:
+    hostile = 'prod"}\nfake_metric{a="1"} 1\\'
+    report = report_of(
+        [finding("node_os_supported", "node/a", support=SupportWindow("ubuntu", '22.04"\n', Phase.ACTIVE, AS_OF))],
+        cluster=ClusterInfo(hostile, 'v1.31.0"\n', "upstream"),
+    )
+    text = render(report, Format.PROMETHEUS).decode("utf-8")
+
+    assert parsed(text) == expected(report_metrics(report))
+    assert not any(line.startswith("fake_metric") for line in text.splitlines())
+    assert {name for name, _ in parsed(text)} <= {spec.name for spec in REPORT_METRICS}
+
+
+@requires_promtool
+@pytest.mark.parametrize("builder", ["demo", "typed-facts"])
+def test_promtool_accepts_the_exposition(builder: str) -> None:
+    if builder == "demo":
+        report = demo_report()
+    else:
+        report = report_of(
+            [
+                finding("control_plane_version_supported", "cluster", support=EKS_130),
+                finding(
+                    "fixable_vulnerabilities_patched_in_time",
+                    "image/a@sha256:1",
+                    vulnerabilities=(vulnerability("CVE-1", Severity.CRITICAL, overdue=True),),
+                ),
+            ],
+            newest_scan=datetime(2026, 11, 20, tzinfo=UTC),
+        )
+    done = promtool("check", "metrics", stdin=render(report, Format.PROMETHEUS))
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.strip() == "" and done.stderr.strip() == ""  # no lint complaint at all
+
+
+# ------------------------------------------------------------------------------------------
+# How many series
+
+
+def bound_for(report: Report) -> int:
+    families = report_metrics(report)
+    lines = len(family(families, "patchlevel_support_subjects"))
+    patch_lines = len(family(families, "patchlevel_patch_releases_behind"))
+    return series_bound(len(report.checks), len(report.requirements), len(report.waivers), lines, patch_lines)
+
+
+def test_the_bound_holds_and_does_not_grow_with_subjects() -> None:
+    def rich(nodes: int) -> Report:
+        lines = [SupportWindow("kubernetes", f"1.{20 + i % 12}", Phase.ACTIVE, AS_OF, AS_OF) for i in range(nodes)]
+        gaps = [PatchGap(f"Kubernetes 1.{20 + i % 12}", "x", "y", AS_OF, 1, "z", AS_OF, 9, 30) for i in range(nodes)]
+        return report_of(
+            [
+                f
+                for i in range(nodes)
+                for f in (
+                    finding("kubelet_version_supported", f"node/n{i}", support=lines[i]),
+                    finding("kubelet_patch_current", f"node/n{i}", patch=gaps[i]),
+                    finding(
+                        "fixable_vulnerabilities_patched_in_time",
+                        f"image/i{i}@sha256:{i}",
+                        vulnerabilities=tuple(vulnerability(f"CVE-{i}-{j}", Severity.HIGH) for j in range(5)),
+                    ),
+                )
+            ]
+        )
+
+    small, large = rich(50), rich(5000)
+    assert series_count(report_metrics(small)) == series_count(report_metrics(large))
+    assert series_count(report_metrics(large)) <= bound_for(large)
+    assert series_count(report_metrics(demo_report())) <= bound_for(demo_report())
+
+
+def test_series_of_a_generated_cluster_stay_under_the_bound() -> None:
+    report = generated_report()
+    count = series_count(report_metrics(report))
+    assert count <= bound_for(report)
+
+
+@pytest.mark.slow
+def test_series_of_a_5000_node_cluster() -> None:
+    out = Path(tempfile.mkdtemp(prefix="patchlevel-5000-"))
+    report = build(write_cluster(out, nodes=5000, pods=15_000, images=400))
+    families = report_metrics(report)
+    count = series_count(families)
+    exporter_and_process = 9 + 6  # serve's own series, and the client library's process_* series
+
+    print(f"5,000 nodes, 15,000 pods, {report.cluster.images} images: {count} report series")
+    assert report.cluster.nodes == 5000
+    assert count <= bound_for(report)
+    assert count + exporter_and_process <= README_SERIES_LIMIT_5000_NODES

@@ -28,6 +28,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from operator import attrgetter
 
 from patchlevel.addons.rules import AddonRule, AddonRules, CompiledSuffix, ManagedRule, bundled_rules
 from patchlevel.imageref import InvalidReferenceError, parse_reference
@@ -237,6 +238,39 @@ def _is_static(pod: Pod) -> bool:
     return any(ref.kind == "Node" for ref in pod.metadata.ownerReferences or ())
 
 
+_IMAGE = attrgetter("image")
+
+
+def _template_key(pod: Pod) -> tuple[object, ...] | None:
+    """What recognition reads from a pod of a controller, so its replicas share one answer.
+
+    None for pods no controller owns (bare and static pods): they are recognised one by one.
+    """
+    meta = pod.metadata
+    refs = meta.ownerReferences
+    if not refs:
+        return None
+    ref = refs[0] if len(refs) == 1 else _owner_of(refs)
+    if ref is None or ref.kind == "Node":
+        return None
+    labels = meta.labels or {}
+    spec = pod.spec
+    init = spec.initContainers
+    return (
+        meta.namespace,
+        ref.kind,
+        ref.name,
+        ref.uid,
+        labels.get("pod-template-hash") or labels.get("controller-revision-hash"),
+        labels.get(VERSION_LABEL),
+        labels.get(NAME_LABEL),
+        labels.get(PART_OF_LABEL),
+        labels.get(CHART_LABEL),
+        tuple(map(_IMAGE, spec.containers)),
+        tuple((c.image, c.restartPolicy) for c in init) if init else (),
+    )
+
+
 def _managed(rules: AddonRules, distribution: str, namespace: str, labels: Mapping[str, str]) -> ManagedRule | None:
     for rule in rules.managed:
         if rule.distribution != distribution:
@@ -262,6 +296,10 @@ class _Recogniser:
         self.groups: dict[tuple[str, ...], _Group] = {}
         self.workloads: dict[tuple[str, ...], Workload] = {}
         self.control_plane: list[ControlPlanePod] = []
+        # Pods of one controller share their template: recognise it once, then only count the pod.
+        self.templates: dict[tuple[object, ...], list[_Group]] = {}
+        self.touched: list[_Group] = []
+        self.read_status = False  # the last pod's version came from a status image: do not reuse it
 
     def image(self, reference: str) -> _ImageMatch:
         found = self.images.get(reference)
@@ -276,6 +314,20 @@ class _Recogniser:
         return found
 
     def pod(self, pod: Pod) -> None:
+        key = _template_key(pod)
+        if key is not None:
+            cached = self.templates.get(key)
+            if cached is not None:
+                for group in cached:
+                    group.pods.append(pod.metadata.name)
+                return
+        self.touched = []
+        self.read_status = False
+        self._recognise(pod)
+        if key is not None and not self.read_status:
+            self.templates[key] = self.touched
+
+    def _recognise(self, pod: Pod) -> None:
         spec = pod.spec
         running = [*spec.containers, *(c for c in spec.initContainers or () if c.restartPolicy == "Always")]
         hits: dict[str, list[tuple[str, str, _ImageMatch]]] = {}
@@ -362,6 +414,7 @@ class _Recogniser:
                 readings.append(read_version(match.tag, rule, suffixes, f"image tag {reference}"))
                 continue
             status = _status_images(pod) if status is None else status
+            self.read_status = True
             reported = status.get(name, "")
             if reported and reported != reference:
                 reported_match = self.image(reported)
@@ -455,6 +508,7 @@ class _Recogniser:
         group.images.update(image for _, image, _ in found)
         group.containers.update(containers)
         group.pods.append(pod.metadata.name)
+        self.touched.append(group)
         if static and pod.spec.nodeName:
             group.nodes.add(pod.spec.nodeName)
 

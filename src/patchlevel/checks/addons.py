@@ -347,8 +347,10 @@ def _assess(ctx: Context, modules: Sequence[str], version: str) -> tuple[list[Ma
 
 
 def _covered(ctx: Context, modules: Sequence[str]) -> list[str]:
-    """The modules the bundled vulnerability data holds at least one record for."""
-    names: set[str] = set()
+    """The modules the bundled vulnerability data covers: those it holds records for, and those its
+    sources list as collected (``OsvFeed.covered_modules`` where the feed has it), so a module with no
+    known CVE can pass."""
+    names: set[str] = set(getattr(ctx.osv, "covered_modules", None) or ())
     for record in ctx.osv.records:
         names.update(getattr(record, "packages", ()))
     return [m for m in modules if m in names]

@@ -802,6 +802,220 @@ def period(
 
 
 # ------------------------------------------------------------------------------------------
+# The audit ledger (patchlevel.ledger): ledger import/list/prune, and the period report
+
+
+def _ledger_option(command: Callable[..., int]) -> Callable[..., int]:
+    return click.option(
+        "--ledger",
+        "ledger_url",
+        envvar="PATCHLEVEL_LEDGER",
+        required=True,
+        metavar="URL",
+        help="The audit ledger: sqlite:///PATH (or a file path) or postgresql://USER@HOST/DB. "
+        "Default: $PATCHLEVEL_LEDGER.",
+    )(command)
+
+
+def _ledger_policy(policy_file: Path | None) -> Policy:
+    from patchlevel.checks import ALL_CHECKS
+    from patchlevel.ledger.period import PERIOD_CHECKS
+    from patchlevel.policy import Policy, load_policy
+
+    if policy_file is None:
+        return Policy()
+    return load_policy(policy_file, {c.id for c in ALL_CHECKS} | {c.id for c in PERIOD_CHECKS})
+
+
+@cli.group("ledger")
+def ledger_group() -> None:
+    """The audit ledger: import saved evidence bundles, list recorded audits, prune old ones."""
+
+
+@ledger_group.command("import")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@_ledger_option
+@click.option(
+    "--cluster", "cluster_name", metavar="NAME", help="The cluster's name when the bundle cannot identify it."
+)
+@click.option(
+    "--as-of", "as_of", metavar="DATE", help="Judge as of this date. Default: each bundle's own collection day."
+)
+@click.option("--policy", "policy_file", type=click.Path(path_type=Path), metavar="FILE", help="Policy file.")
+@click.option("--data-dir", type=click.Path(path_type=Path), help="Lifecycle data directory to use.")
+def ledger_import(
+    paths: tuple[Path, ...],
+    ledger_url: str,
+    cluster_name: str | None,
+    as_of: str | None,
+    policy_file: Path | None,
+    data_dir: Path | None,
+) -> int:
+    """Audit saved evidence bundles (or snapshots) and record them: backfill the ledger.
+
+    Each is recorded once: importing a bundle again writes nothing.  Exit 3 when any could not be imported.
+    """
+    from patchlevel.ledger.run import ImportOutcome, import_bundles
+
+    day = _parse_as_of(as_of) if as_of is not None else None
+    missing = [p for p in paths if not p.exists()]
+    if missing:
+        raise UsageError(f"{missing[0]} does not exist")
+
+    def report(outcome: ImportOutcome) -> None:
+        click.echo(f"patchlevel: {printable(outcome.path)}: {printable(outcome.message)}", err=True)
+
+    outcomes = import_bundles(
+        ledger_url, list(paths), as_of=day, policy=_ledger_policy(policy_file), data_dir=data_dir,
+        cluster_name=cluster_name, notify=report,
+    )  # fmt: skip
+    failed = sum(1 for o in outcomes if o.error)
+    created = sum(1 for o in outcomes if o.created)
+    click.echo(
+        f"patchlevel: imported {created}, already recorded {len(outcomes) - created - failed}, failed {failed}",
+        err=True,
+    )
+    return 3 if failed else 0
+
+
+@ledger_group.command("list")
+@_ledger_option
+@click.option("--cluster", metavar="NAME", help="Only this cluster (its name or kube-system UID).")
+@click.option("--format", "fmt", type=click.Choice(["terminal", "json"]), default="terminal", show_default=True)
+def ledger_list(ledger_url: str, cluster: str | None, fmt: str) -> int:
+    """List the recorded audits, per cluster, oldest first."""
+    import json
+
+    from patchlevel.ledger.query import list_audits
+    from patchlevel.ledger.store import open_store
+    from patchlevel.output import write_stdout
+
+    with open_store(ledger_url) as store:
+        audits = list_audits(store, cluster)
+    if fmt == "json":
+        write_stdout(json.dumps([a.to_json() for a in audits], indent=2).encode() + b"\n")
+        return 0
+    for a in audits:
+        counts = ", ".join(f"{k} {v}" for k, v in sorted(a.status_counts.items()))
+        click.echo(
+            f"{a.id:>6}  {printable(a.cluster):<24} {a.observed_on}  as of {a.as_of}  {a.source:<8} "
+            f"{a.nodes} nodes, {a.images} images  {counts}"
+        )
+    click.echo(f"{len(audits)} audit{'s' if len(audits) != 1 else ''}", err=True)
+    return 0
+
+
+@ledger_group.command("prune")
+@_ledger_option
+@click.option(
+    "--keep-days", type=click.IntRange(min=1), required=True, metavar="N", help="Keep evidence of the last N days."
+)
+def ledger_prune(ledger_url: str, keep_days: int) -> int:
+    """Remove audits whose evidence is older than --keep-days, and what no remaining audit uses."""
+    from patchlevel.ledger.query import prune
+    from patchlevel.ledger.store import open_store
+
+    with open_store(ledger_url) as store:
+        outcome = prune(store, keep_days, _today())
+    click.echo(
+        f"patchlevel: removed {outcome.audits} audit{'s' if outcome.audits != 1 else ''} with evidence before "
+        f"{outcome.before} and {outcome.orphans} rows no audit used",
+        err=True,
+    )
+    return 0
+
+
+@cli.command("period")
+@_ledger_option
+@click.option("--cluster", metavar="NAME", help="The cluster (its name or kube-system UID). Default: the only one.")
+@click.option("--all-clusters", is_flag=True, help="Every cluster in the ledger (needs -o DIR): a fleet table too.")
+@click.option("--from", "start", required=True, metavar="DATE", help="First day of the period (YYYY-MM-DD).")
+@click.option("--to", "end", metavar="DATE", help="Last day of the period (YYYY-MM-DD). Default: today, UTC.")
+@click.option(
+    "--format",
+    "fmt",
+    default="terminal",
+    show_default=True,
+    metavar="FORMATS",
+    help="terminal, html, json, markdown or oscal; several, comma separated, need -o DIR.",
+)
+@click.option("-o", "--output", type=click.Path(path_type=Path), help="Write the report here (a file or directory).")
+@click.option("--policy", "policy_file", type=click.Path(path_type=Path), metavar="FILE", help="Policy file.")
+@click.option("--data-dir", type=click.Path(path_type=Path), help="Lifecycle data directory to use.")
+@click.option(
+    "--fail-on",
+    type=click.Choice(list(FAIL_ON)),
+    default="fail",
+    show_default=True,
+    help="Exit 1 when a period finding is at or above this status (warn < unknown < fail).",
+)
+def period(
+    ledger_url: str,
+    cluster: str | None,
+    all_clusters: bool,
+    start: str,
+    end: str | None,
+    fmt: str,
+    output: Path | None,
+    policy_file: Path | None,
+    data_dir: Path | None,
+    fail_on: str,
+) -> int:
+    """Judge a period from the audit ledger: verdicts per requirement, gaps, SLA days, charts."""
+    from patchlevel.knowledge import load_default_knowledge
+    from patchlevel.ledger.report import PeriodReport
+    from patchlevel.ledger.run import fleet_table, period_report
+    from patchlevel.model import exit_code
+    from patchlevel.output import report_targets, write_atomically, write_stdout
+    from patchlevel.render.period_formats import FLEET_RENDERERS, PERIOD_EXTENSIONS, PERIOD_RENDERERS, PeriodFormat
+
+    first, last = _parse_as_of(start, "--from"), _parse_as_of(end, "--to")
+    names = [v.strip().lower() for v in fmt.split(",") if v.strip()]
+    allowed = [f.value for f in PeriodFormat]
+    if not names or any(n not in allowed for n in names):
+        raise UsageError(f"--format {fmt!r}: choose from {', '.join(allowed)} (comma separated)")
+    formats = [PeriodFormat(n) for n in dict.fromkeys(names)]
+    if len(formats) > 1 and output is None:
+        raise UsageError("several formats need -o DIR to write them into")
+    policy = _ledger_policy(policy_file)
+    knowledge = load_default_knowledge(data_dir)
+    threshold = FAIL_ON[fail_on]
+    if all_clusters:
+        if cluster is not None:
+            raise UsageError("--all-clusters reports every cluster: do not give --cluster")
+        if output is None or output.is_file():
+            raise UsageError("--all-clusters writes one report per cluster: give -o DIR")
+        from patchlevel.collect.fleet import report_stem
+
+        taken: set[str] = set()
+        codes: list[int] = []
+
+        def write_one(report: PeriodReport) -> None:
+            stem = report_stem(report.cluster_name, taken)
+            for f in formats:
+                target = output / f"{stem}.{PERIOD_EXTENSIONS[f]}"
+                write_atomically(target, PERIOD_RENDERERS[f](report))
+            codes.append(exit_code(report.findings, threshold))
+
+        table = fleet_table(ledger_url, first, last, policy=policy, knowledge=knowledge, each=write_one)
+        for f in formats:
+            target = output / f"fleet.{PERIOD_EXTENSIONS[f]}"
+            write_atomically(target, FLEET_RENDERERS[f](table))
+            click.echo(f"wrote the fleet table to {target}", err=True)
+        failed = any(row.error for row in table.rows)
+        return 3 if failed else max(codes, default=0)
+    report = period_report(ledger_url, cluster, first, last, policy=policy, knowledge=knowledge)
+    if output is None:
+        write_stdout(PERIOD_RENDERERS[formats[0]](report))
+    else:
+        targets = report_targets(output, [PERIOD_EXTENSIONS[f] for f in formats], stem="period-report")
+        for f, target in zip(formats, targets, strict=True):
+            write_atomically(target, PERIOD_RENDERERS[f](report))
+            click.echo(f"wrote {f.value} period report to {target}", err=True)
+    return exit_code(report.findings, threshold)
+
+
+# ------------------------------------------------------------------------------------------
 
 
 def main(argv: Sequence[str] | None = None) -> int:

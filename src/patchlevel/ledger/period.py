@@ -241,7 +241,7 @@ def _capped(values: Sequence[str], cap: int = EVIDENCE_CAP) -> list[str]:
 def _plural(n: int, word: str) -> str:
     if n == 1:
         return f"{n} {word}"
-    return f"{n} {word[:-1]}ies" if word.endswith("y") else f"{n} {word}s"
+    return f"{n} {word[:-1]}ies" if word.endswith("y") and word[-2:-1] not in "aeiou" else f"{n} {word}s"
 
 
 def no_evidence(check: str, ctx: PeriodContext, what: str) -> list[Finding]:

@@ -433,3 +433,14 @@ def test_the_runner_fills_requirements_on_add_on_findings() -> None:
     mine = [f for f in produced if f.check in ADDON_CHECKS]
     assert mine and all("PCI-CG-10.1" in f.requirements for f in mine)
     assert not [f for f in mine if f.status is Status.ERROR]
+
+
+def test_workloads_sharing_a_judgement_keep_their_own_evidence() -> None:
+    pods, owners = manifest_pods("cilium-eks-anywhere-v1.17.8-manifest.yaml")
+    ctx = ctx_for(inventory_of(pods, owners), date(2026, 7, 30))
+    for check in ADDON_CHECKS[:3]:
+        result = findings(check, ctx)
+        agent = result[CILIUM].evidence
+        operator = result["addon/cilium/kube-system/Deployment/cilium-operator"].evidence
+        assert (agent["workload"], operator["workload"]) == ("DaemonSet/cilium", "Deployment/cilium-operator"), check
+        assert agent["images"] != operator["images"]

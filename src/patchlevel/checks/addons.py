@@ -21,7 +21,7 @@ are the customer's to update (AWS publishes the builds) and are judged as usual,
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from datetime import date
 from typing import Any
 
@@ -140,19 +140,26 @@ def _nothing_to_judge(ctx: Context, check: str) -> Finding | None:
     return None
 
 
-def _cached(
-    instances: Iterable[AddonInstance],
-    key: Callable[[AddonInstance], Hashable],
+def _findings(
+    ctx: Context,
+    check: str,
     judge: Callable[[AddonInstance], Verdict],
-) -> Iterator[tuple[AddonInstance, Verdict]]:
-    """Judge each distinct ``key`` once (a mesh injects the same proxy into thousands of workloads)."""
-    judged: dict[Hashable, Verdict] = {}
-    for instance in instances:
-        k = key(instance)
-        verdict = judged.get(k)
-        if verdict is None:
-            verdict = judged[k] = judge(instance)
-        yield instance, verdict
+    remedy: Callable[[AddonInstance, Verdict], str],
+) -> Iterator[Finding]:
+    """One finding per add-on instance, judging each distinct version (and platform rule) once.
+
+    ``judge`` and ``remedy`` must read only what ``_judgement_key`` names (a mesh injects the same proxy
+    into thousands of workloads); the instance's own evidence (workload, namespace, pods) is added here.
+    """
+    judged: dict[Hashable, tuple[Verdict, str]] = {}
+    for instance in ctx.facts.addons.instances:
+        key = _judgement_key(instance)
+        cached = judged.get(key)
+        if cached is None:
+            verdict = judge(instance)
+            cached = judged[key] = (verdict, remedy(instance, verdict))
+        verdict, remediation = cached
+        yield finding(check, instance.subject, verdict, remediation, **instance_evidence(instance))
 
 
 def _judgement_key(instance: AddonInstance) -> tuple[str, ...]:
@@ -169,9 +176,9 @@ def _unreadable(instance: AddonInstance) -> Verdict:
     )
 
 
-def _with(verdict: Verdict, instance: AddonInstance, product: Product | None = None) -> Verdict:
+def _with(verdict: Verdict, product: Product | None) -> Verdict:
+    """The verdict with where its lifecycle facts come from."""
     evidence = dict(verdict.evidence)
-    evidence.update(instance_evidence(instance))
     evidence.update(_lifecycle_evidence(product))
     return Verdict(verdict.status, verdict.severity, verdict.message, evidence)
 
@@ -229,7 +236,7 @@ def addon_version_supported(ctx: Context) -> Iterator[Finding]:
         rule = instance.addon
         product = ctx.catalog.product(rule.lifecycle)
         if not instance.version.known:
-            return _with(_unreadable(instance), instance, product)
+            return _with(_unreadable(instance), product)
         support = ctx.catalog.support(rule.lifecycle, instance.version.cycle, ctx.as_of)
         verdict = support_verdict(f"{rule.name} {instance.version.cycle}", support, ctx.policy, ctx.as_of)
         if (
@@ -250,11 +257,12 @@ def addon_version_supported(ctx: Context) -> Iterator[Finding]:
                 "supports and confirm with its release notes",
                 evidence,
             )
-        return _with(verdict, instance, product)
+        return _with(verdict, product)
 
-    for instance, verdict in _cached(ctx.facts.addons.instances, _judgement_key, judge):
-        product = ctx.catalog.product(instance.addon.lifecycle)
-        yield finding(check, instance.subject, verdict, _remediation(ctx, instance, product))
+    def remedy(instance: AddonInstance, verdict: Verdict) -> str:
+        return _remediation(ctx, instance, ctx.catalog.product(instance.addon.lifecycle))
+
+    yield from _findings(ctx, check, judge, remedy)
 
 
 # ------------------------------------------------------------------------------------------
@@ -273,7 +281,7 @@ def addon_patch_current(ctx: Context) -> Iterator[Finding]:
         version = instance.version
         product = ctx.catalog.product(rule.lifecycle)
         if not version.known or version.text is None or version.cycle is None:
-            return _with(_unreadable(instance), instance, product)
+            return _with(_unreadable(instance), product)
         if product is not None and product.retired_after is not None and ctx.as_of > product.retired_after:
             return _with(
                 Verdict(
@@ -282,7 +290,6 @@ def addon_patch_current(ctx: Context) -> Iterator[Finding]:
                     f"{rule.name} {version.text} will get no patch: {product.retired_note}",
                     {"retired_after": product.retired_after.isoformat()},
                 ),
-                instance,
                 product,
             )
         affected, _ = _assess(ctx, rule.osv, version.text)
@@ -308,15 +315,16 @@ def addon_patch_current(ctx: Context) -> Iterator[Finding]:
                 "of compliance (AOC) as the evidence for its patching",
                 evidence,
             )
-        return _with(verdict, instance, product)
+        return _with(verdict, product)
 
-    for instance, verdict in _cached(ctx.facts.addons.instances, _judgement_key, judge):
-        product = ctx.catalog.product(instance.addon.lifecycle)
+    def remedy(instance: AddonInstance, verdict: Verdict) -> str:
         newest = verdict.evidence.get("newest_patch")
         target = (
             f"{newest}, the newest patch of its line (or a newer supported line)" if isinstance(newest, str) else ""
         )
-        yield finding(check, instance.subject, verdict, _remediation(ctx, instance, product, target))
+        return _remediation(ctx, instance, ctx.catalog.product(instance.addon.lifecycle), target)
+
+    yield from _findings(ctx, check, judge, remedy)
 
 
 def _release_source(product: Product | None) -> str:
@@ -388,7 +396,7 @@ def addon_free_of_known_cves(ctx: Context) -> Iterator[Finding]:
         version = instance.version
         product = ctx.catalog.product(rule.lifecycle)
         if not version.known or version.text is None:
-            return _with(_unreadable(instance), instance, product)
+            return _with(_unreadable(instance), product)
         what = f"{rule.name} {version.text}"
         modules = tuple(rule.osv)
         evidence: dict[str, JSONValue] = {"modules": list(modules), "cve_data_covers_to": _feed_date(ctx)}
@@ -397,7 +405,6 @@ def addon_free_of_known_cves(ctx: Context) -> Iterator[Finding]:
                 unknown(
                     f"{what}: no vulnerability source is mapped to {rule.name} in the recognition rules", **evidence
                 ),
-                instance,
                 product,
             )
         if modules not in covered_by:
@@ -412,7 +419,6 @@ def addon_free_of_known_cves(ctx: Context) -> Iterator[Finding]:
                     f"{', '.join(modules)}, so it does not show whether a known CVE affects this release",
                     **evidence,
                 ),
-                instance,
                 product,
             )
         fixes = cve_fix_dates(affected, ctx.catalog, rule.lifecycle)
@@ -468,17 +474,18 @@ def addon_free_of_known_cves(ctx: Context) -> Iterator[Finding]:
                 f"{verdict.message} — {_provider_note(instance)}; confirm with the provider's security bulletins",
                 {**verdict.evidence, "upstream_verdict": verdict.status.value},
             )
-        return _with(verdict, instance, product)
+        return _with(verdict, product)
 
-    for instance, verdict in _cached(ctx.facts.addons.instances, _judgement_key, judge):
-        product = ctx.catalog.product(instance.addon.lifecycle)
+    def remedy(instance: AddonInstance, verdict: Verdict) -> str:
         cves = verdict.evidence.get("cves")
         fixes = [c.get("fixed_in") for c in cves if isinstance(c, dict)] if isinstance(cves, list) else []
         fixed_in = sorted({f for f in fixes if isinstance(f, str)}, key=release_key)
         target = (
             f"a release that fixes these CVEs ({', '.join(fixed_in)} or later on a supported line)" if fixed_in else ""
         )
-        yield finding(check, instance.subject, verdict, _remediation(ctx, instance, product, target))
+        return _remediation(ctx, instance, ctx.catalog.product(instance.addon.lifecycle), target)
+
+    yield from _findings(ctx, check, judge, remedy)
 
 
 # ------------------------------------------------------------------------------------------

@@ -235,3 +235,77 @@ def test_the_dockerfile_entrypoint_and_writable_paths() -> None:
     assert "HOME=/tmp" in environment
     assert "XDG_CACHE_HOME=/tmp/" in environment
     assert "PYTHONDONTWRITEBYTECODE=1" in environment
+
+
+# -- the audit ledger's CronJobs (deploy/ledger/) ------------------------------------------------
+
+LEDGER = DEPLOY / "ledger"
+
+
+def ledger_documents(name: str) -> list[dict[str, Any]]:
+    return [d for d in yaml.safe_load_all((LEDGER / name).read_text(encoding="utf-8")) if d is not None]
+
+
+def ledger_pod(name: str) -> dict[str, Any]:
+    (cron,) = [d for d in ledger_documents(name) if d["kind"] == "CronJob"]
+    spec: dict[str, Any] = cron["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    return spec
+
+
+def ledger_env(container_spec: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {e["name"]: e for e in container_spec.get("env", [])}
+
+
+def test_the_ledger_manifests_are_one_for_postgresql_and_one_for_sqlite() -> None:
+    assert sorted(p.name for p in LEDGER.glob("*.yaml")) == ["postgres.yaml", "sqlite.yaml"]
+    for name in ("postgres.yaml", "sqlite.yaml"):
+        for document in ledger_documents(name):
+            assert document["metadata"]["namespace"] == one("Namespace")["metadata"]["name"]
+
+
+@pytest.mark.parametrize("name", ["postgres.yaml", "sqlite.yaml"])
+def test_the_ledger_cronjobs_run_the_audit_as_the_read_only_account_unprivileged(name: str) -> None:
+    spec = ledger_pod(name)
+    (patchlevel,) = spec["containers"]
+    assert spec["serviceAccountName"] == one("ServiceAccount")["metadata"]["name"]
+    assert spec["securityContext"]["runAsNonRoot"] is True and spec["securityContext"]["runAsUser"] != 0
+    security = patchlevel["securityContext"]
+    assert security["readOnlyRootFilesystem"] is True and security["allowPrivilegeEscalation"] is False
+    assert security["capabilities"]["drop"] == ["ALL"]
+    assert patchlevel["args"][0] == "audit"
+    assert patchlevel["resources"]["limits"]["memory"]
+    mounts = {m["mountPath"] for m in patchlevel["volumeMounts"]}
+    assert "/tmp" in mounts
+
+
+def test_the_postgresql_ledger_url_comes_from_a_secret_never_the_manifest() -> None:
+    (patchlevel,) = ledger_pod("postgres.yaml")["containers"]
+    url = ledger_env(patchlevel)["PATCHLEVEL_LEDGER"]
+    assert "value" not in url
+    assert url["valueFrom"]["secretKeyRef"] == {"name": "patchlevel-ledger", "key": "url"}
+    text = (LEDGER / "postgres.yaml").read_text(encoding="utf-8")
+    assert "kind: Secret" not in text  # the Secret is created by the operator, with its own password
+
+
+def test_the_sqlite_ledger_lives_on_the_claim_the_pod_mounts() -> None:
+    spec = ledger_pod("sqlite.yaml")
+    (patchlevel,) = spec["containers"]
+    url = ledger_env(patchlevel)["PATCHLEVEL_LEDGER"]["value"]
+    assert url.startswith("sqlite:////")
+    path = url.removeprefix("sqlite:///")
+    mounts = {m["name"]: m["mountPath"] for m in patchlevel["volumeMounts"]}
+    assert path.startswith(mounts["ledger"] + "/")
+    volumes = {v["name"]: v for v in spec["volumes"]}
+    (claim,) = [d for d in ledger_documents("sqlite.yaml") if d["kind"] == "PersistentVolumeClaim"]
+    assert volumes["ledger"]["persistentVolumeClaim"]["claimName"] == claim["metadata"]["name"]
+    assert spec["securityContext"]["fsGroup"] == spec["securityContext"]["runAsGroup"]
+    (cron,) = [d for d in ledger_documents("sqlite.yaml") if d["kind"] == "CronJob"]
+    assert cron["spec"]["concurrencyPolicy"] == "Forbid"  # one SQLite writer at a time
+
+
+def test_the_ledger_urls_in_the_manifests_parse() -> None:
+    from patchlevel.ledger.store import ledger_url
+
+    (patchlevel,) = ledger_pod("sqlite.yaml")["containers"]
+    url = ledger_url(ledger_env(patchlevel)["PATCHLEVEL_LEDGER"]["value"])
+    assert url.get_backend_name() == "sqlite" and url.database == "/var/lib/patchlevel/ledger.db"

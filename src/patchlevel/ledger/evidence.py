@@ -90,7 +90,8 @@ def cluster_identity(inventory: Inventory, cluster_name: str | None) -> ClusterI
 @dataclass(frozen=True, slots=True)
 class ScanEvidence:
     digest: str
-    row: Mapping[str, Any]
+    row: Mapping[str, Any]  # the scans row, without its vulnerability set's id
+    set_digest: str  # the digest of its vulnerabilities alone: unchanged re-scans share one set
     vulnerabilities: tuple[Mapping[str, Any], ...]
     source: str  # where this audit read it
 
@@ -290,20 +291,22 @@ def _scan(report: ScanReport) -> ScanEvidence:
         "created": _utc(report.created),
         "artifact_type": report.artifact_type,
         "error": report.error,
-        "vulnerabilities": [
-            [
-                v.id,
-                v.severity.value if v.severity else None,
-                v.package,
-                v.installed_version,
-                v.fixed_version,
-                v.status,
-                v.published,
-                v.fix_released,
-            ]
-            for v in report.vulnerabilities
-        ],
     }
+    found = [
+        [
+            v.id,
+            v.severity.value if v.severity else None,
+            v.package,
+            v.installed_version,
+            v.fixed_version,
+            v.status,
+            v.published,
+            v.fix_released,
+        ]
+        for v in report.vulnerabilities
+    ]
+    set_digest = "sha256:" + digest_of(found)
+    content["vulnerabilities"] = set_digest
     digest = "sha256:" + digest_of(content)
     row = {
         "digest": digest,
@@ -319,7 +322,6 @@ def _scan(report: ScanReport) -> ScanEvidence:
         "os_name": report.os_name,
         "os_eosl": report.os_eosl,
         "error": report.error,
-        "vulnerabilities": len(report.vulnerabilities),
     }
     vulnerabilities = tuple(
         {
@@ -335,7 +337,7 @@ def _scan(report: ScanReport) -> ScanEvidence:
         }
         for seq, v in enumerate(report.vulnerabilities)
     )
-    return ScanEvidence(digest, row, vulnerabilities, report.source)
+    return ScanEvidence(digest, row, set_digest, vulnerabilities, report.source)
 
 
 def _scans(inventory: Inventory, facts: ClusterFacts) -> tuple[dict[str, ScanEvidence], list[tuple[str, str, str]]]:

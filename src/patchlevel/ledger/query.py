@@ -206,18 +206,27 @@ def _severity(value: str | None) -> Severity | None:
 
 
 def _scans(conn: Connection, image_keys: Sequence[str]) -> dict[str, tuple[Scan, ...]]:
-    m, sc, v = s.scan_matches, s.scans, s.scan_vulnerabilities
+    m, sc, v = s.scan_matches, s.scans, s.set_vulnerabilities
     matched: dict[str, list[int]] = {}
     for chunk in _chunks(image_keys):
         for r in conn.execute(select(m.c.image_key, m.c.scan_id).where(m.c.image_key.in_(chunk))):
             matched.setdefault(r.image_key, []).append(int(r.scan_id))
     scan_ids = sorted({sid for ids in matched.values() for sid in ids})
-    vulnerabilities: dict[int, list[Vulnerability]] = {}
-    scans: dict[int, Scan] = {}
+    rows: list[Any] = []
     for chunk in _chunks(scan_ids):
+        rows.extend(
+            conn.execute(
+                select(
+                    sc.c.id, sc.c.digest, sc.c.scanner, sc.c.scanned_at, sc.c.error, sc.c.vulnerability_set_id
+                ).where(sc.c.id.in_(chunk))
+            ).all()
+        )
+    set_ids = sorted({int(r.vulnerability_set_id) for r in rows})
+    vulnerabilities: dict[int, list[Vulnerability]] = {}
+    for chunk in _chunks(set_ids):
         for vr in conn.execute(
             select(
-                v.c.scan_id,
+                v.c.set_id,
                 v.c.vulnerability,
                 v.c.package,
                 v.c.severity,
@@ -225,10 +234,10 @@ def _scans(conn: Connection, image_keys: Sequence[str]) -> dict[str, tuple[Scan,
                 v.c.published,
                 v.c.fix_released,
             )
-            .where(v.c.scan_id.in_(chunk))
-            .order_by(v.c.scan_id, v.c.seq)
+            .where(v.c.set_id.in_(chunk))
+            .order_by(v.c.set_id, v.c.seq)
         ):
-            vulnerabilities.setdefault(int(vr.scan_id), []).append(
+            vulnerabilities.setdefault(int(vr.set_id), []).append(
                 Vulnerability(
                     vr.vulnerability,
                     vr.package,
@@ -238,17 +247,13 @@ def _scans(conn: Connection, image_keys: Sequence[str]) -> dict[str, tuple[Scan,
                     vr.fix_released,
                 )
             )
-        for sr in conn.execute(
-            select(sc.c.id, sc.c.digest, sc.c.scanner, sc.c.scanned_at, sc.c.error).where(sc.c.id.in_(chunk))
-        ):
-            scans[int(sr.id)] = Scan(
-                int(sr.id),
-                sr.digest,
-                sr.scanner,
-                _utc(sr.scanned_at),
-                sr.error,
-                tuple(vulnerabilities.get(int(sr.id), ())),
-            )
+    shared = {set_id: tuple(found) for set_id, found in vulnerabilities.items()}
+    scans = {
+        int(r.id): Scan(
+            int(r.id), r.digest, r.scanner, _utc(r.scanned_at), r.error, shared.get(int(r.vulnerability_set_id), ())
+        )
+        for r in rows
+    }
     far = datetime.max.replace(tzinfo=UTC)
     return {
         key: tuple(sorted((scans[i] for i in ids), key=lambda scan: (scan.scanned_at or far, scan.id)))
@@ -366,9 +371,14 @@ def prune(store: Store, keep_days: int, today: date) -> PruneOutcome:
         unused_scans = select(s.scans.c.id).where(~s.scans.c.id.in_(select(s.audit_scans.c.scan_id).distinct()))
         scan_ids = [int(i) for i in conn.execute(unused_scans).scalars()]
         for chunk in _chunks(scan_ids):
-            conn.execute(delete(s.scan_vulnerabilities).where(s.scan_vulnerabilities.c.scan_id.in_(chunk)))
             conn.execute(delete(s.scan_matches).where(s.scan_matches.c.scan_id.in_(chunk)))
             orphans += conn.execute(delete(s.scans).where(s.scans.c.id.in_(chunk))).rowcount or 0
+        sets = s.vulnerability_sets
+        unused_sets = select(sets.c.id).where(~sets.c.id.in_(select(s.scans.c.vulnerability_set_id).distinct()))
+        set_ids = [int(i) for i in conn.execute(unused_sets).scalars()]
+        for chunk in _chunks(set_ids):
+            conn.execute(delete(s.set_vulnerabilities).where(s.set_vulnerabilities.c.set_id.in_(chunk)))
+            orphans += conn.execute(delete(sets).where(sets.c.id.in_(chunk))).rowcount or 0
         return PruneOutcome(len(old), before, orphans)
 
     return store.write("pruning", work)

@@ -150,15 +150,19 @@ def write_evidence(conn: Connection, evidence: AuditEvidence) -> tuple[int, bool
         )
 
     if evidence.scans:
-        scan_rows = {d: scan.row for d, scan in evidence.scans.items()}
-        known = _ids(conn, s.scans, sorted(scan_rows))
-        scan_ids = ensure_rows(conn, s.scans, scan_rows)
-        new = [d for d in sorted(scan_ids) if d not in known]
-        for digest in new:  # a scan's vulnerabilities are stored once, with the scan that first brought them
-            vulnerabilities = evidence.scans[digest].vulnerabilities
+        sets = {scan.set_digest: scan for scan in evidence.scans.values()}
+        set_rows = {d: {"digest": d, "vulnerabilities": len(scan.vulnerabilities)} for d, scan in sets.items()}
+        known_sets = _ids(conn, s.vulnerability_sets, sorted(set_rows))
+        set_ids = ensure_rows(conn, s.vulnerability_sets, set_rows)
+        for digest in sorted(d for d in set_ids if d not in known_sets):  # a set's rows are written once
+            vulnerabilities = sets[digest].vulnerabilities
             if vulnerabilities:
-                statement = insert_ignoring_conflicts(conn, s.scan_vulnerabilities, ["scan_id", "seq"])
-                conn.execute(statement, [{"scan_id": scan_ids[digest], **v} for v in vulnerabilities])
+                statement = insert_ignoring_conflicts(conn, s.set_vulnerabilities, ["set_id", "seq"])
+                conn.execute(statement, [{"set_id": set_ids[digest], **v} for v in vulnerabilities])
+        scan_rows = {
+            d: {**scan.row, "vulnerability_set_id": set_ids[scan.set_digest]} for d, scan in evidence.scans.items()
+        }
+        scan_ids = ensure_rows(conn, s.scans, scan_rows)
         conn.execute(
             s.audit_scans.insert(),
             [

@@ -11,7 +11,9 @@ this module is what the code reads and writes through.  Layout:
   SHA-256 of their canonical JSON): ``node_states`` (a node's name, provider ID, boot ID,
   versions, pool and lifecycle releases), ``image_uses`` (a running image and who runs it),
   ``finding_bodies`` (a finding without its subject), ``scans`` (a scan report, keyed by the
-  digest of its normalised content) with its ``scan_vulnerabilities``.
+  digest of its normalised content) and ``vulnerability_sets`` (what a scan found, keyed by the
+  digest of the vulnerabilities alone, so the daily re-scan of an unchanged image stores its
+  findings once) with their ``set_vulnerabilities``.
 * Link tables: ``audit_nodes``, ``audit_images``, ``audit_findings`` (subject and body, in report
   order), ``audit_scans``, and ``scan_matches`` (which scans are evidence for which image).
 
@@ -152,6 +154,31 @@ audit_images = Table(
     sqlite_with_rowid=False,
 )
 
+vulnerability_sets = Table(
+    "vulnerability_sets",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("digest", Text, nullable=False, unique=True),  # SHA-256 of the vulnerabilities, in report order
+    Column("vulnerabilities", Integer, nullable=False),
+)
+
+set_vulnerabilities = Table(
+    "set_vulnerabilities",
+    metadata,
+    Column("set_id", Integer, ForeignKey("vulnerability_sets.id", ondelete="CASCADE"), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("vulnerability", Text, nullable=False),
+    Column("package", Text, nullable=False),
+    Column("installed_version", Text, nullable=False),
+    Column("fixed_version", Text, nullable=True),
+    Column("severity", Text, nullable=True),
+    Column("status", Text, nullable=False),
+    Column("published", Date, nullable=True),
+    Column("fix_released", Date, nullable=True),
+    PrimaryKeyConstraint("set_id", "seq"),
+    sqlite_with_rowid=False,
+)
+
 scans = Table(
     "scans",
     metadata,
@@ -169,24 +196,7 @@ scans = Table(
     Column("os_name", Text, nullable=True),
     Column("os_eosl", Boolean, nullable=True),
     Column("error", Text, nullable=False),
-    Column("vulnerabilities", Integer, nullable=False),
-)
-
-scan_vulnerabilities = Table(
-    "scan_vulnerabilities",
-    metadata,
-    Column("scan_id", Integer, ForeignKey("scans.id", ondelete="CASCADE"), nullable=False),
-    Column("seq", Integer, nullable=False),
-    Column("vulnerability", Text, nullable=False),
-    Column("package", Text, nullable=False),
-    Column("installed_version", Text, nullable=False),
-    Column("fixed_version", Text, nullable=True),
-    Column("severity", Text, nullable=True),
-    Column("status", Text, nullable=False),
-    Column("published", Date, nullable=True),
-    Column("fix_released", Date, nullable=True),
-    PrimaryKeyConstraint("scan_id", "seq"),
-    sqlite_with_rowid=False,
+    Column("vulnerability_set_id", Integer, ForeignKey("vulnerability_sets.id"), nullable=False),
 )
 
 scan_matches = Table(

@@ -1,4 +1,5 @@
-"""The first ledger schema: clusters, audits, content-addressed node states, image uses, scans and findings.
+"""The first ledger schema: clusters, audits, content-addressed node states, image uses, scans, vulnerability
+sets and findings.
 
 Revision ID: 0001
 Revises: (none)
@@ -83,24 +84,12 @@ def upgrade() -> None:
         sa.UniqueConstraint("digest", name=op.f("uq_node_states_digest")),
     )
     op.create_table(
-        "scans",
+        "vulnerability_sets",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("digest", sa.Text(), nullable=False),
-        sa.Column("format", sa.Text(), nullable=False),
-        sa.Column("scanner", sa.Text(), nullable=False),
-        sa.Column("scanner_version", sa.Text(), nullable=True),
-        sa.Column("scanned_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("db_updated_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("artifact", sa.Text(), nullable=False),
-        sa.Column("repo_digests", sa.Text(), nullable=False),
-        sa.Column("image_id", sa.Text(), nullable=True),
-        sa.Column("os_family", sa.Text(), nullable=True),
-        sa.Column("os_name", sa.Text(), nullable=True),
-        sa.Column("os_eosl", sa.Boolean(), nullable=True),
-        sa.Column("error", sa.Text(), nullable=False),
         sa.Column("vulnerabilities", sa.Integer(), nullable=False),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_scans")),
-        sa.UniqueConstraint("digest", name=op.f("uq_scans_digest")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_vulnerability_sets")),
+        sa.UniqueConstraint("digest", name=op.f("uq_vulnerability_sets_digest")),
     )
     op.create_table(
         "audits",
@@ -140,19 +129,33 @@ def upgrade() -> None:
     op.create_index(op.f("ix_audits_cluster_id_observed_on"), "audits", ["cluster_id", "observed_on"], unique=False)
 
     op.create_table(
-        "scan_matches",
-        sa.Column("image_key", sa.Text(), nullable=False),
-        sa.Column("scan_id", sa.Integer(), nullable=False),
-        sa.Column("match_by", sa.Text(), nullable=False),
+        "scans",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("digest", sa.Text(), nullable=False),
+        sa.Column("format", sa.Text(), nullable=False),
+        sa.Column("scanner", sa.Text(), nullable=False),
+        sa.Column("scanner_version", sa.Text(), nullable=True),
+        sa.Column("scanned_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("db_updated_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("artifact", sa.Text(), nullable=False),
+        sa.Column("repo_digests", sa.Text(), nullable=False),
+        sa.Column("image_id", sa.Text(), nullable=True),
+        sa.Column("os_family", sa.Text(), nullable=True),
+        sa.Column("os_name", sa.Text(), nullable=True),
+        sa.Column("os_eosl", sa.Boolean(), nullable=True),
+        sa.Column("error", sa.Text(), nullable=False),
+        sa.Column("vulnerability_set_id", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(
-            ["scan_id"], ["scans.id"], name=op.f("fk_scan_matches_scan_id_scans"), ondelete="CASCADE"
+            ["vulnerability_set_id"],
+            ["vulnerability_sets.id"],
+            name=op.f("fk_scans_vulnerability_set_id_vulnerability_sets"),
         ),
-        sa.PrimaryKeyConstraint("image_key", "scan_id", name=op.f("pk_scan_matches")),
-        sqlite_with_rowid=False,
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_scans")),
+        sa.UniqueConstraint("digest", name=op.f("uq_scans_digest")),
     )
     op.create_table(
-        "scan_vulnerabilities",
-        sa.Column("scan_id", sa.Integer(), nullable=False),
+        "set_vulnerabilities",
+        sa.Column("set_id", sa.Integer(), nullable=False),
         sa.Column("seq", sa.Integer(), nullable=False),
         sa.Column("vulnerability", sa.Text(), nullable=False),
         sa.Column("package", sa.Text(), nullable=False),
@@ -163,9 +166,12 @@ def upgrade() -> None:
         sa.Column("published", sa.Date(), nullable=True),
         sa.Column("fix_released", sa.Date(), nullable=True),
         sa.ForeignKeyConstraint(
-            ["scan_id"], ["scans.id"], name=op.f("fk_scan_vulnerabilities_scan_id_scans"), ondelete="CASCADE"
+            ["set_id"],
+            ["vulnerability_sets.id"],
+            name=op.f("fk_set_vulnerabilities_set_id_vulnerability_sets"),
+            ondelete="CASCADE",
         ),
-        sa.PrimaryKeyConstraint("scan_id", "seq", name=op.f("pk_scan_vulnerabilities")),
+        sa.PrimaryKeyConstraint("set_id", "seq", name=op.f("pk_set_vulnerabilities")),
         sqlite_with_rowid=False,
     )
     op.create_table(
@@ -223,19 +229,31 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("audit_id", "scan_id", name=op.f("pk_audit_scans")),
         sqlite_with_rowid=False,
     )
+    op.create_table(
+        "scan_matches",
+        sa.Column("image_key", sa.Text(), nullable=False),
+        sa.Column("scan_id", sa.Integer(), nullable=False),
+        sa.Column("match_by", sa.Text(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["scan_id"], ["scans.id"], name=op.f("fk_scan_matches_scan_id_scans"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("image_key", "scan_id", name=op.f("pk_scan_matches")),
+        sqlite_with_rowid=False,
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("scan_matches")
     op.drop_table("audit_scans")
     op.drop_table("audit_nodes")
     op.drop_table("audit_images")
     op.drop_table("audit_findings")
-    op.drop_table("scan_vulnerabilities")
-    op.drop_table("scan_matches")
+    op.drop_table("set_vulnerabilities")
+    op.drop_table("scans")
     op.drop_index(op.f("ix_audits_cluster_id_observed_on"), table_name="audits")
 
     op.drop_table("audits")
-    op.drop_table("scans")
+    op.drop_table("vulnerability_sets")
     op.drop_table("node_states")
     op.drop_table("image_uses")
     op.drop_table("finding_bodies")

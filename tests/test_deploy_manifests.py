@@ -61,7 +61,7 @@ def pod_spec() -> dict[str, Any]:
 
 
 def test_the_manifests_exist_and_every_document_parses() -> None:
-    assert [p.name for p in MANIFESTS] == ["cronjob.yaml", "rbac.yaml"]
+    assert [p.name for p in MANIFESTS] == ["cronjob.yaml", "exporter.yaml", "rbac.yaml"]
     for document in documents():
         assert document["apiVersion"] and document["kind"] and document["metadata"]["name"]
 
@@ -190,6 +190,110 @@ def test_the_rbac_manifest_is_the_one_collector_errors_name() -> None:
 
     assert (ROOT / RBAC_MANIFEST).is_file()
     assert f"ClusterRole {one('ClusterRole')['metadata']['name']}" == RBAC_ROLE
+
+
+# -- the exporter (patchlevel serve) and its optional prometheus-operator objects -----------------------
+
+OPERATOR = DEPLOY / "prometheus-operator"
+
+
+def operator_object(kind: str) -> dict[str, Any]:
+    found = [
+        document
+        for path in sorted(OPERATOR.glob("*.yaml"))
+        for document in yaml.safe_load_all(path.read_text(encoding="utf-8"))
+        if document is not None and document["kind"] == kind
+    ]
+    assert len(found) == 1, f"expected one {kind}, found {len(found)}"
+    return found[0]
+
+
+def exporter_pod_spec() -> dict[str, Any]:
+    spec: dict[str, Any] = one("Deployment")["spec"]["template"]["spec"]
+    return spec
+
+
+def exporter_container() -> dict[str, Any]:
+    [main] = exporter_pod_spec()["containers"]
+    result: dict[str, Any] = main
+    return result
+
+
+def test_the_exporter_runs_as_the_service_account_as_unprivileged_as_the_audit() -> None:
+    deployment, spec, main = one("Deployment"), exporter_pod_spec(), exporter_container()
+
+    assert deployment["metadata"]["namespace"] == "patchlevel"
+    assert deployment["spec"]["replicas"] == 1  # one audit at a time
+    assert spec["serviceAccountName"] == "patchlevel" and spec["automountServiceAccountToken"] is True
+    assert spec["securityContext"] == pod_spec()["securityContext"]
+    assert main["securityContext"] == container()["securityContext"]
+    assert main["securityContext"]["readOnlyRootFilesystem"] is True
+    assert main["image"] == container()["image"]
+    assert set(main["resources"]["requests"]) == set(main["resources"]["limits"]) == {"cpu", "memory"}
+    mounts = {m["mountPath"]: m["name"] for m in main["volumeMounts"]}
+    volumes = {v["name"]: v for v in spec["volumes"]}
+    assert set(mounts) == {"/tmp"} and "emptyDir" in volumes[mounts["/tmp"]]
+    assert {e["name"]: e.get("value") for e in main["env"]}["HOME"] == "/tmp"
+
+
+def test_the_exporter_serves_its_port_and_probes_the_health_endpoints() -> None:
+    from patchlevel.cli import cli
+    from patchlevel.serve import parse_duration, parse_listen
+
+    main = exporter_container()
+    args = main["args"]
+    [port] = main["ports"]
+    annotations = one("Deployment")["spec"]["template"]["metadata"]["annotations"]
+
+    assert args[0] == "serve"
+    cli.commands["serve"].make_context("serve", list(args[1:]))  # options the command accepts
+    assert parse_listen(args[args.index("--listen") + 1]) == ("0.0.0.0", port["containerPort"])
+    assert parse_duration(args[args.index("--interval") + 1]) == 6 * 3600
+    assert main["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": port["name"]}
+    assert main["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": port["name"]}
+    assert annotations["prometheus.io/port"] == str(port["containerPort"])
+    assert annotations["prometheus.io/path"] == "/metrics"
+
+
+def test_the_service_selects_the_exporter_pods() -> None:
+    service, deployment = one("Service"), one("Deployment")
+    pod_labels = deployment["spec"]["template"]["metadata"]["labels"]
+    [service_port] = service["spec"]["ports"]
+    [container_port] = exporter_container()["ports"]
+
+    assert service["metadata"]["namespace"] == deployment["metadata"]["namespace"]
+    assert service["spec"]["selector"].items() <= pod_labels.items()
+    assert deployment["spec"]["selector"]["matchLabels"].items() <= pod_labels.items()
+    assert service_port["targetPort"] == container_port["name"] and service_port["name"] == "metrics"
+    # the CronJob's pods are not selected: they serve nothing
+    cronjob_labels = one("CronJob")["spec"]["jobTemplate"]["spec"]["template"]["metadata"]["labels"]
+    assert not service["spec"]["selector"].items() <= cronjob_labels.items()
+
+
+def test_the_service_monitor_scrapes_the_service() -> None:
+    monitor, service = operator_object("ServiceMonitor"), one("Service")
+    [endpoint] = monitor["spec"]["endpoints"]
+
+    assert monitor["apiVersion"] == "monitoring.coreos.com/v1"
+    assert monitor["spec"]["selector"]["matchLabels"].items() <= service["metadata"]["labels"].items()
+    assert monitor["spec"]["namespaceSelector"] == {"matchNames": [service["metadata"]["namespace"]]}
+    assert endpoint["port"] == service["spec"]["ports"][0]["name"] and endpoint["path"] == "/metrics"
+
+
+def test_the_exporter_down_alert_names_the_job_the_service_monitor_gives() -> None:
+    rule = operator_object("PrometheusRule")
+    [down] = [r for g in rule["spec"]["groups"] for r in g["rules"] if r.get("alert") == "PatchlevelExporterDown"]
+
+    # the prometheus-operator names the job after the Service unless the ServiceMonitor sets jobLabel
+    assert "jobLabel" not in operator_object("ServiceMonitor")["spec"]
+    assert f'job="{one("Service")["metadata"]["name"]}"' in down["expr"]
+    assert rule["metadata"]["namespace"] == "patchlevel"
+
+
+def test_objects_that_need_the_prometheus_operator_are_kept_apart() -> None:
+    # `kubectl apply -f deploy/` works on a cluster without the operator's CRDs.
+    assert sorted(p.name for p in OPERATOR.glob("*.yaml")) == ["prometheusrule.yaml", "servicemonitor.yaml"]
+    assert not [d for d in documents() if d["apiVersion"].startswith("monitoring.coreos.com/")]
 
 
 # -- Dockerfile -----------------------------------------------------------------------------------

@@ -38,7 +38,7 @@ def test_the_chart_counts_add_on_workloads_by_support_state() -> None:
         "etcd 3.4": {"fail": 1},
     }
     assert chart in report.charts
-    ids = [c.id for c in compute_charts(report.findings, Policy().sla_days, 30)]
+    ids = [c.id for c in compute_charts(report.findings, Policy().sla_days)]
     assert ids.index("addons-by-support-state") == ids.index("kernel-drift-per-pool") + 1
 
 

@@ -21,10 +21,10 @@ from builders import make_context
 from cluster_gen import write_cluster
 from patchlevel.checks import ALL_CHECKS
 from patchlevel.checks.common import Context
-from patchlevel.checks.images import os_release, scan_coverage_warning
+from patchlevel.checks.images import os_release
 from patchlevel.cli import main
 from patchlevel.collect.snapshot import read_snapshot
-from patchlevel.evaluate import build_report, evaluate
+from patchlevel.evaluate import build_report, evaluate, scan_coverage_warning
 from patchlevel.frameworks import load_requirements
 from patchlevel.images import running_images
 from patchlevel.importers import parse_scan_document
@@ -308,9 +308,9 @@ def test_missing_evidence_fails_per_image_and_coverage_goes_into_the_warnings() 
         missing = found[f"image/registry.example/app@{digest}"]
         assert (missing.status, missing.message) == (Status.FAIL, "no scan evidence for the running image")
         assert missing.evidence["scan_coverage"]["percent"] == 33.3
-    assert scan_coverage_warning(found.values()) == (
+    assert scan_coverage_warning(found.values(), 30) == (
         "scan coverage: 1 of 3 running images (33.3%) have scan evidence from the last 30 days "
-        "(1 matched by digest or image ID, 0 by tag only)"
+        "(1 without reservation, 0 with a warning such as a match by tag only)"
     )
     result = build_report(inventory, knowledge(), Policy(), date(2025, 7, 1), datetime(2025, 7, 1, tzinfo=UTC))
     assert any(w.startswith("scan coverage: 1 of 3 running images") for w in result.warnings)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from patchlevel.charts import compute_charts, fix_age_chart, image_severity_chart
-from patchlevel.model import Chart, Finding, Severity, Status
+from patchlevel.model import Chart, Finding, OpenVulnerability, PatchGap, Severity, Status
 from test_render_reports import demo_report, generated_report, nodes_report
 
 SLA = {Severity.CRITICAL: 30, Severity.HIGH: 60}
@@ -21,12 +23,12 @@ def test_fixture_nodes_by_kubernetes_minor_and_os_release() -> None:
     charts = nodes_report().charts
     minors = bars(chart(charts, "nodes-by-kubernetes-minor"))
     assert minors["1.25"] == {"fail": 1}  # kind v1.25.3
-    assert minors["1.20"] == {"fail": 1}  # OpenShift 4.7 kubelet
+    assert minors["Red Hat OpenShift 4.7"] == {"fail": 1}  # an OpenShift kubelet is judged by its OpenShift release
     assert sum(sum(c.values()) for c in minors.values()) == nodes_report().cluster.nodes
     releases = bars(chart(charts, "nodes-by-os-release"))
-    assert releases["red-hat-openshift 4.7"] == {"fail": 1}
-    assert releases["ubuntu 20.04"] == {"warn": 1}
-    assert releases["ubuntu 22.04"] == {"pass": 1}
+    assert releases["Red Hat OpenShift 4.7"] == {"fail": 1}
+    assert releases["Ubuntu 20.04"] == {"warn": 1}
+    assert releases["Ubuntu 22.04"] == {"pass": 1}
 
 
 def test_demo_kernel_drift_and_fix_age() -> None:
@@ -45,42 +47,57 @@ def test_generated_cluster_pools() -> None:
 
 
 def test_charts_without_data_say_no_data() -> None:
-    empty = compute_charts([], SLA, 30)
-    assert [c.bars for c in empty] == [()] * 5
+    empty = compute_charts([], SLA)
+    assert [c.bars for c in empty] == [()] * len(empty)
     assert all(c.note.startswith("no data: ") for c in empty)
 
 
-def image(subject: str, status: Status, **evidence: object) -> Finding:
-    return Finding("fixable_vulnerabilities_patched_in_time", status, Severity.HIGH, subject, "m", evidence)  # type: ignore[arg-type]
+def vuln(vid: str, severity: Severity | None, *, fixed: str | None = "1.2", age: int | None = None,
+         sla: int | None = None) -> OpenVulnerability:  # fmt: skip
+    return OpenVulnerability(vid, severity, "pkg", "1.0", fixed, age_days=age, sla_days=sla, overdue=False)
 
 
-def test_images_by_worst_open_severity_reads_image_evidence() -> None:
+def image(subject: str, status: Status, *vulnerabilities: OpenVulnerability, **evidence: object) -> Finding:
+    return Finding(
+        "fixable_vulnerabilities_patched_in_time", status, Severity.HIGH, subject, "m", evidence,  # type: ignore[arg-type]
+        vulnerabilities=vulnerabilities,
+    )  # fmt: skip
+
+
+def test_images_by_worst_open_severity_reads_the_typed_vulnerabilities() -> None:
     findings = [
-        image("image/a", Status.FAIL, by_severity={"critical": 1, "low": 4}),
-        image("image/b", Status.PASS, by_severity={"medium": 2, "unknown": 1}),
-        image("image/c", Status.PASS, by_severity={}),
-        image("image/d", Status.UNKNOWN),
-        image("image/e", Status.WARN, vulnerabilities=[{"id": "CVE-1", "severity": "high"}]),
+        image("image/a", Status.FAIL, vuln("CVE-1", Severity.CRITICAL), *(vuln(i, Severity.LOW) for i in "abcd")),
+        image("image/b", Status.PASS, vuln("CVE-2", Severity.MEDIUM), vuln("CVE-3", None)),
+        image("image/c", Status.PASS),  # a scan with no open vulnerability
+        image("image/d", Status.UNKNOWN),  # no usable scan
+        image("image/e", Status.WARN, vuln("CVE-4", Severity.HIGH, fixed=None)),
+        image("image/f", Status.UNKNOWN, vuln("CVE-5", None)),  # open, but no severity known
+        # evidence keys are for people: a finding that only names a severity there is not counted as one
+        image("image/g", Status.UNKNOWN, by_severity={"critical": 9}),
     ]
     assert bars(image_severity_chart(findings)) == {
         "critical": {"critical": 1},
         "high": {"high": 1},
         "medium": {"medium": 1},
         "no open vulnerability": {"none": 1},
-        "not scanned or unknown": {"unknown": 1},
+        "not scanned or unknown": {"unknown": 3},
     }
 
 
 def test_fix_age_against_sla_per_severity() -> None:
     vulnerabilities = [
-        {"id": "CVE-1", "severity": "critical", "fixed_version": "1.2", "age_days": 45, "sla_days": 30},
-        {"id": "CVE-2", "severity": "critical", "fixed_version": "1.2", "age_days": 10, "sla_days": 30},
-        {"id": "CVE-3", "severity": "high", "fixed_version": "2", "age_days": 70},
-        {"id": "CVE-4", "severity": "medium", "fixed_version": "2", "age_days": 70},
-        {"id": "CVE-5", "severity": "critical", "fixed_version": None, "age_days": 900},
+        vuln("CVE-1", Severity.CRITICAL, age=45, sla=30),
+        vuln("CVE-2", Severity.CRITICAL, age=10, sla=30),
+        vuln("CVE-3", Severity.HIGH, age=70),  # SLA from the policy: 60
+        vuln("CVE-4", Severity.MEDIUM, age=70),  # not timed
+        vuln("CVE-5", Severity.CRITICAL, fixed=None, age=900),  # no fix: no fix age
+        vuln("CVE-6", Severity.CRITICAL, age=None, sla=30),  # clock unknown: not charted
     ]
-    result = bars(fix_age_chart([image("image/a", Status.FAIL, vulnerabilities=vulnerabilities)], SLA, 30))
+    gap = PatchGap("Kubernetes 1.31", "v1.31.1", "1.31.9", date(2026, 5, 1), 8, "1.31.2", date(2026, 1, 10), 40, 30)
+    patch = Finding("kubelet_patch_current", Status.WARN, Severity.MEDIUM, "node/n1", "m", patch=gap)
+    result = bars(fix_age_chart([image("image/a", Status.FAIL, *vulnerabilities), patch], SLA))
     assert result == {
+        "kubelet patch (SLA 30 d; oldest 40 d)": {"fail": 1},
         "image fix: critical (SLA 30 d; oldest 45 d)": {"fail": 1, "pass": 1},
         "image fix: high (SLA 60 d; oldest 70 d)": {"fail": 1},
         "image fix: medium (no SLA, oldest 70 d)": {"unknown": 1},

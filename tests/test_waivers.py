@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from datetime import date
 
-from patchlevel.model import Finding, Severity, Status, Waiver, count_by_status, exit_code
+from patchlevel.model import (
+    Finding,
+    OpenVulnerability,
+    PatchGap,
+    Severity,
+    Status,
+    Waiver,
+    count_by_status,
+    exit_code,
+)
 from patchlevel.waivers import apply_waivers, vulnerability_ids, waiver_warnings
 
 AS_OF = date(2026, 11, 27)
@@ -22,11 +31,12 @@ def image_finding(subject: str, ids: list[str]) -> Finding:
         Severity.CRITICAL,
         subject,
         "fixable critical vulnerabilities open longer than 30 days",
-        evidence={
-            "vulnerability_ids": ids,
-            "vulnerabilities": [{"id": i, "severity": "critical", "age_days": 40} for i in ids],
-        },
-    )
+        vulnerabilities=tuple(
+            OpenVulnerability(i, Severity.CRITICAL, "pkg", "1", "2", age_days=40, sla_days=30, overdue=True,
+                              status=Status.FAIL)
+            for i in ids
+        ),
+    )  # fmt: skip
 
 
 def waiver(subject: str, expires: date = date(2027, 1, 31), **kw: str) -> Waiver:
@@ -125,12 +135,18 @@ def test_vulnerability_waiver_does_not_match_findings_without_those_ids() -> Non
     assert outcomes[0].matched == 0
 
 
-def test_vulnerability_ids_read_every_evidence_shape() -> None:
-    evidence = {
-        "vulnerability": "GHSA-1",
-        "vulnerability_ids": ["CVE-1"],
-        "cves": [{"id": "CVE-2"}],
-        "fixed_cves": [{"id": "CVE-3", "fixed_in": "1.2"}, {"id": "CVE-1"}],
-        "vulnerabilities": [{"id": "CVE-4"}, "CVE-5", {"no": "id"}],
-    }
-    assert vulnerability_ids(evidence) == ("GHSA-1", "CVE-4", "CVE-5", "CVE-1", "CVE-2", "CVE-3")
+def test_a_finding_is_about_its_open_vulnerabilities_needing_action_and_the_cves_a_missed_patch_fixes() -> None:
+    def open_vuln(vid: str, status: Status) -> OpenVulnerability:
+        return OpenVulnerability(vid, Severity.HIGH, "pkg", "1", "2", status=status)
+
+    image = Finding(
+        IMAGE_CHECK, Status.FAIL, Severity.HIGH, "image/a", "m",
+        evidence={"vulnerability_ids": ["CVE-EVIDENCE-ONLY"]},  # evidence is for people: not read
+        vulnerabilities=(
+            open_vuln("CVE-1", Status.FAIL), open_vuln("CVE-2", Status.PASS), open_vuln("CVE-3", Status.UNKNOWN),
+        ),
+    )  # fmt: skip
+    assert vulnerability_ids(image) == ("CVE-1", "CVE-3")  # CVE-2 is inside its window: nothing to waive
+    gap = PatchGap("Kubernetes 1.31", "v1.31.1", "1.31.9", AS_OF, 8, "1.31.2", AS_OF, 40, 30, ("CVE-7", "CVE-8"))
+    patch = Finding("control_plane_patch_current", Status.FAIL, Severity.HIGH, "cluster", "m", patch=gap)
+    assert vulnerability_ids(patch) == ("CVE-7", "CVE-8")

@@ -1,19 +1,17 @@
 """Chart series for reports, derived from findings before rendering (renderers only draw them).
 
-Every chart reads the evidence checks already record, so a chart and the findings beside it can
-never disagree.  A chart whose data is absent has no bars and a note saying "no data" and why.
+Every chart reads the typed facts findings carry (``support``, ``patch``, ``vulnerabilities``,
+``node_pool``: see ``patchlevel.model``), never evidence keys, so a chart and the findings beside it
+can never disagree.  A chart whose data is absent has no bars and a note saying "no data" and why.
 
-- nodes by Kubernetes minor and support status: ``kubelet_version_supported`` (evidence ``kubelet``)
-- nodes by OS release and support status: ``node_os_supported`` (``lifecycle_product``, ``release_cycle``)
-- kernel drift per pool: ``node_kernel_consistent_in_pool`` (``pool``, ``os_image``)
-- running images by worst open severity: image findings (subject ``image/…``, or a check about
-  vulnerabilities) whose evidence lists ``vulnerabilities`` (objects with ``severity``), or gives
-  ``worst_severity`` or counts ``by_severity``
-- cluster add-ons by support state: ``addon_version_supported`` (subject ``addon/…``; evidence
-  ``addon_name``, ``release_cycle``), one count per add-on workload
-- age of open fixes against the SLA: ``*_patch_current`` findings behind a newer patch
-  (``days_behind`` against ``patch_window_days``) and open image vulnerabilities with a fix
-  (``age_days`` or ``days_open`` against the policy's ``sla_days`` for their severity)
+- nodes by Kubernetes release line and support status: ``kubelet_version_supported``
+- nodes by OS release and support status: ``node_os_supported``
+- kernel drift per pool: ``node_kernel_consistent_in_pool`` (its findings' node pool)
+- add-on workloads by release line and support state: ``addon_version_supported``
+- running images by worst open severity: ``fixable_vulnerabilities_patched_in_time`` (the open
+  vulnerabilities of each image's scan; no scan evidence is "unknown")
+- age of open fixes against the SLA: ``*_patch_current`` findings behind a newer patch (days behind
+  against the patch window) and open image vulnerabilities with a fix (age against their SLA)
 """
 
 from __future__ import annotations
@@ -22,7 +20,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
-from patchlevel.model import SEVERITY_RANK, Chart, ChartBar, Finding, JSONValue, Severity, Status
+from patchlevel.model import SEVERITY_RANK, Chart, ChartBar, Finding, Severity, Status
 
 STATUS_CATEGORIES: tuple[tuple[str, str], ...] = (
     ("fail", "unsupported"),
@@ -58,21 +56,11 @@ PATCH_CHECKS: tuple[tuple[str, str], ...] = (
     ("kubelet_patch_current", "kubelet patch"),
     ("container_runtime_patch_current", "container runtime patch"),
 )
-_MINOR = re.compile(r"v?(\d+)\.(\d+)")
 _STATUS_KEY = {s: s.value if s is not Status.ERROR else "unknown" for s in Status}
 
 
 def _status_key(finding: Finding) -> str:
     return _STATUS_KEY[finding.status]
-
-
-def _text(evidence: Mapping[str, JSONValue], key: str) -> str:
-    value = evidence.get(key)
-    return value if isinstance(value, str) else ""
-
-
-def _int(value: JSONValue) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def _version_sort(label: str) -> tuple[int, ...]:
@@ -106,11 +94,19 @@ def _node_findings(findings: Iterable[Finding], check: str) -> list[Finding]:
     return [f for f in findings if f.check == check and f.subject.startswith("node/")]
 
 
+def _release_label(finding: Finding, plain_product: str = "") -> str:
+    """"1.31" for the plain product (upstream Kubernetes), else "Amazon EKS 1.31"; "unknown" without a line."""
+    support = finding.support
+    if support is None or not support.line:
+        return "unknown"
+    if support.product == plain_product:
+        return support.line
+    return f"{support.label or support.product} {support.line}"
+
+
 def kubernetes_minor_chart(findings: Sequence[Finding]) -> Chart:
     def label(finding: Finding) -> str:
-        raw = _text(finding.evidence, "kubelet") or _text(finding.evidence, "raw")
-        match = _MINOR.match(raw)
-        return f"{match.group(1)}.{match.group(2)}" if match else "unknown"
+        return _release_label(finding, plain_product="kubernetes")
 
     return _status_chart(
         "nodes-by-kubernetes-minor",
@@ -125,11 +121,7 @@ def kubernetes_minor_chart(findings: Sequence[Finding]) -> Chart:
 
 def os_release_chart(findings: Sequence[Finding]) -> Chart:
     def label(finding: Finding) -> str:
-        product = _text(finding.evidence, "lifecycle_product")
-        cycle = _text(finding.evidence, "release_cycle")
-        if product and cycle:
-            return f"{product} {cycle}"
-        return _text(finding.evidence, "os_image") or "unknown"
+        return _release_label(finding)
 
     return _status_chart(
         "nodes-by-os-release",
@@ -144,7 +136,7 @@ def os_release_chart(findings: Sequence[Finding]) -> Chart:
 
 def kernel_drift_chart(findings: Sequence[Finding]) -> Chart:
     def label(finding: Finding) -> str:
-        return _text(finding.evidence, "pool") or "(no pool label)"
+        return finding.node_pool or "(no pool label)"
 
     return _status_chart(
         "kernel-drift-per-pool",
@@ -161,9 +153,11 @@ def addon_support_chart(findings: Sequence[Finding]) -> Chart:
     """Add-on workloads by add-on release line and support state (``addon_version_supported``)."""
 
     def label(finding: Finding) -> str:
-        name = _text(finding.evidence, "addon_name") or _text(finding.evidence, "addon") or "unknown add-on"
-        cycle = _text(finding.evidence, "release_cycle")
-        return f"{name} {cycle}" if cycle else f"{name} (version unknown)"
+        support = finding.support
+        if support is None:
+            return "unknown add-on (version unknown)"
+        name = support.label or support.product
+        return f"{name} {support.line}" if support.line else f"{name} (version unknown)"
 
     counts: dict[str, Counter[str]] = defaultdict(Counter)
     for finding in findings:
@@ -175,54 +169,24 @@ def addon_support_chart(findings: Sequence[Finding]) -> Chart:
     return Chart("addons-by-support-state", title, "workloads", STATUS_CATEGORIES, bars, note)
 
 
-def _severity(value: JSONValue) -> str | None:
-    if isinstance(value, str) and value.lower() in {s.value for s in Severity}:
-        return value.lower()
-    return None
-
-
-def _open_severities(evidence: Mapping[str, JSONValue]) -> list[str] | None:
-    """Severities of the open vulnerabilities an image finding lists; None when it lists none at all."""
-    found: list[str] = []
-    listed = False
-    vulnerabilities = evidence.get("vulnerabilities")
-    if isinstance(vulnerabilities, list):
-        listed = True
-        for item in vulnerabilities:
-            if isinstance(item, dict):
-                severity = _severity(item.get("severity"))
-                found.append(severity or "unknown")
-    by_severity = evidence.get("by_severity")
-    if isinstance(by_severity, dict):
-        listed = True
-        found.extend(k for k, n in by_severity.items() if _severity(k) and isinstance(n, int) and n > 0)
-    worst = _severity(evidence.get("worst_severity"))
-    if worst:
-        listed = True
-        found.append(worst)
-    return found if listed else None
-
-
-def _is_image_finding(finding: Finding) -> bool:
-    return finding.subject.startswith("image/") or "vulnerab" in finding.check
+VULNERABILITY_CHECK = "fixable_vulnerabilities_patched_in_time"
 
 
 def image_severity_chart(findings: Sequence[Finding]) -> Chart:
-    worst: dict[str, str] = {}
+    """Each running image once, by the worst severity open in its scan ("unknown": no usable scan)."""
     rank = {**{s.value: SEVERITY_RANK[s] + 1 for s in Severity}, "none": 0, "unknown": -1}
+    worst: dict[str, str] = {}
     for finding in findings:
-        if not _is_image_finding(finding):
+        if finding.check != VULNERABILITY_CHECK or not finding.subject.startswith("image/"):
             continue
-        severities = _open_severities(finding.evidence)
-        if severities is None:
-            if finding.status is Status.UNKNOWN and "vulnerab" in finding.check:
-                worst.setdefault(finding.subject, "unknown")
-            continue
-        known = [s for s in severities if s != "unknown"]
-        key = max(known, key=lambda s: rank[s]) if known else ("none" if not severities else "unknown")
-        previous = worst.get(finding.subject)
-        if previous is None or rank[key] > rank[previous]:
-            worst[finding.subject] = key
+        severities = [v.severity.value for v in finding.vulnerabilities if v.severity is not None]
+        if severities:
+            key = max(severities, key=lambda s: rank[s])
+        elif finding.vulnerabilities:
+            key = "unknown"  # open vulnerabilities, none with a severity
+        else:
+            key = "none" if finding.status in (Status.PASS, Status.WAIVED) else "unknown"
+        worst[finding.subject] = key
     counts = Counter(worst.values())
     bars = tuple(ChartBar(label, {key: counts[key]}) for key, label in SEVERITY_CATEGORIES if counts[key])
     note = "" if bars else "no data: no image scan findings in this report (give scan reports with --scan-report)"
@@ -236,15 +200,7 @@ def image_severity_chart(findings: Sequence[Finding]) -> Chart:
     )
 
 
-def _age(item: Mapping[str, JSONValue]) -> int | None:
-    for key in ("age_days", "days_open", "open_days", "clock_days"):
-        value = _int(item.get(key))
-        if value is not None:
-            return value
-    return None
-
-
-def fix_age_chart(findings: Sequence[Finding], sla_days: Mapping[Severity, int], patch_window_days: int) -> Chart:
+def fix_age_chart(findings: Sequence[Finding], sla_days: Mapping[Severity, int]) -> Chart:
     counts: dict[str, Counter[str]] = defaultdict(Counter)
     oldest: dict[str, int] = {}
     order: list[str] = []
@@ -262,24 +218,15 @@ def fix_age_chart(findings: Sequence[Finding], sla_days: Mapping[Severity, int],
     for finding in findings:
         waived = finding.status is Status.WAIVED
         if finding.check in patch_names:
-            age = _int(finding.evidence.get("days_behind"))
-            if age is None:
-                continue
-            window = _int(finding.evidence.get("patch_window_days"))
-            add(patch_names[finding.check], age, window if window is not None else patch_window_days, waived)
-        elif _is_image_finding(finding):
-            vulnerabilities = finding.evidence.get("vulnerabilities")
-            for item in vulnerabilities if isinstance(vulnerabilities, list) else ():
-                if not isinstance(item, dict):
+            if finding.patch is not None:
+                add(patch_names[finding.check], finding.patch.days_behind, finding.patch.window_days, waived)
+        elif finding.check == VULNERABILITY_CHECK:
+            for v in finding.vulnerabilities:
+                if v.age_days is None or not v.fixed_version:
                     continue
-                age = _age(item)
-                if age is None or ("fixed_version" in item and item.get("fixed_version") in ("", None)):
-                    continue
-                severity = _severity(item.get("severity")) or "unknown"
-                sla = _int(item.get("sla_days"))
-                if sla is None and severity != "unknown":
-                    sla = sla_days.get(Severity(severity))
-                add(f"image fix: {severity}", age, sla, waived)
+                severity = v.severity.value if v.severity is not None else "unknown"
+                sla = v.sla_days if v.sla_days is not None else sla_days.get(v.severity) if v.severity else None
+                add(f"image fix: {severity}", v.age_days, sla, waived)
     ordered = [label for _, label in PATCH_CHECKS if label in counts]
     ordered += sorted(
         (label for label in order if label.startswith("image fix: ")),
@@ -305,9 +252,7 @@ def rank_of(severity: str) -> int:
         return -1
 
 
-def compute_charts(
-    findings: Sequence[Finding], sla_days: Mapping[Severity, int], patch_window_days: int
-) -> tuple[Chart, ...]:
+def compute_charts(findings: Sequence[Finding], sla_days: Mapping[Severity, int]) -> tuple[Chart, ...]:
     """Every chart the reports show, in display order."""
     return (
         kubernetes_minor_chart(findings),
@@ -315,5 +260,5 @@ def compute_charts(
         kernel_drift_chart(findings),
         addon_support_chart(findings),
         image_severity_chart(findings),
-        fix_age_chart(findings, sla_days, patch_window_days),
+        fix_age_chart(findings, sla_days),
     )

@@ -7,14 +7,13 @@ is the one call that gathers those inputs and calls ``build_report``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 
 from patchlevel import __version__
 from patchlevel import inventory as inv
 from patchlevel.charts import compute_charts
 from patchlevel.checks import ALL_CHECKS, CheckSpec, Context
-from patchlevel.checks.images import scan_coverage_warning
 from patchlevel.frameworks import load_requirements, requirements_by_check
 from patchlevel.inventory import Inventory
 from patchlevel.knowledge import Knowledge
@@ -59,6 +58,8 @@ def evaluate(
         runtime_compat=knowledge.runtime_compat,
         registry=registry,
     )
+    # Node findings carry their node's pool (typed, for charts, plans and metrics), set here once.
+    pools = {node.subject: node.pool for node in ctx.facts.nodes if node.pool}
     findings: list[Finding] = []
     for spec in checks:
         reqs = requirements.get(spec.id, ())
@@ -78,7 +79,7 @@ def evaluate(
             ]
         if not produced:  # nothing to judge (e.g. no nodes): the check is still accounted for
             produced = [_nothing_judged(spec.id, inventory)]
-        findings.extend(f.replace(requirements=reqs) for f in produced)
+        findings.extend(f.replace(requirements=reqs, node_pool=pools.get(f.subject, f.node_pool)) for f in produced)
     return tuple(findings)
 
 
@@ -93,6 +94,24 @@ def _nothing_judged(check: str, inventory: Inventory) -> Finding:
         message=f"nothing in the input for this check to judge: {reasons}",
         evidence={"collected": sorted(inventory.collected), "missing": missing},
         remediation="Include the objects this check reads (see the README's snapshot commands) and audit again.",
+    )
+
+
+def scan_coverage_warning(findings: Iterable[Finding], scan_max_age_days: int) -> str | None:
+    """One line for the report's warnings when not every running image has recent scan evidence.
+
+    Read from the statuses of ``image_scanned_recently`` (before waivers): PASS is recent evidence of
+    the running digest, WARN recent evidence with a reservation (a match by tag only, say).
+    """
+    statuses = [f.status for f in findings if f.check == "image_scanned_recently" and f.subject.startswith("image/")]
+    recent = sum(1 for s in statuses if s in (Status.PASS, Status.WARN))
+    if not statuses or recent == len(statuses):
+        return None
+    clean = sum(1 for s in statuses if s is Status.PASS)
+    return (
+        f"scan coverage: {recent} of {len(statuses)} running images ({round(100 * recent / len(statuses), 1)}%) "
+        f"have scan evidence from the last {scan_max_age_days} days ({clean} without reservation, {recent - clean} "
+        "with a warning such as a match by tag only)"
     )
 
 
@@ -164,7 +183,7 @@ def build_report(
     """
     facts = facts or derive_facts(inventory)
     findings = evaluate(inventory, knowledge, policy, as_of, facts=facts, registry=registry)
-    coverage = scan_coverage_warning(findings)
+    coverage = scan_coverage_warning(findings, policy.scan_max_age_days)
     findings, waiver_outcomes = apply_waivers(findings, policy.waivers, as_of)
     cluster = ClusterInfo(
         name=inventory.name,
@@ -192,5 +211,5 @@ def build_report(
         policy=policy.to_dict(),
         waivers=waiver_outcomes,
         evidence_digest=inventory.evidence_digest,
-        charts=compute_charts(findings, policy.sla_days, policy.patch_window_days),
+        charts=compute_charts(findings, policy.sla_days),
     )

@@ -105,6 +105,7 @@ class SupportWindow:
     product: str  # lifecycle product id ("kubernetes", "amazon-eks", "ubuntu", "containerd")
     line: str  # release cycle ("1.31", "22.04"); "" when unknown
     phase: Phase
+    label: str = ""  # the product's name for people ("Amazon EKS", "Ubuntu")
     support_ends: date | None = None  # last day of standard support; None: not announced, or unknown
     extended_ends: date | None = None  # last day of extended/LTS/paid support; None: none or unknown
 
@@ -138,7 +139,11 @@ class OpenVulnerability:
     clock: str = ""  # what started it ("fix release date", "publication date", ...)
     age_days: int | None = None
     sla_days: int | None = None  # None: this severity is not timed by the policy
-    overdue: bool = False
+    overdue: bool = False  # open past its SLA
+    # Its own verdict under the policy: PASS inside its window or not timed; WARN/FAIL overdue or
+    # without a fix; UNKNOWN when its severity or clock is unknown.  A finding is about (and a
+    # waiver must cover) the vulnerabilities whose status is not PASS.
+    status: Status = Status.PASS
 
 
 @dataclass(frozen=True, slots=True)

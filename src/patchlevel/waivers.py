@@ -7,8 +7,9 @@ says the waiver expired, and the waiver is reported as expired.  A waiver that m
 is reported too, so stale exceptions do not pile up unseen.
 
 Matching: ``check`` is a check id (exact), ``subject`` a glob over the finding's subject
-(``fnmatch``, case-sensitive), and the optional ``vulnerability`` a glob over the vulnerability ids
-a finding carries in its evidence.  A finding about several vulnerabilities is waived only when
+(``fnmatch``, case-sensitive), and the optional ``vulnerability`` a glob over the vulnerabilities a
+finding is about (``vulnerability_ids``: its typed open vulnerabilities that need action, and the
+known CVEs a missed patch fixes).  A finding about several vulnerabilities is waived only when
 valid waivers cover every one of them; otherwise it stands, and its note names what is waived.
 PASS findings need no waiver and ERROR findings (a check crashed) cannot be waived.
 """
@@ -16,32 +17,21 @@ PASS findings need no waiver and ERROR findings (a check crashed) cannot be waiv
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date
 from fnmatch import fnmatchcase
 
-from patchlevel.model import Finding, JSONValue, Status, Waiver, WaiverOutcome
+from patchlevel.model import Finding, Status, Waiver, WaiverOutcome
 
 WAIVABLE = frozenset({Status.FAIL, Status.WARN, Status.UNKNOWN})
-# Evidence keys under which checks list the vulnerabilities a finding is about.
-VULNERABILITY_KEYS = ("vulnerabilities", "vulnerability_ids", "cves", "fixed_cves")
 
 
-def vulnerability_ids(evidence: Mapping[str, JSONValue]) -> tuple[str, ...]:
-    """Vulnerability ids named in a finding's evidence: strings, or objects with an ``id``."""
-    ids: list[str] = []
-    single = evidence.get("vulnerability")
-    if isinstance(single, str):
-        ids.append(single)
-    for key in VULNERABILITY_KEYS:
-        value = evidence.get(key)
-        if not isinstance(value, list):
-            continue
-        for item in value:
-            if isinstance(item, str):
-                ids.append(item)
-            elif isinstance(item, dict) and isinstance(item.get("id"), str):
-                ids.append(item["id"])
+def vulnerability_ids(finding: Finding) -> tuple[str, ...]:
+    """The vulnerabilities a finding is about: open ones that need action (status not PASS), then the
+    known CVEs fixed by a patch the finding says is missing."""
+    ids = [v.id for v in finding.vulnerabilities if v.status is not Status.PASS]
+    if finding.patch is not None:
+        ids.extend(finding.patch.fixes_known_cves)
     return tuple(dict.fromkeys(ids))
 
 
@@ -83,7 +73,7 @@ def apply_waivers(
         if not candidates:
             out.append(finding)
             continue
-        vulnerabilities = vulnerability_ids(finding.evidence)
+        vulnerabilities = vulnerability_ids(finding)
         valid: list[int] = []
         expired: list[int] = []
         for i in candidates:

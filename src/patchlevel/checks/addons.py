@@ -22,6 +22,7 @@ are the customer's to update (AWS publishes the builds) and are judged as usual,
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterator, Sequence
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -180,7 +181,7 @@ def _with(verdict: Verdict, product: Product | None) -> Verdict:
     """The verdict with where its lifecycle facts come from."""
     evidence = dict(verdict.evidence)
     evidence.update(_lifecycle_evidence(product))
-    return Verdict(verdict.status, verdict.severity, verdict.message, evidence)
+    return replace(verdict, evidence=evidence)
 
 
 def supported_lines(ctx: Context, product: Product, limit: int = 4) -> list[str]:
@@ -250,12 +251,13 @@ def addon_version_supported(ctx: Context) -> Iterator[Finding]:
         ):
             evidence = dict(verdict.evidence)
             evidence["upstream_verdict"] = verdict.status.value
-            verdict = Verdict(
-                Status.WARN,
-                Severity.MEDIUM,
-                f"{verdict.message} — {_provider_note(instance)}: keep the cluster on a release the provider "
-                "supports and confirm with its release notes",
-                evidence,
+            verdict = replace(
+                verdict,
+                status=Status.WARN,
+                severity=Severity.MEDIUM,
+                message=f"{verdict.message} — {_provider_note(instance)}: keep the cluster on a release the "
+                "provider supports and confirm with its release notes",
+                evidence=evidence,
             )
         return _with(verdict, product)
 
@@ -308,12 +310,13 @@ def addon_patch_current(ctx: Context) -> Iterator[Finding]:
         if instance.managed is not None and instance.managed.responsibility == "provider":
             evidence = dict(verdict.evidence)
             evidence["upstream_comparison"] = verdict.message
-            verdict = Verdict(
-                Status.PASS,
-                Severity.INFO,
-                f"{_provider_note(instance)}; it runs {rule.name} {version.raw}. Keep the provider's attestation "
-                "of compliance (AOC) as the evidence for its patching",
-                evidence,
+            verdict = replace(
+                verdict,
+                status=Status.PASS,
+                severity=Severity.INFO,
+                message=f"{_provider_note(instance)}; it runs {rule.name} {version.raw}. Keep the provider's "
+                "attestation of compliance (AOC) as the evidence for its patching",
+                evidence=evidence,
             )
         return _with(verdict, product)
 

@@ -10,14 +10,26 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
 from patchlevel.inventory import Inventory
 from patchlevel.lifecycle.catalog import Catalog, PatchRelease, Support
 from patchlevel.lifecycle.osv import Match, OsvFeed
-from patchlevel.model import SEVERITY_RANK, STATUS_RANK, Finding, JSONValue, Phase, Resolution, Severity, Status
+from patchlevel.model import (
+    SEVERITY_RANK,
+    STATUS_RANK,
+    Finding,
+    JSONValue,
+    OpenVulnerability,
+    PatchGap,
+    Phase,
+    Resolution,
+    Severity,
+    Status,
+    SupportWindow,
+)
 from patchlevel.platforms import ClusterFacts, NodeFacts
 from patchlevel.policy import Policy
 from patchlevel.versions import release_key
@@ -58,10 +70,16 @@ class CheckSpec:
 
 @dataclass(frozen=True, slots=True)
 class Verdict:
+    """A judgement before it is stamped on a subject.  The typed facts travel with it into the Finding:
+    rebuild a verdict with ``dataclasses.replace`` (or ``combine``) so they are never dropped."""
+
     status: Status
     severity: Severity
     message: str
     evidence: Mapping[str, JSONValue]
+    support: SupportWindow | None = None
+    patch: PatchGap | None = None
+    vulnerabilities: tuple[OpenVulnerability, ...] = ()
 
 
 def finding(check: str, subject: str, verdict: Verdict, remediation: str = "", **extra: JSONValue) -> Finding:
@@ -75,6 +93,9 @@ def finding(check: str, subject: str, verdict: Verdict, remediation: str = "", *
         message=verdict.message,
         evidence=evidence,
         remediation=remediation if verdict.status not in (Status.PASS,) else "",
+        support=verdict.support,
+        patch=verdict.patch,
+        vulnerabilities=verdict.vulnerabilities,
     )
 
 
@@ -114,15 +135,19 @@ def combine(parts: Sequence[Verdict], evidence: Mapping[str, JSONValue] | None =
     for part in parts:
         merged.update(part.evidence)
     merged.update(evidence or {})
+    support = next((p.support for p in parts if p.support is not None), None)
+    patch = next((p.patch for p in parts if p.patch is not None), None)
+    vulnerabilities = tuple(v for p in parts for v in p.vulnerabilities)
     worst = max(STATUS_RANK[p.status] for p in parts)
     if worst == 0:
         first = parts[0]
-        return Verdict(first.status, first.severity, first.message, merged)
+        return Verdict(first.status, first.severity, first.message, merged, support, patch, vulnerabilities)
     failing = sorted((p for p in parts if STATUS_RANK[p.status] > 0), key=lambda p: -STATUS_RANK[p.status])
     top = [p for p in failing if STATUS_RANK[p.status] == worst]
     status = Status.FAIL if any(p.status is Status.FAIL for p in top) else top[0].status
     severity = max((p.severity for p in top), key=lambda s: SEVERITY_RANK[s])
-    return Verdict(status, severity, "; ".join(dict.fromkeys(p.message for p in failing)), merged)
+    message = "; ".join(dict.fromkeys(p.message for p in failing))
+    return Verdict(status, severity, message, merged, support, patch, vulnerabilities)
 
 
 def _iso(value: object) -> JSONValue:
@@ -154,8 +179,24 @@ def _when(end: date | bool | None) -> str:
     return ""
 
 
+def support_window(support: Support) -> SupportWindow:
+    """The typed support facts of a lifecycle answer (dates only where the data gives a date)."""
+    return SupportWindow(
+        product=support.product,
+        line=support.cycle,
+        phase=support.phase,
+        label=support.product_label,
+        support_ends=support.support_ends if isinstance(support.support_ends, date) else None,
+        extended_ends=support.extended_ends if isinstance(support.extended_ends, date) else None,
+    )
+
+
 def support_verdict(what: str, support: Support, policy: Policy, as_of: date) -> Verdict:
     """Judge a lifecycle phase.  ``what`` names the thing ("Kubernetes 1.31 (EKS)")."""
+    return replace(_support_verdict(what, support, policy, as_of), support=support_window(support))
+
+
+def _support_verdict(what: str, support: Support, policy: Policy, as_of: date) -> Verdict:
     evidence = support_evidence(support)
     phase = support.phase
     if phase is Phase.UNKNOWN:
@@ -325,6 +366,18 @@ def patch_verdict(
         f"{what} is {len(newer)} patch release{'s' if len(newer) != 1 else ''} behind {latest.version} "
         f"(released {latest.date}); a newer patch has been available since {first.date} ({days} days)"
     )
+    gap = PatchGap(
+        line=line,
+        running=running,
+        newest=latest.version,
+        newest_released=latest.date,
+        behind=len(newer),
+        first_newer=first.version,
+        available_since=first.date,
+        days_behind=days,
+        window_days=window,
+        fixes_known_cves=tuple(sorted({m.id for m, _ in cve_fixes if on_line(m)})),
+    )
     if overdue:
         ids = ", ".join(sorted({m.id for m, _ in overdue}))
         return Verdict(
@@ -332,15 +385,17 @@ def patch_verdict(
             Severity.HIGH,
             f"{base}; it fixes known CVEs ({ids}) and has been out longer than the {window}-day window",
             evidence,
+            patch=gap,
         )
     if days > window and policy.patch_behind is Status.FAIL:
-        return Verdict(Status.FAIL, Severity.HIGH, f"{base}, longer than the {window}-day window", evidence)
+        return Verdict(Status.FAIL, Severity.HIGH, f"{base}, longer than the {window}-day window", evidence, patch=gap)
     inside = "within" if days <= window else "beyond"
     return Verdict(
         Status.WARN,
         Severity.MEDIUM if days > window else Severity.LOW,
         f"{base}, {inside} the {window}-day window",
         evidence,
+        patch=gap,
     )
 
 

@@ -12,8 +12,8 @@ terminal report groups identical situations into one line.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
 from datetime import date
 
 from patchlevel.checks.common import Context, Verdict, finding, support_verdict, unknown
@@ -33,6 +33,7 @@ from patchlevel.model import (
     STATUS_RANK,
     Finding,
     JSONValue,
+    OpenVulnerability,
     Resolution,
     ResolutionStatus,
     Severity,
@@ -346,27 +347,6 @@ def _scanned_verdict(image: RunningImage, evidence: ScanEvidence, ctx: Context) 
     return Verdict(Status.PASS, Severity.INFO, f"scanned within {max_age} days (matched by {how})", base)
 
 
-def scan_coverage_warning(findings: Iterable[Finding]) -> str | None:
-    """One line for the report's warnings when not every running image has recent scan evidence."""
-    for f in findings:
-        if f.check == "image_scanned_recently" and isinstance(f.evidence.get("scan_coverage"), dict):
-            coverage = f.evidence["scan_coverage"]
-            assert isinstance(coverage, dict)
-            total, recent, exact = (
-                coverage["images"],
-                coverage["scanned_recently"],
-                coverage["scanned_recently_by_digest"],
-            )
-            if recent >= total:
-                return None
-            days = f.evidence.get("scan_max_age_days")
-            return (
-                f"scan coverage: {recent} of {total} running images ({coverage['percent']}%) have scan evidence from "
-                f"the last {days} days ({exact} matched by digest or image ID, {recent - exact} by tag only)"
-            )
-    return None
-
-
 # ------------------------------------------------------------------------------------------
 # fixable_vulnerabilities_patched_in_time
 
@@ -402,6 +382,22 @@ class _Judged:
             "sla_days": self.sla_days,
             "url": v.url or None,
         }
+
+    def typed(self) -> OpenVulnerability:
+        v = self.vulnerability
+        return OpenVulnerability(
+            id=v.id,
+            severity=v.severity,
+            package=v.package,
+            installed_version=v.installed_version,
+            fixed_version=v.fixed_version,
+            clock_start=self.clock_start,
+            clock=self.clock,
+            age_days=self.age_days,
+            sla_days=self.sla_days,
+            overdue=self.reason == "overdue",
+            status=self.status,
+        )
 
 
 def _first_fix_seen(matches: Sequence[ScanMatch]) -> dict[tuple[str, str], date]:
@@ -622,6 +618,7 @@ def _vulnerability_verdict(image: RunningImage, index: ScanIndex, ctx: Context) 
     if clocks:
         base["clock_sources"] = dict(clocks)
     tag_note = "" if best.by.exact else " (scan matched by tag only)"
+    typed = tuple(j.typed() for j in judged)
     parts = _vulnerability_parts(judged, policy)
     if gaps:
         base["evidence_gaps"] = gaps
@@ -634,11 +631,11 @@ def _vulnerability_verdict(image: RunningImage, index: ScanIndex, ctx: Context) 
             message = f"no fixable {timed} vulnerability is past its window ({inside} {are} open, inside it)"
         else:
             message = f"no fixable {timed} vulnerability is open"
-        return Verdict(Status.PASS, Severity.INFO, message + tag_note, base)
+        return Verdict(Status.PASS, Severity.INFO, message + tag_note, base, vulnerabilities=typed)
     worst = max(parts, key=lambda p: STATUS_RANK[p[0]])
     severity = max((p[1] for p in parts if p[0] is worst[0]), key=lambda s: SEVERITY_RANK[s])
     message = "; ".join(p[2] for p in sorted(parts, key=lambda p: -STATUS_RANK[p[0]])) + tag_note
-    return Verdict(worst[0], severity, message, base)
+    return Verdict(worst[0], severity, message, base, vulnerabilities=typed)
 
 
 # ------------------------------------------------------------------------------------------
@@ -715,9 +712,10 @@ def _os_verdict(image: RunningImage, index: ScanIndex, ctx: Context) -> Verdict:
             Severity.HIGH,
             f"base OS {label} is end of service life according to the scanner (EOSL){tag_note}",
             base,
+            support=lifecycle.support if lifecycle is not None else None,
         )
     if lifecycle is not None:
-        return Verdict(lifecycle.status, lifecycle.severity, lifecycle.message + tag_note, base)
+        return replace(lifecycle, message=lifecycle.message + tag_note, evidence=base)
     return unknown(f"base OS {family} {name}: {why}".replace("  ", " ") + tag_note, **base)
 
 

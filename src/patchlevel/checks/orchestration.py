@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import replace
 
 from patchlevel.checks.common import (
     Context,
@@ -155,7 +156,7 @@ def control_plane_patch_current(ctx: Context) -> Iterator[Finding]:
         evidence = dict(upstream.evidence)
         evidence["responsibility"] = "provider"
         evidence["upstream_comparison"] = upstream.message
-        yield finding(check, CLUSTER, Verdict(Status.PASS, Severity.INFO, message, evidence))
+        yield finding(check, CLUSTER, Verdict(Status.PASS, Severity.INFO, message, evidence, patch=upstream.patch))
         return
     if dist.id == "openshift":
         verdict = _openshift_patch(ctx, "the control plane")
@@ -313,14 +314,9 @@ def _kubelet_patch(ctx: Context, node: NodeFacts, check: str, remediation: str) 
     else:
         verdict = _upstream_patch(ctx, kubelet, what, KUBELET_PACKAGES)
         if kubelet.vendor:
-            verdict = Verdict(
-                verdict.status,
-                verdict.severity,
-                verdict.message,
-                {
-                    **verdict.evidence,
-                    "compared_as": f"upstream {kubelet.semver} ({kubelet.vendor} build)",
-                },
+            verdict = replace(
+                verdict,
+                evidence={**verdict.evidence, "compared_as": f"upstream {kubelet.semver} ({kubelet.vendor} build)"},
             )
     return finding(check, node.subject, verdict, remediation)
 
@@ -621,12 +617,7 @@ def container_runtime_supported(ctx: Context) -> Iterator[Finding]:
             parts = [unknown(f"no lifecycle source for container runtime {runtime.name!r}", raw=runtime.raw)]
         verdict = combine(parts)
         evidence.update(verdict.evidence)
-        return finding(
-            check,
-            node.subject,
-            Verdict(verdict.status, verdict.severity, verdict.message, evidence),
-            remediation,
-        )
+        return finding(check, node.subject, replace(verdict, evidence=evidence), remediation)
 
     yield from per_node(ctx, _runtime_key, judge)
 

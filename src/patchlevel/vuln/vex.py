@@ -1,0 +1,877 @@
+"""VEX: statements by a vendor or team that a vulnerability does (not) affect a product.
+
+Three formats are read, detected from the content, into one normalised ``VexStatement``:
+
+* **OpenVEX** (``@context`` ``https://openvex.dev/ns/v0.2.0``, and the earlier ``https://openvex.dev/ns``
+  shape whose products and vulnerability are bare strings): ``statements[]`` with
+  ``vulnerability{name, aliases, @id}``, ``products[]{@id, identifiers.purl, subcomponents[]}``,
+  ``status``, ``justification``, ``impact_statement``, ``action_statement``, ``timestamp``.
+* **CycloneDX VEX** 1.4 to 1.6 (``bomFormat`` CycloneDX): ``vulnerabilities[]`` with ``id``,
+  ``references[].id`` (aliases), ``analysis{state, justification, detail, firstIssued, lastUpdated}``
+  and ``affects[]{ref, versions[]}``; a ``ref`` is resolved through the BOM's components (and
+  BOM-links ``urn:cdx:…#ref``: the part after ``#``).  States: ``not_affected`` and
+  ``false_positive`` -> not_affected, ``resolved``/``resolved_with_pedigree`` -> fixed,
+  ``exploitable`` -> affected, ``in_triage`` -> under_investigation.
+* **CSAF 2.0 VEX** (``document.csaf_version`` 2.0): ``vulnerabilities[].product_status`` lists
+  product ids per status (``known_not_affected``, ``fixed``/``first_fixed``, ``known_affected``/
+  ``first_affected``/``last_affected``, ``under_investigation``), resolved through
+  ``product_tree`` (branches, ``full_product_names``, and ``relationships``: a component *of* a
+  product); the justification is a ``flags[].label``, the impact statement a ``threats[]`` of
+  category ``impact``.
+
+Traps handled (see ``tests/data/vex/SOURCES.md``): purl digests are percent-encoded
+(``pkg:oci/alpine@sha256%3A…``); real published image VEX (Trivy, SUSE Rancher) names images by
+``pkg:oci/NAME?repository_url=…`` with no digest, i.e. every version of the image, which
+``match`` reports as a match *by repository only*; the same statement can appear twice, the second
+without its own timestamp (the document's applies); a later statement about the same product
+supersedes an earlier one; CycloneDX ``affects[].versions[].status`` describes the component's
+versions (advisory data), not the VEX status, which is ``analysis.state`` alone (Trivy's test file
+pairs ``not_affected`` with a version ``affected``); a CycloneDX 1.3 BOM or a CSAF document
+without product statuses is not VEX.
+
+Matching (``VexIndex.match``) is pure: given a running image (repository, digest), a vulnerability
+id (and its aliases), the as-of date and a maximum age, it returns the statement that applies and
+how it matched (by digest, or by repository only), and every statement it ignored with the reason:
+``not_affected`` without a justification or impact statement, no timestamp, dated after the
+as-of date, older than the maximum age.  I/O is only in ``load_vex``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, Final
+from urllib.parse import unquote
+
+import msgspec
+
+from patchlevel.errors import InputError
+from patchlevel.imageref import InvalidReferenceError, parse_reference
+
+MAX_VEX_BYTES: Final = 64 * 1024 * 1024
+_CVE_IN = re.compile(r"CVE-\d{4}-\d{4,}", re.IGNORECASE)
+_DIGEST = re.compile(r"sha(?:256|384|512):[0-9a-f]{64,128}")
+
+
+class VexStatus(StrEnum):
+    NOT_AFFECTED = "not_affected"
+    AFFECTED = "affected"
+    FIXED = "fixed"
+    UNDER_INVESTIGATION = "under_investigation"
+
+
+class VexMatchBy(StrEnum):
+    DIGEST = "digest"  # the product names the running image's digest
+    REPOSITORY = "repository"  # the product names the image's repository only: every version of it
+
+
+@dataclass(frozen=True, slots=True)
+class Purl:
+    """A package URL (https://github.com/package-url/purl-spec), percent-decoded."""
+
+    type: str
+    namespace: str
+    name: str
+    version: str
+    qualifiers: Mapping[str, str]
+    raw: str
+
+    def same_package(self, other: Purl) -> bool:
+        """Same type, namespace and name; and same version when both give one."""
+        if (self.type, self.namespace.lower(), self.name.lower()) != (
+            other.type,
+            other.namespace.lower(),
+            other.name.lower(),
+        ):
+            return False
+        return not (self.version and other.version) or self.version == other.version
+
+
+def parse_purl(text: str) -> Purl | None:
+    """``pkg:type/namespace/name@version?qualifiers#subpath``; None when ``text`` is not a purl."""
+    value = text.strip()
+    if not value.lower().startswith("pkg:"):
+        return None
+    rest = value[4:].lstrip("/")
+    rest = rest.split("#", 1)[0]
+    rest, _, query = rest.partition("?")
+    qualifiers: dict[str, str] = {}
+    for pair in query.split("&") if query else []:
+        key, _, item = pair.partition("=")
+        if key:
+            qualifiers[key.lower()] = unquote(item)
+    kind, sep, path = rest.partition("/")
+    if not sep or not kind or not path:
+        return None
+    version = ""
+    if "@" in path:
+        path, _, version = path.rpartition("@")
+    segments = [unquote(s) for s in path.split("/") if s]
+    if not segments:
+        return None
+    return Purl(kind.lower(), "/".join(segments[:-1]), segments[-1], unquote(version), qualifiers, value)
+
+
+@dataclass(frozen=True, slots=True)
+class VexProduct:
+    """A product a statement is about, with what it identifies for matching running images."""
+
+    identifier: str  # as written: a purl, an image reference, a CPE, a CSAF product name
+    digest: str = ""  # "sha256:…" when the product names one image
+    repository: str = ""  # "docker.io/aquasec/trivy" when it names an image repository
+    tag: str = ""
+    subcomponents: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class VexStatement:
+    vulnerability: str
+    aliases: tuple[str, ...]
+    products: tuple[VexProduct, ...]
+    status: VexStatus
+    status_raw: str  # the word the document used ("known_not_affected", "resolved", …)
+    justification: str = ""
+    impact_statement: str = ""
+    action_statement: str = ""
+    timestamp: datetime | None = None  # the statement's own, else the document's
+    document: str = ""  # where it was read (file path)
+    document_id: str = ""  # the document's own id (@id, serialNumber, tracking.id)
+    author: str = ""
+    format: str = ""  # "OpenVEX 0.2.0", "CycloneDX 1.5", "CSAF 2.0"
+    order: int = 0  # position in the document: a later statement supersedes an earlier one
+
+    @property
+    def ids(self) -> frozenset[str]:
+        return frozenset(i.upper() for i in (self.vulnerability, *self.aliases) if i)
+
+    def describe(self) -> str:
+        """One line for findings: NOT AFFECTED (VEX) with document, author, timestamp and justification."""
+        when = self.timestamp.date().isoformat() if self.timestamp else "undated"
+        why = self.justification or self.impact_statement or self.action_statement
+        label = self.status.value.replace("_", " ").upper()
+        return (
+            f"{label} (VEX: {self.format} {self.document_id or self.document}, {self.author or 'no author'}, {when})"
+            + (f": {why}" if why else "")
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class VexDocument:
+    format: str
+    document: str
+    document_id: str
+    author: str
+    timestamp: datetime | None
+    statements: tuple[VexStatement, ...]
+    notes: tuple[str, ...] = ()  # entries that are not statements, and why
+
+
+@dataclass(frozen=True, slots=True)
+class VexApplied:
+    statement: VexStatement
+    product: VexProduct
+    by: VexMatchBy
+
+
+@dataclass(frozen=True, slots=True)
+class VexIgnored:
+    statement: VexStatement
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class VexDecision:
+    """What VEX says about one vulnerability of one running image."""
+
+    applied: VexApplied | None
+    ignored: tuple[VexIgnored, ...] = ()
+
+    @property
+    def removes_from_sla(self) -> bool:
+        """``not_affected`` and ``fixed`` take the vulnerability out of the SLA judgement."""
+        return self.applied is not None and self.applied.statement.status in (VexStatus.NOT_AFFECTED, VexStatus.FIXED)
+
+
+# --------------------------------------------------------------------------------------------
+# Shared helpers
+
+
+def _timestamp(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    try:
+        value = datetime.fromisoformat(text.strip())
+    except ValueError:
+        return None
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def _image_repository(reference: str) -> str:
+    try:
+        return parse_reference(reference).name
+    except InvalidReferenceError:
+        return ""
+
+
+def product_from_identifier(identifier: str, subcomponents: Sequence[str] = ()) -> VexProduct:
+    """What an identifier says about an image: an OCI purl, an image reference, or neither."""
+    subs = tuple(subcomponents)
+    purl = parse_purl(identifier)
+    if purl is not None:
+        if purl.type != "oci":
+            return VexProduct(identifier, subcomponents=subs)
+        digest = purl.version if _DIGEST.fullmatch(purl.version) else ""
+        repository = ""
+        url = purl.qualifiers.get("repository_url", "").strip().rstrip("/")
+        if url:
+            url = re.sub(r"^[a-z]+://", "", url)
+            # repository_url normally ends with the image name; when it is only a registry, the name follows it
+            if url.rsplit("/", 1)[-1].lower() != purl.name.lower():
+                url = f"{url}/{purl.name}"
+            repository = _image_repository(url)
+        return VexProduct(identifier, digest, repository, purl.qualifiers.get("tag", ""), subs)
+    # a bare image reference (the early OpenVEX shape): only when it names a registry path, tag or digest
+    text = identifier.strip()
+    if "/" in text or "@" in text or (":" in text and not text.lower().startswith(("cpe:", "http"))):
+        try:
+            ref = parse_reference(text)
+        except InvalidReferenceError:
+            return VexProduct(identifier, subcomponents=subs)
+        return VexProduct(identifier, ref.digest or "", ref.name, ref.tag or "", subs)
+    return VexProduct(identifier, subcomponents=subs)
+
+
+def _aliases(*values: str) -> tuple[str, ...]:
+    found: list[str] = []
+    for value in values:
+        if value and value not in found:
+            found.append(value)
+        for cve in _CVE_IN.findall(value or ""):
+            if cve.upper() not in found:
+                found.append(cve.upper())
+    return tuple(found)
+
+
+# --------------------------------------------------------------------------------------------
+# OpenVEX
+
+
+class _OvComponent(msgspec.Struct):
+    id: str = msgspec.field(default="", name="@id")
+    identifiers: dict[str, str] = {}
+
+
+class _OvProduct(msgspec.Struct):
+    id: str = msgspec.field(default="", name="@id")
+    identifiers: dict[str, str] = {}
+    subcomponents: list[str | _OvComponent] = []
+
+
+class _OvVulnerability(msgspec.Struct):
+    name: str = ""
+    id: str = msgspec.field(default="", name="@id")
+    aliases: list[str] = []
+
+
+class _OvStatement(msgspec.Struct):
+    status: str
+    vulnerability: str | _OvVulnerability
+    products: list[str | _OvProduct] = []
+    justification: str = ""
+    impact_statement: str = ""
+    action_statement: str = ""
+    status_notes: str = ""
+    timestamp: str = ""
+    last_updated: str = ""
+
+
+class _OpenVex(msgspec.Struct):
+    context: str = msgspec.field(name="@context")
+    statements: list[_OvStatement]
+    id: str = msgspec.field(default="", name="@id")
+    author: str = ""
+    timestamp: str = ""
+    last_updated: str = ""
+    version: int | str | None = None
+
+
+_OPENVEX_STATUS = {s.value: s for s in VexStatus}
+
+
+def _ov_identifier(item: str | _OvProduct | _OvComponent) -> str:
+    if isinstance(item, str):
+        return item
+    return item.id or item.identifiers.get("purl", "") or next(iter(item.identifiers.values()), "")
+
+
+def _openvex(data: bytes, where: str) -> VexDocument:
+    doc = _decode(data, _OpenVex, where, "OpenVEX")
+    version = doc.context.rstrip("/").rsplit("/", 1)[-1]
+    fmt = f"OpenVEX {version[1:]}" if version.startswith("v") else "OpenVEX (pre-0.2)"
+    doc_time = _timestamp(doc.last_updated) or _timestamp(doc.timestamp)
+    statements: list[VexStatement] = []
+    for index, raw in enumerate(doc.statements):
+        status = _OPENVEX_STATUS.get(raw.status.strip().lower())
+        if status is None:
+            raise InputError(f"{where}: statements[{index}].status {raw.status!r} is not an OpenVEX status")
+        vuln = raw.vulnerability
+        name, aliases = (vuln, ()) if isinstance(vuln, str) else (vuln.name or vuln.id, (*vuln.aliases, vuln.id))
+        products = []
+        for product in raw.products:
+            subs = [] if isinstance(product, str) else [_ov_identifier(s) for s in product.subcomponents]
+            products.append(product_from_identifier(_ov_identifier(product), subs))
+        statements.append(
+            VexStatement(
+                vulnerability=name,
+                aliases=tuple(a for a in _aliases(name, *aliases) if a != name),
+                products=tuple(products),
+                status=status,
+                status_raw=raw.status,
+                justification=raw.justification,
+                impact_statement=raw.impact_statement,
+                action_statement=raw.action_statement or raw.status_notes,
+                timestamp=_timestamp(raw.last_updated) or _timestamp(raw.timestamp) or doc_time,
+                document=where,
+                document_id=doc.id,
+                author=doc.author,
+                format=fmt,
+                order=index,
+            )
+        )
+    return VexDocument(fmt, where, doc.id, doc.author, doc_time, tuple(statements))
+
+
+# --------------------------------------------------------------------------------------------
+# CycloneDX
+
+
+class _CdxOrg(msgspec.Struct):
+    name: str = ""
+
+
+class _CdxComponent(msgspec.Struct):
+    name: str = ""
+    version: str = ""
+    purl: str = ""
+    bom_ref: str = msgspec.field(default="", name="bom-ref")
+    type: str = ""
+    components: list[_CdxComponent] = []
+
+
+class _CdxMetadata(msgspec.Struct):
+    timestamp: str = ""
+    component: _CdxComponent | None = None
+    authors: list[_CdxOrg] = []
+    manufacturer: _CdxOrg | None = None
+    manufacture: _CdxOrg | None = None
+    supplier: _CdxOrg | None = None
+
+
+class _CdxAnalysis(msgspec.Struct, rename="camel"):
+    state: str = ""
+    justification: str = ""
+    detail: str = ""
+    response: list[str] = []
+    first_issued: str = ""
+    last_updated: str = ""
+
+
+class _CdxAffects(msgspec.Struct):
+    ref: str
+
+
+class _CdxReference(msgspec.Struct):
+    id: str = ""
+
+
+class _CdxVulnerability(msgspec.Struct):
+    id: str = ""
+    references: list[_CdxReference] = []
+    analysis: _CdxAnalysis | None = None
+    affects: list[_CdxAffects] = []
+    recommendation: str = ""
+
+
+class _CycloneDx(msgspec.Struct, rename="camel"):
+    bom_format: str
+    spec_version: str
+    serial_number: str = ""
+    metadata: _CdxMetadata | None = None
+    components: list[_CdxComponent] = []
+    vulnerabilities: list[_CdxVulnerability] = []
+
+
+_CDX_STATE = {
+    "not_affected": VexStatus.NOT_AFFECTED,
+    "false_positive": VexStatus.NOT_AFFECTED,
+    "resolved": VexStatus.FIXED,
+    "resolved_with_pedigree": VexStatus.FIXED,
+    "exploitable": VexStatus.AFFECTED,
+    "in_triage": VexStatus.UNDER_INVESTIGATION,
+}
+_CDX_VERSIONS = ("1.4", "1.5", "1.6")
+
+
+def _cdx_refs(components: Iterable[_CdxComponent], into: dict[str, _CdxComponent]) -> dict[str, _CdxComponent]:
+    for component in components:
+        if component.bom_ref:
+            into.setdefault(component.bom_ref, component)
+        _cdx_refs(component.components, into)
+    return into
+
+
+def _cyclonedx(data: bytes, where: str) -> VexDocument:
+    doc = _decode(data, _CycloneDx, where, "CycloneDX")
+    if doc.spec_version not in _CDX_VERSIONS:
+        raise InputError(
+            f"{where}: CycloneDX {doc.spec_version} is not a VEX version patchlevel reads",
+            hint="CycloneDX VEX (vulnerabilities with analysis) is read for specVersion 1.4, 1.5 and 1.6",
+        )
+    if not doc.vulnerabilities:
+        raise InputError(f"{where}: a CycloneDX BOM with no vulnerabilities is not a VEX document")
+    fmt = f"CycloneDX {doc.spec_version}"
+    meta = doc.metadata or _CdxMetadata()
+    author = next((a.name for a in meta.authors if a.name), "")
+    for org in (meta.manufacturer, meta.manufacture, meta.supplier):
+        author = author or (org.name if org else "")
+    doc_time = _timestamp(meta.timestamp)
+    refs = _cdx_refs(doc.components, {})
+    main = meta.component
+    if main is not None:
+        _cdx_refs([main], refs)
+    main_is_image = main is not None and (parse_purl(main.purl) or Purl("", "", "", "", {}, "")).type == "oci"
+    statements: list[VexStatement] = []
+    notes: list[str] = []
+    for index, vuln in enumerate(doc.vulnerabilities):
+        analysis = vuln.analysis
+        status = _CDX_STATE.get(analysis.state.strip().lower()) if analysis and analysis.state else None
+        if analysis is None or status is None:
+            state = analysis.state if analysis else ""
+            notes.append(f"vulnerabilities[{index}] ({vuln.id}): no analysis state{f' ({state!r})' if state else ''}")
+            continue
+        products: list[VexProduct] = []
+        for affects in vuln.affects:
+            ref = (
+                unquote(affects.ref.split("#", 1)[1])
+                if affects.ref.startswith("urn:cdx:") and "#" in affects.ref
+                else affects.ref
+            )
+            component = refs.get(ref)
+            identifier = (component.purl or component.name) if component else ref
+            if main is not None and main_is_image and component is not main:
+                products.append(product_from_identifier(main.purl, [identifier]))
+            else:
+                products.append(product_from_identifier(identifier))
+        justification = analysis.justification
+        if analysis.state.strip().lower() == "false_positive" and not justification:
+            justification = "false_positive"
+        statements.append(
+            VexStatement(
+                vulnerability=vuln.id,
+                aliases=tuple(a for a in _aliases(vuln.id, *(r.id for r in vuln.references)) if a != vuln.id),
+                products=tuple(products),
+                status=status,
+                status_raw=analysis.state,
+                justification=justification,
+                impact_statement=analysis.detail,
+                action_statement=", ".join(analysis.response) or vuln.recommendation,
+                timestamp=_timestamp(analysis.last_updated) or _timestamp(analysis.first_issued) or doc_time,
+                document=where,
+                document_id=doc.serial_number,
+                author=author,
+                format=fmt,
+                order=index,
+            )
+        )
+    return VexDocument(fmt, where, doc.serial_number, author, doc_time, tuple(statements), tuple(notes))
+
+
+# --------------------------------------------------------------------------------------------
+# CSAF 2.0
+
+
+class _CsafHelper(msgspec.Struct):
+    purl: str = ""
+    cpe: str = ""
+
+
+class _CsafProduct(msgspec.Struct):
+    product_id: str
+    name: str = ""
+    product_identification_helper: _CsafHelper | None = None
+
+
+class _CsafBranch(msgspec.Struct):
+    category: str = ""
+    name: str = ""
+    product: _CsafProduct | None = None
+    branches: list[_CsafBranch] = []
+
+
+class _CsafRelationship(msgspec.Struct):
+    product_reference: str
+    relates_to_product_reference: str
+    full_product_name: _CsafProduct
+    category: str = ""
+
+
+class _CsafTree(msgspec.Struct):
+    branches: list[_CsafBranch] = []
+    full_product_names: list[_CsafProduct] = []
+    relationships: list[_CsafRelationship] = []
+
+
+class _CsafPublisher(msgspec.Struct):
+    name: str = ""
+
+
+class _CsafTracking(msgspec.Struct):
+    id: str = ""
+    current_release_date: str = ""
+
+
+class _CsafDocument(msgspec.Struct):
+    csaf_version: str
+    category: str = ""
+    publisher: _CsafPublisher | None = None
+    tracking: _CsafTracking | None = None
+
+
+class _CsafFlag(msgspec.Struct):
+    label: str = ""
+    product_ids: list[str] = []
+    group_ids: list[str] = []
+    date: str = ""
+
+
+class _CsafThreat(msgspec.Struct):
+    category: str = ""
+    details: str = ""
+    product_ids: list[str] = []
+    date: str = ""
+
+
+class _CsafRemediation(msgspec.Struct):
+    category: str = ""
+    details: str = ""
+    product_ids: list[str] = []
+
+
+class _CsafId(msgspec.Struct):
+    text: str = ""
+
+
+class _CsafVulnerability(msgspec.Struct):
+    cve: str = ""
+    ids: list[_CsafId] = []
+    product_status: dict[str, list[str]] = {}
+    flags: list[_CsafFlag] = []
+    threats: list[_CsafThreat] = []
+    remediations: list[_CsafRemediation] = []
+
+
+class _Csaf(msgspec.Struct):
+    document: _CsafDocument
+    product_tree: _CsafTree | None = None
+    vulnerabilities: list[_CsafVulnerability] = []
+
+
+_CSAF_STATUS = {
+    "known_not_affected": VexStatus.NOT_AFFECTED,
+    "fixed": VexStatus.FIXED,
+    "first_fixed": VexStatus.FIXED,
+    "known_affected": VexStatus.AFFECTED,
+    "first_affected": VexStatus.AFFECTED,
+    "last_affected": VexStatus.AFFECTED,
+    "under_investigation": VexStatus.UNDER_INVESTIGATION,
+}
+
+
+def _csaf_products(tree: _CsafTree) -> dict[str, VexProduct]:
+    """product_id -> product, relationships included (``kernel`` of ``cbr-7.9`` -> cbr-7.9 with subcomponent)."""
+    plain: dict[str, str] = {}
+
+    def identifier(product: _CsafProduct) -> str:
+        helper = product.product_identification_helper
+        return (
+            (helper.purl or helper.cpe)
+            if helper and (helper.purl or helper.cpe)
+            else product.name or product.product_id
+        )
+
+    def walk(branches: Iterable[_CsafBranch]) -> None:
+        for branch in branches:
+            if branch.product is not None:
+                plain.setdefault(branch.product.product_id, identifier(branch.product))
+            walk(branch.branches)
+
+    walk(tree.branches)
+    for product in tree.full_product_names:
+        plain.setdefault(product.product_id, identifier(product))
+    products = {pid: product_from_identifier(text) for pid, text in plain.items()}
+    for rel in tree.relationships:
+        whole = plain.get(rel.relates_to_product_reference, rel.relates_to_product_reference)
+        part = plain.get(rel.product_reference, rel.product_reference)
+        products[rel.full_product_name.product_id] = product_from_identifier(whole, [part])
+    return products
+
+
+def _for_product(items: Sequence[Any], product_id: str) -> list[Any]:
+    """Flags, threats or remediations that name ``product_id``, or name no product at all."""
+    return [i for i in items if product_id in i.product_ids or not i.product_ids]
+
+
+def _csaf(data: bytes, where: str) -> VexDocument:
+    doc = _decode(data, _Csaf, where, "CSAF")
+    if doc.document.csaf_version != "2.0":
+        raise InputError(f"{where}: CSAF {doc.document.csaf_version} is not read (CSAF 2.0 only)")
+    products = _csaf_products(doc.product_tree or _CsafTree())
+    tracking = doc.document.tracking or _CsafTracking()
+    author = doc.document.publisher.name if doc.document.publisher else ""
+    doc_time = _timestamp(tracking.current_release_date)
+    fmt = "CSAF 2.0"
+    statements: list[VexStatement] = []
+    notes: list[str] = []
+    order = 0
+    for index, vuln in enumerate(doc.vulnerabilities):
+        name = vuln.cve or next((i.text for i in vuln.ids if i.text), "")
+        aliases = tuple(a for a in _aliases(name, *(i.text for i in vuln.ids)) if a != name)
+        if not vuln.product_status:
+            notes.append(f"vulnerabilities[{index}] ({name}): no product_status")
+        for key, product_ids in vuln.product_status.items():
+            status = _CSAF_STATUS.get(key)
+            if status is None:
+                continue  # "recommended" names a product to use, not a status of this one
+            for product_id in product_ids:
+                flags = [f for f in _for_product(vuln.flags, product_id) if f.label]
+                impacts = [t for t in _for_product(vuln.threats, product_id) if t.category == "impact" and t.details]
+                actions = [r for r in _for_product(vuln.remediations, product_id) if r.details]
+                dated = [_timestamp(x.date) for x in (*flags, *impacts)]
+                statements.append(
+                    VexStatement(
+                        vulnerability=name,
+                        aliases=aliases,
+                        products=(products.get(product_id) or VexProduct(product_id),),
+                        status=status,
+                        status_raw=key,
+                        justification=flags[0].label if flags else "",
+                        impact_statement=impacts[0].details if impacts and status is VexStatus.NOT_AFFECTED else "",
+                        action_statement=actions[0].details if actions else "",
+                        timestamp=max((d for d in dated if d), default=None) or doc_time,
+                        document=where,
+                        document_id=tracking.id,
+                        author=author,
+                        format=fmt,
+                        order=order,
+                    )
+                )
+                order += 1
+    if not statements:
+        raise InputError(f"{where}: a CSAF document without product statuses is not a VEX document")
+    return VexDocument(fmt, where, tracking.id, author, doc_time, tuple(statements), tuple(notes))
+
+
+# --------------------------------------------------------------------------------------------
+# Detection and loading
+
+
+class _Probe(msgspec.Struct):
+    context: Any = msgspec.field(default=None, name="@context")
+    bom_format: Any = msgspec.field(default=None, name="bomFormat")
+    document: Any = None
+    statements: Any = None
+
+
+def _decode(data: bytes, kind: Any, where: str, name: str) -> Any:
+    try:
+        return msgspec.json.decode(data, type=kind)
+    except msgspec.ValidationError as exc:
+        raise InputError(f"{where}: not a valid {name} document: {exc}") from None
+    except msgspec.DecodeError as exc:
+        raise InputError(f"{where}: not valid JSON: {exc}") from None
+
+
+def detect_format(data: bytes, where: str) -> str:
+    """ "openvex", "cyclonedx" or "csaf"; InputError when the content is none of them."""
+    try:
+        probe = msgspec.json.decode(data, type=_Probe)
+    except (msgspec.ValidationError, msgspec.DecodeError):
+        raise InputError(f"{where}: not a JSON object, so not a VEX document") from None
+    if isinstance(probe.context, str) and "openvex" in probe.context.lower():
+        return "openvex"
+    if probe.bom_format == "CycloneDX":
+        return "cyclonedx"
+    if isinstance(probe.document, dict) and "csaf_version" in probe.document:
+        return "csaf"
+    raise InputError(
+        f"{where}: not a VEX document (no OpenVEX @context, CycloneDX bomFormat or CSAF document.csaf_version)"
+    )
+
+
+def parse_vex(data: bytes, where: str) -> VexDocument:
+    """One VEX document, its format detected from the content."""
+    if len(data) > MAX_VEX_BYTES:
+        raise InputError(f"{where}: larger than {MAX_VEX_BYTES} bytes; not read as VEX")
+    kind = detect_format(data, where)
+    if kind == "openvex":
+        return _openvex(data, where)
+    if kind == "cyclonedx":
+        return _cyclonedx(data, where)
+    return _csaf(data, where)
+
+
+def load_vex(path: Path) -> tuple[list[VexDocument], list[tuple[str, str]]]:
+    """A VEX file, or every ``*.json`` under a directory: (documents, skipped files with the reason).
+
+    A named file that is not VEX is an error; in a directory such files are skipped and listed
+    (a VEX Hub checkout holds an ``index.json`` beside the documents).
+    """
+    if path.is_file():
+        return [parse_vex(_read(path), str(path))], []
+    if not path.is_dir():
+        raise InputError(f"VEX path {path} does not exist")
+    documents: list[VexDocument] = []
+    skipped: list[tuple[str, str]] = []
+    for file in sorted(p for p in path.rglob("*.json") if not any(part.startswith(".") for part in p.parts)):
+        try:
+            documents.append(parse_vex(_read(file), str(file)))
+        except InputError as exc:
+            skipped.append((str(file), exc.message))
+    return documents, skipped
+
+
+def _read(path: Path) -> bytes:
+    try:
+        if path.stat().st_size > MAX_VEX_BYTES:
+            raise InputError(f"{path}: larger than {MAX_VEX_BYTES} bytes; not read as VEX")
+        return path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read VEX file {path}: {exc.strerror or exc}") from None
+
+
+# --------------------------------------------------------------------------------------------
+# Matching
+
+
+def _product_matches(product: VexProduct, repository: str, digest: str, package: Purl | None) -> VexMatchBy | None:
+    if product.subcomponents and package is not None:
+        subs = [parse_purl(s) for s in product.subcomponents]
+        if not any(s is not None and s.same_package(package) for s in subs):
+            return None
+    if product.digest:
+        return VexMatchBy.DIGEST if digest and product.digest == digest else None
+    if product.repository and repository and product.repository == repository:
+        return VexMatchBy.REPOSITORY
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class VexIndex:
+    """Statements by vulnerability id (and alias), for matching many images and vulnerabilities."""
+
+    documents: tuple[VexDocument, ...]
+    _by_id: dict[str, tuple[VexStatement, ...]] = field(default_factory=dict, repr=False, compare=False)
+
+    @classmethod
+    def build(cls, documents: Iterable[VexDocument]) -> VexIndex:
+        docs = tuple(documents)
+        by_id: dict[str, list[VexStatement]] = {}
+        for doc in docs:
+            for statement in doc.statements:
+                for key in statement.ids:
+                    by_id.setdefault(key, []).append(statement)
+        return cls(docs, {k: tuple(v) for k, v in by_id.items()})
+
+    def statements_for(self, ids: Iterable[str]) -> list[VexStatement]:
+        found: list[VexStatement] = []
+        for key in ids:
+            for statement in self._by_id.get(key.strip().upper(), ()):
+                if statement not in found:
+                    found.append(statement)
+        return found
+
+    def match(
+        self,
+        *,
+        vulnerability: str,
+        repository: str,
+        digest: str,
+        as_of: date,
+        max_age_days: int,
+        aliases: Collection[str] = (),
+        package: str | None = None,
+    ) -> VexDecision:
+        """The statement that applies to ``vulnerability`` in the image ``repository``@``digest``.
+
+        ``repository`` is normalised like an image reference (``nginx`` is ``docker.io/library/nginx``);
+        ``package`` (a purl from the scan) narrows statements that name subcomponents.  Among the
+        usable statements a digest match beats a repository-only match, then the newest wins, then
+        the later in its document.
+        """
+        return match_statements(
+            self.statements_for((vulnerability, *aliases)),
+            vulnerability=vulnerability,
+            repository=repository,
+            digest=digest,
+            as_of=as_of,
+            max_age_days=max_age_days,
+            aliases=aliases,
+            package=package,
+        )
+
+
+def match_statements(
+    statements: Iterable[VexStatement],
+    *,
+    vulnerability: str,
+    repository: str,
+    digest: str,
+    as_of: date,
+    max_age_days: int,
+    aliases: Collection[str] = (),
+    package: str | None = None,
+) -> VexDecision:
+    """``VexIndex.match`` over a plain list of statements."""
+    wanted = {i.strip().upper() for i in (vulnerability, *aliases) if i}
+    repo = _image_repository(repository) if repository else ""
+    package_purl = parse_purl(package) if package else None
+    usable: list[tuple[tuple[bool, datetime, int], VexApplied]] = []
+    ignored: list[VexIgnored] = []
+    for statement in statements:
+        if not wanted & statement.ids:
+            continue
+        hits = [(p, by) for p in statement.products if (by := _product_matches(p, repo, digest, package_purl))]
+        if not hits:
+            continue
+        product, by = min(hits, key=lambda h: h[1] is not VexMatchBy.DIGEST)
+        reason = _unusable(statement, as_of, max_age_days)
+        if reason:
+            ignored.append(VexIgnored(statement, reason))
+            continue
+        assert statement.timestamp is not None  # _unusable refuses undated statements
+        key = (by is VexMatchBy.DIGEST, statement.timestamp, statement.order)
+        usable.append((key, VexApplied(statement, product, by)))
+    if not usable:
+        return VexDecision(None, tuple(ignored))
+    best = max(usable, key=lambda item: item[0])[1]
+    return VexDecision(best, tuple(ignored))
+
+
+def _unusable(statement: VexStatement, as_of: date, max_age_days: int) -> str:
+    if statement.status is VexStatus.NOT_AFFECTED and not (
+        statement.justification.strip() or statement.impact_statement.strip()
+    ):
+        return "not_affected without a justification or impact statement"
+    if statement.timestamp is None:
+        return "no timestamp in the statement or its document, so its age cannot be judged"
+    day = statement.timestamp.astimezone(UTC).date()
+    if day > as_of:
+        return f"dated {day}, after the as-of date {as_of}"
+    age = (as_of - day).days
+    if age > max_age_days:
+        return f"dated {day}, {age} days before the as-of date: older than the {max_age_days}-day maximum"
+    return ""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 import shutil
@@ -16,19 +17,28 @@ from typing import Any
 import pytest
 
 from patchlevel.errors import LifecycleError, UsageError
-from patchlevel.lifecycle.catalog import BUNDLED_DATA
+from patchlevel.lifecycle.catalog import BUNDLED_DATA, load_catalog
+from patchlevel.lifecycle.osv import load_cve_feed
 from patchlevel.lifecycle.update import (
+    ALL_FEEDS,
     AUDIT_PRODUCTS,
     PREVIOUS_SUFFIX,
     DirectorySource,
+    FeedSources,
     HttpSource,
     UpdateResult,
+    VulndbDirectorySource,
+    check_feeds,
     convert_v1_product,
+    feeds_in,
     format_update_result,
     run_update,
+    update_data,
     update_lifecycle_data,
     update_target,
 )
+from patchlevel.vuln.epss import load_epss, newest_epss_file
+from patchlevel.vuln.kev import load_kev
 
 API = Path(__file__).parent / "data" / "eol-api"
 SNAPSHOT = API / "snapshot"
@@ -625,3 +635,287 @@ def test_update_target_order(tmp_path: Path) -> None:
     assert update_target(None, {"PATCHLEVEL_DATA_DIR": str(tmp_path / "env")}) == tmp_path / "env"
     assert update_target(None, {"XDG_DATA_HOME": "/xdg", "HOME": "/home/u"}) == Path("/xdg/patchlevel/lifecycle")
     assert update_target(None, {"HOME": "/home/u"}) == Path("/home/u/.local/share/patchlevel/lifecycle")
+
+
+# --------------------------------------------------------------------------------------------
+# Vulnerability feeds: Go vulnerability database records, CISA KEV, FIRST EPSS
+
+
+VULNDB = Path(__file__).parent / "data" / "vulndb" / "served"
+KEV_SUBSET = Path(__file__).parent / "data" / "kev" / "known_exploited_vulnerabilities.json"
+EPSS_HEAD = "#model_version:v2025.03.14,score_date:{day}T12:55:00Z\ncve,epss,percentile\n"
+EPSS_ROWS = "CVE-2021-44228,0.94358,0.99959\nCVE-2025-5187,2e-05,0.00512\n"
+LISTED = 33  # records served/index/modules.json lists for patchlevel's modules (the runc-only one is left out)
+# The recorded set is 33 of the 338 bundled records: replacing the bundled data with it needs force.
+
+
+def epss_body(day: str = "2026-12-01", rows: str = EPSS_ROWS) -> bytes:
+    return gzip.compress((EPSS_HEAD.format(day=day) + rows).encode())
+
+
+def feeds_dir(tmp_path: Path, *, kev: bytes | None = None, epss_day: str = "2026-12-01") -> Path:
+    """Downloaded files for every feed, in the layout --from-dir reads."""
+    root = tmp_path / "downloads"
+    shutil.copytree(VULNDB, root / "vulndb")
+    (root / "kev").mkdir()
+    (root / "kev" / "known_exploited_vulnerabilities.json").write_bytes(kev or KEV_SUBSET.read_bytes())
+    (root / "epss").mkdir()
+    (root / "epss" / f"epss_scores-{epss_day}.csv.gz").write_bytes(epss_body(epss_day))
+    return root
+
+
+def test_vulndb_update_from_recorded_responses(tmp_path: Path) -> None:
+    bundled_before = tree_digest(BUNDLED_DATA)
+    target = tmp_path / "lifecycle"
+    source = FeedSources(vulndb=VulndbDirectorySource(VULNDB))
+    with pytest.raises(LifecycleError, match=r"^vulndb: the new data has 33 records where the current data has 338"):
+        update_data(target, source=None, feeds=source, today=TODAY)
+    assert not target.exists()
+    result = update_data(target, source=None, feeds=source, today=TODAY, force=True)
+    (feed,) = result.feeds
+    assert (feed.feed, feed.records, feed.records_before, feed.data_date) == ("vulndb", LISTED, 338, date(2026, 8, 21))
+    assert result.products == ()
+    stored = sorted(p.name for p in (target / "vulndb").glob("GO-*.json"))
+    assert len(stored) == LISTED and "GO-2025-4096.json" not in stored  # runc only: not patchlevel's
+    for name in stored:  # byte for byte as received
+        assert (target / "vulndb" / name).read_bytes() == (VULNDB / "ID" / name).read_bytes()
+    meta = json.loads((target / "vulndb" / "meta.json").read_text())
+    assert (meta["covered_until"], meta["retrieved"], meta["licence"]) == ("2026-08-21", "2026-09-01", "CC-BY-4.0")
+    manifest = json.loads((target / "manifest.json").read_text())
+    assert manifest["vulndb"]["records"] == LISTED
+    assert manifest["products"] == json.loads((BUNDLED_DATA / "manifest.json").read_text())["products"]
+    feed_read = load_cve_feed(target)
+    assert [s.records for s in feed_read.sources] == [32, 31]  # one of the 33 is withdrawn
+    assert "vulndb (data to 2026-08-21)" in (target / "SOURCES.md").read_text()
+    assert load_catalog(target).data_date == date(2026, 8, 22)  # the lifecycle data came along unchanged
+    assert tree_digest(BUNDLED_DATA) == bundled_before
+
+
+@pytest.fixture()
+def static() -> Iterator[FakeStatic]:
+    state = FakeStatic()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            state.requests.append(self.path)
+            pending = state.failures.get(self.path)
+            if pending:
+                self.send_response(pending.pop(0))
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            body = state.files.get(self.path)
+            self.send_response(200 if body is not None else 404)
+            payload = body if body is not None else b"not found"
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    state.base_url = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        yield state
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+@dataclass
+class FakeStatic:
+    """Files served by path (vuln.go.dev's layout, the KEV feed, EPSS), with scripted failures first."""
+
+    files: dict[str, bytes] = field(default_factory=dict)
+    failures: dict[str, list[int]] = field(default_factory=dict)
+    requests: list[str] = field(default_factory=list)
+    base_url: str = ""
+
+    def serve_vulndb(self, prefix: str = "") -> None:
+        for path in VULNDB.rglob("*.json"):
+            self.files[f"{prefix}/{path.relative_to(VULNDB).as_posix()}"] = path.read_bytes()
+
+
+def test_every_feed_over_http_in_one_swap(static: FakeStatic, tmp_path: Path) -> None:
+    static.serve_vulndb()
+    static.files["/kev.json"] = KEV_SUBSET.read_bytes()
+    static.files["/epss_scores-current.csv.gz"] = epss_body()
+    static.failures["/ID/GO-2025-3915.json"] = [503]
+    target = tmp_path / "lifecycle"
+    result = run_update(
+        today=date(2026, 12, 7),
+        feeds=("vulndb", "kev", "epss"),
+        data_dir=target,
+        environ={},
+        vulndb_url=static.base_url,
+        kev_url=f"{static.base_url}/kev.json",
+        epss_url=f"{static.base_url}/epss_scores-current.csv.gz",
+        force=True,  # the 27-entry KEV subset replaces the bundled 1,404 entries
+    )
+    assert static.requests[:2] == ["/index/db.json", "/index/modules.json"]
+    assert static.requests.count("/ID/GO-2025-3915.json") == 2  # a 503, retried
+    assert sum(1 for r in static.requests if r.startswith("/ID/")) == LISTED + 1
+    assert [f.feed for f in result.feeds] == ["vulndb", "kev", "epss"]
+    kev = load_kev(target / "kev" / "known_exploited_vulnerabilities.json")
+    assert (len(kev), kev.source, kev.retrieved) == (27, f"{static.base_url}/kev.json", date(2026, 12, 7))
+    scores = load_epss(target / "epss" / "epss_scores-2026-12-01.csv.gz")
+    assert scores.lookup("CVE-2025-5187") is not None
+    manifest = json.loads((target / "manifest.json").read_text())
+    assert manifest["kev"]["entries"] == 27 and manifest["epss"]["score_date"] == "2026-12-01"
+    summary = format_update_result(result)
+    assert "vulndb: 338 -> 33 records, data to 2026-08-21" in summary
+    assert "kev: 1404 -> 27 records, data to 2025-08-25" in summary
+    assert "epss: 0 -> 2 records, data to 2026-12-01" in summary
+    assert summary.endswith("0 products updated, 0 changed. 3 vulnerability feeds updated.")
+
+
+def test_lifecycle_and_feeds_from_one_directory(tmp_path: Path) -> None:
+    downloads = feeds_dir(tmp_path)
+    shutil.copytree(SNAPSHOT, downloads, dirs_exist_ok=True)
+    target = tmp_path / "lifecycle"
+    result = run_update(
+        today=date(2026, 12, 7),
+        products=["kubernetes"],
+        feeds=("lifecycle", "vulndb", "epss"),
+        from_dir=downloads,
+        data_dir=target,
+        environ={},
+        force=True,
+    )
+    assert [p.product for p in result.products] == ["kubernetes"]
+    assert [f.feed for f in result.feeds] == ["vulndb", "epss"]
+    assert result.data_date == result.products[0].data_date
+    assert (target / "epss" / "epss_scores-2026-12-01.csv.gz").is_file()
+    assert load_kev(target / "kev" / "known_exploited_vulnerabilities.json").version == "2025.08.25"  # kept
+
+
+def test_a_newer_epss_file_replaces_the_old_one_and_an_older_one_is_refused(tmp_path: Path) -> None:
+    target = tmp_path / "lifecycle"
+    run_update(today=date(2026, 12, 7), feeds=["epss"], from_dir=feeds_dir(tmp_path), data_dir=target, environ={})
+    newer = tmp_path / "newer"
+    newer.mkdir()
+    (newer / "epss_scores-2026-12-05.csv").write_text(EPSS_HEAD.format(day="2026-12-05") + EPSS_ROWS)  # plain CSV
+    assert newest_epss_file(newer) == newer / "epss_scores-2026-12-05.csv"
+    run_update(today=date(2026, 12, 7), feeds=["epss"], from_dir=newer, data_dir=target, environ={})
+    assert sorted(p.name for p in (target / "epss").iterdir()) == ["epss_scores-2026-12-05.csv.gz"]
+    before = tree_digest(target)
+    older = tmp_path / "older"
+    older.mkdir()
+    (older / "epss_scores-2026-11-01.csv.gz").write_bytes(epss_body("2026-11-01"))
+    with pytest.raises(LifecycleError, match=r"^epss: the new scores \(2026-11-01\) are older than the current"):
+        run_update(today=date(2026, 12, 7), feeds=["epss"], from_dir=older, data_dir=target, environ={})
+    assert tree_digest(target) == before
+
+
+def broken_record(field_path: str) -> bytes:
+    doc = json.loads((VULNDB / "ID" / "GO-2025-3915.json").read_bytes())
+    if field_path == "introduced":
+        doc["affected"][0]["ranges"][0]["events"][0]["introduced"] = 0
+    elif field_path == "id":
+        doc["id"] = "GO-2025-9999"
+    elif field_path == "module":
+        doc["affected"][0]["package"]["name"] = "example.com/other"
+    return json.dumps(doc).encode()
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            "introduced",
+            r"GO-2025-3915.json: not an OSV record: Expected `str \| null`, got `int` - at "
+            r"`\$.affected\[0\].ranges\[0\].events\[0\].introduced`",
+        ),
+        ("id", r"GO-2025-3915.json: holds GO-2025-9999, not GO-2025-3915"),
+        ("module", r"the modules index lists GO-2025-3915 for k8s.io/kubernetes but the record names none of them"),
+    ],
+)
+def test_an_invalid_record_changes_nothing(change: str, message: str, installed: Path, tmp_path: Path) -> None:
+    served = tmp_path / "served"
+    shutil.copytree(VULNDB, served)
+    (served / "ID" / "GO-2025-3915.json").write_bytes(broken_record(change))
+    before = tree_digest(installed)
+    with pytest.raises(LifecycleError, match=message):
+        update_data(installed, source=None, feeds=FeedSources(vulndb=VulndbDirectorySource(served)), today=TODAY)
+    assert tree_digest(installed) == before
+
+
+def test_records_without_a_date_are_refused(tmp_path: Path) -> None:
+    """Repository copies say 0001-01-01: without index/db.json nothing says what date they cover to."""
+    flat = tmp_path / "flat"
+    shutil.copytree(VULNDB / "ID", flat)
+    with pytest.raises(LifecycleError, match=r"do not say what date they cover to"):
+        update_data(
+            tmp_path / "lifecycle", source=None, feeds=FeedSources(vulndb=VulndbDirectorySource(flat)), today=TODAY
+        )
+    (flat / "db.json").write_text('{"modified": "2026-08-21T00:00:00Z"}')
+    result = update_data(
+        tmp_path / "lifecycle",
+        source=None,
+        feeds=FeedSources(vulndb=VulndbDirectorySource(flat)),
+        today=TODAY,
+        force=True,
+    )
+    assert result.feeds[0].records == 33  # no index: every record naming a module patchlevel reads
+
+
+def test_shrinking_or_older_vulndb_data_needs_force(tmp_path: Path) -> None:
+    target = tmp_path / "lifecycle"
+    update_data(target, source=None, feeds=FeedSources(vulndb=VulndbDirectorySource(VULNDB)), today=TODAY, force=True)
+    small = tmp_path / "small"
+    shutil.copytree(VULNDB, small)
+    for path in sorted((small / "ID").glob("GO-*.json"))[5:]:
+        path.unlink()
+    modules = json.loads((small / "index" / "modules.json").read_text())
+    kept = {p.stem for p in (small / "ID").glob("GO-*.json")}
+    for module in modules:
+        module["vulns"] = [v for v in module["vulns"] if v["id"] in kept]
+    (small / "index" / "modules.json").write_text(json.dumps(modules))
+    before = tree_digest(target)
+    with pytest.raises(LifecycleError, match=r"^vulndb: the new data has 5 records where the current data has 33"):
+        update_data(target, source=None, feeds=FeedSources(vulndb=VulndbDirectorySource(small)), today=TODAY)
+    old = tmp_path / "old"
+    shutil.copytree(VULNDB, old)
+    (old / "index" / "db.json").write_text('{"modified": "2026-01-01T00:00:00Z"}')
+    with pytest.raises(LifecycleError, match=r"cover to 2026-01-01, older than the current data \(2026-08-21\)"):
+        update_data(target, source=None, feeds=FeedSources(vulndb=VulndbDirectorySource(old)), today=TODAY)
+    assert tree_digest(target) == before
+    update_data(target, source=None, feeds=FeedSources(vulndb=VulndbDirectorySource(old)), today=TODAY, force=True)
+    assert json.loads((target / "vulndb" / "meta.json").read_text())["covered_until"] == "2026-01-01"
+
+
+def test_kev_update_validates_and_guards_against_a_short_catalog(installed: Path, tmp_path: Path) -> None:
+    downloads = feeds_dir(tmp_path)
+    before = tree_digest(installed)
+    with pytest.raises(LifecycleError, match=r"^kev: the new catalog has 27 entries where the current one has 1404"):
+        run_update(today=TODAY, feeds=["kev"], from_dir=downloads, data_dir=installed, environ={})
+    truncated = json.loads(KEV_SUBSET.read_bytes())
+    truncated["vulnerabilities"] = truncated["vulnerabilities"][:-1]
+    (downloads / "kev" / "known_exploited_vulnerabilities.json").write_text(json.dumps(truncated))
+    with pytest.raises(LifecycleError, match=r"says it holds 27 entries but lists 26 \(a truncated download\?\)"):
+        run_update(today=TODAY, feeds=["kev"], from_dir=downloads, data_dir=installed, environ={}, force=True)
+    assert tree_digest(installed) == before
+
+
+def test_missing_downloads_and_unknown_feeds(tmp_path: Path) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(LifecycleError, match=r"^kev: no known_exploited_vulnerabilities.json in"):
+        run_update(today=TODAY, feeds=["kev"], from_dir=empty, data_dir=tmp_path / "t", environ={})
+    with pytest.raises(LifecycleError, match=r"^epss: no epss_scores-YYYY-MM-DD.csv.gz in"):
+        run_update(today=TODAY, feeds=["epss"], from_dir=empty, data_dir=tmp_path / "t", environ={})
+    with pytest.raises(LifecycleError, match=r"no GO-\*.json records"):
+        run_update(today=TODAY, feeds=["vulndb"], from_dir=empty, data_dir=tmp_path / "t", environ={})
+    with pytest.raises(UsageError, match=r"'nvd' is not data 'lifecycle update' refreshes"):
+        check_feeds(["vulndb", "nvd"])
+    with pytest.raises(UsageError, match=r"no data to update"):
+        check_feeds([])
+    assert check_feeds(["KEV", "kev", "epss"]) == ("kev", "epss")
+    assert feeds_in(empty) == ()
+    assert feeds_in(SNAPSHOT) == ("lifecycle",)
+    assert feeds_in(feeds_dir(tmp_path)) == ("vulndb", "kev", "epss")
+    assert ALL_FEEDS == ("lifecycle", "vulndb", "kev", "epss")

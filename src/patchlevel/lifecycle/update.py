@@ -49,23 +49,35 @@ the v1 API has no patch-version lists.
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import re
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, Final, Protocol
 
 import httpx
+import msgspec
 
 from patchlevel import __version__
 from patchlevel.errors import LifecycleError, UsageError
 from patchlevel.lifecycle.catalog import BUNDLED_DATA, data_dir_from_environment, default_user_data_dir
+from patchlevel.lifecycle.osv import (
+    GO_ATTRIBUTION,
+    GO_MODULES,
+    GO_SOURCE,
+    decode_record,
+    read_go_vulndb,
+    record_from,
+)
+from patchlevel.vuln.epss import EPSS_FILE, EPSS_FOLDER, EPSS_URL, load_epss, newest_epss_file, parse_epss
+from patchlevel.vuln.kev import KEV_FILE, KEV_FOLDER, KEV_LICENCE, KEV_URL, load_kev, parse_kev, trim_kev
 
 AUDIT_PRODUCTS: Final[tuple[str, ...]] = (
     "kubernetes",
@@ -95,6 +107,9 @@ AUDIT_PRODUCTS: Final[tuple[str, ...]] = (
 )
 
 DEFAULT_API_BASE: Final = "https://endoflife.date/api/v1"
+GO_VULNDB_BASE: Final = "https://vuln.go.dev"
+ALL_FEEDS: Final = ("lifecycle", "vulndb", "kev", "epss")
+DEFAULT_FEEDS: Final = ("lifecycle",)  # what run_update refreshes unless told (the CLI's behaviour so far)
 PREVIOUS_SUFFIX: Final = ".previous"
 MAX_RESPONSE_BYTES: Final = 16 * 1024 * 1024
 
@@ -174,49 +189,17 @@ class HttpSource:
 
     def _fetch_with(self, client: httpx.Client, product: str) -> FetchedResponse:
         url = self.url_for(product)
-        attempts = max(1, self.attempts)
-        problem = "no answer"
-        for attempt in range(1, attempts + 1):
-            retry_after: float | None = None
-            try:
-                response = client.get(url, follow_redirects=True)
-            except httpx.UnsupportedProtocol as exc:
-                raise LifecycleError(f"{product}: cannot fetch {url}: {exc}", hint=_UNCHANGED_HINT) from None
-            except httpx.TransportError as exc:
-                problem = f"{type(exc).__name__} ({_one_line(str(exc)) or 'no detail'})"
-            except httpx.HTTPError as exc:
-                raise LifecycleError(
-                    f"{product}: cannot fetch {url}: {_one_line(str(exc))}", hint=_UNCHANGED_HINT
-                ) from None
-            else:
-                status = response.status_code
-                if status == 200:
-                    if len(response.content) > MAX_RESPONSE_BYTES:
-                        raise LifecycleError(
-                            f"{product}: the response from {url} is larger than {MAX_RESPONSE_BYTES} bytes",
-                            hint=_UNCHANGED_HINT,
-                        )
-                    return FetchedResponse(product, response.content, str(response.url))
-                if status == 404:
-                    raise LifecycleError(
-                        f"{product}: endoflife.date has no such product (HTTP 404 from {url})",
-                        hint="check the id at https://endoflife.date/api/v1/products/; " + _UNCHANGED_HINT,
-                    )
-                if status != 429 and not 500 <= status <= 599:
-                    raise LifecycleError(f"{product}: HTTP {status} from {url}", hint=_UNCHANGED_HINT)
-                problem = f"HTTP {status}"
-                retry_after = _retry_after(response)
-            if attempt < attempts:
-                self.sleep(self._delay(attempt, retry_after))
-        raise LifecycleError(
-            f"{product}: {problem} from {url} after {attempts} attempts",
-            hint="try again later, or download the responses and use --from-dir; " + _UNCHANGED_HINT,
+        retry = Retry(self.attempts, self.backoff, self.max_backoff, self.sleep)
+        return http_get(
+            client,
+            url,
+            product,
+            retry,
+            not_found=LifecycleError(
+                f"{product}: endoflife.date has no such product (HTTP 404 from {url})",
+                hint="check the id at https://endoflife.date/api/v1/products/; " + _UNCHANGED_HINT,
+            ),
         )
-
-    def _delay(self, attempt: int, retry_after: float | None) -> float:
-        if retry_after is not None:
-            return min(self.max_backoff, max(0.0, retry_after))
-        return float(min(self.max_backoff, self.backoff * 2 ** (attempt - 1)))
 
 
 def new_http_client(timeout: float = 30.0) -> httpx.Client:
@@ -225,6 +208,65 @@ def new_http_client(timeout: float = 30.0) -> httpx.Client:
         timeout=timeout,
         follow_redirects=True,
         headers={"User-Agent": f"patchlevel/{__version__}", "Accept": "application/json"},
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Retry:
+    """How often and how long to retry 429, 5xx answers and transport errors."""
+
+    attempts: int = 4
+    backoff: float = 0.5  # seconds before the second attempt; doubles each time
+    max_backoff: float = 8.0
+    sleep: Callable[[float], None] = time.sleep
+
+    def delay(self, attempt: int, retry_after: float | None) -> float:
+        if retry_after is not None:
+            return min(self.max_backoff, max(0.0, retry_after))
+        return float(min(self.max_backoff, self.backoff * 2 ** (attempt - 1)))
+
+
+def http_get(
+    client: httpx.Client,
+    url: str,
+    label: str,
+    retry: Retry,
+    *,
+    not_found: LifecycleError | None = None,
+    max_bytes: int = MAX_RESPONSE_BYTES,
+) -> FetchedResponse:
+    """GET ``url`` (redirects followed), retrying 429, 5xx and transport errors; errors name ``label``."""
+    attempts = max(1, retry.attempts)
+    problem = "no answer"
+    for attempt in range(1, attempts + 1):
+        retry_after: float | None = None
+        try:
+            response = client.get(url, follow_redirects=True)
+        except httpx.UnsupportedProtocol as exc:
+            raise LifecycleError(f"{label}: cannot fetch {url}: {exc}", hint=_UNCHANGED_HINT) from None
+        except httpx.TransportError as exc:
+            problem = f"{type(exc).__name__} ({_one_line(str(exc)) or 'no detail'})"
+        except httpx.HTTPError as exc:
+            raise LifecycleError(f"{label}: cannot fetch {url}: {_one_line(str(exc))}", hint=_UNCHANGED_HINT) from None
+        else:
+            status = response.status_code
+            if status == 200:
+                if len(response.content) > max_bytes:
+                    raise LifecycleError(
+                        f"{label}: the response from {url} is larger than {max_bytes} bytes", hint=_UNCHANGED_HINT
+                    )
+                return FetchedResponse(label, response.content, str(response.url))
+            if status == 404:
+                raise not_found or LifecycleError(f"{label}: HTTP 404 from {url}", hint=_UNCHANGED_HINT)
+            if status != 429 and not 500 <= status <= 599:
+                raise LifecycleError(f"{label}: HTTP {status} from {url}", hint=_UNCHANGED_HINT)
+            problem = f"HTTP {status}"
+            retry_after = _retry_after(response)
+        if attempt < attempts:
+            retry.sleep(retry.delay(attempt, retry_after))
+    raise LifecycleError(
+        f"{label}: {problem} from {url} after {attempts} attempts",
+        hint="try again later, or download the responses and use --from-dir; " + _UNCHANGED_HINT,
     )
 
 
@@ -526,6 +568,400 @@ def _one_line(text: str) -> str:
 
 
 # --------------------------------------------------------------------------------------------
+# Vulnerability data: Go vulnerability database records, CISA KEV, FIRST EPSS
+
+
+@dataclass(frozen=True, slots=True)
+class FeedUpdate:
+    """One validated vulnerability feed, ready to be written into the data directory."""
+
+    feed: str  # "vulndb", "kev", "epss"
+    source: str
+    data_date: date  # the date the data covers to (database modified, catalog released, score date)
+    records: int
+    records_before: int  # in the current data (0 when absent)
+    folder: str  # the data-directory folder this feed replaces as a whole
+    files: Mapping[str, bytes] = field(repr=False)  # file name inside ``folder`` -> content
+    manifest: Mapping[str, Any] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
+
+
+class _DocumentSource(Protocol):
+    def describe(self) -> str: ...
+
+    def fetch(self) -> FetchedResponse: ...
+
+
+@dataclass(frozen=True, slots=True)
+class UrlDocument:
+    """One document over HTTP (the KEV catalog, today's EPSS scores)."""
+
+    url: str
+    label: str
+    client: httpx.Client | None = None
+    timeout: float = 60.0
+    retry: Retry = field(default_factory=Retry)
+
+    def describe(self) -> str:
+        return self.url
+
+    def fetch(self) -> FetchedResponse:
+        if self.client is not None:
+            return http_get(self.client, self.url, self.label, self.retry)
+        with new_http_client(self.timeout) as client:
+            return http_get(client, self.url, self.label, self.retry)
+
+
+@dataclass(frozen=True, slots=True)
+class FileDocument:
+    """One downloaded document on disk."""
+
+    path: Path
+    label: str
+
+    def describe(self) -> str:
+        return str(self.path)
+
+    def fetch(self) -> FetchedResponse:
+        try:
+            if self.path.stat().st_size > MAX_RESPONSE_BYTES:
+                raise LifecycleError(f"{self.label}: {self.path} is larger than {MAX_RESPONSE_BYTES} bytes")
+            return FetchedResponse(self.label, self.path.read_bytes(), str(self.path))
+        except OSError as exc:
+            raise LifecycleError(
+                f"{self.label}: cannot read {self.path}: {exc.strerror or exc}", hint=_UNCHANGED_HINT
+            ) from None
+
+
+class VulndbSource(Protocol):
+    """Where Go vulnerability database records come from (the served layout: index/, ID/)."""
+
+    def describe(self) -> str: ...
+
+    def db_json(self) -> FetchedResponse | None:
+        """``index/db.json`` ({"modified": …}), None when the source has none."""
+        ...
+
+    def modules_json(self) -> FetchedResponse | None:
+        """``index/modules.json``, None when the source has none (then every record it holds is read)."""
+        ...
+
+    def record(self, vuln_id: str) -> FetchedResponse: ...
+
+    def record_ids(self) -> tuple[str, ...]:
+        """Every record id the source holds (used when it has no modules index)."""
+        ...
+
+
+_GO_ID = re.compile(r"GO-\d{4}-\d{4,}")
+
+
+@dataclass(frozen=True, slots=True)
+class VulndbHttpSource:
+    """https://vuln.go.dev: ``index/db.json``, ``index/modules.json``, then ``ID/<id>.json`` per record."""
+
+    base_url: str = GO_VULNDB_BASE
+    client: httpx.Client | None = None
+    timeout: float = 30.0
+    retry: Retry = field(default_factory=Retry)
+
+    def describe(self) -> str:
+        return f"Go vulnerability database ({self.base_url.rstrip('/')}/index/modules.json, /ID/<id>.json)"
+
+    def _get(self, path: str, label: str) -> FetchedResponse:
+        url = f"{self.base_url.rstrip('/')}/{path}"
+        if self.client is not None:
+            return http_get(self.client, url, label, self.retry)
+        with new_http_client(self.timeout) as client:
+            return http_get(client, url, label, self.retry)
+
+    def db_json(self) -> FetchedResponse:
+        return self._get("index/db.json", "vulndb")
+
+    def modules_json(self) -> FetchedResponse:
+        return self._get("index/modules.json", "vulndb")
+
+    def record(self, vuln_id: str) -> FetchedResponse:
+        if not _GO_ID.fullmatch(vuln_id):
+            raise LifecycleError(f"vulndb: {vuln_id!r} is not a Go vulnerability id", hint=_UNCHANGED_HINT)
+        return self._get(f"ID/{vuln_id}.json", f"vulndb {vuln_id}")
+
+    def record_ids(self) -> tuple[str, ...]:
+        return ()
+
+
+@dataclass(frozen=True, slots=True)
+class VulndbDirectorySource:
+    """Downloaded records: the served layout (``index/db.json``, ``index/modules.json``, ``ID/GO-….json``)
+    mirrored into a directory, or ``GO-….json`` files side by side (with ``db.json`` beside them)."""
+
+    root: Path
+
+    def describe(self) -> str:
+        return f"Go vulnerability database records in {self.root}"
+
+    def _file(self, *names: str) -> FetchedResponse | None:
+        for name in names:
+            path = self.root / name
+            if path.is_file():
+                return FileDocument(path, "vulndb").fetch()
+        return None
+
+    def db_json(self) -> FetchedResponse | None:
+        return self._file("index/db.json", "db.json")
+
+    def modules_json(self) -> FetchedResponse | None:
+        return self._file("index/modules.json", "modules.json")
+
+    def _records_dir(self) -> Path:
+        return self.root / "ID" if (self.root / "ID").is_dir() else self.root
+
+    def record(self, vuln_id: str) -> FetchedResponse:
+        if not _GO_ID.fullmatch(vuln_id):
+            raise LifecycleError(f"vulndb: {vuln_id!r} is not a Go vulnerability id", hint=_UNCHANGED_HINT)
+        path = self._records_dir() / f"{vuln_id}.json"
+        if not path.is_file():
+            raise LifecycleError(
+                f"vulndb: {vuln_id} is listed in the modules index but {path} does not exist",
+                hint=f"download https://vuln.go.dev/ID/{vuln_id}.json there; " + _UNCHANGED_HINT,
+            )
+        return FileDocument(path, f"vulndb {vuln_id}").fetch()
+
+    def record_ids(self) -> tuple[str, ...]:
+        folder = self._records_dir()
+        return tuple(sorted(p.stem for p in folder.glob("GO-*.json") if _GO_ID.fullmatch(p.stem)))
+
+
+class _DbJson(msgspec.Struct):
+    modified: datetime
+
+
+class _IndexedVuln(msgspec.Struct):
+    id: str
+    modified: str = ""
+
+
+class _IndexedModule(msgspec.Struct):
+    path: str
+    vulns: list[_IndexedVuln] = []
+
+
+def _decode_json(body: FetchedResponse, kind: Any, what: str) -> Any:
+    try:
+        return msgspec.json.decode(body.body, type=kind)
+    except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+        raise LifecycleError(f"{body.origin}: not {what}: {exc}", hint=_UNCHANGED_HINT) from None
+
+
+def collect_vulndb(
+    source: VulndbSource, *, modules: Sequence[str], today: date, base: Path, force: bool = False
+) -> FeedUpdate:
+    """Fetch and validate the records of ``modules``; nothing is written here.
+
+    With a modules index, the records it lists for ``modules`` are fetched one by one; a directory
+    without one gives every ``GO-*.json`` it holds that names one of ``modules``.  The date the data
+    covers to is ``index/db.json``'s ``modified``, else the newest ``modified`` of the records
+    (the served copies carry real dates; repository copies do not).
+    """
+    wanted = set(modules)
+    db = source.db_json()
+    covered: date | None = None
+    if db is not None:
+        moment = _decode_json(db, _DbJson, "the Go vulnerability database's index/db.json").modified
+        covered = (moment.astimezone(UTC) if moment.tzinfo else moment).date()
+    index = source.modules_json()
+    listed_for: dict[str, set[str]] = {}
+    if index is not None:
+        listed = _decode_json(index, list[_IndexedModule], "the Go vulnerability database's index/modules.json")
+        for module in listed:
+            if module.path in wanted:
+                for vuln in module.vulns:
+                    listed_for.setdefault(vuln.id, set()).add(module.path)
+        ids = sorted(listed_for)
+        if not ids:
+            raise LifecycleError(f"{index.origin}: lists no record for {', '.join(modules)}", hint=_UNCHANGED_HINT)
+    else:
+        ids = list(source.record_ids())
+        if not ids:
+            raise LifecycleError(f"{source.describe()}: no GO-*.json records", hint=_UNCHANGED_HINT)
+    files: dict[str, bytes] = {}
+    newest_modified: date | None = None
+    for vuln_id in ids:
+        fetched = source.record(vuln_id)
+        record = decode_record(fetched.body, fetched.origin)
+        if record.id != vuln_id:
+            raise LifecycleError(f"{fetched.origin}: holds {record.id}, not {vuln_id}", hint=_UNCHANGED_HINT)
+        names = {a.package.name for a in record.affected}
+        if not names & wanted:
+            if index is not None:
+                raise LifecycleError(
+                    f"{fetched.origin}: the modules index lists {vuln_id} for "
+                    f"{', '.join(sorted(listed_for.get(vuln_id, ())))} but the record names none of them",
+                    hint=_UNCHANGED_HINT,
+                )
+            continue  # a directory of the whole database: keep only the modules patchlevel reads
+        record_from(record, fetched.origin, GO_SOURCE)  # the ranges must read (unusable ones are kept as such)
+        modified = _real_date(record.modified)
+        if modified is not None and (newest_modified is None or modified > newest_modified):
+            newest_modified = modified
+        files[f"{vuln_id}.json"] = fetched.body
+    if not files:
+        raise LifecycleError(f"{source.describe()}: no record names {', '.join(modules)}", hint=_UNCHANGED_HINT)
+    covered = covered or newest_modified
+    if covered is None:
+        raise LifecycleError(
+            f"{source.describe()}: the records do not say what date they cover to (no index/db.json, and "
+            "their 'modified' dates are placeholders)",
+            hint="add https://vuln.go.dev/index/db.json as index/db.json; " + _UNCHANGED_HINT,
+        )
+    if covered > today:
+        raise LifecycleError(f"{source.describe()}: the data says it was modified on {covered}, after today")
+    before, before_date = _current_vulndb(base)
+    if before and len(files) * 2 < before and not force:
+        raise LifecycleError(
+            f"vulndb: the new data has {len(files)} records where the current data has {before}; "
+            "refusing to drop more than half",
+            hint="check the source, or pass --force to accept it; " + _UNCHANGED_HINT,
+        )
+    if before_date is not None and covered < before_date and not force:
+        raise LifecycleError(
+            f"vulndb: the new records cover to {covered}, older than the current data ({before_date})",
+            hint="pass --force to go back to older data; " + _UNCHANGED_HINT,
+        )
+    meta: dict[str, Any] = {
+        "source": source.describe(),
+        "url": GO_VULNDB_BASE,
+        "commit": None,
+        "covered_until": covered.isoformat(),
+        "retrieved": today.isoformat(),
+        "licence": "CC-BY-4.0",
+        "attribution": GO_ATTRIBUTION,
+        "modules": list(modules),
+    }
+    files["meta.json"] = _json_bytes(meta)
+    manifest = {key: meta[key] for key in ("source", "covered_until", "retrieved", "licence", "attribution")}
+    manifest["records"] = len(files) - 1
+    return FeedUpdate("vulndb", source.describe(), covered, len(files) - 1, before, "vulndb", files, manifest)
+
+
+def _real_date(text: str) -> date | None:
+    try:
+        value = date.fromisoformat(text[:10])
+    except ValueError:
+        return None
+    return value if value.year >= 1990 else None
+
+
+def _current_vulndb(base: Path) -> tuple[int, date | None]:
+    folder = base / "vulndb"
+    if not folder.is_dir():
+        return 0, None
+    count = sum(1 for _ in folder.glob("GO-*.json"))
+    try:
+        meta = json.loads((folder / "meta.json").read_bytes())
+        return count, _real_date(str(meta.get("covered_until", "")))
+    except (OSError, ValueError, AttributeError):
+        return count, None
+
+
+def collect_kev(source: _DocumentSource, *, today: date, base: Path, force: bool = False) -> FeedUpdate:
+    """Fetch, validate and trim the CISA KEV catalog."""
+    fetched = source.fetch()
+    catalog = parse_kev(fetched.body, fetched.origin)
+    if catalog.released > today:
+        raise LifecycleError(f"{fetched.origin}: the catalog was released on {catalog.released}, after today")
+    trimmed = trim_kev(fetched.body, source=fetched.origin, retrieved=today, where=fetched.origin)
+    current_path = base / KEV_FOLDER / KEV_FILE
+    before = 0
+    if current_path.is_file():
+        try:
+            current = load_kev(current_path)
+        except LifecycleError:
+            current = None
+        if current is not None:
+            before = len(current)
+            if len(catalog) * 10 < before * 9 and not force:
+                raise LifecycleError(
+                    f"kev: the new catalog has {len(catalog)} entries where the current one has {before}; "
+                    "refusing to drop more than a tenth",
+                    hint="check the source, or pass --force to accept it; " + _UNCHANGED_HINT,
+                )
+            if catalog.released < current.released and not force:
+                raise LifecycleError(
+                    f"kev: the new catalog ({catalog.released}) is older than the current one ({current.released})",
+                    hint="pass --force to go back to older data; " + _UNCHANGED_HINT,
+                )
+    manifest = {
+        "source": fetched.origin,
+        "catalog_version": catalog.version,
+        "released": catalog.released.isoformat(),
+        "retrieved": today.isoformat(),
+        "entries": len(catalog),
+        "licence": KEV_LICENCE,
+    }
+    return FeedUpdate(
+        "kev", fetched.origin, catalog.released, len(catalog), before, KEV_FOLDER, {KEV_FILE: trimmed}, manifest
+    )
+
+
+def collect_epss(source: _DocumentSource, *, today: date, base: Path, force: bool = False) -> FeedUpdate:
+    """Fetch and validate one day's EPSS scores; stored gzip-compressed as ``epss_scores-DATE.csv.gz``."""
+    fetched = source.fetch()
+    scores = parse_epss(fetched.body, fetched.origin)
+    if scores.score_date > today:
+        raise LifecycleError(f"{fetched.origin}: scores dated {scores.score_date}, after today")
+    current = newest_epss_file(base / EPSS_FOLDER)
+    if current is not None:
+        named = EPSS_FILE.fullmatch(current.name)
+        current_date = date.fromisoformat(named[1]) if named else None
+        if current_date is not None and scores.score_date < current_date and not force:
+            raise LifecycleError(
+                f"epss: the new scores ({scores.score_date}) are older than the current ones ({current_date})",
+                hint="pass --force to go back to older data; " + _UNCHANGED_HINT,
+            )
+    body = fetched.body if fetched.body[:2] == b"\x1f\x8b" else gzip.compress(fetched.body, mtime=0)
+    name = f"epss_scores-{scores.score_date.isoformat()}.csv.gz"
+    manifest = {
+        "source": fetched.origin,
+        "score_date": scores.score_date.isoformat(),
+        "model_version": scores.model_version,
+        "retrieved": today.isoformat(),
+        "rows": scores.rows,
+        "file": f"{EPSS_FOLDER}/{name}",
+        "terms": "FIRST EPSS, https://www.first.org/epss/ (see its usage guidelines)",
+    }
+    before = _manifest_count(base, "epss", "rows")
+    return FeedUpdate(
+        "epss", fetched.origin, scores.score_date, scores.rows, before, EPSS_FOLDER, {name: body}, manifest
+    )
+
+
+def _manifest_count(base: Path, block: str, key: str) -> int:
+    """A count the current data's manifest records for a feed (0 when absent)."""
+    try:
+        value = json.loads((base / "manifest.json").read_bytes()).get(block, {}).get(key, 0)
+    except (OSError, ValueError, AttributeError):
+        return 0
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def _verify_feed(staging: Path, feed: FeedUpdate) -> None:
+    """Re-read a written feed the way the audit reads it."""
+    folder = staging / feed.folder
+    if feed.feed == "vulndb":
+        records, source, _ = read_go_vulndb(folder)
+        if source is None or not records:
+            raise LifecycleError("vulndb: the written records do not read back", hint=_UNCHANGED_HINT)
+    elif feed.feed == "kev":
+        load_kev(folder / KEV_FILE)
+    elif feed.feed == "epss":
+        newest = newest_epss_file(folder)
+        if newest is None:
+            raise LifecycleError("epss: the written scores do not read back", hint=_UNCHANGED_HINT)
+        load_epss(newest, only=())
+
+
+# --------------------------------------------------------------------------------------------
 # The update
 
 
@@ -549,12 +985,25 @@ class UpdateResult:
     target: Path
     source: str
     retrieved: date
-    data_date: date  # the newest data date among the updated products
+    data_date: date  # the newest data date among the updated products (else feeds)
     products: tuple[ProductUpdate, ...] = field(default_factory=tuple)
+    feeds: tuple[FeedUpdate, ...] = field(default_factory=tuple)
 
     @property
     def changed(self) -> tuple[str, ...]:
         return tuple(p.product for p in self.products if p.changed)
+
+
+@dataclass(frozen=True, slots=True)
+class FeedSources:
+    """Where each vulnerability feed of one update comes from; None: that feed is not updated."""
+
+    vulndb: VulndbSource | None = None
+    kev: _DocumentSource | None = None
+    epss: _DocumentSource | None = None
+
+    def any(self) -> bool:
+        return any(s is not None for s in (self.vulndb, self.kev, self.epss))
 
 
 def update_lifecycle_data(
@@ -571,7 +1020,27 @@ def update_lifecycle_data(
     fetched and validated; a product that would lose more than half of its release cycles is
     refused unless ``force``.  Raises LifecycleError (or UsageError for a bad product id).
     """
-    wanted = _product_list(products)
+    return update_data(target, products=products, source=source, feeds=FeedSources(), today=today, force=force)
+
+
+def update_data(
+    target: Path,
+    *,
+    products: Sequence[str] | None = None,
+    source: UpdateSource | None,
+    feeds: FeedSources,
+    today: date,
+    force: bool = False,
+) -> UpdateResult:
+    """Fetch and validate lifecycle products (``source``) and vulnerability feeds, then install them at once.
+
+    Nothing is written unless everything asked for was fetched and validated; the data directory
+    is swapped in one step (see the module docstring).  A feed that would shrink sharply or go
+    back in time is refused unless ``force``.
+    """
+    if source is None and not feeds.any():
+        raise UsageError("nothing to update", hint="name the lifecycle data or a vulnerability feed to update")
+    wanted = _product_list(products) if source is not None else ()
     target = Path(target)
     _refuse_bundled(target)
     previous = target.with_name(target.name + PREVIOUS_SUFFIX)
@@ -581,6 +1050,7 @@ def update_lifecycle_data(
 
     converted: list[ConvertedProduct] = []
     for product in wanted:
+        assert source is not None
         fetched = source.fetch(product)
         converted.append(convert_v1_product(fetched.body, product=product, origin=fetched.origin, retrieved=today))
 
@@ -616,14 +1086,30 @@ def update_lifecycle_data(
             )
         )
 
-    manifest = _updated_manifest(_read_manifest(base), converted, source.describe(), today)
-    _install(target, previous, base, converted, manifest, source.describe(), today)
+    feed_updates: list[FeedUpdate] = []
+    if feeds.vulndb is not None:
+        feed_updates.append(collect_vulndb(feeds.vulndb, modules=GO_MODULES, today=today, base=base, force=force))
+    if feeds.kev is not None:
+        feed_updates.append(collect_kev(feeds.kev, today=today, base=base, force=force))
+    if feeds.epss is not None:
+        feed_updates.append(collect_epss(feeds.epss, today=today, base=base, force=force))
+
+    described = "; ".join([*([source.describe()] if source is not None else []), *(f.source for f in feed_updates)])
+    manifest = _read_manifest(base)
+    if converted:
+        assert source is not None
+        manifest = _updated_manifest(manifest, converted, source.describe(), today)
+    for feed in feed_updates:
+        manifest[feed.feed] = dict(feed.manifest)
+    _install(target, previous, base, converted, feed_updates, manifest, described, today)
+    dates = [item.data_date for item in converted] or [f.data_date for f in feed_updates]
     return UpdateResult(
         target=target,
-        source=source.describe(),
+        source=source.describe() if source is not None else described,
         retrieved=today,
-        data_date=max(item.data_date for item in converted),
+        data_date=max(dates),
         products=tuple(updates),
+        feeds=tuple(feed_updates),
     )
 
 
@@ -745,11 +1231,14 @@ def _json_bytes(document: Any) -> bytes:
     return (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
 
 
-def _copy_data(base: Path, staging: Path, skip: set[Path]) -> None:
-    """Copy the current data into ``staging`` (files only; modes of the package are not kept)."""
+def _copy_data(base: Path, staging: Path, skip: set[Path], skip_dirs: Collection[str] = ()) -> None:
+    """Copy the current data into ``staging`` (files only; modes of the package are not kept).
+
+    ``skip_dirs``: top-level folders an update replaces whole (their old files are not kept).
+    """
     for directory, dirnames, filenames in os.walk(base):
-        dirnames[:] = [d for d in dirnames if d != "__pycache__"]
         relative = Path(directory).relative_to(base)
+        dirnames[:] = [d for d in dirnames if d != "__pycache__" and not (relative == Path(".") and d in skip_dirs)]
         (staging / relative).mkdir(parents=True, exist_ok=True)
         for filename in filenames:
             if relative / filename in skip or filename.endswith(".pyc"):
@@ -760,7 +1249,9 @@ def _copy_data(base: Path, staging: Path, skip: set[Path]) -> None:
 _SOURCES_HEADING = "## Updates by `patchlevel lifecycle update`"
 
 
-def _sources_note(base: Path, converted: Sequence[ConvertedProduct], source: str, today: date) -> str:
+def _sources_note(
+    base: Path, converted: Sequence[ConvertedProduct], feeds: Sequence[FeedUpdate], source: str, today: date
+) -> str:
     try:
         text = (base / "SOURCES.md").read_text(encoding="utf-8")
     except OSError:
@@ -769,9 +1260,12 @@ def _sources_note(base: Path, converted: Sequence[ConvertedProduct], source: str
         text = text.rstrip("\n") + (
             f"\n\n{_SOURCES_HEADING}\n\n"
             "Product files listed here were replaced with data from the endoflife.date API v1 (MIT);\n"
-            "`manifest.json` (`products.per_product`) has the source and data date of each.\n"
+            "`manifest.json` (`products.per_product`) has the source and data date of each.  Vulnerability\n"
+            "feeds replace their folder whole: `vulndb/` (Go vulnerability database, CC-BY-4.0, attribution:\n"
+            f"{GO_ATTRIBUTION}), `kev/` (CISA KEV, CC0-1.0), `epss/` (FIRST EPSS); `manifest.json` has the\n"
+            "source and date of each.\n"
         )
-    names = ", ".join(item.product for item in converted)
+    names = ", ".join([*(item.product for item in converted), *(f"{f.feed} (data to {f.data_date})" for f in feeds)])
     return text.rstrip("\n") + f"\n- {today.isoformat()}: {names} from {source}\n"
 
 
@@ -780,6 +1274,7 @@ def _install(
     previous: Path,
     base: Path,
     converted: Sequence[ConvertedProduct],
+    feeds: Sequence[FeedUpdate],
     manifest: Mapping[str, Any],
     source: str,
     today: date,
@@ -793,13 +1288,19 @@ def _install(
     try:
         skip = {Path("manifest.json"), Path("SOURCES.md")}
         skip |= {Path("products") / f"{item.product}.json" for item in converted}
-        _copy_data(base, staging, skip)
+        _copy_data(base, staging, skip, {feed.folder for feed in feeds})
         (staging / "products").mkdir(exist_ok=True)
         for item in converted:
             (staging / "products" / f"{item.product}.json").write_bytes(_json_bytes(item.document))
-        (staging / "SOURCES.md").write_text(_sources_note(base, converted, source, today), encoding="utf-8")
+        for feed in feeds:
+            (staging / feed.folder).mkdir(parents=True, exist_ok=True)
+            for name, content in feed.files.items():
+                (staging / feed.folder / name).write_bytes(content)
+        (staging / "SOURCES.md").write_text(_sources_note(base, converted, feeds, source, today), encoding="utf-8")
         (staging / "manifest.json").write_bytes(_json_bytes(manifest))
         _verify(staging, converted)
+        for feed in feeds:
+            _verify_feed(staging, feed)
         _swap(staging, target, previous)
     except OSError as exc:
         raise LifecycleError(
@@ -869,25 +1370,125 @@ def run_update(
     base_url: str = DEFAULT_API_BASE,
     client: httpx.Client | None = None,
     timeout: float = 30.0,
+    feeds: Sequence[str] = DEFAULT_FEEDS,
+    vulndb_url: str = GO_VULNDB_BASE,
+    kev_url: str = KEV_URL,
+    epss_url: str = EPSS_URL,
 ) -> UpdateResult:
-    """``patchlevel lifecycle update [--product P]... [--from-dir DIR] [--data-dir DIR] [--force]``.
+    """``patchlevel lifecycle update [--only FEED]... [--product P]... [--from-dir DIR] [--data-dir DIR] [--force]``.
 
-    No ``--product`` means ``AUDIT_PRODUCTS``.  ``environ`` defaults to ``os.environ``.
+    ``feeds`` names what to refresh: ``lifecycle`` (endoflife.date products), ``vulndb`` (Go
+    vulnerability database records), ``kev`` (CISA KEV), ``epss`` (FIRST EPSS); ``ALL_FEEDS`` is
+    every one.  No ``--product`` means ``AUDIT_PRODUCTS``.  With ``from_dir`` each feed reads its
+    downloaded files from there (see ``feed_sources``); ``environ`` defaults to ``os.environ``.
     """
     target = update_target(data_dir, os.environ if environ is None else environ).absolute()
     wanted = products or None
+    chosen = check_feeds(feeds)
     if from_dir is not None:
         if not from_dir.is_dir():
             raise UsageError(f"--from-dir {from_dir} is not a directory")
-        return update_lifecycle_data(
-            target, products=wanted, source=DirectorySource(from_dir.absolute()), today=today, force=force
-        )
+        source, sources = feed_sources(chosen, from_dir=from_dir.absolute())
+        return update_data(target, products=wanted, source=source, feeds=sources, today=today, force=force)
     if client is not None:
-        source = HttpSource(base_url=base_url, client=client)
-        return update_lifecycle_data(target, products=wanted, source=source, today=today, force=force)
+        source, sources = feed_sources(
+            chosen, client=client, base_url=base_url, vulndb_url=vulndb_url, kev_url=kev_url, epss_url=epss_url
+        )
+        return update_data(target, products=wanted, source=source, feeds=sources, today=today, force=force)
     with new_http_client(timeout) as own_client:
-        source = HttpSource(base_url=base_url, client=own_client)
-        return update_lifecycle_data(target, products=wanted, source=source, today=today, force=force)
+        source, sources = feed_sources(
+            chosen, client=own_client, base_url=base_url, vulndb_url=vulndb_url, kev_url=kev_url, epss_url=epss_url
+        )
+        return update_data(target, products=wanted, source=source, feeds=sources, today=today, force=force)
+
+
+def check_feeds(feeds: Sequence[str]) -> tuple[str, ...]:
+    """The feeds named, validated (UsageError for an unknown one or none)."""
+    if isinstance(feeds, str):
+        feeds = [feeds]
+    chosen = tuple(dict.fromkeys(f.strip().lower() for f in feeds))
+    if not chosen:
+        raise UsageError("no data to update", hint=f"name one or more of {', '.join(ALL_FEEDS)}")
+    unknown = [f for f in chosen if f not in ALL_FEEDS]
+    if unknown:
+        raise UsageError(f"{unknown[0]!r} is not data 'lifecycle update' refreshes", hint=f"use {', '.join(ALL_FEEDS)}")
+    return chosen
+
+
+def feed_sources(
+    feeds: Collection[str],
+    *,
+    from_dir: Path | None = None,
+    client: httpx.Client | None = None,
+    base_url: str = DEFAULT_API_BASE,
+    vulndb_url: str = GO_VULNDB_BASE,
+    kev_url: str = KEV_URL,
+    epss_url: str = EPSS_URL,
+) -> tuple[UpdateSource | None, FeedSources]:
+    """Where each chosen feed comes from: online, or downloaded files in ``from_dir``.
+
+    In ``from_dir``: endoflife.date responses as ``DirectorySource`` reads them; Go records in
+    ``vulndb/`` (the served layout ``index/db.json``, ``index/modules.json``, ``ID/GO-….json``, or
+    ``GO-….json`` side by side) or in ``from_dir`` itself; ``kev/known_exploited_vulnerabilities.json``
+    or ``known_exploited_vulnerabilities.json``; ``epss/epss_scores-DATE.csv.gz`` or
+    ``epss_scores-DATE.csv.gz`` (the newest date is taken).
+    """
+    if from_dir is not None:
+        lifecycle = DirectorySource(from_dir) if "lifecycle" in feeds else None
+        vulndb_dir = from_dir / "vulndb" if (from_dir / "vulndb").is_dir() else from_dir
+        return lifecycle, FeedSources(
+            vulndb=VulndbDirectorySource(vulndb_dir) if "vulndb" in feeds else None,
+            kev=_kev_file(from_dir) if "kev" in feeds else None,
+            epss=_epss_file(from_dir) if "epss" in feeds else None,
+        )
+    return (
+        HttpSource(base_url=base_url, client=client) if "lifecycle" in feeds else None,
+        FeedSources(
+            vulndb=VulndbHttpSource(base_url=vulndb_url, client=client) if "vulndb" in feeds else None,
+            kev=UrlDocument(kev_url, "kev", client=client) if "kev" in feeds else None,
+            epss=UrlDocument(epss_url, "epss", client=client) if "epss" in feeds else None,
+        ),
+    )
+
+
+def feeds_in(from_dir: Path) -> tuple[str, ...]:
+    """The feeds whose downloaded files ``from_dir`` holds (in ``ALL_FEEDS`` order), for a default.
+
+    ``lifecycle`` when any response file of ``AUDIT_PRODUCTS`` is there; the others as
+    ``feed_sources`` looks for them.
+    """
+    found: list[str] = []
+    products = DirectorySource(from_dir)
+    if any(path.is_file() for product in AUDIT_PRODUCTS for path in products.candidates(product)):
+        found.append("lifecycle")
+    vulndb_dir = from_dir / "vulndb" if (from_dir / "vulndb").is_dir() else from_dir
+    if VulndbDirectorySource(vulndb_dir).record_ids():
+        found.append("vulndb")
+    if any(p.is_file() for p in (from_dir / KEV_FOLDER / KEV_FILE, from_dir / KEV_FILE)):
+        found.append("kev")
+    if newest_epss_file(from_dir / EPSS_FOLDER) or newest_epss_file(from_dir):
+        found.append("epss")
+    return tuple(found)
+
+
+def _kev_file(root: Path) -> FileDocument:
+    for path in (root / KEV_FOLDER / KEV_FILE, root / KEV_FILE):
+        if path.is_file():
+            return FileDocument(path, "kev")
+    raise LifecycleError(
+        f"kev: no {KEV_FILE} in {root} or {root / KEV_FOLDER}",
+        hint=f"download {KEV_URL} there; " + _UNCHANGED_HINT,
+    )
+
+
+def _epss_file(root: Path) -> FileDocument:
+    found = newest_epss_file(root / EPSS_FOLDER) or newest_epss_file(root)
+    if found is None:
+        raise LifecycleError(
+            f"epss: no epss_scores-YYYY-MM-DD.csv.gz in {root} or {root / EPSS_FOLDER}",
+            hint=f"download {EPSS_URL} (or a dated file) there; " + _UNCHANGED_HINT,
+        )
+    return FileDocument(found, "epss")
 
 
 def format_update_result(result: UpdateResult) -> str:
@@ -904,6 +1505,14 @@ def format_update_result(result: UpdateResult) -> str:
             f"  {p.product:<{width}}  {p.releases_before:>3} -> {p.releases_after} cycles  newest {newest}  {state}"
         )
         lines.extend(f"    note: {note}" for note in p.notes)
+    for feed in result.feeds:
+        lines.append(
+            f"  {feed.feed}: {feed.records_before} -> {feed.records} records, data to {feed.data_date} ({feed.source})"
+        )
+        lines.extend(f"    note: {note}" for note in feed.notes)
     count = len(result.products)
-    lines.append(f"{count} product{'s' if count != 1 else ''} updated, {len(result.changed)} changed.")
+    summary = f"{count} product{'s' if count != 1 else ''} updated, {len(result.changed)} changed."
+    if result.feeds:
+        summary += f" {len(result.feeds)} vulnerability feed{'s' if len(result.feeds) != 1 else ''} updated."
+    lines.append(summary)
     return "\n".join(lines)

@@ -27,8 +27,10 @@ ALL_CHECKS: tuple[CheckSpec, ...] = (
     CheckSpec(
         orchestration.control_plane_free_of_known_cves,
         "No known Kubernetes CVE affects the control plane",
-        "Matches the API server version against the bundled Kubernetes OSV feed (kubernetes-sigs/cve-feed-osv). "
-        "The feed ends in 2024: no match means none known to the feed.",
+        "Matches the API server's upstream version against the bundled CVE data (Go vulnerability database and "
+        "kubernetes-sigs/cve-feed-osv, merged by CVE alias) for CVEs of control-plane components, or whose record "
+        "names no component. Fails when a CVE with a fixed release affects it; a record without usable ranges is "
+        "unknown; vendor builds and provider-patched control planes warn. The report states the data's date.",
     ),
     CheckSpec(
         orchestration.kubelet_version_supported,
@@ -45,7 +47,8 @@ ALL_CHECKS: tuple[CheckSpec, ...] = (
     CheckSpec(
         orchestration.kubelet_free_of_known_cves,
         "No known Kubernetes CVE affects the kubelet",
-        "Matches each kubelet version against the bundled Kubernetes OSV feed (coverage ends in 2024).",
+        "Matches each kubelet's upstream version against the bundled CVE data for CVEs whose record names the "
+        "kubelet or the node side (volumes, Windows nodes); k3s and RKE2 also against their own advisories.",
     ),
     CheckSpec(
         orchestration.kubelet_version_skew_allowed,
@@ -73,7 +76,16 @@ ALL_CHECKS: tuple[CheckSpec, ...] = (
     CheckSpec(
         orchestration.container_runtime_patch_current,
         "Container runtime runs the newest patch",
-        "Each node's containerd or Docker Engine against the newest patch of its line released by the as-of date.",
+        "Each node's containerd or Docker Engine against the newest patch of its line released by the as-of date. "
+        "Fails when a newer patch fixes a known CVE and has been out longer than the patch window.",
+    ),
+    CheckSpec(
+        orchestration.container_runtime_free_of_known_cves,
+        "No known CVE affects the container runtime",
+        "Matches each node's containerd (1.x and 2.x), CRI-O or Docker Engine release against the Go vulnerability "
+        "database. Fails when a CVE with a fixed release affects it; vendor packages warn; Docker Engine 29 and "
+        "later, whose records cannot be matched to releases, and releases the lifecycle data does not know are "
+        "unknown.",
     ),
     CheckSpec(
         addons.addon_version_supported,

@@ -5,9 +5,11 @@ Control plane, kubelets, kube-proxy and container runtimes, each judged by its d
 
 from __future__ import annotations
 
+import re
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import replace
+from datetime import date
 
 from patchlevel.checks.common import (
     Context,
@@ -21,7 +23,16 @@ from patchlevel.checks.common import (
     support_verdict,
     unknown,
 )
-from patchlevel.lifecycle.osv import feed_coverage_note
+from patchlevel.lifecycle.osv import (
+    Assessment,
+    Match,
+    component_text,
+    concerns_control_plane,
+    concerns_kubelet,
+    coverage_text,
+    feed_coverage_note,
+    runtime_packages,
+)
 from patchlevel.model import Finding, JSONValue, Severity, Status
 from patchlevel.platforms import Distribution, NodeFacts, openshift_release_for_kube_minor
 from patchlevel.versions import KubeVersion, RuntimeVersion, release_key
@@ -100,7 +111,7 @@ def control_plane_version_supported(ctx: Context) -> Iterator[Finding]:
 
 def _upstream_patch(ctx: Context, version: KubeVersion, what: str, packages: tuple[str, ...]) -> Verdict:
     releases = ctx.catalog.patches("kubernetes", version.cycle, ctx.as_of)
-    fixes = cve_fix_dates(ctx.osv.affecting(packages, version.semver), ctx.catalog)
+    fixes = cve_fix_dates(_patch_cves(ctx, version, packages), ctx.catalog)
     return patch_verdict(
         what,
         version.raw,
@@ -171,75 +182,237 @@ def control_plane_patch_current(ctx: Context) -> Iterator[Finding]:
     )
 
 
-def _cve_verdict(ctx: Context, version: KubeVersion, what: str, packages: tuple[str, ...]) -> Verdict:
-    matches = ctx.osv.affecting(packages, version.semver)
-    coverage = feed_coverage_note(ctx.osv)
-    evidence: dict[str, JSONValue] = {
-        "version": version.raw,
-        "compared_as": version.semver,
-        "feed": "kubernetes-sigs/cve-feed-osv",
-        "feed_newest_record": ctx.osv.newest,
-        "feed_coverage": coverage,
-        "packages": list(packages),
+_ID_YEAR = re.compile(r"^(?:CVE|GO)-(\d{4})-")
+
+
+def _cve_disclosed(ctx: Context, match: Match, product: str | None) -> tuple[bool, str]:
+    """Whether a CVE was public on the as-of date, and the date that is judged from.
+
+    The record's publication date when it has one (the Go database's repository copy does not);
+    else the first release of a fix (Kubernetes and runtime fixes are announced with them); else
+    the start of the CVE's year, a bound that can only count it too early, never too late.
+    """
+    years = [int(m[1]) for m in (_ID_YEAR.match(i) for i in (match.id, *match.aliases)) if m]
+    year_start = date(min(years), 1, 1) if years else None
+    note = ""
+    if match.published is not None:
+        if year_start is None or match.published >= year_start:
+            return match.published <= ctx.as_of, f"published {match.published}"
+        # cve-feed-osv dates CVE-2024-3177 2018-04-16: a CVE cannot be published before its id's year
+        note = f" (the record's published date {match.published} precedes its CVE year)"
+    fixed = [ctx.catalog.release_date(product, f) for f in match.fixes] if product else []
+    released = [d for d in fixed if d is not None]
+    if released:
+        first = min(released)
+        return first <= ctx.as_of, f"first fix released {first}{note}"
+    if year_start is not None:
+        return year_start <= ctx.as_of, (
+            f"no publication date in the data{note}; counted from {year_start}, the start of its year"
+        )
+    return True, f"no publication date in the data{note}"
+
+
+def _release_problem(ctx: Context, product: str, version: str, raw: str, label: str) -> str | None:
+    """Why ``version`` cannot be judged for CVEs (issue 14): no patch number, unknown to the data, or later."""
+    if not has_patch_number(raw):
+        return f"{raw!r} names no patch release, so its CVEs cannot be judged (it is not read as .0)"
+    released = ctx.catalog.release_date(product, version)
+    if released is None:
+        known = ctx.catalog.product(product)
+        newest = max((r.version for r in known.versions), key=release_key, default="none") if known else "none"
+        return (
+            f"{version} is not a {label} release known to the lifecycle data (retrieved {ctx.catalog.data_date}, "
+            f"newest {newest}): a release newer than the data, or no real release, so its CVEs cannot be judged"
+        )
+    if released > ctx.as_of:
+        return f"{version} was released on {released}, after the as-of date {ctx.as_of}, so it cannot be judged then"
+    return None
+
+
+def _cve_entry(ctx: Context, m: Match, product: str | None, since: str, runtime: str) -> dict[str, JSONValue]:
+    entry: dict[str, JSONValue] = {
+        "id": m.id,
+        "component": runtime or component_text(m),
+        "component_basis": "the runtime's module" if runtime else m.component_basis or "the record names no component",
+        "fixed_in": m.fixed_in,
+        "fix_released": None,
+        "summary": m.summary,
+        "cvss": m.severity,
+        "url": m.url,
+        "aliases": list(m.aliases),
+        "sources": list(m.sources),
+        "known_since": since,
     }
-    vendor = version.vendor and version.vendor not in ("k3s", "rke2")
-    if vendor:
-        evidence["vendor_note"] = (
-            f"{version.raw} is a vendor build; vendors backport fixes, so an upstream range match means "
+    if m.fixed_in and product:
+        released = ctx.catalog.release_date(product, m.fixed_in)
+        entry["fix_released"] = released.isoformat() if released else None
+    if m.undetermined:
+        entry["undetermined"] = m.undetermined
+    if m.review_status:
+        entry["review_status"] = m.review_status
+    return entry
+
+
+def _listed(matches: Sequence[Match], runtime: str, limit: int = 8) -> str:
+    def one(m: Match) -> str:
+        fix = f"fixed in {m.fixed_in}" if m.fixed_in else "no fixed release"
+        return f"{m.id} ({fix})" if runtime else f"{m.id} ({component_text(m)}; {fix})"
+
+    shown = ", ".join(one(m) for m in matches[:limit])
+    more = len(matches) - limit
+    return shown + (f" and {more} more" if more > 0 else "")
+
+
+def _cve_verdict(
+    ctx: Context,
+    what: str,
+    compared_as: str,
+    assessment: Assessment,
+    product: str | None,
+    *,
+    vendor_build: str = "",
+    problem: str | None = None,
+    evidence: Mapping[str, JSONValue] | None = None,
+    runtime: str = "",
+) -> Verdict:
+    """One CVE verdict for a component version, from the CVEs that concern it (``assessment``).
+
+    FAIL when a CVE with a fixed release affects it; UNKNOWN when a record without usable ranges
+    (or the version itself, ``problem``) cannot be judged; WARN for CVEs with no fixed release,
+    and for vendor builds (``vendor_build``), whose vendors backport fixes: an upstream range
+    match there means "upstream says affected".  CVEs published after the as-of date do not count.
+    ``runtime`` names a container runtime: its CVEs are not split by Kubernetes component.
+    """
+    covered = ctx.osv.covered_until
+    data_date = covered.isoformat() if covered else "an unknown date"
+    details: dict[str, JSONValue] = {
+        "compared_as": compared_as,
+        "cve_data": coverage_text(ctx.osv),
+        "cve_data_covers_to": covered.isoformat() if covered else None,
+        "feed_coverage": feed_coverage_note(ctx.osv, ctx.as_of),
+        **(evidence or {}),
+    }
+    if vendor_build:
+        details["vendor_note"] = (
+            f"{vendor_build} is a vendor build; vendors backport fixes, so an upstream range match means "
             "'upstream says affected', to be confirmed with the vendor's advisories"
         )
-    if not matches:
-        return Verdict(
-            Status.PASS,
-            Severity.INFO,
-            f"{what}: no CVE in the bundled Kubernetes feed affects {version.semver} "
-            f"(the feed ends with {ctx.osv.newest}; later CVEs are not covered)",
-            evidence,
+    if problem is not None:
+        return unknown(f"{what}: {problem}", **details)
+    affected: list[Match] = []
+    undetermined: list[Match] = []
+    later: list[JSONValue] = []
+    entries: list[JSONValue] = []
+    for m in (*assessment.affected, *assessment.undetermined):
+        known, since = _cve_disclosed(ctx, m, product)
+        if not known:
+            later.append({"id": m.id, "known_since": since})
+            continue
+        (undetermined if m.undetermined else affected).append(m)
+        entries.append(_cve_entry(ctx, m, product, since, runtime))
+    details["cves"] = entries
+    if later:
+        details["published_after_as_of"] = later
+    coverage = f"CVE data to {data_date}"
+    if not affected and not undetermined:
+        return Verdict(Status.PASS, Severity.INFO, f"{what}: no known CVE affects {compared_as} ({coverage})", details)
+    parts: list[str] = []
+    fixable = [m for m in affected if m.fixed_in]
+    if affected:
+        count = len(affected)
+        parts.append(
+            f"{count} known CVE{'s' if count != 1 else ''} affect{'s' if count == 1 else ''} {compared_as}: "
+            f"{_listed(affected, runtime)}"
         )
-    evidence["cves"] = [
-        {
-            "id": m.id,
-            "package": m.package,
-            "fixed_in": m.fixed_in,
-            "summary": m.summary,
-            "cvss": m.severity,
-            "url": m.url,
-        }
-        for m in matches
+    if undetermined:
+        ids = ", ".join(m.id for m in undetermined)
+        parts.append(f"{len(undetermined)} could not be judged, their records give no usable version ranges ({ids})")
+    message = f"{what}: {'; '.join(parts)} ({coverage})"
+    if fixable and not vendor_build:
+        return Verdict(Status.FAIL, Severity.HIGH, message, details)
+    if undetermined:
+        return Verdict(Status.UNKNOWN, Severity.MEDIUM, message, details)
+    if not fixable:
+        details["no_fix_note"] = "no release fixes these CVEs: apply the advisory's mitigation and record the risk"
+    return Verdict(Status.WARN, Severity.MEDIUM if fixable else Severity.LOW, message, details)
+
+
+def _kube_cves(
+    ctx: Context, version: KubeVersion, distribution: str, keep: Callable[[Match], bool]
+) -> tuple[Assessment, list[JSONValue]]:
+    """The CVEs of a Kubernetes version that concern a role (``keep``), and the others it has."""
+    text = version.semver
+    everything = ctx.osv.kubernetes(text, distribution if distribution in ("k3s", "rke2") else version.vendor)
+    others: list[JSONValue] = [
+        {"id": m.id, "component": component_text(m)}
+        for m in (*everything.affected, *everything.undetermined)
+        if not keep(m)
     ]
-    ids = ", ".join(m.id for m in matches)
-    fixable = [m for m in matches if m.fixed_in]
-    status = Status.WARN if vendor else Status.FAIL
-    fix_text = (
-        f"fixed in {', '.join(sorted({m.fixed_in or '' for m in fixable}, key=release_key))}"
-        if fixable
-        else "no fixed release on this line"
-    )
-    return Verdict(
-        status,
-        Severity.HIGH,
-        f"{what}: {len(matches)} known CVE{'s' if len(matches) != 1 else ''} affect {version.semver} "
-        f"({ids}); {fix_text}",
-        evidence,
+    return everything.where(keep), others
+
+
+def _patch_cves(ctx: Context, version: KubeVersion, packages: tuple[str, ...]) -> list[Match]:
+    """The CVEs ``patch_verdict`` weighs for a Kubernetes component: those of its role (kubelet for
+    ``KUBELET_PACKAGES``, else the control plane) that were public on the as-of date."""
+    keep = concerns_kubelet if packages == KUBELET_PACKAGES else concerns_control_plane
+    assessment, _ = _kube_cves(ctx, version, version.vendor, keep)
+    return [m for m in assessment.affected if _cve_disclosed(ctx, m, "kubernetes")[0]]
+
+
+def _kube_cve_verdict(
+    ctx: Context, version: KubeVersion, what: str, distribution: str, keep: Callable[[Match], bool], role: str
+) -> Verdict:
+    problem = _release_problem(ctx, "kubernetes", version.semver, version.raw, "Kubernetes")
+    if version.prerelease:
+        problem = f"{version.raw} is a pre-release; CVE ranges are judged for releases only"
+    assessment, others = _kube_cves(ctx, version, distribution, keep)
+    vendor = version.vendor not in ("", "k3s", "rke2")
+    evidence: dict[str, JSONValue] = {
+        "version": version.raw,
+        "judged_for": role,
+        "other_components": others,
+    }
+    compared_as = f"upstream {version.semver}" if version.vendor else version.semver
+    return _cve_verdict(
+        ctx,
+        what,
+        compared_as,
+        assessment,
+        "kubernetes",
+        vendor_build=version.raw if vendor else "",
+        problem=problem,
+        evidence=evidence,
     )
 
 
 def control_plane_free_of_known_cves(ctx: Context) -> Iterator[Finding]:
+    """CVEs of the control plane's upstream version that concern a control-plane component.
+
+    A CVE whose record names no component is counted here and says so; kubelet, kube-proxy and
+    kubectl CVEs are listed in the evidence (``other_components``) but not judged here.  A provider
+    that patches the control plane (EKS, GKE, AKS) turns a FAIL into a WARN that still names the
+    upstream CVEs: its bulletins are the evidence.
+    """
     check = "control_plane_free_of_known_cves"
     api = ctx.facts.api
     if api is None:
-        yield finding(check, CLUSTER, unknown("control plane CVEs unknown: no API server version in the input"))
+        raw = ctx.inventory.version.gitVersion if ctx.inventory.version else None
+        reason = "no API server version in the input" if raw is None else f"unrecognised version {raw!r}"
+        yield finding(check, CLUSTER, unknown(f"control plane CVEs unknown: {reason}", raw=raw))
         return
-    verdict = _cve_verdict(ctx, api, "control plane", APISERVER_PACKAGES)
-    if ctx.facts.distribution.provider_patches_control_plane and verdict.status is not Status.PASS:
-        evidence = dict(verdict.evidence)
-        evidence["responsibility"] = "provider"
-        verdict = Verdict(
-            Status.WARN,
-            Severity.MEDIUM,
-            verdict.message + " — the provider patches the control plane; confirm with its bulletins",
-            evidence,
-        )
+    dist = ctx.facts.distribution
+    verdict = _kube_cve_verdict(ctx, api, "control plane", dist.id, concerns_control_plane, "control plane")
+    if dist.provider_patches_control_plane:
+        evidence = {**verdict.evidence, "responsibility": "provider"}
+        if verdict.status in (Status.FAIL, Status.WARN):
+            verdict = Verdict(
+                Status.WARN,
+                Severity.MEDIUM,
+                verdict.message + " — the provider patches the control plane; confirm with its bulletins",
+                evidence,
+            )
+        else:
+            verdict = Verdict(verdict.status, verdict.severity, verdict.message, evidence)
     yield finding(check, CLUSTER, verdict, "Upgrade the control plane to a patch release that fixes these CVEs.")
 
 
@@ -322,16 +495,18 @@ def _kubelet_patch(ctx: Context, node: NodeFacts, check: str, remediation: str) 
 
 
 def kubelet_free_of_known_cves(ctx: Context) -> Iterator[Finding]:
+    """CVEs of each kubelet's upstream version that the record says concern the kubelet (or the node side)."""
     check = "kubelet_free_of_known_cves"
 
     def judge(node: NodeFacts) -> Finding:
-        if node.kubelet is None:
+        kubelet = node.kubelet
+        if kubelet is None:
             return finding(check, node.subject, _kubelet_unknown(node))
+        verdict = _kube_cve_verdict(
+            ctx, kubelet, f"kubelet {kubelet.raw}", node.distribution.id, concerns_kubelet, "kubelet"
+        )
         return finding(
-            check,
-            node.subject,
-            _cve_verdict(ctx, node.kubelet, f"kubelet {node.kubelet.raw}", KUBELET_PACKAGES),
-            "Upgrade the node to a kubelet patch release that fixes these CVEs.",
+            check, node.subject, verdict, "Upgrade the node to a kubelet patch release that fixes these CVEs."
         )
 
     yield from per_node(ctx, _kubelet_key, judge)
@@ -630,7 +805,45 @@ def _runtime_key(node: NodeFacts) -> tuple[str, str, str]:
 _RUNTIME_PRODUCTS = {"containerd": "containerd", "docker": "docker-engine"}
 
 
+def _runtime_cves(ctx: Context, runtime: RuntimeVersion) -> tuple[Assessment, str, str | None]:
+    """(CVEs of the runtime release, its lifecycle product or "", why it cannot be judged or None)."""
+    numbers = runtime.numbers or ()
+    packages, why = runtime_packages(runtime.name, numbers)
+    product = _RUNTIME_PRODUCTS.get(runtime.name, "")
+    semver = runtime.semver or ""
+    if not packages:
+        return Assessment(), product, why
+    if product:
+        label = "Docker Engine" if runtime.name == "docker" else runtime.name
+        problem = _release_problem(ctx, product, semver, runtime.text, label)
+    elif not has_patch_number(runtime.text):
+        problem = f"{runtime.text!r} names no patch release, so its CVEs cannot be judged"
+    else:
+        # CRI-O has no release list: its minor must at least be a Kubernetes minor released by the as-of date.
+        cycle = ctx.catalog.product("kubernetes")
+        minor = cycle.cycle(runtime.cycle or "") if cycle else None
+        problem = None
+        if minor is None or minor.release_date is None or minor.release_date > ctx.as_of:
+            problem = (
+                f"CRI-O {runtime.cycle} follows no Kubernetes minor released by {ctx.as_of} in the lifecycle data, "
+                "so it is no release the CVE data can be judged for"
+            )
+    return ctx.osv.assess(packages, semver), product, problem
+
+
+def _runtime_vendor_build(runtime: RuntimeVersion) -> str:
+    """A vendor package (``-2.rhaos4.7…``, ``+bottlerocket``, ``-0ubuntu1``): vendors backport fixes.
+
+    k3s and RKE2 builds (``-k3s2``) carry the upstream release they are named after.
+    """
+    suffix = runtime.suffix
+    if not suffix or suffix.lstrip("+-").startswith("k3s"):
+        return ""
+    return runtime.raw
+
+
 def container_runtime_patch_current(ctx: Context) -> Iterator[Finding]:
+    """Each runtime against the newest patch of its line; FAIL when a newer patch fixes a known CVE past the window."""
     check = "container_runtime_patch_current"
     remediation = "Roll the node pool to a node image with the newest patch release of its container runtime."
 
@@ -649,6 +862,8 @@ def container_runtime_patch_current(ctx: Context) -> Iterator[Finding]:
                 ),
                 remediation,
             )
+        assessment, _, problem = _runtime_cves(ctx, runtime)
+        known = [] if problem else [m for m in assessment.affected if _cve_disclosed(ctx, m, product)[0]]
         releases = ctx.catalog.patches(product, runtime.cycle, ctx.as_of)
         verdict = patch_verdict(
             f"{runtime.name} {runtime.text}",
@@ -658,7 +873,46 @@ def container_runtime_patch_current(ctx: Context) -> Iterator[Finding]:
             f"{runtime.name} {runtime.cycle}",
             ctx.policy,
             ctx.as_of,
+            cve_fix_dates(known, ctx.catalog, product),
             source=f"endoflife.date release-data: {product}",
+            patch_given=has_patch_number(runtime.text),
+            running_released=ctx.catalog.release_date(product, runtime.semver or ""),
+        )
+        if problem:
+            note = f"not judged: {problem}"
+            verdict = replace(verdict, evidence={**verdict.evidence, "known_cves": note})
+        return finding(check, node.subject, verdict, remediation)
+
+    yield from per_node(ctx, _runtime_key, judge)
+
+
+def container_runtime_free_of_known_cves(ctx: Context) -> Iterator[Finding]:
+    """CVEs of each node's containerd, CRI-O or Docker Engine release (Go vulnerability database).
+
+    containerd 1.x and 2.x, CRI-O and Docker Engine up to 28 are matched by their upstream
+    release; a vendor package (``-2.rhaos…``, ``+bottlerocket``) WARNs where upstream FAILs;
+    Docker Engine 29 and later cannot be matched (its module versions are not Engine releases)
+    and is UNKNOWN, as is a release the lifecycle data does not know.
+    """
+    check = "container_runtime_free_of_known_cves"
+    remediation = "Roll the node pool to a node image whose container runtime release fixes these CVEs."
+
+    def judge(node: NodeFacts) -> Finding:
+        runtime = node.runtime
+        if runtime is None or runtime.numbers is None:
+            return finding(check, node.subject, _runtime_unknown(node), remediation)
+        assessment, product, problem = _runtime_cves(ctx, runtime)
+        packages, _ = runtime_packages(runtime.name, runtime.numbers)
+        verdict = _cve_verdict(
+            ctx,
+            f"{runtime.name} {runtime.text}",
+            runtime.semver or runtime.text,
+            assessment,
+            product or None,
+            vendor_build=_runtime_vendor_build(runtime),
+            problem=problem,
+            evidence={"runtime": runtime.raw, "modules": list(packages)},
+            runtime=runtime.name,
         )
         return finding(check, node.subject, verdict, remediation)
 

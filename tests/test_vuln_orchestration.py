@@ -1,0 +1,232 @@
+"""Kubernetes and container-runtime CVE checks on the bundled CVE data (Go vulnerability database +
+kubernetes-sigs/cve-feed-osv, real records) and the bundled lifecycle data.
+
+The issue's "done when" cases: a control plane on a 2025 patch line that missed a 2025 security
+release fails 6.3.3 naming the CVE; a containerd two patches behind a CVE fix fails.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from builders import audit_findings, by_subject, make_context, make_node, one, run
+from patchlevel.checks import ALL_CHECKS
+from patchlevel.frameworks import load_requirements, requirements_by_check
+from patchlevel.model import Severity, Status
+
+DATA_TO = "(CVE data to 2026-08-21)"
+
+
+def cve_ids(finding: object) -> list[str]:
+    return [c["id"] for c in finding.evidence["cves"]]  # type: ignore[attr-defined]
+
+
+# ------------------------------------------------------------------------------------------
+# Control plane
+
+
+def test_a_2025_patch_line_that_missed_a_2025_security_release_fails_6_3_3() -> None:
+    ctx = make_context(version="v1.33.3")
+    f = one("control_plane_free_of_known_cves", ctx)
+    assert (f.status, f.severity) == (Status.FAIL, Severity.HIGH)
+    assert f.message == (
+        "control plane: 3 known CVEs affect 1.33.3: CVE-2024-7598 (kube-apiserver; no fixed release), "
+        "CVE-2025-5187 (component not stated (counted for the control plane); fixed in 1.33.4), "
+        f"CVE-2025-13281 (kube-controller-manager; fixed in 1.33.6) {DATA_TO}"
+    )
+    cves = {c["id"]: c for c in f.evidence["cves"]}
+    assert cves["CVE-2025-5187"]["fix_released"] == "2025-08-13"
+    assert cves["CVE-2025-5187"]["known_since"] == "first fix released 2025-08-13"
+    assert cves["CVE-2025-5187"]["sources"] == ["GO-2025-3915 (Go vulnerability database)"]
+    assert cves["CVE-2025-13281"]["component_basis"] == "summary/details name kube-controller-manager"
+    assert f.evidence["cve_data_covers_to"] == "2026-08-21"
+    assert "Go vulnerability database to 2026-08-21" in str(f.evidence["feed_coverage"])
+    # through the real runner: the finding serves PCI DSS 6.3.3 (and 6.3.1, and the guidance's 10.1)
+    audited = next(x for x in audit_findings(ctx) if x.check == "control_plane_free_of_known_cves")
+    assert audited.status is Status.FAIL
+    assert {"PCI-DSS-6.3.3", "PCI-DSS-6.3.1", "PCI-CG-10.1"} <= set(audited.requirements)
+
+
+def test_the_patch_check_names_the_2025_cve_too() -> None:
+    f = one("control_plane_patch_current", make_context(version="v1.33.3"))
+    assert f.status is Status.FAIL
+    assert "CVE-2025-5187" in f.message
+
+
+def test_the_2025_release_that_fixed_it_is_not_known_before_its_date() -> None:
+    """As of 2025-06-01 CVE-2025-5187 was not public (first fix 2025-08-13): it does not count."""
+    f = one("control_plane_free_of_known_cves", make_context(version="v1.33.1", as_of=date(2025, 6, 1)))
+    assert "CVE-2025-5187" not in cve_ids(f)
+    assert {"id": "CVE-2025-5187", "known_since": "first fix released 2025-08-13"} in f.evidence[
+        "published_after_as_of"
+    ]
+
+
+def test_an_unfixed_cve_alone_warns() -> None:
+    f = one("control_plane_free_of_known_cves", make_context(version="v1.34.2"))
+    assert (f.status, f.severity) == (Status.WARN, Severity.LOW)
+    assert (
+        f.message
+        == f"control plane: 1 known CVE affects 1.34.2: CVE-2024-7598 (kube-apiserver; no fixed release) {DATA_TO}"
+    )
+    assert "mitigation" in str(f.evidence["no_fix_note"])
+
+
+def test_kubelet_and_kubectl_cves_are_not_the_control_plane_s() -> None:
+    f = one("control_plane_free_of_known_cves", make_context(version="v1.25.3", as_of=date(2023, 9, 1)))
+    assert f.status is Status.FAIL
+    assert cve_ids(f) == ["CVE-2022-3162", "CVE-2022-3294", "CVE-2023-2727", "CVE-2023-2728"]
+    # cve-feed-osv dates CVE-2024-3177 2018-04-16, before its id's year: the fix date (2024-04-16) is used
+    assert {
+        "id": "CVE-2024-3177",
+        "known_since": "first fix released 2024-04-16 (the record's published date 2018-04-16 precedes its CVE year)",
+    } in f.evidence["published_after_as_of"]
+    others = {o["id"]: o["component"] for o in f.evidence["other_components"]}
+    assert others["CVE-2023-2431"] == "kubelet"
+    assert others["CVE-2021-25743"] == "kubectl"
+
+
+def test_provider_managed_control_planes_keep_the_wording_and_name_the_cves() -> None:
+    aks = make_node("aks-1", labels={"kubernetes.azure.com/agentpool": "np1"})
+    f = one("control_plane_free_of_known_cves", make_context(version="v1.33.3", nodes=[aks]))
+    assert (f.status, f.severity) == (Status.WARN, Severity.MEDIUM)
+    assert "CVE-2025-5187" in f.message
+    assert f.message.endswith("— the provider patches the control plane; confirm with its bulletins")
+    assert f.evidence["responsibility"] == "provider"
+    eks = one("control_plane_free_of_known_cves", make_context(version="v1.33.3-eks-ecaa3a6"))
+    assert eks.status is Status.WARN and "upstream 1.33.3" in eks.message and "CVE-2025-5187" in eks.message
+    assert "vendor_note" in eks.evidence
+
+
+@pytest.mark.parametrize(
+    ("version", "as_of", "reason"),
+    [
+        ("v1.99.0", date(2026, 11, 27), "1.99.0 is not a Kubernetes release known to the lifecycle data"),
+        ("v1.33.99999999999999999999", date(2026, 11, 27), "99999999999999999999"),
+        ("v1.37.0", date(2026, 11, 27), "newest 1.36.4"),  # newer than every release in the data
+        ("v1.34.3", date(2025, 12, 1), "1.34.3 was released on 2025-12-09, after the as-of date 2025-12-01"),
+        ("v1.36", date(2026, 11, 27), "'v1.36' names no patch release"),
+        ("v1.35.0-rc.1", date(2026, 11, 27), "is a pre-release"),
+    ],
+)
+def test_an_unknown_release_is_unknown_never_no_known_cve(version: str, as_of: date, reason: str) -> None:
+    f = one("control_plane_free_of_known_cves", make_context(version=version, as_of=as_of))
+    assert f.status is Status.UNKNOWN
+    assert reason in f.message
+    kubelet = one(
+        "kubelet_free_of_known_cves", make_context(version="v1.33.4", nodes=[make_node(kubelet=version)], as_of=as_of)
+    )
+    assert kubelet.status is Status.UNKNOWN
+
+
+def test_k3s_and_rke2_are_matched_by_their_upstream_version_and_their_own_advisories() -> None:
+    k3s = one("control_plane_free_of_known_cves", make_context(version="v1.34.5+k3s1"))
+    assert k3s.status is Status.FAIL
+    assert "CVE-2026-54250" in cve_ids(k3s)  # k3s's etcd snapshot CVE: github.com/k3s-io/k3s custom ranges
+    upstream = one("control_plane_free_of_known_cves", make_context(version="v1.34.5"))
+    assert "CVE-2026-54250" not in cve_ids(upstream)
+    rke2 = one(
+        "kubelet_free_of_known_cves",
+        make_context(version="v1.29.5+rke2r1", nodes=[make_node(kubelet="v1.29.5+rke2r1")]),
+    )
+    assert "GO-2024-3222" in cve_ids(rke2) and rke2.status is Status.FAIL
+
+
+# ------------------------------------------------------------------------------------------
+# Kubelets
+
+
+def test_kubelet_cves_are_kubelet_or_node_side_only() -> None:
+    ctx = make_context(
+        version="v1.33.4",
+        nodes=[
+            make_node("n0", kubelet="v1.31.5"),
+            make_node("n1", kubelet="v1.20.0+2817867"),
+            make_node("n2", kubelet=""),
+        ],
+    )
+    f = by_subject(run("kubelet_free_of_known_cves", ctx))
+    assert f["node/n0"].status is Status.FAIL
+    assert cve_ids(f["node/n0"]) == ["CVE-2025-0426", "CVE-2025-1767"]  # CVE-2024-9042 was fixed in 1.31.5
+    entries = {c["id"]: c for c in f["node/n0"].evidence["cves"]}
+    assert entries["CVE-2025-0426"]["component"] == "kubelet"
+    assert entries["CVE-2025-1767"]["component"] == "node"
+    assert "CVE-2025-5187" not in cve_ids(f["node/n0"])  # the control plane's
+    assert f["node/n1"].status is Status.WARN  # an OpenShift build: upstream says affected, vendors backport
+    assert "vendor_note" in f["node/n1"].evidence
+    assert f["node/n2"].status is Status.UNKNOWN
+
+
+# ------------------------------------------------------------------------------------------
+# Container runtimes
+
+
+def test_containerd_two_patches_behind_a_cve_fix_fails() -> None:
+    """As of 2025-12-10 containerd 2.1 is at 2.1.5 (2025-11-05), which fixes CVE-2024-25621 and CVE-2025-64329."""
+    ctx = make_context(version="v1.33.4", nodes=[make_node(runtime="containerd://2.1.3")], as_of=date(2025, 12, 10))
+    patch = one("container_runtime_patch_current", ctx)
+    assert (patch.status, patch.severity) == (Status.FAIL, Severity.HIGH)
+    assert patch.message.startswith("containerd 2.1.3 is 2 patch releases behind 2.1.5 (released 2025-11-05)")
+    assert "it fixes known CVEs (CVE-2024-25621, CVE-2025-64329) and has been out longer than the 30-day window" in (
+        patch.message
+    )
+    cves = one("container_runtime_free_of_known_cves", ctx)
+    assert cves.status is Status.FAIL
+    assert cves.message == (
+        "containerd 2.1.3: 2 known CVEs affect 2.1.3: CVE-2024-25621 (fixed in 2.1.5), CVE-2025-64329 (fixed in "
+        f"2.1.5) {DATA_TO}"
+    )
+    assert cves.evidence["modules"] == ["github.com/containerd/containerd/v2"]
+    audited = {x.check: x for x in audit_findings(ctx, as_of=date(2025, 12, 10))}
+    assert "PCI-DSS-6.3.3" in audited["container_runtime_patch_current"].requirements
+    assert {"PCI-DSS-6.3.1", "PCI-DSS-6.3.3", "PCI-CG-10.1"} <= set(
+        audited["container_runtime_free_of_known_cves"].requirements
+    )
+
+
+def test_a_fix_inside_the_window_only_warns() -> None:
+    ctx = make_context(version="v1.33.4", nodes=[make_node(runtime="containerd://2.1.4")], as_of=date(2025, 11, 20))
+    patch = one("container_runtime_patch_current", ctx)
+    assert patch.status is Status.WARN
+    assert [c["id"] for c in patch.evidence["fixed_cves"]] == ["CVE-2024-25621", "CVE-2025-64329"]
+
+
+def test_runtime_cves_per_runtime_and_build() -> None:
+    nodes = [
+        make_node("k3s", runtime="containerd://1.7.23-k3s2"),
+        make_node("ocp", kubelet="v1.20.0+2817867", runtime="cri-o://1.20.3-2.rhaos4.7.gitb53fa9d.el8"),
+        make_node("old", runtime="docker://20.10.7"),
+        make_node("new", runtime="docker://29.1.0"),
+        make_node("top", runtime="containerd://2.2.5"),
+        make_node("bogus", runtime="containerd://2.1.99"),
+        make_node("none", runtime="containerd://Unknown"),
+    ]
+    f = by_subject(run("container_runtime_free_of_known_cves", make_context(version="v1.33.4", nodes=nodes)))
+    assert f["node/k3s"].status is Status.FAIL  # k3s builds carry the upstream release
+    assert "CVE-2024-40635" in cve_ids(f["node/k3s"])
+    assert f["node/ocp"].status is Status.WARN and "vendor_note" in f["node/ocp"].evidence
+    assert f["node/old"].status is Status.FAIL and "CVE-2022-24769" in cve_ids(f["node/old"])
+    assert f["node/new"].status is Status.UNKNOWN
+    assert "github.com/moby/moby/v2" in f["node/new"].message
+    assert f["node/top"].status is Status.PASS
+    assert f["node/top"].message == f"containerd 2.2.5: no known CVE affects 2.2.5 {DATA_TO}"
+    assert f["node/bogus"].status is Status.UNKNOWN and "not a containerd release known" in f["node/bogus"].message
+    assert f["node/none"].status is Status.UNKNOWN
+
+
+def test_the_runtime_patch_check_says_when_cves_could_not_be_judged() -> None:
+    ctx = make_context(version="v1.33.4", nodes=[make_node(runtime="docker://29.1.0")])
+    f = one("container_runtime_patch_current", ctx)
+    assert f.status is Status.WARN
+    assert str(f.evidence["known_cves"]).startswith(
+        "not judged: the Go vulnerability database records Docker Engine 29"
+    )
+
+
+def test_the_new_check_is_registered_and_mapped() -> None:
+    ids = [c.id for c in ALL_CHECKS]
+    assert ids[ids.index("container_runtime_patch_current") + 1] == "container_runtime_free_of_known_cves"
+    mapped = requirements_by_check(load_requirements(ids))
+    assert set(mapped["container_runtime_free_of_known_cves"]) == {"PCI-CG-10.1", "PCI-DSS-6.3.1", "PCI-DSS-6.3.3"}

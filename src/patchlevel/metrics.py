@@ -5,12 +5,12 @@ the text exposition (``--format prometheus``) and ``serve.py`` serves them, so a
 CronJob and a scrape of the exporter say the same thing about the same Report.
 
 Cardinality is bounded by design.  No series is per node, pod, image or vulnerability: findings
-are counted by check and status, vulnerabilities by severity, and release lines appear only when
-the lifecycle data knows them (a line read from the cluster that the data does not know is
-counted under empty ``product`` and ``line`` labels, so hostile or odd version strings cannot
-create series).  The count is ``series_bound`` below: it depends on the checks, the
-requirements, the waivers in the policy and the release lines in the lifecycle data, never on
-the size of the cluster.
+are counted by check and status, vulnerabilities by severity, and release lines are shown one by
+one only when the lifecycle data knows them, at most ``MAX_LINES_PER_COMPONENT`` per component (a
+line the data does not know is counted under empty ``product`` and ``line`` labels, and lines
+past the cap together, so hostile or odd version strings cannot create series).  The count is at
+most ``series_bound`` below: it depends on the checks, the requirements and the waivers in the
+policy, never on the size of the cluster.
 
 Values are read from the typed facts findings carry (``support``, ``patch``,
 ``vulnerabilities``) and from statuses, never from the free-form ``evidence``.
@@ -140,13 +140,15 @@ SUPPORT_SUBJECTS = MetricSpec(
     "patchlevel_support_subjects",
     MetricType.GAUGE,
     "Subjects (the control plane, nodes, images, add-ons) on each release line, with the line's support phase; "
-    "lines the lifecycle data does not know are counted with empty product and line and phase unknown.",
+    "lines the lifecycle data does not know are counted with empty product and line and phase unknown, lines past "
+    'the 20 per component whose support ends first as line "(other lines)".',
     (CLUSTER, "component", "product", "line", "phase"),
 )
 PATCH_RELEASES_BEHIND = MetricSpec(
     "patchlevel_patch_releases_behind",
     MetricType.GAUGE,
-    "Newest patch releases of a line released by the as-of date that the furthest-behind subject on it lacks.",
+    "Newest patch releases of a line released by the as-of date that the furthest-behind subject on it lacks "
+    '(the 20 lines furthest behind per component; any others as line "(other lines)").',
     (CLUSTER, "component", "line"),
 )
 PATCH_BEHIND = MetricSpec(
@@ -325,6 +327,10 @@ VERDICTS: tuple[str, ...] = ("not-assessed", "pass", "warn", "unknown", "fail", 
 SEVERITIES: tuple[str, ...] = (*(s.value for s in Severity), "unknown")
 OBJECT_KINDS: tuple[str, ...] = ("nodes", "pods", "images")
 SCANS_SOURCE = "scans"
+# Release lines shown one by one per component (those whose support ends first, or furthest behind their
+# newest patch); any more are counted together as OTHER_LINES, so odd version strings cannot add series.
+MAX_LINES_PER_COMPONENT = 20
+OTHER_LINES = "(other lines)"
 DAY_SECONDS = 86_400
 
 
@@ -371,25 +377,28 @@ def series_count(families: Iterable[MetricFamily]) -> int:
     return sum(len(f.samples) for f in families)
 
 
-def series_bound(checks: int, requirements: int, waivers: int, lines: int, patch_lines: int) -> int:
-    """The most series ``report_metrics`` can produce.
+def series_bound(checks: int, requirements: int, waivers: int, support_components: int, patch_components: int) -> int:
+    """The most series ``report_metrics`` can produce, whatever the cluster's size.
 
-    ``lines``: release lines the lifecycle data knows that are in use (each component counts its
-    own); ``patch_lines``: lines behind a newer patch.  Everything else is fixed: one series each
-    for cluster info, the two timestamps, the warnings and the three subject counts, three object
-    kinds, six statuses per check and per requirement, six verdicts per requirement, a timestamp
-    and a staleness flag for each of three data sources, six severities twice, two per waiver.
-    Each line has up to two support windows and one phase series; each component may add one
-    "unknown line" series (five components today, counted as lines here).
+    ``support_components`` and ``patch_components``: components (control plane, kubelet, runtime,
+    node OS, image OS, add-on, or a check's own id) whose findings carry support windows or patch
+    gaps.  Fixed: cluster info, two timestamps, warnings and three subject counts (one each), three
+    object kinds, a timestamp and a staleness flag for up to three data sources, six severities
+    twice.  Per check six statuses; per requirement six statuses and six verdicts; two per waiver.
+    Per support component: ``MAX_LINES_PER_COMPONENT`` lines of two windows and a subject count,
+    one series for lines the data does not know, one per phase for the lines folded together.  Per
+    patch component: ``MAX_LINES_PER_COMPONENT`` lines and the folded ones, two series each.
     """
     fixed = 1 + 2 + 1 + 3 + 3 + 3 * 2 + 2 * len(SEVERITIES)
+    per_support_component = MAX_LINES_PER_COMPONENT * 3 + 1 + (len(Phase) - 1)
+    per_patch_component = (MAX_LINES_PER_COMPONENT + 1) * 2
     return (
         fixed
         + len(STATUSES) * checks
         + (len(STATUSES) + len(VERDICTS)) * requirements
         + 2 * waivers
-        + 3 * lines
-        + (2 * patch_lines)
+        + per_support_component * support_components
+        + per_patch_component * patch_components
     )
 
 
@@ -443,6 +452,13 @@ class _Line:
     support_ends: date | None
     extended_ends: date | None
 
+    def urgency(self) -> tuple[date, date]:
+        """Sort key: the line whose support ends first comes first; an end that passed undated, first of all."""
+        undated = date.min if self.phase is Phase.ENDED else date.max
+        first = min((d for d in (self.support_ends, self.extended_ends) if d is not None), default=undated)
+        last = max((d for d in (self.support_ends, self.extended_ends) if d is not None), default=undated)
+        return last, first
+
 
 def _support_families(findings: Sequence[Finding], as_of: date, cluster: str) -> tuple[MetricFamily, MetricFamily]:
     lines: dict[tuple[str, str, str], _Line] = {}
@@ -461,16 +477,31 @@ def _support_families(findings: Sequence[Finding], as_of: date, cluster: str) ->
             line.extended_ends = _earliest(line.extended_ends, window.extended_ends)
         line.subjects.add(finding.subject)
     remaining: list[tuple[tuple[str, ...], float]] = []
-    subjects: list[tuple[tuple[str, ...], float]] = []
-    for key in sorted(lines):
-        line = lines[key]
-        subjects.append(((*key, line.phase.value), float(len(line.subjects))))
-        if line.phase is Phase.UNKNOWN:
-            continue
-        for name, end in (("standard", line.support_ends), ("extended", line.extended_ends)):
-            if end is not None:
-                remaining.append(((*key, name), float((end - as_of).days * DAY_SECONDS)))
-    return _family(SUPPORT_REMAINING, remaining, cluster), _family(SUPPORT_SUBJECTS, subjects, cluster)
+    subjects: Counter[tuple[str, ...]] = Counter()
+    by_component: dict[str, list[tuple[str, str, str]]] = {}
+    for key in lines:
+        by_component.setdefault(key[0], []).append(key)
+    for component in sorted(by_component):
+        known_keys = sorted(
+            (k for k in by_component[component] if k[1:] != ("", "")), key=lambda k: (lines[k].urgency(), k)
+        )
+        shown = set(known_keys[:MAX_LINES_PER_COMPONENT])
+        for key in sorted(by_component[component]):
+            line = lines[key]
+            if key[1:] == ("", ""):
+                subjects[(*key, Phase.UNKNOWN.value)] += len(line.subjects)
+                continue
+            if key not in shown:  # folded: counted, without dates
+                subjects[(component, "", OTHER_LINES, line.phase.value)] += len(line.subjects)
+                continue
+            subjects[(*key, line.phase.value)] += len(line.subjects)
+            for name, end in (("standard", line.support_ends), ("extended", line.extended_ends)):
+                if end is not None:
+                    remaining.append(((*key, name), float((end - as_of).days * DAY_SECONDS)))
+    return (
+        _family(SUPPORT_REMAINING, remaining, cluster),
+        _family(SUPPORT_SUBJECTS, [(key, float(n)) for key, n in sorted(subjects.items())], cluster),
+    )
 
 
 def _earliest(a: date | None, b: date | None) -> date | None:
@@ -487,6 +518,15 @@ def _patch_families(findings: Sequence[Finding], cluster: str) -> tuple[MetricFa
         key = (_component(finding), gap.line)
         behind[key] = max(behind.get(key, 0), gap.behind)
         days[key] = max(days.get(key, 0), gap.days_behind if gap.behind > 0 else 0)
+    by_component: dict[str, list[tuple[str, str]]] = {}
+    for key in behind:
+        by_component.setdefault(key[0], []).append(key)
+    for component, keys in by_component.items():
+        folded = sorted(keys, key=lambda k: (-days[k], -behind[k], k))[MAX_LINES_PER_COMPONENT:]
+        for key in folded:  # the furthest behind stay; the rest count as one "(other lines)"
+            other = (component, OTHER_LINES)
+            behind[other] = max(behind.get(other, 0), behind.pop(key))
+            days[other] = max(days.get(other, 0), days.pop(key))
     keys = sorted(behind)
     return (
         _family(PATCH_RELEASES_BEHIND, [(key, float(behind[key])) for key in keys], cluster),

@@ -7,11 +7,14 @@ time, so the repository stays small and a fresh clone needs nothing else.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import io
 import json
+import os
 import tarfile
-from collections.abc import Iterable, Mapping
+import threading
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -99,6 +102,27 @@ def retar(directory: Path, target: Path, extra: Iterable[tuple[tarfile.TarInfo, 
         for info, data in extra:
             tar.addfile(info, io.BytesIO(data) if info.isfile() else None)
     return target
+
+
+@contextlib.contextmanager
+def fifo(path: Path, patience: float = 10.0) -> Iterator[Path]:
+    """A FIFO at ``path``; should anything open it for reading and block, it is released after ``patience``
+    seconds (a writer opens and closes it: the reader sees an empty file), so a regression fails, never hangs."""
+    os.mkfifo(path)
+    finished = threading.Event()
+
+    def release() -> None:
+        while not finished.wait(patience):
+            with contextlib.suppress(OSError):  # ENXIO: nobody is reading, nothing to release
+                os.close(os.open(path, os.O_WRONLY | os.O_NONBLOCK))
+
+    watchdog = threading.Thread(target=release, daemon=True)
+    watchdog.start()
+    try:
+        yield path
+    finally:
+        finished.set()
+        watchdog.join()
 
 
 def node_list(*items: Mapping[str, Any]) -> dict[str, Any]:

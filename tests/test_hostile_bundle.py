@@ -12,14 +12,13 @@ import gzip
 import hashlib
 import io
 import json
-import os
 import tarfile
 from pathlib import Path
 
 import pytest
 
 from builders import make_node_doc
-from hostile_inputs import AS_OF, deep_json, retar, small_bundle, tar_member
+from hostile_inputs import AS_OF, deep_json, fifo, retar, small_bundle, tar_member
 from patchlevel.cli import main
 from patchlevel.collect.bundle import MANIFEST, manifest_digest, read_bundle, verify_bundle
 from patchlevel.errors import BundleError
@@ -106,8 +105,8 @@ def test_member_names_with_control_characters_cannot_forge_verify_lines(
 def test_a_directory_bundle_member_that_is_a_fifo_is_never_opened(bundle_dir: Path) -> None:
     page = bundle_dir / "nodes" / "page-0001.json"
     page.unlink()
-    os.mkfifo(page)
-    assert verify_bundle(bundle_dir).problems == ("unsafe: nodes/page-0001.json (a FIFO (named pipe))",)
+    with fifo(page):
+        assert verify_bundle(bundle_dir).problems == ("unsafe: nodes/page-0001.json (a FIFO (named pipe))",)
 
 
 def test_a_linked_manifest_is_not_followed(bundle_dir: Path, tmp_path: Path) -> None:
@@ -209,8 +208,7 @@ def test_tar_extended_headers_larger_than_a_bundle_needs_are_refused_unread(
 
 
 def test_a_bundle_path_that_is_a_fifo_is_not_opened(tmp_path: Path) -> None:
-    os.mkfifo(tmp_path / "evidence.tar.gz")
-    with pytest.raises(BundleError, match=r"evidence\.tar\.gz is a FIFO \(named pipe\), not an evidence bundle"):
+    with fifo(tmp_path / "evidence.tar.gz"), pytest.raises(BundleError, match=r"is a FIFO \(named pipe\), not an evid"):
         verify_bundle(tmp_path / "evidence.tar.gz")
 
 

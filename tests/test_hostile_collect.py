@@ -8,9 +8,9 @@ decoder and assembler, and all must agree.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import json
-import os
 import socket
 from pathlib import Path
 from typing import Any
@@ -19,7 +19,7 @@ import pytest
 import yaml
 
 from builders import make_node_doc, make_pod_doc, version_doc, write_json
-from hostile_inputs import HOSTILE, deep_json, deep_yaml, node_list, small_bundle
+from hostile_inputs import HOSTILE, deep_json, deep_yaml, fifo, node_list, small_bundle
 from patchlevel import inventory as inv
 from patchlevel.collect import snapshot
 from patchlevel.collect.assemble import InventoryBuilder
@@ -213,9 +213,9 @@ def test_a_nodelist_of_only_pods_does_not_say_nodes_were_collected() -> None:
 # 5. FIFOs, devices, sockets and links in a snapshot folder: reported, never opened
 
 
-def _odd_entries(root: Path) -> dict[str, str]:
+def _odd_entries(root: Path, stack: contextlib.ExitStack) -> dict[str, str]:
     """Every kind of non-regular entry a folder can hold; name -> the reason the report must give."""
-    os.mkfifo(root / "pipe.json")
+    stack.enter_context(fifo(root / "pipe.json"))
     (root / "loop.json").symlink_to("loop.json")
     (root / "zero.json").symlink_to("/dev/zero")
     (root / "gone.json").symlink_to(root / "missing.json")
@@ -237,8 +237,9 @@ def test_non_regular_files_are_skipped_with_a_reason(tmp_path: Path) -> None:
     root = tmp_path / "snap"
     root.mkdir()
     write_json(root / "version.json", version_doc("v1.33.4"))
-    expected = _odd_entries(root)
-    read = read_as(read_snapshot(root))
+    with contextlib.ExitStack() as stack:
+        expected = _odd_entries(root, stack)
+        read = read_as(read_snapshot(root))
     assert {name: read[name] for name in expected} == {name: ("ignored", why) for name, why in expected.items()}
     assert read["version.json"][0] == "version v1.33.4"
 
@@ -246,16 +247,20 @@ def test_non_regular_files_are_skipped_with_a_reason(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("make", "problem"),
     [
-        (lambda p: os.mkfifo(p), "a FIFO (named pipe)"),
+        ("fifo", "a FIFO (named pipe)"),
         (lambda p: p.symlink_to("/dev/null"), "a symbolic link to a character device"),
         (lambda p: p.symlink_to(p), "a symbolic link loop"),
     ],
 )
 def test_a_snapshot_path_that_is_no_file_or_folder_is_a_usage_error(tmp_path: Path, make: Any, problem: str) -> None:
     path = tmp_path / "snapshot"
-    make(path)
-    with pytest.raises(UsageError) as raised:
-        read_snapshot(path)
+    with contextlib.ExitStack() as stack:
+        if make == "fifo":
+            stack.enter_context(fifo(path))
+        else:
+            make(path)
+        with pytest.raises(UsageError) as raised:
+            read_snapshot(path)
     assert str(raised.value).startswith(f"{path} is {problem}, not a snapshot directory, snapshot file or evidence")
 
 

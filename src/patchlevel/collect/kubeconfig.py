@@ -16,6 +16,15 @@ kubectl does:
 - With no kubeconfig at all and ``KUBERNETES_SERVICE_HOST``/``_PORT`` set, the pod's service
   account (``/var/run/secrets/kubernetes.io/serviceaccount``) is used, as client-go does.
 
+Hostile or broken files: every file named by a kubeconfig (the kubeconfig itself, CA,
+client certificate and key, ``tokenFile``) must be a regular file of reasonable size: a FIFO, a
+device or a socket is a one-line error and is never opened (``safeinput.open_regular``).  YAML
+alias bombs and nesting too deep to read are one-line errors.  An exec plugin is given at most
+``exec_timeout`` seconds without a terminal, and never more than the collection's deadline left
+(``Authenticator.credential(timeout=…)``), terminal or not; on timeout its whole process group
+is killed (without a terminal; with one it stays in the terminal's group so it can prompt).
+Its output is read up to ``MAX_EXEC_OUTPUT_BYTES``.
+
 Why not the official ``kubernetes`` client: it would bring its own HTTP stack (urllib3), a
 generated model layer we do not use, and dict trees for every object, where patchlevel decodes
 raw pages with msgspec; what we need of it is the kubeconfig semantics above, which fit here.
@@ -27,25 +36,31 @@ import base64
 import binascii
 import json
 import os
+import selectors
 import shutil
+import signal
 import ssl
 import subprocess
 import tempfile
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from patchlevel.errors import CollectError, KubeconfigError, UsageError
+from patchlevel.safeinput import YAMLLimitError, load_yaml_documents, read_regular, regular_file_problem
 
 SERVICE_ACCOUNT_DIR = Path("/var/run/secrets/kubernetes.io/serviceaccount")
 EXEC_API_VERSIONS = ("client.authentication.k8s.io/v1", "client.authentication.k8s.io/v1beta1")
 INTERACTIVE_MODES = ("Never", "IfAvailable", "Always")
 TOKEN_FILE_REREAD_SECONDS = 60.0
 IN_CLUSTER = "in-cluster"
+MAX_KUBECONFIG_BYTES = 64 * 1024 * 1024  # a kubeconfig, CA bundle, certificate, key or token file
+MAX_EXEC_OUTPUT_BYTES = 4 * 1024 * 1024  # what an exec plugin may print
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,15 +203,20 @@ def load_kubeconfig(paths: Sequence[Path], *, explicit: bool = False) -> KubeCon
 
 def _read_document(path: Path) -> Mapping[str, Any]:
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_regular(path, MAX_KUBECONFIG_BYTES).decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise KubeconfigError(f"cannot read kubeconfig {path}: {getattr(exc, 'strerror', None) or exc}") from None
     try:
-        document = yaml.safe_load(text)
+        documents = load_yaml_documents(text, yaml.SafeLoader)
+    except YAMLLimitError as exc:
+        raise KubeconfigError(f"kubeconfig {path}: {exc.problem}") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         at = f" at line {mark.line + 1}" if mark is not None else ""
         raise KubeconfigError(f"kubeconfig {path} is not valid YAML{at}") from None
+    if len(documents) > 1:
+        raise KubeconfigError(f"kubeconfig {path} holds {len(documents)} YAML documents, not one Config")
+    document = documents[0] if documents else None
     if document is None:
         return {}
     if not isinstance(document, Mapping):
@@ -259,7 +279,7 @@ def _file_or_data(body: Mapping[str, Any], key: str, what: str, origin: Path) ->
         return None
     path = _relative(named, origin)
     try:
-        return path.read_bytes()
+        return read_regular(path, MAX_KUBECONFIG_BYTES)
     except OSError as exc:
         raise KubeconfigError(f"kubeconfig {origin}: {what}: cannot read {key} {path}: {exc.strerror or exc}") from None
 
@@ -378,7 +398,10 @@ def in_cluster_access(environ: Mapping[str, str], account_dir: Path | None = Non
     if not host or not port:
         return None
     token_file = account_dir / "token"
-    if not token_file.is_file():
+    problem = regular_file_problem(token_file)
+    if problem is not None and token_file.exists():
+        raise KubeconfigError(f"the service account token {token_file} is {problem}, not a regular file")
+    if problem is not None:
         raise KubeconfigError(
             f"running in a cluster (KUBERNETES_SERVICE_HOST is set) but {token_file} does not exist",
             hint="set automountServiceAccountToken: true on the pod (deploy/cronjob.yaml does)",
@@ -386,12 +409,21 @@ def in_cluster_access(environ: Mapping[str, str], account_dir: Path | None = Non
     ca_file = account_dir / "ca.crt"
     namespace_file = account_dir / "namespace"
     address = f"[{host}]" if ":" in host else host
+    try:
+        ca_pem = read_regular(ca_file, MAX_KUBECONFIG_BYTES) if ca_file.exists() else None
+        namespace = (
+            read_regular(namespace_file, MAX_KUBECONFIG_BYTES).decode("utf-8", "replace").strip()
+            if namespace_file.exists()
+            else ""
+        )
+    except OSError as exc:
+        raise KubeconfigError(f"cannot read the service account's {exc.filename}: {exc.strerror or exc}") from None
     return ClusterAccess(
         context=IN_CLUSTER,
         server=f"https://{address}:{port}",
-        ca_pem=ca_file.read_bytes() if ca_file.is_file() else None,
+        ca_pem=ca_pem,
         token_file=token_file,
-        namespace=namespace_file.read_text(encoding="utf-8").strip() if namespace_file.is_file() else "",
+        namespace=namespace,
         user="service account",
         origin=f"in-cluster service account ({account_dir})",
     )
@@ -439,7 +471,73 @@ class Credential:
     source: str = ""
 
 
-ExecRunner = Callable[..., "subprocess.CompletedProcess[bytes]"]
+class _PluginTimeout(Exception):
+    pass
+
+
+class _PluginTooChatty(Exception):
+    pass
+
+
+def _stop(process: subprocess.Popen[bytes], own_group: bool) -> None:
+    """Kill a plugin (and, when it has its own process group, everything it started) and reap it."""
+    if process.poll() is None:
+        try:
+            if own_group:
+                os.killpg(process.pid, signal.SIGKILL)
+            else:
+                process.kill()
+        except ProcessLookupError:
+            pass
+    process.wait()
+
+
+def run_exec_plugin(
+    argv: Sequence[str], *, env: Mapping[str, str], interactive: bool, timeout: float | None
+) -> tuple[int, bytes]:
+    """Run a credential plugin: (exit status, stdout); raises _PluginTimeout, _PluginTooChatty, OSError.
+
+    Without a terminal the plugin gets no stdin and its own process group, killed whole on
+    timeout; with one it keeps the terminal (to prompt) and only it is killed.  Its stdout is
+    read as it comes, up to MAX_EXEC_OUTPUT_BYTES; its stderr goes to ours.
+    """
+    own_group = not interactive
+    process = subprocess.Popen(
+        list(argv),
+        stdin=None if interactive else subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=None,  # the plugin's own messages (e.g. a login prompt) reach the user unchanged
+        env=dict(env),
+        process_group=0 if own_group else None,
+    )
+    deadline = None if timeout is None else time.monotonic() + timeout
+    output = bytearray()
+    assert process.stdout is not None
+    try:
+        with selectors.DefaultSelector() as selector:
+            descriptor = process.stdout.fileno()
+            selector.register(descriptor, selectors.EVENT_READ)
+            while True:
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left <= 0:
+                    raise _PluginTimeout
+                if not selector.select(left):
+                    continue
+                data = os.read(descriptor, 65536)
+                if not data:
+                    break
+                output += data
+                if len(output) > MAX_EXEC_OUTPUT_BYTES:
+                    raise _PluginTooChatty
+        left = None if deadline is None else max(0.0, deadline - time.monotonic())
+        try:
+            status = process.wait(timeout=left)
+        except subprocess.TimeoutExpired:
+            raise _PluginTimeout from None
+    finally:
+        process.stdout.close()
+        _stop(process, own_group)
+    return status, bytes(output)
 
 
 class Authenticator:
@@ -458,7 +556,6 @@ class Authenticator:
         stdin_is_terminal: Callable[[], bool],
         environ: Mapping[str, str],
         exec_timeout: float = 120.0,
-        runner: ExecRunner = subprocess.run,
     ) -> None:
         self.access = access
         self._now = now
@@ -466,7 +563,6 @@ class Authenticator:
         self._stdin_is_terminal = stdin_is_terminal
         self._environ = environ
         self._exec_timeout = exec_timeout
-        self._runner = runner
         self._cached: Credential | None = None
         self._read_at = 0.0
         self.exec_runs = 0
@@ -475,12 +571,13 @@ class Authenticator:
     def refreshable(self) -> bool:
         return self.access.exec is not None or self.access.token_file is not None
 
-    def credential(self) -> Credential:
+    def credential(self, timeout: float | None = None) -> Credential:
+        """The credential to present; ``timeout`` bounds an exec plugin run (the collection's time left)."""
         cached = self._cached
         if cached is not None and self._still_good(cached):
             return cached
         if self.access.exec is not None:
-            fresh = self._run_plugin(self.access.exec)
+            fresh = self._run_plugin(self.access.exec, timeout)
         elif self.access.token_file is not None:
             fresh = Credential(token=self._read_token_file(self.access.token_file), source="token file")
             self._read_at = self._monotonic()
@@ -507,7 +604,7 @@ class Authenticator:
 
     def _read_token_file(self, path: Path) -> str:
         try:
-            token = path.read_text(encoding="utf-8").strip()
+            token = read_regular(path, MAX_KUBECONFIG_BYTES).decode("utf-8").strip()
         except (OSError, UnicodeDecodeError) as exc:
             raise KubeconfigError(f"cannot read token file {path}: {getattr(exc, 'strerror', None) or exc}") from None
         if not token:
@@ -544,7 +641,7 @@ class Authenticator:
             spec["cluster"] = cluster
         return json.dumps({"apiVersion": plugin.api_version, "kind": "ExecCredential", "spec": spec})
 
-    def _run_plugin(self, plugin: ExecPlugin) -> Credential:
+    def _run_plugin(self, plugin: ExecPlugin, time_left: float | None) -> Credential:
         interactive = self._interactive(plugin)
         executable = shutil.which(plugin.command, path=self._environ.get("PATH"))
         if executable is None:
@@ -552,34 +649,36 @@ class Authenticator:
             raise CollectError(f"exec plugin {plugin.command!r} of user {self.access.user!r} was not found", hint=hint)
         env = {**self._environ, **dict(plugin.env), "KUBERNETES_EXEC_INFO": self._exec_info(plugin, interactive)}
         self.exec_runs += 1
+        limits = [t for t in (None if interactive else self._exec_timeout, time_left) if t is not None]
+        timeout = max(0.0, min(limits)) if limits else None
         try:
-            result = self._runner(
-                [executable, *plugin.args],
-                stdin=None if interactive else subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=None,  # the plugin's own messages (e.g. a login prompt) reach the user unchanged
-                env=env,
-                timeout=None if interactive else self._exec_timeout,
-                check=False,
+            status, output = run_exec_plugin(
+                [executable, *plugin.args], env=env, interactive=interactive, timeout=timeout
             )
-        except subprocess.TimeoutExpired:
+        except _PluginTimeout:
+            bound = "the collection deadline" if timeout == time_left else "--request-timeout"
             raise CollectError(
-                f"exec plugin {plugin.command} gave no credential within {self._exec_timeout:g}s"
+                f"exec plugin {plugin.command} gave no credential within {timeout:.3g}s",
+                hint=f"it was stopped at {bound}; check that it can run without a prompt, or raise the limit",
+            ) from None
+        except _PluginTooChatty:
+            raise CollectError(
+                f"exec plugin {plugin.command} printed more than {MAX_EXEC_OUTPUT_BYTES:,} bytes: not an ExecCredential"
             ) from None
         except OSError as exc:
             raise CollectError(f"exec plugin {plugin.command} could not be run: {exc.strerror or exc}") from None
-        if result.returncode != 0:
+        if status != 0:
             raise CollectError(
-                f"exec plugin {plugin.command} exited with status {result.returncode}",
+                f"exec plugin {plugin.command} exited with status {status}",
                 hint="its own message is above",
             )
-        return self._parse_credential(plugin, result.stdout)
+        return self._parse_credential(plugin, output)
 
     def _parse_credential(self, plugin: ExecPlugin, output: bytes) -> Credential:
         name = plugin.command
         try:
             document = json.loads(output)
-        except ValueError:
+        except (ValueError, RecursionError):
             raise CollectError(f"exec plugin {name} did not print an ExecCredential (not JSON)") from None
         if not isinstance(document, Mapping) or document.get("kind") != "ExecCredential":
             raise CollectError(f"exec plugin {name} did not print an ExecCredential")
@@ -600,12 +699,15 @@ class Authenticator:
         expires = None
         raw_expiry = status.get("expirationTimestamp")
         if raw_expiry:
+            shown = repr(str(raw_expiry)[:100])
             try:
                 expires = datetime.fromisoformat(str(raw_expiry).replace("Z", "+00:00"))
-            except ValueError:
-                raise CollectError(f"exec plugin {name}: expirationTimestamp {raw_expiry!r} is not a time") from None
+                if expires.tzinfo is not None:
+                    expires = expires.astimezone(UTC)
+            except (ValueError, OverflowError):
+                raise CollectError(f"exec plugin {name}: expirationTimestamp {shown} is not a time") from None
             if expires.tzinfo is None:
-                raise CollectError(f"exec plugin {name}: expirationTimestamp {raw_expiry!r} has no time zone")
+                raise CollectError(f"exec plugin {name}: expirationTimestamp {shown} has no time zone")
         return Credential(
             token=str(token),
             client_cert_pem=str(cert).encode() if cert else None,

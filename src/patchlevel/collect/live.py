@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import random
 import ssl
@@ -41,6 +42,7 @@ from patchlevel.collect.decode import Decoded, decode_json_bytes
 from patchlevel.collect.kubeconfig import Authenticator, ClusterAccess, Credential, tls_context
 from patchlevel.errors import CollectError
 from patchlevel.inventory import Inventory
+from patchlevel.safeinput import visible
 
 RBAC_MANIFEST = "deploy/rbac.yaml"
 RBAC_ROLE = "ClusterRole patchlevel-reader"
@@ -178,24 +180,28 @@ class _Answer:
         """The Status body's message, or the first line of a plain-text body."""
         try:
             document = json.loads(self.data)
-        except ValueError:
+        except (ValueError, RecursionError):
             document = None
         if isinstance(document, Mapping) and isinstance(document.get("message"), str):
-            return str(document["message"])
+            return visible(str(document["message"])[:1000])
         text = self.data.decode("utf-8", "replace").strip()
-        return text.splitlines()[0][:300] if text else "(no body)"
+        return visible(text.splitlines()[0][:300]) if text else "(no body)"
 
     def headline(self) -> str:
         return f"{self.status} {REASONS.get(self.status, '')}".rstrip()
+
+
+MAX_RETRY_AFTER = 3600.0  # a longer (or non-finite) Retry-After is ignored: the backoff applies instead
 
 
 def _retry_after(value: str | None) -> float | None:
     if not value:
         return None
     try:
-        return max(0.0, float(value))
+        seconds = float(value)
     except ValueError:
         return None  # an HTTP date: rare from an API server; the backoff applies instead
+    return max(0.0, seconds) if math.isfinite(seconds) and seconds <= MAX_RETRY_AFTER else None
 
 
 def _tls_failure(exc: BaseException) -> ssl.SSLError | None:
@@ -318,7 +324,8 @@ class ApiClient:
     def _once(
         self, method: str, path: str, params: Mapping[str, str] | None, body: bytes | None, timeout: float
     ) -> _Answer:
-        credential = self.auth.credential()
+        left = None if self._deadline_at is None else max(0.0, self._deadline_at - self.host.monotonic())
+        credential = self.auth.credential(timeout=left)  # an exec plugin may not outlast the deadline
         headers = {"Authorization": f"Bearer {credential.token}"} if credential.token else {}
         if body is not None:
             headers["Content-Type"] = "application/json"
@@ -519,7 +526,14 @@ class _Collector:
                     raise _Expired(number)
                 self._refused(resource, answer)
                 return [], None
-            head = _LIST_HEAD.decode(answer.data)
+            try:
+                head = _LIST_HEAD.decode(answer.data)
+            except (msgspec.DecodeError, msgspec.ValidationError, RecursionError) as exc:
+                problem = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+                raise CollectError(
+                    f"{doing} (page {number}) at {self.access.server}: the answer is not a Kubernetes list "
+                    f"({visible(problem)[:300]})"
+                ) from None
             name = f"{resource.qualified}/page-{number:04d}.json"
             request = f"GET {resource.path}?limit={self.options.page_size}" + (" (continued)" if token else "")
             digest = self._store(name, answer.data, PAGE_ROLE, request)
@@ -572,7 +586,7 @@ class _Collector:
 def _user_info(data: bytes) -> dict[str, Any] | None:
     try:
         document = json.loads(data)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
     status = document.get("status") if isinstance(document, Mapping) else None
     info = status.get("userInfo") if isinstance(status, Mapping) else None
@@ -609,6 +623,7 @@ def collect_live(
         monotonic=host.monotonic,
         stdin_is_terminal=host.stdin_is_terminal,
         environ=host.environ,
+        exec_timeout=options.request_timeout,
     )
     started = host.wall()
     builder = InventoryBuilder("live", scan_parser or parse_cluster_objects, share_strings=True)

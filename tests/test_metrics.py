@@ -573,3 +573,36 @@ def test_series_of_a_5000_node_cluster() -> None:
     assert count <= bound_for(report)
     assert count + exporter_and_process <= README_SERIES_LIMIT
     assert bound_for(report) + exporter_and_process <= README_SERIES_LIMIT
+
+
+# ------------------------------------------------------------------------------------------
+# From the command line
+
+
+def test_audit_writes_the_exposition_to_stdout(capsys: pytest.CaptureFixture[str]) -> None:
+    from patchlevel.cli import main
+
+    assert main(["audit", "examples/demo-cluster", "--as-of", "2026-11-27", "--format", "prometheus"]) == 1
+    text = capsys.readouterr().out
+    assert 'patchlevel_cluster_info{cluster="demo-cluster"' in text
+    assert {name for name, _ in parsed(text)} == {spec.name for spec in REPORT_METRICS} - {
+        "patchlevel_waiver_expiry_timestamp_seconds",  # no policy, no waiver
+        "patchlevel_waiver_matched_findings",
+    }
+
+
+def test_every_context_gets_its_own_prom_file_for_the_textfile_collector(tmp_path: Path) -> None:
+    from kubeapi import Cluster, KubeAPIServer
+    from patchlevel.cli import main
+    from test_live_collect import VERSION, cluster_objects
+
+    out = tmp_path / "textfile"
+    with KubeAPIServer(Cluster(objects=cluster_objects(), version=VERSION)) as api:
+        kubeconfig = api.write_kubeconfig(tmp_path / "kubeconfig", context="prod-eu")
+        argv = ["audit", "--kubeconfig", str(kubeconfig), "--all-contexts", "--format", "prometheus"]
+        code = main([*argv, "--fail-on", "never", "--as-of", "2026-11-27", "-o", str(out)])
+
+    assert code == 0
+    assert sorted(p.name for p in out.iterdir()) == ["fleet-summary.json", "prod-eu.prom"]
+    series = parsed((out / "prod-eu.prom").read_text(encoding="utf-8"))
+    assert {dict(labels)["cluster"] for _, labels in series} == {"prod-eu"}

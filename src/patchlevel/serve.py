@@ -369,8 +369,8 @@ class Exporter:
         except OSError as error:
             raise UsageError(f"--listen {config.host}:{config.port}: {error.strerror or error}") from None
         self._http = threading.Thread(target=self._server.serve_forever, name="patchlevel-http", daemon=True)
+        self._worker.start()  # first, so /healthz never sees a worker not yet started
         self._http.start()
-        self._worker.start()
 
     @property
     def port(self) -> int:

@@ -1,0 +1,712 @@
+"""Node pools: which nodes move to which Kubernetes minor before which control-plane step, and how.
+
+Kubelets and kube-proxies may lag the API server by three minors (two for those older than 1.25)
+and never lead it, so before each control-plane hop the nodes that would fall outside that skew
+are upgraded to the control plane's minor of the moment; after the last hop every pool goes to the
+target.  A node's container runtime must support the Kubernetes minor it moves to (containerd's
+support table), or it is upgraded first.  An OS release past support goes with the node's next
+rollout (a node image with the target OS); where no Kubernetes upgrade is due it is a step of its own.
+
+Each rollout goes one node at a time (the pools' surge settings are not in the input), nodes with
+a pending reboot or an older kernel than their pool first, and names the workloads whose pods
+cannot be evicted without an outage.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from patchlevel.lifecycle.catalog import Catalog
+from patchlevel.model import Phase, Status
+from patchlevel.plan.controlplane import Platform
+from patchlevel.plan.draft import (
+    Drafts,
+    DraftStep,
+    PlanContext,
+    earliest,
+    grouped,
+    patch_deadline,
+    support_deadline,
+    typed_patch_deadline,
+)
+from patchlevel.plan.inputs import NO_DISRUPTION_BUDGETS, Disruption
+from patchlevel.plan.model import Certainty, Deadline, DeadlineBasis, Rollout, RolloutNode, StepKind
+from patchlevel.platforms import ClusterFacts, NodeFacts
+from patchlevel.versions import release_key
+
+NODE_CHECKS = (
+    "kubelet_version_supported",
+    "kubelet_patch_current",
+    "kubelet_free_of_known_cves",
+    "kubelet_version_skew_allowed",
+    "kube_proxy_version_skew_allowed",
+    "node_image_current",
+    "node_kernel_consistent_in_pool",
+    "node_not_pending_reboot",
+    "container_runtime_supported",  # a runtime that supports the new minor but not today's: the move ends it
+)
+RUNTIME_CHECKS = (
+    "container_runtime_supported",
+    "container_runtime_patch_current",
+    "container_runtime_free_of_known_cves",
+)
+OS_CHECKS = ("node_os_supported",)
+REIMAGE_CHECKS = ("node_image_current", "node_kernel_consistent_in_pool", "node_not_pending_reboot")
+RUNTIME_PRODUCTS = {"containerd": "containerd", "docker": "docker-engine"}
+DOCKERSHIM_REMOVED = 24  # Kubernetes 1.24 removed dockershim: the kubelet needs a CRI runtime (or cri-dockerd)
+NOT_EVICTED = frozenset({"DaemonSet", "Job", "CronJob"})
+MAX_BLOCKERS = 20
+MAX_NAMES = 3
+ONE_AT_A_TIME = "one node at a time: the pool's surge setting is not in the input"
+
+
+def allowed_lag(minor: int) -> int:
+    """Kubernetes version-skew policy (kubelet, kube-proxy): 3 minors behind the API server, 2 before 1.25.
+
+    The same rule as the audit's ``kubelet_version_skew_allowed`` (research/RULES.md R4.2).
+    """
+    return 3 if minor >= 25 else 2
+
+
+def pool_name(pool: str) -> str:
+    return pool or "(nodes without a pool label)"
+
+
+def _names(nodes: Sequence[NodeFacts]) -> str:
+    shown = ", ".join(n.name for n in nodes[:MAX_NAMES])
+    return shown + (f" and {len(nodes) - MAX_NAMES} more" if len(nodes) > MAX_NAMES else "")
+
+
+def _count(nodes: Sequence[object], noun: str = "node") -> str:
+    return f"{len(nodes)} {noun}{'s' if len(nodes) != 1 else ''}"
+
+
+@dataclass(slots=True)
+class NodeState:
+    """A node as the plan moves it: its Kubernetes minor and container runtime after the steps so far."""
+
+    facts: NodeFacts
+    minor: int | None  # the lower of kubelet and kube-proxy minors; None when the kubelet's is unknown
+    runtime: tuple[int, ...] | None  # containerd release numbers; None: another runtime, or not known
+    runtime_name: str  # "containerd", "docker", "cri-o", "" when unknown
+    upgraded: bool = False  # moved by an earlier step of the plan (then at that minor's newest patch)
+    runtime_changed: bool = False  # an earlier runtime step changed it (its findings are taken)
+    runtime_chosen: str = ""  # what that step installs when no exact release is known
+
+    @property
+    def name(self) -> str:
+        return self.facts.name
+
+
+def _state(node: NodeFacts) -> NodeState:
+    kubelet = node.kubelet
+    runtime = node.runtime
+    numbers = runtime.numbers if runtime is not None and runtime.name == "containerd" else None
+    name = runtime.name if runtime is not None else ""
+    if kubelet is None or kubelet.major != 1:
+        return NodeState(node, None, numbers, name)
+    proxy = node.kube_proxy
+    minor = min(kubelet.minor, proxy.minor) if proxy is not None and proxy.major == 1 else kubelet.minor
+    return NodeState(node, minor, numbers, name)
+
+
+def _node_platform(ctx: PlanContext, node: NodeFacts) -> Platform:
+    return Platform(node.distribution, ctx.catalog.product(node.distribution.lifecycle_product))
+
+
+def _minor_deadline(ctx: PlanContext, state: NodeState) -> tuple[Deadline | None, bool]:
+    """When the node's (current or planned) Kubernetes minor leaves support on its platform."""
+    if state.minor is None:
+        return None, False
+    platform = _node_platform(ctx, state.facts)
+    support = platform.support(ctx, state.minor)
+    what = f"kubelet {platform.name(state.minor)}"
+    return support_deadline(support, what, ctx.policy, ctx.catalog.data_date)
+
+
+def _kubelet_patch_deadline(ctx: PlanContext, node: NodeFacts) -> Deadline | None:
+    finding = ctx.needs_action("kubelet_patch_current", node.subject)
+    if finding is None or node.kubelet is None:
+        return None
+    what = f"kubelet {node.kubelet.raw}"
+    typed = typed_patch_deadline(finding, what)
+    if typed is not None or node.distribution.lifecycle_product != "kubernetes":
+        return typed
+    k = node.kubelet
+    return patch_deadline(ctx.catalog, "kubernetes", k.cycle, k.semver, what, ctx.policy, ctx.as_of)
+
+
+def _versions(states: Iterable[NodeState]) -> str:
+    minors = sorted({s.minor for s in states if s.minor is not None})
+    return ", ".join(f"1.{m}" for m in minors) if minors else "unknown"
+
+
+# ------------------------------------------------------------------------------------------
+# Rollouts
+
+
+@dataclass(frozen=True, slots=True)
+class Placement:
+    """Which workloads run pods on which nodes, from the running images (pods of the input)."""
+
+    known: bool
+    why_unknown: str
+    pods_by_workload: dict[str, set[str]]
+    workloads_by_node: dict[str, set[str]]
+    kinds: dict[str, str]
+
+
+def placement(facts: ClusterFacts) -> Placement:
+    pods: dict[str, set[str]] = defaultdict(set)
+    by_node: dict[str, set[str]] = defaultdict(set)
+    kinds: dict[str, str] = {}
+    for image in facts.images.images:
+        for use in image.uses:
+            workload = f"{use.workload.kind}/{use.workload.namespace}/{use.workload.name}"
+            kinds[workload] = use.workload.kind
+            pods[workload].add(use.pod_key)
+            if use.node:
+                by_node[use.node].add(workload)
+    return Placement(facts.images.pods_known, facts.images.reason, dict(pods), dict(by_node), kinds)
+
+
+def rollout(ctx: PlanContext, nodes: Sequence[NodeFacts], where: Placement, disruption: Disruption) -> Rollout:
+    order = []
+    for node in nodes:
+        reasons = []
+        reboot = ctx.needs_action("node_not_pending_reboot", node.subject)
+        if reboot is not None and reboot.status in (Status.FAIL, Status.WARN):
+            reasons.append("a reboot is pending")
+        kernel = ctx.needs_action("node_kernel_consistent_in_pool", node.subject)
+        if kernel is not None and kernel.status in (Status.FAIL, Status.WARN):
+            reasons.append("older kernel than its pool")
+        order.append(RolloutNode(node.name, tuple(reasons)))
+    order.sort(key=lambda n: (0 if n.reasons else 1, n.name))
+    unknowns: list[str] = []
+    blockers: list[str] = []
+    if not where.known:
+        unknowns.append(
+            f"pods are not in the input ({where.why_unknown}): which workloads run on these nodes is unknown"
+        )
+    else:
+        names = {n.name for n in nodes}
+        workloads = sorted({w for n in names for w in where.workloads_by_node.get(n, ())})
+        for workload in workloads:
+            if where.kinds.get(workload) in NOT_EVICTED:
+                continue
+            pods = where.pods_by_workload.get(workload, set())
+            budgets = disruption.for_workload(workload) if disruption.read else ()
+            zero = [b for b in budgets if b.disruptions_allowed == 0]
+            if zero:
+                blockers.append(
+                    f"{workload}: PodDisruptionBudget {zero[0].namespace}/{zero[0].name} allows 0 disruptions"
+                )
+            elif len(pods) == 1 and not (disruption.read and budgets):
+                bare = " (a bare pod: it is not recreated after a drain)" if where.kinds.get(workload) == "Pod" else ""
+                qualifier = "" if disruption.read else " unless a PodDisruptionBudget explicitly allows its disruption"
+                blockers.append(f"{workload}: a single replica{bare}: draining its node interrupts it{qualifier}")
+        if len(blockers) > MAX_BLOCKERS:
+            blockers = [*blockers[:MAX_BLOCKERS], f"… and {len(blockers) - MAX_BLOCKERS} more"]
+    if not disruption.read:
+        unknowns.extend(disruption.gaps or (NO_DISRUPTION_BUDGETS,))
+    return Rollout(1, ONE_AT_A_TIME, tuple(order), tuple(blockers), tuple(unknowns))
+
+
+# ------------------------------------------------------------------------------------------
+# Runtimes
+
+
+def _containerd_table(ctx: PlanContext) -> Mapping[str, Any]:
+    table: Mapping[str, Any] = ctx.runtime_compat.get("containerd", {})
+    return table
+
+
+def _supported_floors(ctx: PlanContext, minor: int) -> list[str]:
+    return list(_containerd_table(ctx).get("supported_with_kubernetes", {}).get(f"1.{minor}") or [])
+
+
+def _containerd_need(ctx: PlanContext, state: NodeState, minor: int) -> tuple[str | None, str | None]:
+    """(why containerd must change before the kubelet goes to 1.<minor>, what is unknown); None when fine."""
+    if state.runtime_name != "containerd":
+        return None, None
+    supported = _supported_floors(ctx, minor)
+    lines = ", ".join(f"{m}+" for m in supported)
+    if state.runtime is None:
+        if supported and state.runtime_chosen:
+            return (
+                None,
+                f"{state.runtime_chosen} (chosen in an earlier step) must also support Kubernetes 1.{minor}: {lines}",
+            )
+        return None, None
+    running = ".".join(str(n) for n in state.runtime)
+    if not supported:
+        known = sorted(_containerd_table(ctx).get("supported_with_kubernetes", {}), key=release_key)
+        covers = f"covers Kubernetes {known[0]} to {known[-1]}" if known else "is empty"
+        return None, (
+            f"whether containerd {running} supports Kubernetes 1.{minor} is unknown: the bundled containerd support "
+            f"table {covers}"
+        )
+    for minimum in supported:
+        floor = tuple(release_key(minimum))
+        if floor[:2] == state.runtime[:2]:
+            if state.runtime < floor:
+                line = f"{floor[0]}.{floor[1]}"
+                return (
+                    f"containerd supports Kubernetes 1.{minor} from {minimum} on its {line} line; it runs {running}",
+                    None,
+                )
+            return None, None
+    return f"containerd {running} is not among the releases supporting Kubernetes 1.{minor} ({lines})", None
+
+
+def _runtime_reasons(ctx: PlanContext, state: NodeState, minor: int | None) -> tuple[list[str], list[str]]:
+    """Why a node's runtime must change before its kubelet goes to 1.<minor> (None: no move), and unknowns.
+
+    The runtime's own findings (support, patch, CVEs) count once: not after an earlier runtime step.
+    """
+    reasons: list[str] = []
+    unknowns: list[str] = []
+    if minor is not None:
+        gap, unknown = _containerd_need(ctx, state, minor)
+        if gap:
+            reasons.append(gap)
+        if unknown:
+            unknowns.append(unknown)
+        kubelet = state.facts.kubelet
+        if (
+            state.runtime_name == "docker"
+            and minor >= DOCKERSHIM_REMOVED
+            and kubelet is not None
+            and kubelet.minor < DOCKERSHIM_REMOVED
+        ):
+            reasons.append(
+                f"Kubernetes 1.24 removed dockershim: move the node to containerd (or install cri-dockerd) before its "
+                f"kubelet goes to 1.{minor}"
+            )
+    if not state.runtime_changed:
+        for check in RUNTIME_CHECKS:
+            finding = ctx.needs_action(check, state.facts.subject)
+            if finding is None or finding.status not in (Status.FAIL, Status.WARN):
+                continue
+            if (
+                check == "container_runtime_supported"
+                and minor is not None
+                and not reasons
+                and _line_supported(ctx, state)
+            ):
+                continue  # the runtime's own line is supported: what the finding says of today's kubelet, the move ends
+            reasons.append(f"{check}: {finding.message}")
+    return reasons, unknowns
+
+
+def _line_supported(ctx: PlanContext, state: NodeState) -> bool:
+    runtime = state.facts.runtime
+    if runtime is None or runtime.cycle is None or runtime.name not in RUNTIME_PRODUCTS:
+        return False
+    support = ctx.catalog.support(RUNTIME_PRODUCTS[runtime.name], runtime.cycle, ctx.as_of)
+    return support.phase in (Phase.ACTIVE, Phase.MAINTENANCE)
+
+
+def _runtime_deadline(ctx: PlanContext, node: NodeFacts) -> tuple[Deadline | None, bool]:
+    runtime = node.runtime
+    if runtime is None or runtime.cycle is None or runtime.name not in RUNTIME_PRODUCTS:
+        return None, False
+    product = RUNTIME_PRODUCTS[runtime.name]
+    support = ctx.catalog.support(product, runtime.cycle, ctx.as_of)
+    what = f"{runtime.name} {runtime.cycle}"
+    deadline, ended = support_deadline(support, what, ctx.policy, ctx.catalog.data_date)
+    patched = None
+    finding = ctx.needs_action("container_runtime_patch_current", node.subject)
+    if finding is not None and runtime.semver:
+        patched = typed_patch_deadline(finding, what) or patch_deadline(
+            ctx.catalog, product, runtime.cycle, runtime.semver, what, ctx.policy, ctx.as_of
+        )
+    return earliest([deadline if deadline.latest_safe else None, patched]) or deadline, ended
+
+
+def _lasting_floor(ctx: PlanContext, supported: list[str], minor: int, horizon: int | None) -> str:
+    """The containerd release to install for 1.<minor>: on the line the table lists for the most minors up to
+    ``horizon`` (the newer line on a tie), at the highest minimum any of those minors asks for."""
+    last = max(minor, horizon or minor)
+    floors_by_minor = [_supported_floors(ctx, m) for m in range(minor, last + 1)]
+    best: tuple[int, tuple[int, ...], str] | None = None
+    for floor in supported:
+        line = tuple(release_key(floor))[:2]
+        covered = [f for floors in floors_by_minor for f in floors if tuple(release_key(f))[:2] == line]
+        highest = max(covered, key=release_key)
+        rank = (len(covered), line, highest)
+        if best is None or rank[:2] > best[:2]:
+            best = rank
+    return best[2] if best is not None else supported[0]
+
+
+def _runtime_choice(
+    ctx: PlanContext, state: NodeState, minor: int | None, reasons: list[str], horizon: int | None
+) -> tuple[str, tuple[int, ...] | None]:
+    """What to install on one node: (words, release numbers when one release is named)."""
+    supported = _supported_floors(ctx, minor) if minor is not None else []
+    runtime = state.facts.runtime
+    only_patch = all(
+        r.startswith(("container_runtime_patch_current", "container_runtime_free_of_known_cves")) for r in reasons
+    )
+    if (
+        only_patch
+        and runtime is not None
+        and runtime.name in RUNTIME_PRODUCTS
+        and runtime.cycle
+        and not state.runtime_changed
+    ):
+        releases = ctx.catalog.patches(RUNTIME_PRODUCTS[runtime.name], runtime.cycle, ctx.as_of)
+        if releases:
+            newest = releases[-1].version
+            return f"{runtime.name} {newest} (the newest patch of {runtime.cycle})", (
+                tuple(release_key(newest)) if runtime.name == "containerd" else None
+            )
+    if supported and minor is not None:
+        floor = _lasting_floor(ctx, supported, minor, horizon)
+        return f"containerd {floor} or newer", tuple(release_key(floor))
+    if minor is not None:
+        return f"a containerd release that supports Kubernetes 1.{minor}", None
+    return "a supported containerd release at its newest patch", None
+
+
+def runtime_step(
+    ctx: PlanContext,
+    pool: str,
+    states: list[NodeState],
+    minor: int | None,
+    before: str | None,
+    drafts: Drafts,
+    managed: bool,
+    horizon: int | None = None,
+) -> list[str]:
+    """A runtime step for the nodes of ``pool`` whose runtime must change (before node step ``before``).
+
+    Updates the nodes' planned runtime; returns the unknowns the node step inherits.
+    """
+    needing: list[tuple[NodeState, str, tuple[int, ...] | None]] = []
+    why: list[tuple[str, str]] = []
+    unknowns: list[str] = []
+    deadlines: list[Deadline | None] = []
+    ended = False
+    for state in states:
+        reasons, unknown = _runtime_reasons(ctx, state, minor)
+        unknowns.extend(unknown)
+        if not reasons:
+            continue
+        choice, numbers = _runtime_choice(ctx, state, minor, reasons, horizon)
+        needing.append((state, choice, numbers))
+        why.extend((state.name, r) for r in reasons)
+        if not state.runtime_changed:
+            deadline, late = _runtime_deadline(ctx, state.facts)
+            deadlines.append(deadline)
+            ended = ended or late
+    if not needing:
+        return list(dict.fromkeys(unknowns))
+    choices = ", ".join(sorted({choice for _, choice, _ in needing}))
+    supported = _supported_floors(ctx, minor) if minor is not None else []
+    table = f"containerd's support table for Kubernetes 1.{minor}: {', '.join(f'{m}+' for m in supported)}"
+    runtimes = sorted({s.facts.runtime.raw for s, _, _ in needing if s.facts.runtime is not None})
+    when = f" before their kubelets go to 1.{minor}" if minor is not None and before else ""
+    caveats = ["the runtime comes with the node image: choose a node image that ships it"] if managed else []
+    if minor is not None and not supported:
+        caveats.append(
+            f"containerd's support for Kubernetes 1.{minor} is not in the bundled table: check its RELEASES.md"
+        )
+    step = drafts.add(
+        DraftStep(
+            key=f"runtime:{before}" if before else f"runtime:{pool}",
+            kind=StepKind.RUNTIME_UPGRADE,
+            title=f"Upgrade the container runtime of {_count(needing)} in {pool_name(pool)} to {choices}{when}",
+            why=[*grouped(why), *([table] if supported else [])],
+            deadline=earliest(deadlines)
+            or Deadline(None, DeadlineBasis.NONE, "needed before the node step that follows"),
+            late_anyway=ended,
+            subjects=[s.facts.subject for s, _, _ in needing],
+            pool=pool,
+            from_version=", ".join(runtimes),
+            to_version=choices,
+            resolves=RUNTIME_CHECKS,
+            caveats=caveats,
+        )
+    )
+    if before is not None:
+        drafts.steps[before].after.add(step.key)
+    for state, choice, numbers in needing:
+        state.runtime_changed = True
+        state.runtime_name = "containerd" if state.runtime_name == "docker" else state.runtime_name
+        state.runtime = numbers
+        state.runtime_chosen = "" if numbers is not None else choice
+    return list(dict.fromkeys(unknowns))
+
+
+# ------------------------------------------------------------------------------------------
+# Operating systems
+
+
+def _os_target(catalog: Catalog, ctx: PlanContext, product: str) -> str:
+    """The newest release of ``product`` in standard support on the as-of date (LTS lines preferred)."""
+    data = catalog.product(product)
+    if data is None:
+        return "a supported release"
+    candidates = []
+    for cycle in data.cycles:
+        support = catalog.support(product, cycle.name, ctx.as_of)
+        if support.phase in (Phase.ACTIVE, Phase.MAINTENANCE):
+            candidates.append(cycle)
+    if not candidates:
+        return "a supported release"
+    lts = [c for c in candidates if c.lts] or candidates
+    best = max(lts, key=lambda c: release_key(c.name))
+    return f"{data.label} {best.name}" + (f" ({best.codename})" if best.codename else "")
+
+
+def _os_reasons(ctx: PlanContext, node: NodeFacts) -> tuple[str | None, Deadline | None, bool, str]:
+    """(why the node's OS must be replaced, its deadline, ended undated, target OS), or (None, …) when not."""
+    finding = ctx.needs_action("node_os_supported", node.subject)
+    os = node.os
+    if finding is None or finding.status not in (Status.FAIL, Status.WARN) or not os.product or not os.cycle:
+        return None, None, False, ""
+    support = ctx.catalog.support(os.product, os.cycle, ctx.as_of)
+    deadline, ended = support_deadline(support, f"{os.name} {os.cycle}", ctx.policy, ctx.catalog.data_date)
+    return f"node_os_supported: {finding.message}", deadline, ended, _os_target(ctx.catalog, ctx, os.product)
+
+
+# ------------------------------------------------------------------------------------------
+# The node steps
+
+
+def _by_pool(states: Iterable[NodeState]) -> dict[str, list[NodeState]]:
+    pools: dict[str, list[NodeState]] = defaultdict(list)
+    for state in states:
+        pools[state.facts.pool].append(state)
+    return {pool: sorted(members, key=lambda s: s.name) for pool, members in sorted(pools.items())}
+
+
+def _node_step(
+    ctx: PlanContext,
+    drafts: Drafts,
+    *,
+    key: str,
+    pool: str,
+    members: list[NodeState],
+    title: str,
+    why: list[str],
+    deadlines: list[Deadline | None],
+    ended: bool,
+    where: Placement,
+    disruption: Disruption,
+    to_version: str,
+    after: Iterable[str] = (),
+    certainty: Certainty = Certainty.REQUIRED,
+    kind: StepKind = StepKind.NODE_POOL_UPGRADE,
+    resolves: tuple[str, ...] = NODE_CHECKS,
+) -> DraftStep:
+    return drafts.add(
+        DraftStep(
+            key=key,
+            kind=kind,
+            title=title,
+            why=why,
+            deadline=earliest(deadlines) or Deadline(None, DeadlineBasis.NONE, "no support end or patch date known"),
+            late_anyway=ended,
+            certainty=certainty,
+            after=set(after),
+            subjects=[s.facts.subject for s in members],
+            pool=pool,
+            from_version=_versions(members),
+            to_version=to_version,
+            resolves=resolves,
+            rollout=rollout(ctx, [s.facts for s in members], where, disruption),
+        )
+    )
+
+
+def _skew_steps(
+    ctx: PlanContext,
+    platform: Platform,
+    hops: list[tuple[int, str]],
+    current: int | None,
+    states: dict[str, NodeState],
+    where: Placement,
+    disruption: Disruption,
+    drafts: Drafts,
+    target: int | None,
+) -> None:
+    """Before each hop: nodes the hop would leave outside the skew policy go to the control plane's minor."""
+    for minor, hop_key in hops:
+        prev = minor - 1
+        needing = [s for s in states.values() if s.minor is not None and minor - s.minor > allowed_lag(s.minor)]
+        for pool, members in _by_pool(needing).items():
+            deadlines: list[Deadline | None] = []
+            ended = False
+            for state in members:
+                deadline, late = _minor_deadline(ctx, state)
+                deadlines.append(deadline)
+                ended = ended or late
+            minors = [s.minor for s in members if s.minor is not None]
+            lags = ", ".join(str(minor - m) for m in sorted(set(minors), reverse=True))
+            key = f"pool:{pool}:{prev}"
+            step = _node_step(
+                ctx,
+                drafts,
+                key=key,
+                pool=pool,
+                members=members,
+                title=(
+                    f"Upgrade {_count(members)} of {pool_name(pool)} from {_versions(members)} to "
+                    f"{platform.release(prev)} before the control plane goes to {platform.release(minor)}"
+                ),
+                why=[
+                    f"at control plane {platform.release(minor)} these nodes would be {lags} minors behind it; the "
+                    f"version-skew policy allows {allowed_lag(min(minors))} for kubelet and kube-proxy 1.{min(minors)}",
+                    f"nodes: {_names([s.facts for s in members])}",
+                ],
+                deadlines=deadlines,
+                ended=ended,
+                where=where,
+                disruption=disruption,
+                to_version=platform.release(prev),
+                after=[f"cp:{prev}"] if current is not None and prev > current else [],
+            )
+            drafts.steps[hop_key].after.add(step.key)
+            step.unknowns.extend(runtime_step(ctx, pool, members, prev, key, drafts, platform.managed, target))
+            for state in members:
+                state.minor = prev
+                state.upgraded = True
+
+
+def _final_reasons(
+    ctx: PlanContext, state: NodeState, target: int | None
+) -> tuple[list[str], list[Deadline | None], bool, bool, str]:
+    """(reasons, deadlines, ended undated, kubelet unknown, target OS) for a node's last rollout."""
+    node = state.facts
+    reasons: list[str] = []
+    deadlines: list[Deadline | None] = []
+    ended = False
+    unknown = False
+    if state.minor is None:
+        reasons.append(
+            f"kubelet version unknown ({node.node.info.kubeletVersion!r}): replace it with a node at the target"
+        )
+        unknown = True
+    elif target is not None and state.minor < target:
+        reasons.append(
+            f"Kubernetes 1.{state.minor}{' (after the steps above)' if state.upgraded else ''} "
+            f"is below the target 1.{target}"
+        )
+        deadline, late = _minor_deadline(ctx, state)
+        deadlines.append(deadline)
+        ended = late
+    elif not state.upgraded:
+        patch = _kubelet_patch_deadline(ctx, node)
+        if patch is not None:
+            reasons.append(f"kubelet {node.kubelet.raw if node.kubelet else ''} is behind the newest patch of its line")
+            deadlines.append(patch)
+    for check in REIMAGE_CHECKS:
+        finding = ctx.needs_action(check, node.subject)
+        if finding is not None and finding.status in (Status.FAIL, Status.WARN):
+            reasons.append(f"{check}: {finding.message}")
+    os_why, os_deadline, os_ended, os_target = _os_reasons(ctx, node)
+    if os_why is not None:
+        reasons.append(os_why)
+        deadlines.append(os_deadline)
+        ended = ended or os_ended
+    return reasons, deadlines, ended, unknown, os_target
+
+
+def node_steps(
+    ctx: PlanContext,
+    facts: ClusterFacts,
+    platform: Platform,
+    hops: list[tuple[int, str]],
+    current: int | None,
+    target: int | None,
+    disruption: Disruption,
+    drafts: Drafts,
+) -> None:
+    """Every node, runtime and node-OS step of the plan."""
+    where = placement(facts)
+    states = {n.name: _state(n) for n in facts.nodes}
+    unknown_kubelets = [s.facts for s in states.values() if s.minor is None]
+    if unknown_kubelets and hops:
+        message = (
+            f"{_count(unknown_kubelets)} ({_names(unknown_kubelets)}) report no usable kubelet version: whether they "
+            "break the version-skew policy after each control-plane step is unknown"
+        )
+        for _, key in hops:
+            drafts.steps[key].unknowns.append(message)
+    if not facts.images.pods_known and hops:
+        message = f"kube-proxy versions are unknown ({facts.images.reason}): only kubelets are planned against skew"
+        for _, key in hops:
+            drafts.steps[key].unknowns.append(message)
+    _skew_steps(ctx, platform, hops, current, states, where, disruption, drafts, target)
+
+    # After the last hop: every node to the target, with its OS where that is past support.
+    final_after = [hops[-1][1]] if hops else []
+    for pool, members in _by_pool(states.values()).items():
+        moving: list[NodeState] = []
+        why: list[tuple[str, str]] = []
+        deadlines: list[Deadline | None] = []
+        ended = False
+        unknown = False
+        os_targets: set[str] = set()
+        for state in members:
+            reasons, found, late, kubelet_unknown, os_target = _final_reasons(ctx, state, target)
+            if not reasons:
+                continue
+            moving.append(state)
+            why.extend((state.name, r) for r in reasons)
+            deadlines.extend(found)
+            ended = ended or late
+            unknown = unknown or kubelet_unknown
+            if os_target:
+                os_targets.add(os_target)
+        resting = [s for s in members if s not in moving]
+        if resting:
+            runtime_step(ctx, pool, resting, None, None, drafts, platform.managed)
+        if not moving:
+            continue
+        upgrades = target is not None and any(s.minor is None or s.minor < target for s in moving)
+        os_only = bool(os_targets) and not upgrades and all(_os_reasons(ctx, s.facts)[0] for s in moving)
+        os_note = f" on {', '.join(sorted(os_targets))}" if os_targets else ""
+        if os_only:
+            kind = StepKind.OS_REPLACEMENT
+            to_version = ", ".join(sorted(os_targets))
+            title = f"Replace the operating system of {_count(moving)} in {pool_name(pool)} with {to_version}"
+        elif upgrades:
+            kind = StepKind.NODE_POOL_UPGRADE
+            to_version = platform.release(target or 0)
+            title = f"Upgrade {_count(moving)} of {pool_name(pool)} to {to_version}{os_note}"
+        else:
+            kind = StepKind.NODE_POOL_UPGRADE
+            to_version = (
+                f"newest node image for {platform.release(target)}" if target is not None else "newest node image"
+            )
+            title = f"Roll {_count(moving)} of {pool_name(pool)} to the newest node image{os_note}"
+        key = f"pool:{pool}:final"
+        step = _node_step(
+            ctx,
+            drafts,
+            key=key,
+            pool=pool,
+            members=moving,
+            title=title,
+            why=grouped(why),
+            deadlines=[d for d in deadlines if d is not None]
+            or [Deadline(None, DeadlineBasis.NONE, "due now: the findings above ask for it, and no date forces it")],
+            ended=ended,
+            where=where,
+            disruption=disruption,
+            to_version=to_version,
+            after=final_after if upgrades else [],
+            certainty=Certainty.VERIFY if unknown and not upgrades else Certainty.REQUIRED,
+            kind=kind,
+            resolves=(*NODE_CHECKS, *OS_CHECKS) if os_targets else NODE_CHECKS,
+        )
+        step.unknowns.extend(
+            runtime_step(ctx, pool, moving, target if upgrades else None, key, drafts, platform.managed)
+        )

@@ -108,8 +108,8 @@ class AuditEvidence:
     audit_images: tuple[tuple[str, int, int], ...]  # (image use digest, pods, containers)
     scans: Mapping[str, ScanEvidence]  # digest -> scan
     scan_matches: tuple[tuple[str, str, str], ...]  # (image key, scan digest, match by)
-    bodies: Mapping[str, Mapping[str, Any]]  # digest -> finding body row
-    findings: tuple[tuple[str, str], ...] = field(default=())  # (subject, body digest) in report order
+    bodies: Mapping[bytes, list[Any]]  # digest -> finding body (see BODY_FIELDS)
+    findings: tuple[tuple[str, bytes], ...] = field(default=())  # (subject, body digest) in report order
 
 
 def _utc(moment: datetime | None) -> datetime | None:
@@ -131,7 +131,38 @@ def inventory_digest(inventory: Inventory) -> str:
     return "sha256:" + digest.hexdigest()
 
 
-def _body(f: Finding) -> dict[str, Any]:
+KEY_LIST_ITEMS = 10  # items of a list of plain values kept in key evidence
+KEY_NESTED_BYTES = 600  # a nested value (lists of objects, objects) kept in key evidence up to this size
+
+
+def key_evidence(evidence: Mapping[str, Any]) -> dict[str, Any]:
+    """The evidence a ledger keeps for a finding: every plain value, lists of plain values (the first
+    ten), and nested values up to a few hundred bytes; a larger nested value is replaced by what it
+    held (its size), since the audit's own report keeps it whole and the ledger keeps the records it
+    came from (nodes, images and their workloads, scans and their vulnerabilities)."""
+    kept: dict[str, Any] = {}
+    for key, value in evidence.items():
+        if value is None or isinstance(value, str | int | float | bool):
+            kept[key] = value
+        elif isinstance(value, list | tuple) and all(
+            v is None or isinstance(v, str | int | float | bool) for v in value[: KEY_LIST_ITEMS + 1]
+        ):  # lists hold one kind of item: the head tells
+            kept[key] = list(value[:KEY_LIST_ITEMS]) + (
+                [f"… and {len(value) - KEY_LIST_ITEMS} more"] if len(value) > KEY_LIST_ITEMS else []
+            )
+        else:
+            encoded = canonical(value)
+            if len(encoded) <= KEY_NESTED_BYTES:
+                kept[key] = value
+            else:
+                size = len(value) if isinstance(value, list | tuple | dict) else 1
+                kept[key] = {"omitted": f"{size} item(s), {len(encoded)} bytes: in the audit's own report"}
+    return kept
+
+
+def _body(f: Finding) -> list[Any]:
+    """A finding without its subject, as stored: [check, status, severity, requirements, message,
+    key evidence, remediation, waiver, note]."""
     waiver = None
     if f.waiver is not None:
         waiver = {
@@ -144,26 +175,28 @@ def _body(f: Finding) -> dict[str, Any]:
             "vulnerability": f.waiver.vulnerability,
             "expires": f.waiver.expires.isoformat(),
         }
-    return {
-        "check": f.check,
-        "status": f.status.value,
-        "severity": f.severity.value,
-        "message": f.message,
-        "requirements": json_text(list(f.requirements)),
-        "evidence": json_text(dict(f.evidence)),
-        "remediation": f.remediation,
-        "waiver": json_text(waiver) if waiver is not None else None,
-        "note": f.note,
-    }
+    return [
+        f.check,
+        f.status.value,
+        f.severity.value,
+        list(f.requirements),
+        f.message,
+        key_evidence(f.evidence),
+        f.remediation,
+        waiver,
+        f.note,
+    ]
 
 
-def _findings(
-    findings: Sequence[Finding],
-) -> tuple[dict[str, dict[str, Any]], list[tuple[str, str]]]:
-    bodies: dict[str, dict[str, Any]] = {}
-    order: list[tuple[str, str]] = []
-    # Findings of one template (per_node) share their evidence object: hash each distinct one once.
-    memo: dict[tuple[Any, ...], str] = {}
+BODY_FIELDS = ("check", "status", "severity", "requirements", "message", "evidence", "remediation", "waiver", "note")
+
+
+def _findings(findings: Sequence[Finding]) -> tuple[dict[bytes, list[Any]], list[tuple[str, bytes]]]:
+    """Distinct bodies by digest (16 bytes of SHA-256 over their canonical JSON), and (subject, digest) in order."""
+    bodies: dict[bytes, list[Any]] = {}
+    order: list[tuple[str, bytes]] = []
+    # Findings of one template (per_node) share their evidence object: encode each distinct one once.
+    memo: dict[tuple[Any, ...], bytes] = {}
     for f in findings:
         key = (
             f.check,
@@ -179,9 +212,9 @@ def _findings(
         digest = memo.get(key)
         if digest is None:
             body = _body(f)
-            digest = digest_of(body)
+            digest = hashlib.sha256(canonical(body)).digest()[:16]
             memo[key] = digest
-            bodies.setdefault(digest, {"digest": digest, **body})
+            bodies.setdefault(digest, body)
         order.append((f.subject, digest))
     return bodies, order
 

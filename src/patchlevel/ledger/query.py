@@ -8,11 +8,13 @@ so the checks themselves never touch the database.
 from __future__ import annotations
 
 import json
+import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import msgspec
 from sqlalchemy import Connection, delete, func, select
 
 from patchlevel.ledger import schema as s
@@ -28,7 +30,7 @@ from patchlevel.ledger.history import (
     Vulnerability,
 )
 from patchlevel.ledger.store import Store
-from patchlevel.model import Severity
+from patchlevel.model import Finding, Severity
 
 _CHUNK = 500
 
@@ -360,9 +362,8 @@ def prune(store: Store, keep_days: int, today: date) -> PruneOutcome:
             for link in (s.audit_findings, s.audit_nodes, s.audit_images, s.audit_scans):
                 conn.execute(delete(link).where(link.c.audit_id.in_(chunk)))
             conn.execute(delete(a).where(a.c.id.in_(chunk)))
-        orphans = 0
+        orphans = _prune_bodies(conn)
         for table, column in (
-            (s.finding_bodies, s.audit_findings.c.body_id),
             (s.node_states, s.audit_nodes.c.node_state_id),
             (s.image_uses, s.audit_images.c.image_use_id),
         ):
@@ -382,6 +383,66 @@ def prune(store: Store, keep_days: int, today: date) -> PruneOutcome:
         return PruneOutcome(len(old), before, orphans)
 
     return store.write("pruning", work)
+
+
+def _prune_bodies(conn: Connection) -> int:
+    """Remove finding bodies no remaining audit names, then packs that hold no body any more."""
+    used: set[int] = set()
+    for (data,) in conn.execute(select(s.audit_findings.c.data)):
+        used.update(body for _, body in msgspec.json.decode(zlib.decompress(data)))
+    stored = [int(i) for i in conn.execute(select(s.finding_bodies.c.id)).scalars()]
+    unused = [i for i in stored if i not in used]
+    for chunk in _chunks(unused):
+        conn.execute(delete(s.finding_bodies).where(s.finding_bodies.c.id.in_(chunk)))
+    empty = select(s.finding_packs.c.id).where(~s.finding_packs.c.id.in_(select(s.finding_bodies.c.pack_id).distinct()))
+    packs = [int(i) for i in conn.execute(empty).scalars()]
+    for chunk in _chunks(packs):
+        conn.execute(delete(s.finding_packs).where(s.finding_packs.c.id.in_(chunk)))
+    return len(unused) + len(packs)
+
+
+def audit_findings(store: Store, audit_id: int) -> tuple[Finding, ...]:
+    """Every finding one recorded audit holds, in report order (evidence as the ledger keeps it: key evidence)."""
+    from patchlevel.model import Severity, Status
+
+    with store.reading() as conn:
+        data = conn.execute(select(s.audit_findings.c.data).where(s.audit_findings.c.audit_id == audit_id)).scalar()
+        if data is None:
+            raise LedgerError(f"ledger {store.shown} holds no audit {audit_id}")
+        pairs: list[list[Any]] = msgspec.json.decode(zlib.decompress(data))
+        ids = sorted({int(body) for _, body in pairs})
+        where: dict[int, tuple[int, int]] = {}
+        for chunk in _chunks(ids):
+            for r in conn.execute(
+                select(s.finding_bodies.c.id, s.finding_bodies.c.pack_id, s.finding_bodies.c.idx).where(
+                    s.finding_bodies.c.id.in_(chunk)
+                )
+            ):
+                where[int(r.id)] = (int(r.pack_id), int(r.idx))
+        packs: dict[int, list[list[Any]]] = {}
+        for chunk in _chunks(sorted({p for p, _ in where.values()})):
+            for pack_row in conn.execute(
+                select(s.finding_packs.c.id, s.finding_packs.c.data).where(s.finding_packs.c.id.in_(chunk))
+            ):
+                packs[int(pack_row.id)] = msgspec.json.decode(zlib.decompress(pack_row.data))
+    findings = []
+    for subject, body_id in pairs:
+        pack, index = where[int(body_id)]
+        check, status, severity, requirements, message, evidence, remediation, _waiver, note = packs[pack][index]
+        findings.append(
+            Finding(
+                check=check,
+                status=Status(status),
+                severity=Severity(severity),
+                subject=subject,
+                message=message,
+                evidence=evidence,
+                remediation=remediation,
+                requirements=tuple(requirements),
+                note=note,
+            )
+        )
+    return tuple(findings)
 
 
 def count_audits(store: Store) -> int:

@@ -10,12 +10,15 @@ this module is what the code reads and writes through.  Layout:
 * Content-addressed rows, stored once however many audits share them (keyed by ``digest``, the
   SHA-256 of their canonical JSON): ``node_states`` (a node's name, provider ID, boot ID,
   versions, pool and lifecycle releases), ``image_uses`` (a running image and who runs it),
-  ``finding_bodies`` (a finding without its subject), ``scans`` (a scan report, keyed by the
+  ``finding_bodies`` (a finding without its subject: check, status, severity, requirements,
+  message, key evidence, remediation), each new one written into its audit's compressed
+  ``finding_packs`` row so that bodies compress together, ``scans`` (a scan report, keyed by the
   digest of its normalised content) and ``vulnerability_sets`` (what a scan found, keyed by the
   digest of the vulnerabilities alone, so the daily re-scan of an unchanged image stores its
   findings once) with their ``set_vulnerabilities``.
-* Link tables: ``audit_nodes``, ``audit_images``, ``audit_findings`` (subject and body, in report
-  order), ``audit_scans``, and ``scan_matches`` (which scans are evidence for which image).
+* Link tables: ``audit_nodes``, ``audit_images``, ``audit_findings`` (one compressed row per audit:
+  subject and body of every finding, in report order), ``audit_scans``, and ``scan_matches`` (which
+  scans are evidence for which image).
 
 JSON-valued columns are ``Text`` holding canonical JSON written by msgspec (sorted keys), so the
 two engines store byte-identical values.
@@ -31,6 +34,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     PrimaryKeyConstraint,
     Table,
@@ -219,29 +223,29 @@ audit_scans = Table(
     sqlite_with_rowid=False,
 )
 
+finding_packs = Table(
+    "finding_packs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("bodies", Integer, nullable=False),
+    Column("data", LargeBinary, nullable=False),  # zlib of the canonical JSON list of the bodies it holds
+)
+
 finding_bodies = Table(
     "finding_bodies",
     metadata,
     Column("id", Integer, primary_key=True),
-    Column("digest", Text, nullable=False, unique=True),
+    Column("digest", LargeBinary, nullable=False, unique=True),  # the first 16 bytes of the body's SHA-256
+    Column("pack_id", Integer, ForeignKey("finding_packs.id"), nullable=False),
+    Column("idx", Integer, nullable=False),  # its place in the pack
     Column("check", Text, nullable=False),
     Column("status", Text, nullable=False),
-    Column("severity", Text, nullable=False),
-    Column("message", Text, nullable=False),
-    Column("requirements", Text, nullable=False),  # JSON list
-    Column("evidence", Text, nullable=False),  # JSON object
-    Column("remediation", Text, nullable=False),
-    Column("waiver", Text, nullable=True),  # JSON object, for waived findings
-    Column("note", Text, nullable=False),
 )
 
 audit_findings = Table(
     "audit_findings",
     metadata,
-    Column("audit_id", Integer, ForeignKey("audits.id", ondelete="CASCADE"), nullable=False),
-    Column("seq", Integer, nullable=False),  # the finding's place in the report
-    Column("subject", Text, nullable=False),
-    Column("body_id", Integer, ForeignKey("finding_bodies.id"), nullable=False),
-    PrimaryKeyConstraint("audit_id", "seq"),
-    sqlite_with_rowid=False,
+    Column("audit_id", Integer, ForeignKey("audits.id", ondelete="CASCADE"), primary_key=True),
+    Column("findings", Integer, nullable=False),
+    Column("data", LargeBinary, nullable=False),  # zlib of the JSON list of [subject, body id], in report order
 )

@@ -1,5 +1,5 @@
 """The first ledger schema: clusters, audits, content-addressed node states, image uses, scans, vulnerability
-sets and findings.
+sets and finding bodies (in compressed packs), and each audit's findings.
 
 Revision ID: 0001
 Revises: (none)
@@ -29,20 +29,11 @@ def upgrade() -> None:
         sa.UniqueConstraint("key", name=op.f("uq_clusters_key")),
     )
     op.create_table(
-        "finding_bodies",
+        "finding_packs",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("digest", sa.Text(), nullable=False),
-        sa.Column("check", sa.Text(), nullable=False),
-        sa.Column("status", sa.Text(), nullable=False),
-        sa.Column("severity", sa.Text(), nullable=False),
-        sa.Column("message", sa.Text(), nullable=False),
-        sa.Column("requirements", sa.Text(), nullable=False),
-        sa.Column("evidence", sa.Text(), nullable=False),
-        sa.Column("remediation", sa.Text(), nullable=False),
-        sa.Column("waiver", sa.Text(), nullable=True),
-        sa.Column("note", sa.Text(), nullable=False),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_finding_bodies")),
-        sa.UniqueConstraint("digest", name=op.f("uq_finding_bodies_digest")),
+        sa.Column("bodies", sa.Integer(), nullable=False),
+        sa.Column("data", sa.LargeBinary(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_finding_packs")),
     )
     op.create_table(
         "image_uses",
@@ -129,6 +120,20 @@ def upgrade() -> None:
     op.create_index(op.f("ix_audits_cluster_id_observed_on"), "audits", ["cluster_id", "observed_on"], unique=False)
 
     op.create_table(
+        "finding_bodies",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("digest", sa.LargeBinary(), nullable=False),
+        sa.Column("pack_id", sa.Integer(), nullable=False),
+        sa.Column("idx", sa.Integer(), nullable=False),
+        sa.Column("check", sa.Text(), nullable=False),
+        sa.Column("status", sa.Text(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["pack_id"], ["finding_packs.id"], name=op.f("fk_finding_bodies_pack_id_finding_packs")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_finding_bodies")),
+        sa.UniqueConstraint("digest", name=op.f("uq_finding_bodies_digest")),
+    )
+    op.create_table(
         "scans",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("digest", sa.Text(), nullable=False),
@@ -177,17 +182,12 @@ def upgrade() -> None:
     op.create_table(
         "audit_findings",
         sa.Column("audit_id", sa.Integer(), nullable=False),
-        sa.Column("seq", sa.Integer(), nullable=False),
-        sa.Column("subject", sa.Text(), nullable=False),
-        sa.Column("body_id", sa.Integer(), nullable=False),
+        sa.Column("findings", sa.Integer(), nullable=False),
+        sa.Column("data", sa.LargeBinary(), nullable=False),
         sa.ForeignKeyConstraint(
             ["audit_id"], ["audits.id"], name=op.f("fk_audit_findings_audit_id_audits"), ondelete="CASCADE"
         ),
-        sa.ForeignKeyConstraint(
-            ["body_id"], ["finding_bodies.id"], name=op.f("fk_audit_findings_body_id_finding_bodies")
-        ),
-        sa.PrimaryKeyConstraint("audit_id", "seq", name=op.f("pk_audit_findings")),
-        sqlite_with_rowid=False,
+        sa.PrimaryKeyConstraint("audit_id", name=op.f("pk_audit_findings")),
     )
     op.create_table(
         "audit_images",
@@ -250,11 +250,12 @@ def downgrade() -> None:
     op.drop_table("audit_findings")
     op.drop_table("set_vulnerabilities")
     op.drop_table("scans")
+    op.drop_table("finding_bodies")
     op.drop_index(op.f("ix_audits_cluster_id_observed_on"), table_name="audits")
 
     op.drop_table("audits")
     op.drop_table("vulnerability_sets")
     op.drop_table("node_states")
     op.drop_table("image_uses")
-    op.drop_table("finding_bodies")
+    op.drop_table("finding_packs")
     op.drop_table("clusters")

@@ -389,6 +389,18 @@ def test_an_image_sla_deadline_on_both_sides(day: date, late: bool) -> None:
     assert (fix.package, fix.fixed_version, fix.due) == ("xz-utils", "5.6.1+really5.4.5-1", date(2026, 12, 1))
 
 
+def test_an_open_fix_still_inside_its_sla_is_planned_when_it_runs_out_within_the_warning_window() -> None:
+    def passing(start: date) -> Callable[[tuple[Finding, ...]], list[Finding]]:
+        rewrite = with_vulnerability(start)
+        return lambda fs: [f.replace(status=Status.PASS) for f in rewrite(fs)]
+
+    soon = plan_for(image_cluster(), date(2026, 11, 20), findings=passing(date(2026, 11, 10)))
+    (step,) = steps_of(soon, StepKind.IMAGE_REBUILD)
+    assert step.deadline.latest_safe == date(2026, 12, 10) and not step.late
+    far = plan_for(image_cluster(), date(2026, 11, 20), findings=passing(date(2027, 6, 1)))
+    assert not steps_of(far, StepKind.IMAGE_REBUILD)
+
+
 def test_a_kev_due_date_earlier_than_the_sla_wins() -> None:
     kev = KevCatalog(
         "2026.11.01",

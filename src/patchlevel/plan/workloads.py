@@ -21,6 +21,7 @@ from patchlevel.vuln.kev import KevCatalog
 
 IMAGE_CHECKS = ("image_os_supported", "fixable_vulnerabilities_patched_in_time", "patched_image_redeployed")
 PLANNED_SEVERITIES = frozenset({Severity.CRITICAL, Severity.HIGH})
+PLANNED_STATUSES = frozenset({Status.FAIL, Status.WARN, Status.PASS})
 UNATTRIBUTED = "(workload unknown)"
 
 
@@ -81,11 +82,11 @@ def _image_change(
                         None, DeadlineBasis.END_OF_SUPPORT, "base OS past (or near) end of support; date not given"
                     )
                 )
-        elif finding.check == "fixable_vulnerabilities_patched_in_time" and finding.status in (
-            Status.FAIL,
-            Status.WARN,
-        ):
+        elif finding.check == "fixable_vulnerabilities_patched_in_time" and finding.status in PLANNED_STATUSES:
             mine = _fixes(ctx, finding, kev)
+            if finding.status is Status.PASS:  # within its SLA: planned when it runs out inside the warning window
+                horizon = ctx.as_of + timedelta(days=window)
+                mine = [f for f in mine if f.due is not None and f.due <= horizon]
             if mine:
                 fixes.extend(mine)
                 noun = "vulnerabilities" if len(mine) != 1 else "vulnerability"
@@ -114,7 +115,10 @@ def _image_change(
 def image_steps(ctx: PlanContext, facts: ClusterFacts, kev: KevCatalog | None, drafts: Drafts) -> None:
     by_subject: dict[str, list[Finding]] = defaultdict(list)
     for finding in ctx.findings:
-        if finding.check in IMAGE_CHECKS and finding.subject.startswith("image/") and finding.status is not Status.PASS:
+        if not (finding.check in IMAGE_CHECKS and finding.subject.startswith("image/")):
+            continue
+        # A passing vulnerability finding may still hold open fixes whose SLA runs out soon: they are planned too.
+        if finding.status is not Status.PASS or finding.check == "fixable_vulnerabilities_patched_in_time":
             by_subject[finding.subject].append(finding)
     if not by_subject:
         return

@@ -42,6 +42,6 @@ def render_plan_html(plan: Plan) -> bytes:
         plan=plan,
         kinds={k.value: v for k, v in STEP_KIND_LABELS.items()},
         max_items=MAX_ITEMS,
-        generated=plan.generated_at.isoformat().replace("+00:00", "Z"),
+        generated=plan.generated_at.replace(microsecond=0).isoformat().replace("+00:00", "Z"),
     )
     return text.encode("utf-8", "backslashreplace")

@@ -93,13 +93,27 @@ def bench_record(work: Path, repeat: int) -> None:
             Path(f"{ledger}{suffix}").unlink(missing_ok=True)
         url = f"sqlite:///{ledger}"
         started = time.perf_counter()
-        record_audit(url, outcome.report, outcome.inventory, outcome.facts, cluster_name=None,
-                     policy_digest=policy_digest_of(Policy()), bundle_digest=None)  # fmt: skip
+        record_audit(
+            url,
+            outcome.report,
+            outcome.inventory,
+            outcome.facts,
+            cluster_name=None,
+            policy_digest=policy_digest_of(Policy()),
+            bundle_digest=None,
+        )
         record_times.append(time.perf_counter() - started)
         next_day = run(AuditConfig(as_of=day + timedelta(days=1)), InventorySource(inventory))
         started = time.perf_counter()
-        record_audit(url, next_day.report, next_day.inventory, next_day.facts, cluster_name=None,
-                     policy_digest=policy_digest_of(Policy()), bundle_digest=None)  # fmt: skip
+        record_audit(
+            url,
+            next_day.report,
+            next_day.inventory,
+            next_day.facts,
+            cluster_name=None,
+            policy_digest=policy_digest_of(Policy()),
+            bundle_digest=None,
+        )
         again_times.append(time.perf_counter() - started)
     assert outcome is not None
     audit_s, record_s, again_s = min(audit_times), min(record_times), min(again_times)
@@ -130,8 +144,8 @@ def _hex(*parts: object) -> str:
 def _day_inventory(base: Any, day_index: int, day: date) -> Any:
     import msgspec
 
-    from patchlevel.scans import ScanReport, Vulnerability
     from patchlevel.model import Severity
+    from patchlevel.scans import ScanReport, Vulnerability
 
     nodes = []
     for i, node in enumerate(base.nodes):
@@ -201,7 +215,7 @@ def _day_inventory(base: Any, day_index: int, day: date) -> Any:
                 os_eosl=False,
                 vulnerabilities=vulnerabilities,
                 artifact_type="container_image",
-            )  # fmt: skip
+            )
         )
     return replace(base, nodes=tuple(nodes), pods=tuple(pods), scans=tuple(scans), name="year-cluster")
 
@@ -232,8 +246,15 @@ def bench_year(work: Path, days: int) -> None:
         outcome = run(AuditConfig(as_of=day), InventorySource(inventory), knowledge=knowledge)
         audit_total += time.perf_counter() - started
         started = time.perf_counter()
-        record_audit(url, outcome.report, outcome.inventory, outcome.facts, cluster_name=None,
-                     policy_digest=policy_digest_of(Policy()), bundle_digest=None)  # fmt: skip
+        record_audit(
+            url,
+            outcome.report,
+            outcome.inventory,
+            outcome.facts,
+            cluster_name=None,
+            policy_digest=policy_digest_of(Policy()),
+            bundle_digest=None,
+        )
         record_total += time.perf_counter() - started
         del outcome, inventory
         gc.collect()
@@ -243,15 +264,39 @@ def bench_year(work: Path, days: int) -> None:
 
     with sqlite3.connect(ledger) as conn:
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        counts = {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in (
-            "audits", "audit_findings", "finding_bodies", "node_states", "image_uses", "scans", "vulnerability_sets",
-            "set_vulnerabilities")}  # fmt: skip
+        counts = {
+            t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+            for t in (
+                "audits",
+                "audit_findings",
+                "finding_bodies",
+                "node_states",
+                "image_uses",
+                "scans",
+                "vulnerability_sets",
+                "set_vulnerabilities",
+            )
+        }
     size = sum(Path(f"{ledger}{s}").stat().st_size for s in ("", "-wal") if Path(f"{ledger}{s}").exists())
     out = work / "year-period"
     shutil.rmtree(out, ignore_errors=True)
     last = first + timedelta(days=days - 1)
-    cmd = [sys.executable, "-m", "patchlevel", "period", "--ledger", url, "--from", first.isoformat(),
-           "--to", last.isoformat(), "--format", "html,json,markdown,oscal", "-o", str(out)]  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-m",
+        "patchlevel",
+        "period",
+        "--ledger",
+        url,
+        "--from",
+        first.isoformat(),
+        "--to",
+        last.isoformat(),
+        "--format",
+        "html,json,markdown,oscal",
+        "-o",
+        str(out),
+    ]
     period_s, period_rss, code, err = child(cmd)
     if code not in (0, 1):
         print(f"  ! period exited {code}: {err.strip()[:400]}", file=sys.stderr)
@@ -286,16 +331,17 @@ inventory = replace(inventory, name=name)
 while time.time() < start_at:
     time.sleep(0.005)
 began = time.time()
-result = record_audit(url, report, inventory, facts, cluster_name=name, policy_digest="sha256:bench", bundle_digest=None)
+result = record_audit(
+    url, report, inventory, facts, cluster_name=name, policy_digest="sha256:bench", bundle_digest=None
+)
 print(json.dumps({"cluster": name, "created": result.created, "began": began, "ended": time.time()}))
 """
 
 
 def bench_fleet(work: Path, clusters: int) -> None:
-    from pg_harness import postgres_server
-
     from patchlevel.audit import AuditConfig, SnapshotSource, run
     from patchlevel.ledger.store import open_store
+    from pg_harness import postgres_server
 
     server = postgres_server()
     url = server.new_database()
@@ -312,7 +358,7 @@ def bench_fleet(work: Path, clusters: int) -> None:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
-        )  # fmt: skip
+        )
         for i in range(clusters)
     ]
     results, failures = [], []
@@ -346,6 +392,9 @@ def bench_fleet(work: Path, clusters: int) -> None:
 
 
 def main() -> int:
+    import gc
+
+    gc.disable()  # as the CLI does for audits: short-lived runs over millions of acyclic records
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("what", choices=["record", "year", "fleet", "all"])
     parser.add_argument("--work", type=Path, default=Path("/tmp/patchlevel-ledger-bench"))

@@ -133,6 +133,7 @@ def inventory_digest(inventory: Inventory) -> str:
 
 KEY_LIST_ITEMS = 10  # items of a list of plain values kept in key evidence
 KEY_NESTED_BYTES = 600  # a nested value (lists of objects, objects) kept in key evidence up to this size
+_PLAIN = (str, int, float, bool, type(None))
 
 
 def key_evidence(evidence: Mapping[str, Any]) -> dict[str, Any]:
@@ -142,10 +143,10 @@ def key_evidence(evidence: Mapping[str, Any]) -> dict[str, Any]:
     came from (nodes, images and their workloads, scans and their vulnerabilities)."""
     kept: dict[str, Any] = {}
     for key, value in evidence.items():
-        if value is None or isinstance(value, str | int | float | bool):
+        if isinstance(value, _PLAIN):
             kept[key] = value
         elif isinstance(value, list | tuple) and all(
-            v is None or isinstance(v, str | int | float | bool) for v in value[: KEY_LIST_ITEMS + 1]
+            isinstance(v, _PLAIN) for v in value[: KEY_LIST_ITEMS + 1]
         ):  # lists hold one kind of item: the head tells
             kept[key] = list(value[:KEY_LIST_ITEMS]) + (
                 [f"… and {len(value) - KEY_LIST_ITEMS} more"] if len(value) > KEY_LIST_ITEMS else []

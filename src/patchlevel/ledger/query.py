@@ -388,8 +388,14 @@ def prune(store: Store, keep_days: int, today: date) -> PruneOutcome:
 def _prune_bodies(conn: Connection) -> int:
     """Remove finding bodies no remaining audit names, then packs that hold no body any more."""
     used: set[int] = set()
+    used_subjects: set[int] = set()
     for (data,) in conn.execute(select(s.audit_findings.c.data)):
-        used.update(body for _, body in msgspec.json.decode(zlib.decompress(data)))
+        for subject, body in msgspec.json.decode(zlib.decompress(data)):
+            used.add(body)
+            used_subjects.add(subject)
+    stale = [int(i) for i in conn.execute(select(s.subjects.c.id)).scalars() if int(i) not in used_subjects]
+    for chunk in _chunks(stale):
+        conn.execute(delete(s.subjects).where(s.subjects.c.id.in_(chunk)))
     stored = [int(i) for i in conn.execute(select(s.finding_bodies.c.id)).scalars()]
     unused = [i for i in stored if i not in used]
     for chunk in _chunks(unused):
@@ -398,7 +404,7 @@ def _prune_bodies(conn: Connection) -> int:
     packs = [int(i) for i in conn.execute(empty).scalars()]
     for chunk in _chunks(packs):
         conn.execute(delete(s.finding_packs).where(s.finding_packs.c.id.in_(chunk)))
-    return len(unused) + len(packs)
+    return len(unused) + len(packs) + len(stale)
 
 
 def audit_findings(store: Store, audit_id: int) -> tuple[Finding, ...]:
@@ -411,6 +417,13 @@ def audit_findings(store: Store, audit_id: int) -> tuple[Finding, ...]:
             raise LedgerError(f"ledger {store.shown} holds no audit {audit_id}")
         pairs: list[list[Any]] = msgspec.json.decode(zlib.decompress(data))
         ids = sorted({int(body) for _, body in pairs})
+        subject_ids = sorted({int(subject) for subject, _ in pairs})
+        names: dict[int, str] = {}
+        for chunk in _chunks(subject_ids):
+            names.update(
+                (int(r.id), r.subject)
+                for r in conn.execute(select(s.subjects.c.id, s.subjects.c.subject).where(s.subjects.c.id.in_(chunk)))
+            )
         where: dict[int, tuple[int, int]] = {}
         for chunk in _chunks(ids):
             for r in conn.execute(
@@ -426,7 +439,8 @@ def audit_findings(store: Store, audit_id: int) -> tuple[Finding, ...]:
             ):
                 packs[int(pack_row.id)] = msgspec.json.decode(zlib.decompress(pack_row.data))
     findings = []
-    for subject, body_id in pairs:
+    for subject_id, body_id in pairs:
+        subject = names[int(subject_id)]
         pack, index = where[int(body_id)]
         check, status, severity, requirements, message, evidence, remediation, _waiver, note = packs[pack][index]
         findings.append(

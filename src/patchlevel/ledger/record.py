@@ -112,6 +112,22 @@ def _body_ids(conn: Connection, bodies: Mapping[bytes, list[Any]]) -> dict[bytes
     return ids
 
 
+def _subject_ids(conn: Connection, wanted: set[str]) -> dict[str, int]:
+    c = s.subjects.c
+    names = sorted(wanted)
+    found: dict[str, int] = {}
+    for chunk in _chunks(names):
+        found.update((r[0], int(r[1])) for r in conn.execute(select(c.subject, c.id).where(c.subject.in_(chunk))))
+    missing = [n for n in names if n not in found]
+    if missing:
+        statement = insert_ignoring_conflicts(conn, s.subjects, ["subject"])
+        for start in range(0, len(missing), 5000):
+            conn.execute(statement, [{"subject": n} for n in missing[start : start + 5000]])
+        for chunk in _chunks(missing):
+            found.update((r[0], int(r[1])) for r in conn.execute(select(c.subject, c.id).where(c.subject.in_(chunk))))
+    return found
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
 
@@ -206,7 +222,8 @@ def write_evidence(conn: Connection, evidence: AuditEvidence) -> tuple[int, bool
             )
 
     body_ids = _body_ids(conn, evidence.bodies)
-    pairs = [[subject, body_ids[digest]] for subject, digest in evidence.findings]
+    subject_ids = _subject_ids(conn, {subject for subject, _ in evidence.findings})
+    pairs = [[subject_ids[subject], body_ids[digest]] for subject, digest in evidence.findings]
     conn.execute(
         s.audit_findings.insert(),
         [{"audit_id": audit_id, "findings": len(pairs), "data": zlib.compress(msgspec.json.encode(pairs), 6)}],

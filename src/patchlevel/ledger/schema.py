@@ -17,8 +17,8 @@ this module is what the code reads and writes through.  Layout:
   digest of the vulnerabilities alone, so the daily re-scan of an unchanged image stores its
   findings once) with their ``set_vulnerabilities``.
 * Link tables: ``audit_nodes``, ``audit_images``, ``audit_findings`` (one compressed row per audit:
-  subject and body of every finding, in report order), ``audit_scans``, and ``scan_matches`` (which
-  scans are evidence for which image).
+  subject and body of every finding, in report order; subjects are stored once in ``subjects``),
+  ``audit_scans``, and ``scan_matches`` (which scans are evidence for which image).
 
 JSON-valued columns are ``Text`` holding canonical JSON written by msgspec (sorted keys), so the
 two engines store byte-identical values.
@@ -242,10 +242,17 @@ finding_bodies = Table(
     Column("status", Text, nullable=False),
 )
 
+subjects = Table(
+    "subjects",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("subject", Text, nullable=False, unique=True),  # cluster, node/<name>, image/<repo>@<digest>, …
+)
+
 audit_findings = Table(
     "audit_findings",
     metadata,
     Column("audit_id", Integer, ForeignKey("audits.id", ondelete="CASCADE"), primary_key=True),
     Column("findings", Integer, nullable=False),
-    Column("data", LargeBinary, nullable=False),  # zlib of the JSON list of [subject, body id], in report order
+    Column("data", LargeBinary, nullable=False),  # zlib of the JSON list of [subject id, body id], in report order
 )

@@ -1,5 +1,5 @@
 """The first ledger schema: clusters, audits, content-addressed node states, image uses, scans, vulnerability
-sets and finding bodies (in compressed packs), and each audit's findings.
+sets, subjects and finding bodies (in compressed packs), and each audit's findings.
 
 Revision ID: 0001
 Revises: (none)
@@ -73,6 +73,13 @@ def upgrade() -> None:
         sa.Column("os_cycle", sa.Text(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_node_states")),
         sa.UniqueConstraint("digest", name=op.f("uq_node_states_digest")),
+    )
+    op.create_table(
+        "subjects",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("subject", sa.Text(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_subjects")),
+        sa.UniqueConstraint("subject", name=op.f("uq_subjects_subject")),
     )
     op.create_table(
         "vulnerability_sets",
@@ -255,6 +262,7 @@ def downgrade() -> None:
 
     op.drop_table("audits")
     op.drop_table("vulnerability_sets")
+    op.drop_table("subjects")
     op.drop_table("node_states")
     op.drop_table("image_uses")
     op.drop_table("finding_packs")

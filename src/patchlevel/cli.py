@@ -804,6 +804,154 @@ def period(
 
 
 # ------------------------------------------------------------------------------------------
+# patchlevel plan (patchlevel.plan): the dated, ordered path from the audit's findings to compliant
+
+if TYPE_CHECKING:
+    from patchlevel.vuln.kev import KevCatalog
+
+
+@cli.command("plan")
+@click.argument("path", type=click.Path(path_type=Path), required=False)
+@_live_options
+@click.option("--as-of", "as_of", metavar="DATE", help="Plan as of this date (YYYY-MM-DD). Default: today, UTC.")
+@click.option(
+    "--target",
+    metavar="MINOR",
+    help="Kubernetes minor to plan to (e.g. 1.35; on OpenShift also 4.18). "
+    "Default: the newest the platform supports on the as-of date.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    default="terminal",
+    show_default=True,
+    metavar="FORMATS",
+    help="terminal, markdown, json or html; several, comma separated, need -o DIR.",
+)
+@click.option("-o", "--output", type=click.Path(path_type=Path), help="Write the plan here (a file, or a directory).")
+@click.option(
+    "--policy",
+    "policy_file",
+    type=click.Path(path_type=Path),
+    metavar="FILE",
+    help="Policy file: the warning window and SLAs the dates use. Default: built-in.",
+)
+@click.option(
+    "--data-dir", type=click.Path(path_type=Path), help="Lifecycle data directory to use instead of the default."
+)
+@click.option(
+    "--scan-report",
+    "scan_reports",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    metavar="PATH",
+    help="Trivy, Grype or trivy-operator report, or a directory of them (repeatable): images to rebuild.",
+)
+@click.option("--prepared-by", metavar="NAME", help="Who prepared the plan (its approval block). Default: patchlevel.")
+@click.option("--color/--no-color", default=None, help="Colour the terminal plan (default: when stdout is a terminal).")
+def plan_command(
+    path: Path | None,
+    context: str | None,
+    kubeconfig: Path | None,
+    request_timeout: float,
+    deadline: float,
+    page_size: int,
+    as_of: str | None,
+    target: str | None,
+    fmt: str,
+    output: Path | None,
+    policy_file: Path | None,
+    data_dir: Path | None,
+    scan_reports: tuple[Path, ...],
+    prepared_by: str | None,
+    color: bool | None,
+) -> int:
+    """Plan the path to compliant: a snapshot, an evidence bundle, or without PATH the live cluster.
+
+    Exit 0 when no step is past its latest safe date, 1 when one is, 3 when the audit was incomplete.
+    """
+    from patchlevel.audit import AuditConfig, ImageEvidenceOptions, SnapshotSource, run
+    from patchlevel.knowledge import load_default_knowledge
+    from patchlevel.lifecycle.removals import load_removals
+    from patchlevel.output import report_targets, write_atomically, write_stdout
+    from patchlevel.plan.build import build_plan
+    from patchlevel.plan.inputs import from_inventory
+    from patchlevel.plan.model import PlanState
+    from patchlevel.render.plan import PLAN_EXTENSIONS, PlanFormat, render_plan
+    from patchlevel.render.plan_terminal import render_plan_terminal
+
+    names = [v.strip().lower() for v in fmt.split(",") if v.strip()]
+    allowed = [f.value for f in PlanFormat]
+    if not names or any(n not in allowed for n in names):
+        raise UsageError(f"--format {fmt!r}: choose from {', '.join(allowed)} (comma separated)")
+    formats = [PlanFormat(n) for n in dict.fromkeys(names)]
+    if len(formats) > 1 and output is None:
+        raise UsageError("several formats need -o DIR to write them into")
+    if path is not None and (context is not None or kubeconfig is not None):
+        raise UsageError("--context and --kubeconfig are for live clusters; PATH is a snapshot or bundle")
+    policy = _load_policy(policy_file)
+    config = AuditConfig(
+        as_of=_parse_as_of(as_of),
+        policy=policy,
+        data_dir=data_dir,
+        images=ImageEvidenceOptions(scan_reports=scan_reports),
+    )
+    config.images.validate()
+    knowledge = load_default_knowledge(data_dir)
+    removals = load_removals()
+    if path is not None:
+        outcome = run(config, SnapshotSource(path), knowledge=knowledge, notify=_notify)
+    else:
+        import contextlib
+
+        progress = _progress()
+        live = _live_source(context, kubeconfig, request_timeout, deadline, page_size)
+        with progress if progress is not None else contextlib.nullcontext():
+            outcome = run(config, live, knowledge=knowledge, notify=_notify, progress=progress)
+    plan = build_plan(
+        outcome.report,
+        outcome.facts,
+        knowledge,
+        policy,
+        removals=removals,
+        inputs=from_inventory(outcome.inventory),
+        target=target,
+        prepared_by=prepared_by or "",
+        kev=_plan_kev(knowledge.catalog.data_dir),
+    )
+    if output is None:
+        if formats[0] is PlanFormat.TERMINAL:
+            tty = sys.stdout.isatty()
+            width = max(100, shutil.get_terminal_size((120, 40)).columns) if tty else 120
+            text = render_plan_terminal(plan, color=tty if color is None else color, width=width)
+            write_stdout(text.encode("utf-8", "replace"))
+        else:
+            write_stdout(render_plan(plan, formats[0]))
+    else:
+        targets = report_targets(output, [PLAN_EXTENSIONS[f] for f in formats], stem="patchlevel-plan")
+        for plan_format, written in zip(formats, targets, strict=True):
+            write_atomically(written, render_plan(plan, plan_format), outcome.protected)
+            click.echo(f"wrote {plan_format.value} plan to {written}", err=True)
+    for reason in outcome.incomplete:
+        _notify(f"error: the audit behind the plan is incomplete: {reason}")
+    if outcome.incomplete:
+        return ExitCode.INCOMPLETE
+    return ExitCode.FINDINGS if plan.summary.state is PlanState.LATE else ExitCode.OK
+
+
+def _plan_kev(data_dir: Path) -> KevCatalog | None:
+    """The CISA KEV catalog of the lifecycle data directory (else the bundled one): KEV due dates for image steps."""
+    from patchlevel.lifecycle.catalog import BUNDLED_DATA
+    from patchlevel.vuln.kev import KEV_FILE, load_kev
+
+    for directory in (data_dir, BUNDLED_DATA):
+        candidate = directory / "kev" / KEV_FILE
+        if candidate.is_file():
+            return load_kev(candidate)
+    return None
+
+
+# ------------------------------------------------------------------------------------------
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -301,3 +301,13 @@ def test_recorded_times_are_utc(url: str, demo: AuditOutcome) -> None:
         audit = conn.execute(select(s.audits)).one()
     assert audit.observed_on == date(2026, 11, 26)  # the evidence's own day, not the as-of date
     assert audit.collected_at.replace(tzinfo=None) == datetime(2026, 11, 26, 23, 30)
+
+
+def test_any_failure_while_recording_is_one_ledger_error_line(url: str, demo: AuditOutcome) -> None:
+    odd = demo.report.findings[0].replace(evidence={"value": object()})  # evidence no JSON encoder takes
+    report = dataclasses.replace(demo.report, findings=(odd, *demo.report.findings[1:]))
+    broken = dataclasses.replace(demo, report=report)
+    with pytest.raises(LedgerError) as caught:
+        record(url, broken)
+    assert "internal error" in str(caught.value) and "\n" not in str(caught.value)
+    assert count(url, s.audits) == 0

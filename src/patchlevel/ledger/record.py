@@ -11,6 +11,7 @@ writers wait (busy timeout).  A failure is one ``LedgerError`` line; the caller 
 
 from __future__ import annotations
 
+import os
 import zlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from sqlalchemy.dialects import sqlite as sqlite_dialect
 
 from patchlevel.inventory import Inventory
 from patchlevel.ledger import schema as s
+from patchlevel.ledger.errors import LedgerError
 from patchlevel.ledger.evidence import AuditEvidence, ClusterIdentity, audit_evidence
 from patchlevel.ledger.store import Store, open_store
 from patchlevel.model import Report
@@ -260,14 +262,21 @@ def record_audit(
     Idempotent: the same bundle, or the same inventory at the same as-of date, gives one audit
     (``RecordOutcome.created`` is then False).  Raises ``LedgerError`` (one line) on failure.
     """
-    evidence = audit_evidence(
-        report,
-        inventory,
-        facts,
-        cluster_name=cluster_name,
-        policy_digest=policy_digest,
-        bundle_digest=bundle_digest,
-        recorded_at=_now(),
-    )
-    with open_store(store_url) as store:
-        return record_evidence(store, evidence)
+    try:
+        evidence = audit_evidence(
+            report,
+            inventory,
+            facts,
+            cluster_name=cluster_name,
+            policy_digest=policy_digest,
+            bundle_digest=bundle_digest,
+            recorded_at=_now(),
+        )
+        with open_store(store_url) as store:
+            return record_evidence(store, evidence)
+    except LedgerError:
+        raise
+    except Exception as exc:  # the caller's report must survive a bug here too: one line, exit 3
+        if os.environ.get("PATCHLEVEL_DEBUG"):
+            raise
+        raise LedgerError(f"recording the audit failed: internal error: {type(exc).__name__}: {exc}") from None

@@ -192,12 +192,14 @@ def _order(drafts: Drafts) -> list[DraftStep]:
     ready = [(_priority(steps[k]), k) for k, before in waiting.items() if not before]
     heapq.heapify(ready)
     ordered: list[DraftStep] = []
+    done: set[str] = set()
     while ready:
         _, key = heapq.heappop(ready)
         ordered.append(steps[key])
+        done.add(key)
         for later in dependents.get(key, ()):
             waiting[later].discard(key)
-            if not waiting[later] and steps[later] not in ordered:
+            if not waiting[later] and later not in done:
                 heapq.heappush(ready, (_priority(steps[later]), later))
     if len(ordered) != len(steps):  # a cycle would be a planner bug: never drop a step silently
         left = sorted(set(steps) - {s.key for s in ordered})

@@ -88,7 +88,7 @@ class Platform:
         return f"Kubernetes 1.{minor}" + ("" if self.distribution.id == "upstream" else f" ({self.label})")
 
     def support(self, ctx: PlanContext, minor: int) -> Support:
-        return ctx.catalog.support(self.distribution.lifecycle_product, self.release(minor), ctx.as_of)
+        return ctx.support(self.distribution.lifecycle_product, self.release(minor))
 
 
 def kube_minor_of_cycle(platform: Platform, cycle: str) -> int | None:

@@ -40,6 +40,15 @@ class PlanContext:
     findings: tuple[Finding, ...]
     # (check, subject) -> finding, for the checks the planner reads by subject
     by_check_subject: Mapping[tuple[str, str], Finding] = field(default_factory=dict)
+    _supports: dict[tuple[str, str], Support] = field(default_factory=dict, compare=False, repr=False)
+
+    def support(self, product: str, cycle: str) -> Support:
+        """The catalog's support of a release on the as-of date (looked up once per release)."""
+        key = (product, cycle)
+        found = self._supports.get(key)
+        if found is None:
+            found = self._supports[key] = self.catalog.support(product, cycle, self.as_of)
+        return found
 
     @classmethod
     def of(
@@ -119,13 +128,12 @@ class Drafts:
 
 def grouped(pairs: Iterable[tuple[str, str]], limit: int = 3) -> list[str]:
     """(subject, reason) pairs as one line per reason naming its subjects: "reason (a, b and 3 more)"."""
-    by_reason: dict[str, list[str]] = {}
+    by_reason: dict[str, dict[str, None]] = {}
     for subject, reason in pairs:
-        names = by_reason.setdefault(reason, [])
-        if subject not in names:
-            names.append(subject)
+        by_reason.setdefault(reason, {})[subject] = None
     lines = []
-    for reason, names in by_reason.items():
+    for reason, seen in by_reason.items():
+        names = list(seen)
         shown = ", ".join(names[:limit]) + (f" and {len(names) - limit} more" if len(names) > limit else "")
         lines.append(f"{reason} ({shown})" if names != [""] else reason)
     return lines

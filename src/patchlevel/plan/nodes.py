@@ -19,7 +19,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from patchlevel.lifecycle.catalog import Catalog
 from patchlevel.model import Phase, Status
 from patchlevel.plan.controlplane import Platform
 from patchlevel.plan.draft import (
@@ -306,7 +305,7 @@ def _line_supported(ctx: PlanContext, state: NodeState) -> bool:
     runtime = state.facts.runtime
     if runtime is None or runtime.cycle is None or runtime.name not in RUNTIME_PRODUCTS:
         return False
-    support = ctx.catalog.support(RUNTIME_PRODUCTS[runtime.name], runtime.cycle, ctx.as_of)
+    support = ctx.support(RUNTIME_PRODUCTS[runtime.name], runtime.cycle)
     return support.phase in (Phase.ACTIVE, Phase.MAINTENANCE)
 
 
@@ -315,7 +314,7 @@ def _runtime_deadline(ctx: PlanContext, node: NodeFacts) -> tuple[Deadline | Non
     if runtime is None or runtime.cycle is None or runtime.name not in RUNTIME_PRODUCTS:
         return None, False
     product = RUNTIME_PRODUCTS[runtime.name]
-    support = ctx.catalog.support(product, runtime.cycle, ctx.as_of)
+    support = ctx.support(product, runtime.cycle)
     what = f"{runtime.name} {runtime.cycle}"
     deadline, ended = support_deadline(support, what, ctx.policy, ctx.catalog.data_date)
     patched = None
@@ -447,14 +446,14 @@ def runtime_step(
 # Operating systems
 
 
-def _os_target(catalog: Catalog, ctx: PlanContext, product: str) -> str:
+def _os_target(ctx: PlanContext, product: str) -> str:
     """The newest release of ``product`` in standard support on the as-of date (LTS lines preferred)."""
-    data = catalog.product(product)
+    data = ctx.catalog.product(product)
     if data is None:
         return "a supported release"
     candidates = []
     for cycle in data.cycles:
-        support = catalog.support(product, cycle.name, ctx.as_of)
+        support = ctx.support(product, cycle.name)
         if support.phase in (Phase.ACTIVE, Phase.MAINTENANCE):
             candidates.append(cycle)
     if not candidates:
@@ -470,9 +469,9 @@ def _os_reasons(ctx: PlanContext, node: NodeFacts) -> tuple[str | None, Deadline
     os = node.os
     if finding is None or finding.status not in (Status.FAIL, Status.WARN) or not os.product or not os.cycle:
         return None, None, False, ""
-    support = ctx.catalog.support(os.product, os.cycle, ctx.as_of)
+    support = ctx.support(os.product, os.cycle)
     deadline, ended = support_deadline(support, f"{os.name} {os.cycle}", ctx.policy, ctx.catalog.data_date)
-    return f"node_os_supported: {finding.message}", deadline, ended, _os_target(ctx.catalog, ctx, os.product)
+    return f"node_os_supported: {finding.message}", deadline, ended, _os_target(ctx, os.product)
 
 
 # ------------------------------------------------------------------------------------------
@@ -665,7 +664,8 @@ def node_steps(
             unknown = unknown or kubelet_unknown
             if os_target:
                 os_targets.add(os_target)
-        resting = [s for s in members if s not in moving]
+        moved = {s.name for s in moving}
+        resting = [s for s in members if s.name not in moved]
         if resting:
             runtime_step(ctx, pool, resting, None, None, drafts, platform.managed)
         if not moving:

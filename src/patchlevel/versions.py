@@ -1,9 +1,14 @@
 """Parsing of the version strings clusters report: gitVersion/kubelet, container runtime, osImage, kernel.
 
 Every parser returns ``None`` (or a record with ``product=None`` and a ``reason``) for a string it
-does not understand; it never guesses.  Callers turn that into an UNKNOWN finding with the raw
-value.  Vendor suffixes are kept apart from the numeric version so that ``v1.24.9-gke.3200``
-orders *after* ``v1.24.9-gke.400`` and is not taken for a pre-release of ``v1.24.9``.
+does not understand; it never guesses and never raises.  Callers turn that into an UNKNOWN
+finding with the raw value.  Vendor suffixes are kept apart from the numeric version so that
+``v1.24.9-gke.3200`` orders *after* ``v1.24.9-gke.400`` and is not taken for a pre-release of
+``v1.24.9``.
+
+Numbers: a version, runtime or kernel component must fit in 64 bits, as Kubernetes' own version
+parser (Go ``strconv.ParseUint``) requires; a longer digit run (Python's ``int()`` refuses more
+than 4,300 digits) makes the string "not a version", never a ValueError.
 """
 
 from __future__ import annotations
@@ -17,14 +22,36 @@ from functools import lru_cache
 # Generic ordering of release strings ("1.33.13", "1.33.13-gke.1499000", "1.31-eks-64", "29.7.2")
 
 
+MAX_COMPONENT = 2**64 - 1  # the largest number a version component may be (Go's uint64)
+_MAX_DIGITS = 20  # len(str(MAX_COMPONENT))
+
+
+def component(digits: str) -> int | None:
+    """A run of ASCII digits as a version component; None when it does not fit in 64 bits."""
+    if len(digits) > _MAX_DIGITS:
+        digits = digits.lstrip("0") or "0"
+        if len(digits) > _MAX_DIGITS:
+            return None
+    value = int(digits)
+    return value if value <= MAX_COMPONENT else None
+
+
+def _run_key(digits: str) -> int:
+    """A digit run's place in numeric order; runs too long for ``component`` rank above all others, by length."""
+    value = component(digits)
+    return value if value is not None else MAX_COMPONENT + len(digits.lstrip("0"))
+
+
 @lru_cache(maxsize=8192)
 def release_key(text: str) -> tuple[int, ...]:
     """Numeric sort key of a release string: every run of digits, in order.
 
     ``"1.33.13-gke.1499000"`` -> ``(1, 33, 13, 1499000)``; ``"4.7.16"`` -> ``(4, 7, 16)``.
-    Good for ordering releases of one product line, which is all it is used for.
+    Good for ordering releases of one product line, which is all it is used for.  Never raises:
+    a run of more than 20 digits ranks above every 64-bit number (longer runs higher), so keys
+    still form a total order.
     """
-    return tuple(int(d) for d in re.findall(r"\d+", text))
+    return tuple(_run_key(d) for d in re.findall(r"[0-9]+", text))
 
 
 # --------------------------------------------------------------------------------------------
@@ -32,7 +59,8 @@ def release_key(text: str) -> tuple[int, ...]:
 
 _KUBE = re.compile(
     r"^v?(?P<major>\d+)\.(?P<minor>\d+)(?:\.(?P<patch>\d+))?"
-    r"(?:-(?P<pre>[0-9A-Za-z.\-]+?))?(?:\+(?P<build>[0-9A-Za-z.\-]+))?$"
+    r"(?:-(?P<pre>[0-9A-Za-z.\-]+?))?(?:\+(?P<build>[0-9A-Za-z.\-]+))?$",
+    re.ASCII,
 )
 _NUMBERED_BUILDS = frozenset({"gke", "k3s", "rke2", "aks-hotfix"})
 _PRERELEASE = re.compile(r"^(alpha|beta|rc)(\.\d+)*", re.IGNORECASE)
@@ -93,8 +121,10 @@ def parse_kube_version(text: str | None) -> KubeVersion | None:
     m = _KUBE.match(value)
     if not m:
         return None
-    major, minor = int(m["major"]), int(m["minor"])
-    patch = int(m["patch"]) if m["patch"] is not None else 0
+    major, minor = component(m["major"]), component(m["minor"])
+    patch = component(m["patch"]) if m["patch"] is not None else 0
+    if major is None or minor is None or patch is None:
+        return None
     pre = m["pre"] or ""
     build = m["build"] or ""
     vendor, vendor_build, prerelease = "", "", ""
@@ -135,13 +165,16 @@ def kube_version_from_image(image: str) -> KubeVersion | None:
     if colon <= slash:
         return None
     tag = ref[colon + 1 :]
-    m = re.match(r"^v?(\d+)\.(\d+)\.(\d+)", tag)
+    m = re.match(r"^v?([0-9]+)\.([0-9]+)\.([0-9]+)", tag)
     if not m:
+        return None
+    numbers = [component(m[i]) for i in (1, 2, 3)]
+    if None in numbers:
         return None
     rest = tag[m.end() :]
     vendor = "eks" if "eksbuild" in rest else ("vendor" if rest else "")
-    build = ".".join(re.findall(r"\d+", rest)) if rest else ""
-    return KubeVersion(tag, int(m[1]), int(m[2]), int(m[3]), vendor, build)
+    build = ".".join(re.findall(r"[0-9]+", rest)) if rest else ""
+    return KubeVersion(tag, numbers[0] or 0, numbers[1] or 0, numbers[2] or 0, vendor, build)
 
 
 # --------------------------------------------------------------------------------------------
@@ -189,11 +222,13 @@ def parse_runtime(text: str | None) -> RuntimeVersion | None:
         return None
     name, _, rest = text.strip().partition("://")
     name = _RUNTIME_NAMES.get(name.lower(), name.lower())
-    m = re.match(r"^v?(\d+)\.(\d+)(?:\.(\d+))?", rest)
+    m = re.match(r"^v?([0-9]+)\.([0-9]+)(?:\.([0-9]+))?", rest)
     if not m:
         return RuntimeVersion(text, name, rest, None)
-    numbers = (int(m[1]), int(m[2]), int(m[3] or 0))
-    return RuntimeVersion(text, name, rest, numbers, rest[m.end() :])
+    major, minor, patch = component(m[1]), component(m[2]), component(m[3] or "0")
+    if major is None or minor is None or patch is None:
+        return RuntimeVersion(text, name, rest, None)
+    return RuntimeVersion(text, name, rest, (major, minor, patch), rest[m.end() :])
 
 
 # --------------------------------------------------------------------------------------------
@@ -411,14 +446,16 @@ def parse_kernel(text: str | None) -> KernelVersion | None:
     if not text:
         return None
     raw = text.strip()
-    m = re.match(r"^(\d+(?:\.\d+)*)", raw)
+    m = re.match(r"^([0-9]+(?:\.[0-9]+)*)", raw)
     if not m:
         return None
-    numbers = [int(x) for x in m[1].split(".")]
     rest = raw[m.end() :]
     # numeric release parts follow as "-180.294" or "-1051" until the first non-numeric token;
     # the flavour is the rest as written ("amzn2023.x86_64", not "amzn2023.x86.64")
-    release = re.match(r"(?:[.\-_+~]+\d+(?=[.\-_+~]|$))*", rest)
-    numbers.extend(int(d) for d in re.findall(r"\d+", release[0] if release else ""))
+    release = re.match(r"(?:[.\-_+~]+[0-9]+(?=[.\-_+~]|$))*", rest)
+    runs = m[1].split(".") + re.findall(r"[0-9]+", release[0] if release else "")
+    numbers = [component(run) for run in runs]
+    if None in numbers:
+        return None
     flavour = rest[release.end() if release else 0 :].lstrip(".-_+~")
-    return KernelVersion(raw, tuple(numbers), flavour)
+    return KernelVersion(raw, tuple(n for n in numbers if n is not None), flavour)

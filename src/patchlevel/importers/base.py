@@ -19,6 +19,7 @@ import msgspec
 
 from patchlevel.errors import ImporterError
 from patchlevel.model import Severity
+from patchlevel.safeinput import NESTED_TOO_DEEP
 from patchlevel.scans import ScanReport, Vulnerability
 
 T = TypeVar("T")
@@ -71,6 +72,8 @@ class Node:
             if isinstance(self.value, msgspec.Raw):
                 return msgspec.json.decode(self.value, type=into)
             return msgspec.convert(self.value, into)
+        except RecursionError:
+            raise ImporterError(f"{self.source}: {self.path} is {NESTED_TOO_DEEP}") from None
         except msgspec.ValidationError as exc:
             where = str(exc).replace("`$", f"`{self.path}", 1)
             raise ImporterError(
@@ -80,9 +83,16 @@ class Node:
 
     def _read_level(self) -> object:
         if self._level is _UNREAD:
-            self._level = (
-                msgspec.json.decode(self.value, type=_JSONLevel) if isinstance(self.value, msgspec.Raw) else self.value
-            )
+            try:
+                self._level = (
+                    msgspec.json.decode(self.value, type=_JSONLevel)
+                    if isinstance(self.value, msgspec.Raw)
+                    else self.value
+                )
+            except RecursionError:
+                raise ImporterError(f"{self.source}: {self.path} is {NESTED_TOO_DEEP}") from None
+            except msgspec.ValidationError as exc:  # e.g. an integer of 5,000 digits
+                raise ImporterError(f"{self.source}: unreadable value at {self.path}: {exc}") from None
         return self._level
 
     def mapping(self) -> dict[str, Node] | None:
@@ -162,49 +172,76 @@ def severity(word: str | None) -> Severity | None:
     return _SEVERITIES.get(word.strip().lower())
 
 
-# Go's time.Time.String(): "2021-12-24 08:14:02.123 +0000 UTC".
+# RFC 3339 (date-time, or a bare full-date): "2024-05-01T10:20:30.123456789+02:00", "…Z", "2024-05-01".
+_RFC3339 = re.compile(
+    r"(?P<year>\d{4})-(?P<month>\d{2})-(?P<day>\d{2})"
+    r"(?:[Tt ](?P<hour>\d{2}):(?P<minute>\d{2}):(?P<second>\d{2})(?:\.(?P<frac>\d{1,32}))?"
+    r"(?:(?P<z>[Zz])|(?P<sign>[+-])(?P<hh>\d{2}):?(?P<mm>\d{2}))?)?",
+    re.ASCII,
+)
+# Go's time.Time.String(): "2021-12-24 08:14:02.123 +0000 UTC", maybe with a monotonic " m=+0.001".
 _GO_TIME = re.compile(
-    r"^(?P<date>\d{4}-\d{2}-\d{2}) (?P<time>\d{2}:\d{2}:\d{2})(?P<frac>\.\d+)?"
-    r" (?P<sign>[+-])(?P<hh>\d{2})(?P<mm>\d{2})(?: [A-Za-z0-9+-]+)?$"
+    r"(?P<year>\d{4})-(?P<month>\d{2})-(?P<day>\d{2}) (?P<hour>\d{2}):(?P<minute>\d{2}):(?P<second>\d{2})"
+    r"(?:\.(?P<frac>\d{1,32}))? (?P<sign>[+-])(?P<hh>\d{2})(?P<mm>\d{2})(?: [A-Za-z0-9+-]{1,32})?"
+    r"(?: m=[+-]\d{1,20}\.\d{1,32})?",
+    re.ASCII,
 )
 
 
 def timestamp(value: object) -> datetime | None:
-    """An RFC 3339 (or Go ``time.String``) timestamp as an aware UTC datetime.
+    """An RFC 3339 (or Go ``time.String``) timestamp as an aware UTC datetime; None when it is not one.
 
-    Nanoseconds are cut to microseconds; offsets are converted to UTC; a value without offset
-    is taken as UTC.  Empty, unparseable or Go zero-time values ("0001-01-01…") are None.
+    Never raises.  Accepted: ``YYYY-MM-DD``, and ``YYYY-MM-DD[T ]hh:mm:ss[.fraction][Z|±hh:mm]`` (a
+    time without an offset is taken as UTC), and Go's ``YYYY-MM-DD hh:mm:ss[.fraction] ±hhmm
+    [ZONE] [m=±monotonic]``.  Fractions beyond microseconds (nanoseconds) are cut, not rounded.
+    None for anything else: empty or garbage text, impossible dates and times (month 13, hour
+    24, leap second 60), offsets of 24 hours or more, year 0 and Go's zero time (year 1), and
+    moments that UTC cannot hold (year 9999 with a negative offset): downstream that is UNKNOWN.
     """
     parsed: datetime | None = None
     if isinstance(value, datetime):
         parsed = value
     elif isinstance(value, date):
         parsed = datetime(value.year, value.month, value.day)
-    elif isinstance(value, str) and value.strip():
+    elif isinstance(value, str) and len(value) <= 128:
         text = value.strip()
-        try:
-            parsed = datetime.fromisoformat(text)
-        except ValueError:
-            parsed = _go_time(text)
+        match = _RFC3339.fullmatch(text) or _GO_TIME.fullmatch(text)
+        parsed = _from_match(match) if match is not None else None
     if parsed is None or parsed.year <= 1:
         return None
-    if parsed.tzinfo is None:
-        return parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
-
-
-def _go_time(text: str) -> datetime | None:
-    match = _GO_TIME.match(text)
-    if match is None:
-        return None
-    frac = (match["frac"] or ".0")[1:7].ljust(6, "0")
-    offset = timedelta(hours=int(match["hh"]), minutes=int(match["mm"]))
-    zone = timezone(-offset if match["sign"] == "-" else offset)
     try:
-        naive = datetime.fromisoformat(f"{match['date']}T{match['time']}.{frac}")
-    except ValueError:
+        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    except (OverflowError, ValueError):
         return None
-    return naive.replace(tzinfo=zone)
+
+
+def _from_match(match: re.Match[str]) -> datetime | None:
+    parts = match.groupdict()
+    try:
+        offset = None
+        if parts.get("z"):
+            offset = UTC
+        elif parts["sign"] is not None:
+            hours, minutes = int(parts["hh"]), int(parts["mm"])
+            if hours >= 24 or minutes >= 60:
+                return None
+            delta = timedelta(hours=hours, minutes=minutes)
+            offset = timezone(-delta if parts["sign"] == "-" else delta)
+        if parts["hour"] is None:
+            return datetime(int(parts["year"]), int(parts["month"]), int(parts["day"]), tzinfo=offset)
+        micro = int((parts["frac"] or "0")[:6].ljust(6, "0"))
+        return datetime(
+            int(parts["year"]),
+            int(parts["month"]),
+            int(parts["day"]),
+            int(parts["hour"]),
+            int(parts["minute"]),
+            int(parts["second"]),
+            micro,
+            tzinfo=offset,
+        )
+    except ValueError:  # month 13, day 31 in April, hour 24, second 60
+        return None
 
 
 def day(value: object) -> date | None:

@@ -9,6 +9,10 @@ The format is decided from the content, never from the file name (see ``IMPORTER
 4. Grype: an object with ``matches`` and ``descriptor`` or ``source``.
 
 Text starting with ``{`` or ``[`` is JSON; anything else is tried as YAML.
+
+Only regular files are read (a FIFO, device or socket in a report directory is listed as
+skipped, never opened), each at most the input size limit (``safeinput.max_input_bytes``);
+JSON nested deeper than can be decoded, YAML alias bombs and binary data are one-line errors.
 """
 
 from __future__ import annotations
@@ -27,6 +31,14 @@ from patchlevel.importers.grype import GrypeImporter
 from patchlevel.importers.trivy import TrivyImporter, TrivyK8sImporter
 from patchlevel.importers.trivy_operator import TrivyOperatorImporter
 from patchlevel.model import InputFile
+from patchlevel.safeinput import (
+    NESTED_TOO_DEEP,
+    YAMLLimitError,
+    load_yaml_documents,
+    looks_binary,
+    read_regular,
+    regular_file_problem,
+)
 from patchlevel.scans import ScanReport
 
 # Tried in order; the first that recognises a document parses it.  Their shapes do not overlap
@@ -77,7 +89,7 @@ def load_scan_reports(path: Path) -> LoadResult:
     """
     if path.is_dir():
         return _load_directory(path)
-    if not path.exists():
+    if not path.exists() and not path.is_symlink():
         raise ImporterError(f"{path}: no such file or directory", hint="check the path to the scan reports")
     data = _read(path)
     importer, reports = _parse(_root(data, str(path)), str(path))
@@ -118,17 +130,15 @@ def _walk(directory: Path) -> Iterator[tuple[Path, str]]:
                 yield entry, "symbolic link to a directory, not followed"
             else:
                 yield from _walk(entry)
-        elif entry.is_file():
+        elif (problem := regular_file_problem(entry)) is None:
             yield entry, ""
-        elif entry.is_symlink():
-            yield entry, "broken symbolic link"
         else:
-            yield entry, "not a regular file"
+            yield entry, f"{problem}, not read"
 
 
 def _read(path: Path) -> bytes:
     try:
-        return path.read_bytes()
+        return read_regular(path)
     except OSError as exc:
         problem = exc.strerror or str(exc)
         raise ImporterError(f"{path}: cannot read: {problem}", hint="check the file's permissions") from None
@@ -165,6 +175,8 @@ def _root(data: bytes | object, source: str) -> Node:
     head = text.lstrip()[:1]
     if not head:
         raise NotAScanReport(source, "the file is empty", hint=_EXPECTED)
+    if looks_binary(text[:4096]):
+        raise NotAScanReport(source, f"binary data (a NUL byte at byte {text.index(0)})", hint=_EXPECTED)
     if head in (b"{", b"["):
         return _json_root(text, source)
     return _yaml_root(text, source)
@@ -187,6 +199,10 @@ def _json_root(text: bytes, source: str) -> Node:
         return Node.from_json(text, source)
     except msgspec.DecodeError as exc:
         raise UnreadableDocument(source, _json_problem(str(exc), text)) from None
+    except RecursionError:
+        raise UnreadableDocument(source, f"JSON {NESTED_TOO_DEEP}") from None
+    except msgspec.ValidationError as exc:  # e.g. an integer of 5,000 digits at the top level
+        raise UnreadableDocument(source, f"unreadable JSON: {exc}") from None
 
 
 def _json_problem(message: str, text: bytes) -> str:
@@ -229,7 +245,9 @@ def _yaml_root(text: bytes, source: str) -> Node:
     except UnicodeDecodeError as exc:
         raise NotAScanReport(source, f"not text (byte {exc.start} is not UTF-8)", hint=_EXPECTED) from None
     try:
-        documents = [d for d in yaml.load_all(decoded, Loader=_YAMLLoader) if d is not None]
+        documents = [d for d in load_yaml_documents(decoded, _YAMLLoader) if d is not None]
+    except YAMLLimitError as exc:
+        raise UnreadableDocument(source, exc.problem) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""

@@ -108,7 +108,7 @@ class AuditEvidence:
     audit_images: tuple[tuple[str, int, int], ...]  # (image use digest, pods, containers)
     scans: Mapping[str, ScanEvidence]  # digest -> scan
     scan_matches: tuple[tuple[str, str, str], ...]  # (image key, scan digest, match by)
-    bodies: Mapping[bytes, list[Any]]  # digest -> finding body (see BODY_FIELDS)
+    bodies: Mapping[bytes, Body]  # digest -> finding body (see BODY_FIELDS)
     findings: tuple[tuple[str, bytes], ...] = field(default=())  # (subject, body digest) in report order
 
 
@@ -134,6 +134,7 @@ def inventory_digest(inventory: Inventory) -> str:
 KEY_LIST_ITEMS = 10  # items of a list of plain values kept in key evidence
 KEY_NESTED_BYTES = 600  # a nested value (lists of objects, objects) kept in key evidence up to this size
 _PLAIN = (str, int, float, bool, type(None))
+KEY_SMALL_BYTES = 1024  # evidence up to this size is key evidence as it stands
 
 
 def key_evidence(evidence: Mapping[str, Any]) -> dict[str, Any]:
@@ -161,9 +162,20 @@ def key_evidence(evidence: Mapping[str, Any]) -> dict[str, Any]:
     return kept
 
 
-def _body(f: Finding) -> list[Any]:
-    """A finding without its subject, as stored: [check, status, severity, requirements, message,
-    key evidence, remediation, waiver, note]."""
+@dataclass(frozen=True, slots=True)
+class Body:
+    """A finding without its subject, encoded once: its canonical JSON (see BODY_FIELDS) and the two
+    columns the finding_bodies row keeps beside it."""
+
+    check: str
+    status: str
+    encoded: bytes
+
+
+BODY_FIELDS = ("check", "status", "severity", "requirements", "message", "evidence", "remediation", "waiver", "note")
+
+
+def _body(f: Finding) -> Body:
     waiver = None
     if f.waiver is not None:
         waiver = {
@@ -176,25 +188,28 @@ def _body(f: Finding) -> list[Any]:
             "vulnerability": f.waiver.vulnerability,
             "expires": f.waiver.expires.isoformat(),
         }
-    return [
-        f.check,
-        f.status.value,
-        f.severity.value,
-        list(f.requirements),
-        f.message,
-        key_evidence(f.evidence),
-        f.remediation,
-        waiver,
-        f.note,
-    ]
+    evidence = canonical(f.evidence)
+    if len(evidence) > KEY_SMALL_BYTES:  # most evidence is small, and kept whole without a look
+        evidence = canonical(key_evidence(f.evidence))
+    encoded = canonical(
+        [
+            f.check,
+            f.status.value,
+            f.severity.value,
+            list(f.requirements),
+            f.message,
+            msgspec.Raw(evidence),
+            f.remediation,
+            waiver,
+            f.note,
+        ]
+    )
+    return Body(f.check, f.status.value, encoded)
 
 
-BODY_FIELDS = ("check", "status", "severity", "requirements", "message", "evidence", "remediation", "waiver", "note")
-
-
-def _findings(findings: Sequence[Finding]) -> tuple[dict[bytes, list[Any]], list[tuple[str, bytes]]]:
+def _findings(findings: Sequence[Finding]) -> tuple[dict[bytes, Body], list[tuple[str, bytes]]]:
     """Distinct bodies by digest (16 bytes of SHA-256 over their canonical JSON), and (subject, digest) in order."""
-    bodies: dict[bytes, list[Any]] = {}
+    bodies: dict[bytes, Body] = {}
     order: list[tuple[str, bytes]] = []
     # Findings of one template (per_node) share their evidence object: encode each distinct one once.
     memo: dict[tuple[Any, ...], bytes] = {}
@@ -213,7 +228,7 @@ def _findings(findings: Sequence[Finding]) -> tuple[dict[bytes, list[Any]], list
         digest = memo.get(key)
         if digest is None:
             body = _body(f)
-            digest = hashlib.sha256(canonical(body)).digest()[:16]
+            digest = hashlib.sha256(body.encoded).digest()[:16]
             memo[key] = digest
             bodies.setdefault(digest, body)
         order.append((f.subject, digest))

@@ -26,12 +26,13 @@ from sqlalchemy.dialects import sqlite as sqlite_dialect
 from patchlevel.inventory import Inventory
 from patchlevel.ledger import schema as s
 from patchlevel.ledger.errors import LedgerError
-from patchlevel.ledger.evidence import AuditEvidence, ClusterIdentity, audit_evidence
+from patchlevel.ledger.evidence import AuditEvidence, Body, ClusterIdentity, audit_evidence
 from patchlevel.ledger.store import Store, open_store
 from patchlevel.model import Report
 from patchlevel.platforms import ClusterFacts
 
-_CHUNK = 500  # values per IN (...) lookup: under every engine's parameter limit
+_CHUNK = 5000  # values per IN (...) lookup: under SQLite's (32,766) and PostgreSQL's (65,535) parameter limits
+_LEVEL = 1  # zlib level: the fastest; findings of one audit compress well even so
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,14 +91,24 @@ def ensure_rows(conn: Connection, table: Table, rows: Mapping[str, Mapping[str, 
     return ids
 
 
-def _body_ids(conn: Connection, bodies: Mapping[bytes, list[Any]]) -> dict[bytes, int]:
+def _raw_ids(conn: Connection, table: str, column: str, keys: Sequence[Any]) -> dict[Any, int]:
+    """``SELECT column, id FROM table WHERE column IN (…)`` through the driver: the lookups of a large audit."""
+    mark = "?" if conn.dialect.name == "sqlite" else "%s"
+    found: dict[Any, int] = {}
+    for chunk in _chunks(keys):
+        statement = f"SELECT {column}, id FROM {table} WHERE {column} IN ({', '.join([mark] * len(chunk))})"
+        found.update((key, int(i)) for key, i in conn.exec_driver_sql(statement, tuple(chunk)))
+    return found
+
+
+def _body_ids(conn: Connection, bodies: Mapping[bytes, Body]) -> dict[bytes, int]:
     """The ids of finding bodies, writing the new ones into one compressed pack (they compress together)."""
     digests = sorted(bodies)
-    ids = _ids(conn, s.finding_bodies, digests)
+    ids = {bytes(k): v for k, v in _raw_ids(conn, "finding_bodies", "digest", digests).items()}
     missing = [d for d in digests if d not in ids]
     if not missing:
         return ids
-    data = zlib.compress(msgspec.json.encode([bodies[d] for d in missing]), 6)
+    data = zlib.compress(b"[" + b",".join(bodies[d].encoded for d in missing) + b"]", _LEVEL)
     pack_id = conn.execute(
         s.finding_packs.insert().values(bodies=len(missing), data=data).returning(s.finding_packs.c.id)
     ).scalar_one()
@@ -107,26 +118,22 @@ def _body_ids(conn: Connection, bodies: Mapping[bytes, list[Any]]) -> dict[bytes
         f'INSERT INTO finding_bodies (digest, pack_id, idx, "check", status) '
         f"VALUES ({mark}, {mark}, {mark}, {mark}, {mark}) ON CONFLICT (digest) DO NOTHING"
     )
-    rows = [(d, pack_id, i, bodies[d][0], bodies[d][1]) for i, d in enumerate(missing)]
+    rows = [(d, pack_id, i, bodies[d].check, bodies[d].status) for i, d in enumerate(missing)]
     for start in range(0, len(rows), 5000):
         conn.exec_driver_sql(statement, rows[start : start + 5000])
-    ids.update(_ids(conn, s.finding_bodies, missing))
+    ids.update((bytes(k), v) for k, v in _raw_ids(conn, "finding_bodies", "digest", missing).items())
     return ids
 
 
 def _subject_ids(conn: Connection, wanted: set[str]) -> dict[str, int]:
-    c = s.subjects.c
     names = sorted(wanted)
-    found: dict[str, int] = {}
-    for chunk in _chunks(names):
-        found.update((r[0], int(r[1])) for r in conn.execute(select(c.subject, c.id).where(c.subject.in_(chunk))))
+    found = _raw_ids(conn, "subjects", "subject", names)
     missing = [n for n in names if n not in found]
     if missing:
         statement = insert_ignoring_conflicts(conn, s.subjects, ["subject"])
         for start in range(0, len(missing), 5000):
             conn.execute(statement, [{"subject": n} for n in missing[start : start + 5000]])
-        for chunk in _chunks(missing):
-            found.update((r[0], int(r[1])) for r in conn.execute(select(c.subject, c.id).where(c.subject.in_(chunk))))
+        found.update(_raw_ids(conn, "subjects", "subject", missing))
     return found
 
 
@@ -228,7 +235,7 @@ def write_evidence(conn: Connection, evidence: AuditEvidence) -> tuple[int, bool
     pairs = [[subject_ids[subject], body_ids[digest]] for subject, digest in evidence.findings]
     conn.execute(
         s.audit_findings.insert(),
-        [{"audit_id": audit_id, "findings": len(pairs), "data": zlib.compress(msgspec.json.encode(pairs), 6)}],
+        [{"audit_id": audit_id, "findings": len(pairs), "data": zlib.compress(msgspec.json.encode(pairs), _LEVEL)}],
     )
     return audit_id, True
 

@@ -175,16 +175,23 @@ def open_regular(path: Path | str, limit: int | None = None) -> io.BufferedReade
         raise
 
 
-def read_limited(handle: IO[bytes], limit: int, what: str) -> bytes:
-    """Everything ``handle`` gives, read in chunks; InputTooLarge as soon as it passes ``limit`` bytes."""
-    parts: list[bytes] = []
-    total = 0
+def read_limited(handle: IO[bytes], limit: int, what: str, prefix: bytes = b"") -> bytes:
+    """``prefix`` and everything ``handle`` gives, read in chunks; InputTooLarge once past ``limit`` bytes.
+
+    The chunks go into one growing buffer whose bytes are returned without a copy, so the peak is
+    the content's size, not twice it.
+    """
+    if len(prefix) > limit:
+        raise InputTooLarge(what, limit)
+    buffer = io.BytesIO()
+    buffer.write(prefix)
+    total = len(prefix)
     while chunk := handle.read(min(READ_CHUNK, limit + 1 - total)):
-        parts.append(chunk)
+        buffer.write(chunk)
         total += len(chunk)
         if total > limit:
             raise InputTooLarge(what, limit)
-    return b"".join(parts)
+    return buffer.getvalue()
 
 
 def read_regular(path: Path | str, limit: int | None = None) -> bytes:

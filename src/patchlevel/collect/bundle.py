@@ -413,7 +413,7 @@ class _Reader:
         """Hash (and maybe keep) one file's content; the _Intact when it matches its manifest entry."""
         digest = hashlib.sha256()
         keep = entry.get("role") in self.keep
-        parts: list[bytes] = []
+        kept = io.BytesIO()  # its bytes are handed over without a copy
         size = 0
         binary = False
         while chunk := stream.read(READ_CHUNK):
@@ -425,7 +425,7 @@ class _Reader:
                 self.problems.append(f"too large: {shown} (more than {self.limit:,} bytes, the input size limit)")
                 return None
             if keep:
-                parts.append(chunk)
+                kept.write(chunk)
         sha256 = digest.hexdigest()
         recorded_size = entry.get("size", size)
         if sha256 != entry["sha256"] or size != recorded_size:
@@ -434,7 +434,7 @@ class _Reader:
                 f"{visible(entry['sha256'])}, {visible(str(recorded_size))} bytes)"
             )
             return None
-        return _Intact(entry, b"".join(parts) if keep else None, binary)
+        return _Intact(entry, kept.getvalue() if keep else None, binary)
 
     def _directory(self) -> Iterator[_Intact]:
         manifest_file = self.path / MANIFEST

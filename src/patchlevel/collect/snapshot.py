@@ -126,10 +126,11 @@ def _content(file: Path, shown: str, meant: bool, limit: int) -> tuple[Decoded, 
             if len(head) == STREAM_MIN_BYTES and looks_like_json(head):  # large: decode as it is decompressed
                 if (streamed := _stream_gzip(handle, head)) is not None:
                     return streamed
+                del head  # 64 MiB not to hold while the whole content is read again
                 again, _ = open_input(file, limit)  # not a pretty-printed list: decompress it again, whole
                 with again:
                     return read_limited(again, limit, "it decompresses to")
-        return head + read_limited(handle, limit - len(head), "it decompresses to" if compressed else "it holds")
+        return read_limited(handle, limit, "it decompresses to" if compressed else "it holds", prefix=head)
 
 
 def _read_up_to(handle: BufferedIOBase, size: int) -> bytes:

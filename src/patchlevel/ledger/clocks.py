@@ -19,7 +19,8 @@ keys as ``patchlevel.ledger.evidence.workload_key`` writes them: ``Kind/namespac
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import bisect
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -76,21 +77,27 @@ def first_known_fix(observations: Iterable[FixObservation]) -> dict[tuple[str, s
     return clocks
 
 
-def scan_for_day(scans: tuple[Scan, ...], day: date) -> Scan | None:
-    """The scan that tells what an image holds on ``day``: the newest dated scan on or before it without
-    an error, else (an image's content does not change) its earliest successful scan."""
-    chosen: Scan | None = None
-    for scan in scans:
-        if scan.error:
-            continue
-        scanned = scan.day
-        if scanned is not None and scanned <= day:
-            chosen = scan
-        elif chosen is None:
-            return scan
-        else:
-            break
-    return chosen
+class ScanTimeline:
+    """The scans of one image, by day: which scan tells what the image holds on a given day.
+
+    The newest successful dated scan on or before the day; else (an image's content does not
+    change) its earliest successful scan.  ``scans`` come oldest first, undated last.
+    """
+
+    def __init__(self, scans: Sequence[Scan]) -> None:
+        usable = [scan for scan in scans if not scan.error]
+        self._dated = [scan for scan in usable if scan.day is not None]
+        self._days: list[date] = [scan.day for scan in self._dated if scan.day is not None]
+        self._first = usable[0] if usable else None
+
+    def on(self, day: date) -> Scan | None:
+        index = bisect.bisect_right(self._days, day) - 1
+        return self._dated[index] if index >= 0 else self._first
+
+
+def scan_for_day(scans: Sequence[Scan], day: date) -> Scan | None:
+    """``ScanTimeline(scans).on(day)``, for one lookup."""
+    return ScanTimeline(scans).on(day)
 
 
 def fix_observations(history: History) -> Iterator[FixObservation]:
@@ -105,9 +112,13 @@ def fix_observations(history: History) -> Iterator[FixObservation]:
             if marker in seen:
                 continue
             seen.add(marker)
+            sets: set[int] = set()
             for scan in history.scans.get(image.key, ()):
-                if scan.error:
+                # Scans come oldest first: a later scan of a set already seen (the daily re-scan of an
+                # unchanged image) can only give later clocks, so each distinct set is read once.
+                if scan.error or id(scan.vulnerabilities) in sets:
                     continue
+                sets.add(id(scan.vulnerabilities))
                 seen_on = scan.day or audit.day
                 for v in scan.vulnerabilities:
                     if v.fixable:

@@ -40,7 +40,7 @@ from typing import Any
 
 import yaml
 
-from patchlevel.ledger.clocks import FixClock, first_known_fix, fix_observations, scan_for_day
+from patchlevel.ledger.clocks import FixClock, ScanTimeline, first_known_fix, fix_observations
 from patchlevel.ledger.history import AuditPoint, History, ImageUse, NodeState, Release, Scan
 from patchlevel.ledger.report import EvidenceGap, Series, SlaSummary
 from patchlevel.lifecycle.catalog import Catalog
@@ -548,7 +548,9 @@ def sla_items(ctx: PeriodContext) -> tuple[list[SlaItem], list[dict[str, int] | 
     clocks = first_known_fix(fix_observations(history))
     daily = _daily_images(cov)
     workload_memo: dict[int, dict[str, frozenset[str]]] = {}
-    open_memo: dict[tuple[tuple[str, int], ...], _OpenSet] = {}
+    open_memo: dict[tuple[int, ...], _OpenSet] = {}
+    timelines = {key: ScanTimeline(scans) for key, scans in history.scans.items()}
+    nothing = ScanTimeline(())
     exposures: dict[tuple[str, str], _Exposure] = {}
     known_days: dict[str, list[int]] = defaultdict(list)  # workload -> day indices its state is known
     all_workloads: set[str] = set()
@@ -564,12 +566,13 @@ def sla_items(ctx: PeriodContext) -> tuple[list[SlaItem], list[dict[str, int] | 
         counts: Counter[str] = Counter()
         present = set(by_workload)
         for workload, keys in by_workload.items():
-            state_key = tuple(
-                sorted((k, chosen.id if (chosen := scan_for_day(history.scans.get(k, ()), day)) else -1) for k in keys)
-            )
+            # What each image of the workload held that day: the vulnerability set of its scan (sets are
+            # shared objects, so an unchanged image re-scanned daily keeps one state and one memo entry).
+            found = [timelines.get(k, nothing).on(day) for k in keys]
+            state_key = tuple(sorted(id(scan.vulnerabilities) if scan is not None else -1 for scan in found))
             state = open_memo.get(state_key)
             if state is None:
-                state = open_memo[state_key] = _open_set(state_key, history.scans)
+                state = open_memo[state_key] = _open_set(found)
             if not state.unknown:
                 known_days[workload].append(index)
             for vulnerability in state.open:
@@ -635,13 +638,11 @@ def sla_items(ctx: PeriodContext) -> tuple[list[SlaItem], list[dict[str, int] | 
     return items, per_day
 
 
-def _open_set(state_key: tuple[tuple[str, int], ...], scans: Mapping[str, tuple[Scan, ...]]) -> _OpenSet:
-    by_id = {scan.id: scan for key, _ in state_key for scan in scans.get(key, ())}
+def _open_set(found: Sequence[Scan | None]) -> _OpenSet:
     open_ids: set[str] = set()
     severities: dict[str, Severity | None] = {}
     unknown = False
-    for _key, scan_id in state_key:
-        scan = by_id.get(scan_id)
+    for scan in found:
         if scan is None:
             unknown = True
             continue

@@ -63,6 +63,7 @@ def test_check_ids_are_unique_and_mapped() -> None:
         "kube_proxy_version_skew_allowed",
         "container_runtime_supported",
         "container_runtime_patch_current",
+        "container_runtime_free_of_known_cves",
     ]
 
 
@@ -249,17 +250,19 @@ def test_a_cve_fixed_only_in_a_newer_minor_does_not_make_a_patch_overdue() -> No
     assert f.status is Status.WARN
     assert "fixes known CVEs" not in f.message
     assert f.evidence["fixed_cves"] == [
-        {"id": "CVE-2023-2431", "fixed_in": "1.24.14", "fix_released": "2023-05-17", "fixed_on_this_line": False}
+        {"id": "CVE-2023-2431", "fixed_in": "1.24.14", "fix_released": "2023-05-17", "fixed_on_this_line": False},
+        {"id": "CVE-2023-3676", "fixed_in": "1.24.17", "fix_released": "2023-08-23", "fixed_on_this_line": False},
+        {"id": "CVE-2023-3955", "fixed_in": "1.24.17", "fix_released": "2023-08-23", "fixed_on_this_line": False},
     ]
 
 
 def test_a_cve_fix_inside_the_window_only_warns() -> None:
-    """CVE-2023-3955 is fixed in 1.25.13 (2023-08-23); nine days later it is not yet overdue."""
+    """CVE-2023-3676 and CVE-2023-3955 are fixed in 1.25.13 (2023-08-23); nine days later not yet overdue."""
     ctx = make_context(version="v1.25.12", nodes=[make_node("a", kubelet="v1.25.12")], as_of=date(2023, 9, 1))
     f = one("kubelet_patch_current", ctx)
     assert f.status is Status.WARN
     assert f.message.endswith("(9 days), within the 30-day window")
-    assert [c["id"] for c in f.evidence["fixed_cves"]] == ["CVE-2023-3955"]
+    assert [c["id"] for c in f.evidence["fixed_cves"]] == ["CVE-2023-3676", "CVE-2023-3955"]
 
 
 @pytest.mark.parametrize(
@@ -306,15 +309,16 @@ def test_control_plane_patch_unknown() -> None:
 
 
 def test_control_plane_cves() -> None:
-    clean = one("control_plane_free_of_known_cves", make_context(version="v1.31.8"))
+    clean = one("control_plane_free_of_known_cves", make_context(version="v1.27.5", as_of=date(2023, 9, 1)))
     assert clean.status is Status.PASS
-    assert "the feed ends with CVE-2024-3177; later CVEs are not covered" in clean.message
-    assert "not none at all" in clean.evidence["feed_coverage"]
+    assert clean.message == "control plane: no known CVE affects 1.27.5 (CVE data to 2026-08-21)"
+    assert "no match means none known as of 2026-08-21" in clean.evidence["feed_coverage"]
     affected = one("control_plane_free_of_known_cves", make_context(version="v1.25.3", as_of=date(2023, 9, 1)))
     assert affected.status is Status.FAIL
-    assert affected.message == (
-        "control plane: 5 known CVEs affect 1.25.3 (CVE-2022-3162, CVE-2022-3294, CVE-2023-2727, CVE-2023-2728, "
-        "CVE-2024-3177); fixed in 1.25.4, 1.25.11, 1.27.13"
+    assert affected.message == (  # CVE-2024-3177 was not public on 2023-09-01
+        "control plane: 4 known CVEs affect 1.25.3: CVE-2022-3162 (kube-apiserver; fixed in 1.25.4), CVE-2022-3294 "
+        "(kube-apiserver; fixed in 1.25.4), CVE-2023-2727 (kube-apiserver; fixed in 1.25.11), CVE-2023-2728 "
+        "(kube-apiserver; fixed in 1.25.11) (CVE data to 2026-08-21)"
     )
     provider = one("control_plane_free_of_known_cves", make_context(version="v1.25.16-eks-1234567"))
     assert provider.status is Status.WARN
@@ -363,7 +367,7 @@ def test_kubelet_patch_current_per_node() -> None:
     assert f["node/n0"].status is Status.PASS
     assert f["node/n1"].status is Status.WARN
     assert f["node/n2"].status is Status.FAIL
-    assert "it fixes known CVEs (CVE-2023-2431, CVE-2023-3955)" in f["node/n2"].message
+    assert "it fixes known CVEs (CVE-2023-2431, CVE-2023-3676, CVE-2023-3955)" in f["node/n2"].message
     assert f["node/n3"].status is Status.UNKNOWN
 
 
@@ -401,12 +405,20 @@ def test_openshift_kubelet_patch() -> None:
 def test_kubelet_cves() -> None:
     ctx = kubelet_ctx("v1.31.8", "v1.25.3", "v1.20.0+2817867", "")
     f = by_subject(run("kubelet_free_of_known_cves", ctx))
-    assert f["node/n0"].status is Status.PASS
-    assert f["node/n1"].status is Status.FAIL
-    assert f["node/n1"].message == (
-        "kubelet v1.25.3: 2 known CVEs affect 1.25.3 (CVE-2023-2431, CVE-2023-3955); fixed in 1.25.10, 1.25.13"
+    assert f["node/n0"].status is Status.WARN  # CVE-2025-1767 (gitRepo volumes) has no fixed release
+    assert f["node/n0"].message == (
+        "kubelet v1.31.8: 1 known CVE affects 1.31.8: CVE-2025-1767 (node; no fixed release) (CVE data to 2026-08-21)"
     )
-    assert [c["id"] for c in f["node/n1"].evidence["cves"]] == ["CVE-2023-2431", "CVE-2023-3955"]
+    assert f["node/n1"].status is Status.FAIL
+    assert [c["id"] for c in f["node/n1"].evidence["cves"]] == [
+        "CVE-2023-2431",
+        "CVE-2023-3676",
+        "CVE-2023-3955",
+        "CVE-2024-9042",
+        "CVE-2024-10220",
+        "CVE-2025-0426",
+        "CVE-2025-1767",
+    ]
     assert f["node/n2"].status is Status.WARN  # vendor build: upstream says affected, vendors backport
     assert f["node/n3"].status is Status.UNKNOWN
 
@@ -658,10 +670,11 @@ def test_runtime_patch_current() -> None:
     )
     f = by_subject(run("container_runtime_patch_current", ctx))
     assert f["node/n0"].status is Status.PASS
-    assert f["node/n1"].status is Status.WARN
+    assert f["node/n1"].status is Status.FAIL  # the newer patches fix known CVEs
     assert f["node/n1"].message == (
         "containerd 2.1.5 is 4 patch releases behind 2.1.9 (released 2026-06-18); a newer patch has been available "
-        "since 2025-12-17 (345 days), beyond the 30-day window"
+        "since 2025-12-17 (345 days); it fixes known CVEs (CVE-2026-47262, CVE-2026-50195, CVE-2026-53488, "
+        "CVE-2026-53489, CVE-2026-53492) and has been out longer than the 30-day window"
     )
     assert f["node/n2"].message == "docker 17.3.2 runs the newest patch of docker 17.03 released by 2026-11-27: 17.03.2"
     assert f["node/n3"].status is Status.UNKNOWN
@@ -687,6 +700,10 @@ SCENARIOS = [
         ],
     ),
     make_context(version="v1.25.3", as_of=date(2023, 9, 1), nodes=[make_node("a", kubelet="v1.25.3")]),
+    # patched as of 2023-09-01: the CVE checks pass (since 2024 unfixed CVEs keep them at WARN)
+    make_context(
+        version="v1.27.5", as_of=date(2023, 9, 1), nodes=[make_node("a", kubelet="v1.27.5", runtime="containerd://1.7.5")]
+    ),
     make_context(version=None, nodes=[make_node("a")]),
 ]
 

@@ -919,3 +919,29 @@ def test_missing_downloads_and_unknown_feeds(tmp_path: Path) -> None:
     assert feeds_in(SNAPSHOT) == ("lifecycle",)
     assert feeds_in(feeds_dir(tmp_path)) == ("vulndb", "kev", "epss")
     assert ALL_FEEDS == ("lifecycle", "vulndb", "kev", "epss")
+
+
+# --------------------------------------------------------------------------------------------
+# The command line: which feeds `lifecycle update` refreshes
+
+
+def test_cli_only_refreshes_the_named_feed_and_from_dir_defaults_to_what_it_holds(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from patchlevel.cli import main
+
+    downloads = feeds_dir(tmp_path)  # vulndb, kev and epss files; no endoflife.date responses
+    target = tmp_path / "lifecycle"
+    assert main(["lifecycle", "update", "--from-dir", str(downloads), "--only", "epss", "--data-dir", str(target)]) == 0
+    out = capsys.readouterr().out
+    assert "epss" in out and "kev" not in out and "vulndb" not in out
+    assert any((target / "epss").iterdir())
+    # without --only, a directory is taken for what it holds: here every feed but the lifecycle data
+    code = main(["lifecycle", "update", "--from-dir", str(downloads), "--data-dir", str(target), "--force"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert all(feed in out for feed in ("vulndb", "kev", "epss"))
+    from patchlevel.vuln.kev import load_kev, load_kev_data
+
+    stored = load_kev_data(target)
+    assert stored is not None and set(stored.entries) == set(load_kev(KEV_SUBSET).entries)  # the downloaded catalog

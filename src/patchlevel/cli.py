@@ -153,7 +153,7 @@ def cli() -> None:
     default="terminal",
     show_default=True,
     metavar="FORMATS",
-    help="terminal, json, html, junit, oscal or markdown; several, comma separated, need -o DIR.",
+    help="terminal, json, html, junit, oscal, markdown or prometheus; several, comma separated, need -o DIR.",
 )
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="Write the report here (a file, or a directory).")
 @click.option(
@@ -429,11 +429,24 @@ def lifecycle_show(product: str, as_of: str | None, data_dir: Path | None, fmt: 
     "--data-dir", type=click.Path(path_type=Path), help="Write the data here instead of the user data directory."
 )
 @click.option("--force", is_flag=True, help="Accept data that drops more than half of a product's releases.")
-def lifecycle_update(products: tuple[str, ...], from_dir: Path | None, data_dir: Path | None, force: bool) -> int:
-    """Refresh the lifecycle data from the endoflife.date API v1 (or a directory of its responses)."""
-    from patchlevel.lifecycle.update import format_update_result, run_update
+@click.option(
+    "--only",
+    "feeds",
+    multiple=True,
+    type=click.Choice(["lifecycle", "vulndb", "kev", "epss"]),
+    help="Refresh only this data (repeatable). Default: all four online; with --from-dir, what the directory holds.",
+)
+def lifecycle_update(
+    products: tuple[str, ...], from_dir: Path | None, data_dir: Path | None, force: bool, feeds: tuple[str, ...]
+) -> int:
+    """Refresh the reference data: support lifecycles (endoflife.date API v1), Kubernetes and runtime CVEs (Go
+    vulnerability database), CISA KEV and FIRST EPSS, online or from a directory of downloaded responses."""
+    from patchlevel.lifecycle.update import ALL_FEEDS, feeds_in, format_update_result, run_update
 
-    result = run_update(today=_today(), products=products, from_dir=from_dir, data_dir=data_dir, force=force)
+    chosen = feeds or (feeds_in(from_dir) if from_dir is not None else ALL_FEEDS)
+    result = run_update(
+        today=_today(), products=products, from_dir=from_dir, data_dir=data_dir, force=force, feeds=chosen
+    )
     click.echo(format_update_result(result))
     return 0
 
@@ -540,6 +553,15 @@ def policy_check(file: Path) -> int:
     metavar="PATH",
     help="Trivy, Grype or trivy-operator report, or a directory of them, read again by each audit (repeatable).",
 )
+@click.option(
+    "--ledger",
+    envvar="PATCHLEVEL_LEDGER",
+    metavar="URL",
+    help="Record every audit in this ledger (sqlite:///PATH or postgresql://...; env PATCHLEVEL_LEDGER).",
+)
+@click.option(
+    "--cluster", "cluster_name", metavar="NAME", help="The cluster's name in the ledger when the input cannot name it."
+)
 def serve(
     path: Path | None,
     listen: str,
@@ -554,6 +576,8 @@ def serve(
     request_timeout: float = 30.0,
     deadline: float = 900.0,
     page_size: int = 500,
+    ledger: str | None = None,
+    cluster_name: str | None = None,
 ) -> int:
     """Export Prometheus metrics: re-audit the live cluster (or PATH) on an interval and serve the latest result.
 
@@ -572,6 +596,8 @@ def serve(
             policy=_load_policy(policy_file),
             data_dir=data_dir,
             images=ImageEvidenceOptions(scan_reports=scan_reports),
+            ledger=ledger or None,
+            cluster_name=cluster_name,
         ),
         source=SnapshotSource(path)
         if path is not None

@@ -17,7 +17,7 @@ from patchlevel.checks import ALL_CHECKS, CheckSpec, Context
 from patchlevel.frameworks import load_requirements, requirements_by_check
 from patchlevel.inventory import Inventory
 from patchlevel.knowledge import Knowledge
-from patchlevel.lifecycle.osv import feed_coverage_note
+from patchlevel.lifecycle.osv import coverage_text, feed_coverage_note, feed_stale_warning
 from patchlevel.model import (
     CheckInfo,
     ClusterInfo,
@@ -30,6 +30,7 @@ from patchlevel.model import (
 )
 from patchlevel.platforms import ClusterFacts, derive_facts
 from patchlevel.policy import Policy
+from patchlevel.vuln.kev import kev_stale_warning
 from patchlevel.waivers import apply_waivers, waiver_warnings
 
 
@@ -97,6 +98,12 @@ def _nothing_judged(check: str, inventory: Inventory) -> Finding:
     )
 
 
+def newest_scan(inventory: Inventory, as_of: date) -> datetime | None:
+    """When the newest scan that produced a report ran, on or before the as-of date (the age of scan data)."""
+    moments = [s.scanned_at for s in inventory.scans if s.scanned_at is not None and not s.error]
+    return max((m for m in moments if m.date() <= as_of), default=None)
+
+
 def scan_coverage_warning(findings: Iterable[Finding], scan_max_age_days: int) -> str | None:
     """One line for the report's warnings when not every running image has recent scan evidence.
 
@@ -116,27 +123,46 @@ def scan_coverage_warning(findings: Iterable[Finding], scan_max_age_days: int) -
 
 
 def data_sources(knowledge: Knowledge, policy: Policy, as_of: date) -> tuple[DataSource, ...]:
+    """Every reference data set the verdicts rest on, with the date it describes and whether it is stale."""
     catalog = knowledge.catalog
     age = catalog.age_days(as_of)
-    lifecycle = DataSource(
-        name="lifecycle",
-        source=f"{catalog.source or 'endoflife.date'} ({'bundled' if catalog.bundled else catalog.data_dir})",
-        retrieved=catalog.data_date,
-        age_days=age,
-        stale=age > policy.lifecycle_stale_days,
-        detail=f"{len(catalog.products)} products",
-    )
+    sources = [
+        DataSource(
+            name="lifecycle",
+            source=f"{catalog.source or 'endoflife.date'} ({'bundled' if catalog.bundled else catalog.data_dir})",
+            retrieved=catalog.data_date,
+            age_days=age,
+            stale=age > policy.lifecycle_stale_days,
+            detail=f"{len(catalog.products)} products",
+        )
+    ]
     feed = knowledge.osv
-    feed_date = date.fromisoformat(feed.last_updated) if feed.last_updated else catalog.data_date
-    osv = DataSource(
-        name="kubernetes-cve-feed",
-        source="kubernetes-sigs/cve-feed-osv (bundled)",
-        retrieved=feed_date,
-        age_days=(as_of - feed_date).days,
-        stale=True,
-        detail=feed_coverage_note(feed),
-    )
-    return (lifecycle, osv)
+    covered = feed.covered_until
+    if covered is not None:
+        sources.append(
+            DataSource(
+                name="kubernetes-cve-feed",
+                source=coverage_text(feed),
+                retrieved=covered,
+                age_days=(as_of - covered).days,
+                stale=(as_of - covered).days > policy.lifecycle_stale_days,
+                detail=feed_coverage_note(feed, as_of),
+            )
+        )
+    kev = knowledge.kev
+    if kev is not None:
+        kev_age = (as_of - kev.released).days
+        sources.append(
+            DataSource(
+                name="cisa-kev",
+                source=f"CISA Known Exploited Vulnerabilities catalog {kev.version} ({kev.licence})",
+                retrieved=kev.released,
+                age_days=kev_age,
+                stale=kev_age > policy.lifecycle_stale_days,
+                detail=f"{len(kev.entries)} entries",
+            )
+        )
+    return tuple(sources)
 
 
 def report_warnings(knowledge: Knowledge, policy: Policy, as_of: date, inventory: Inventory) -> tuple[str, ...]:
@@ -149,7 +175,16 @@ def report_warnings(knowledge: Knowledge, policy: Policy, as_of: date, inventory
             f"(more than {policy.lifecycle_stale_days}): releases and end-of-life announcements since then are "
             "unknown; run 'patchlevel lifecycle update'"
         )
-    warnings.append(feed_coverage_note(knowledge.osv))
+    warnings.append(feed_coverage_note(knowledge.osv, as_of))
+    stale_feed = feed_stale_warning(knowledge.osv, as_of, policy.lifecycle_stale_days)
+    if stale_feed:
+        warnings.append(stale_feed)
+    if knowledge.kev is None:
+        warnings.append("no CISA KEV catalog was found: known-exploited vulnerabilities cannot be ranked")
+    else:
+        stale_kev = kev_stale_warning(knowledge.kev, as_of, policy.lifecycle_stale_days)
+        if stale_kev:
+            warnings.append(stale_kev)
     warnings.extend(inventory.warnings)
     return tuple(warnings)
 
@@ -212,4 +247,5 @@ def build_report(
         waivers=waiver_outcomes,
         evidence_digest=inventory.evidence_digest,
         charts=compute_charts(findings, policy.sla_days),
+        newest_scan=newest_scan(inventory, as_of),
     )

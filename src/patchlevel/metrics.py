@@ -118,7 +118,7 @@ REQUIREMENT_VERDICT = MetricSpec(
 DATA_TIMESTAMP = MetricSpec(
     "patchlevel_data_timestamp_seconds",
     MetricType.GAUGE,
-    "Date of the reference data the verdicts rest on, by source (lifecycle, kubernetes-cve-feed), and of the "
+    "Date of the reference data the verdicts rest on, by source (lifecycle, kubernetes-cve-feed, cisa-kev), and of the "
     "newest image scan (source scans), as Unix time; age is time() minus this.",
     (CLUSTER, "source"),
 )

@@ -51,6 +51,18 @@ def test_an_end_of_life_node_cannot_hide_behind_a_newer_copy() -> None:
     assert "keep one copy of each object" in message and "\n" not in message
 
 
+def test_two_nodes_of_one_name_from_two_clusters_are_named_as_such(tmp_path: Path) -> None:
+    """Names are unique within a cluster: different uids mean the input mixes clusters (real minikube files)."""
+    for name in ("minikube-buildroot-docker-v1.15-node.json", "minikube-buildroot-docker-v1.17-node.json"):
+        (tmp_path / name).write_bytes((HOSTILE.parent / "nodes" / name).read_bytes())
+    with pytest.raises(InputError) as raised:
+        read_snapshot(tmp_path)
+    assert "node minikube appears in" in str(raised.value)
+    assert "(uid 3a554aa2-fee7-435b-ae1b-e67bdaac069a and a33a26f0-7688-47b6-8dbf-5a04ea7f43d4: two different " in (
+        str(raised.value)
+    )
+
+
 def test_identical_copies_merge_with_a_warning() -> None:
     snap = read_snapshot(HOSTILE / "duplicate-node-identical")
     assert [n.name for n in snap.nodes] == ["worker-1"]

@@ -179,8 +179,14 @@ class InventoryBuilder:
         position = next(i for i, k in enumerate(held) if k == key)
         starts = self._starts[kind]
         first = starts[bisect_right(starts, position, key=lambda start: start[0]) - 1][1]
+        uids = (known.metadata.uid, again.metadata.uid)
         versions = (getattr(known.metadata, "resourceVersion", None), getattr(again.metadata, "resourceVersion", None))
-        detail = f" (resourceVersion {versions[0]} and {versions[1]})" if all(versions) else ""
+        if all(uids) and uids[0] != uids[1]:  # names are unique in a cluster: two clusters are mixed
+            detail = f" (uid {visible(uids[0])} and {visible(uids[1])}: two different objects, from two clusters)"
+        elif all(versions):
+            detail = f" (resourceVersion {visible(str(versions[0]))} and {visible(str(versions[1]))})"
+        else:
+            detail = ""
         raise _conflict(_describe(kind, key, known), first, where, detail)
 
     def share(self, decoded: Decoded) -> None:

@@ -31,6 +31,7 @@ from patchlevel.checks.common import (
     Context,
     Verdict,
     cve_fix_dates,
+    cve_vulnerabilities,
     finding,
     patch_verdict,
     support_verdict,
@@ -429,6 +430,9 @@ def addon_free_of_known_cves(ctx: Context) -> Iterator[Finding]:
         if undetermined:
             evidence["cves_undetermined"] = [_cve_item(m, None) for m in undetermined]
         fixed_by_now = [m for m, d in fixes if m.fixed_in and (d is None or d <= ctx.as_of)]
+        typed = cve_vulnerabilities(
+            version.text, fixed_by_now, [m for m in affected if m not in fixed_by_now], undetermined
+        )
         if fixed_by_now:
             fixed_in = sorted({m.fixed_in or "" for m in fixed_by_now}, key=release_key)
             verdict = Verdict(
@@ -437,6 +441,7 @@ def addon_free_of_known_cves(ctx: Context) -> Iterator[Finding]:
                 f"{what}: {len(affected)} known CVE{'s' if len(affected) != 1 else ''} affect this release "
                 f"({', '.join(m.id for m in affected)}); fixed in {', '.join(fixed_in)}",
                 evidence,
+                vulnerabilities=typed,
             )
         elif affected:
             verdict = Verdict(
@@ -446,6 +451,7 @@ def addon_free_of_known_cves(ctx: Context) -> Iterator[Finding]:
                 f"({', '.join(m.id for m in affected)}) with no fixed release out by {ctx.as_of}: "
                 "mitigate until one is",
                 evidence,
+                vulnerabilities=typed,
             )
         elif undetermined:
             verdict = unknown(
@@ -454,6 +460,7 @@ def addon_free_of_known_cves(ctx: Context) -> Iterator[Finding]:
                 f"({', '.join(m.id for m in undetermined)}): whether they affect this release is not known",
                 **evidence,
             )
+            verdict = replace(verdict, vulnerabilities=typed)
         else:
             verdict = Verdict(
                 Status.PASS,
@@ -471,11 +478,13 @@ def addon_free_of_known_cves(ctx: Context) -> Iterator[Finding]:
                 Status.WARN,
             )
         ):
-            verdict = Verdict(
-                Status.WARN,
-                Severity.MEDIUM,
-                f"{verdict.message} — {_provider_note(instance)}; confirm with the provider's security bulletins",
-                {**verdict.evidence, "upstream_verdict": verdict.status.value},
+            verdict = replace(
+                verdict,
+                status=Status.WARN,
+                severity=Severity.MEDIUM,
+                message=f"{verdict.message} — {_provider_note(instance)}; confirm with the provider's security "
+                "bulletins",
+                evidence={**verdict.evidence, "upstream_verdict": verdict.status.value},
             )
         return _with(verdict, product)
 

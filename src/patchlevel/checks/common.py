@@ -399,6 +399,40 @@ def patch_verdict(
     )
 
 
+def _cve_severity(text: str) -> Severity | None:
+    word = text.strip().lower()
+    return Severity(word) if word in {s.value for s in Severity} else None
+
+
+def cve_vulnerabilities(
+    installed: str,
+    fixable: Iterable[Match] = (),
+    unfixed: Iterable[Match] = (),
+    undetermined: Iterable[Match] = (),
+    *,
+    fixable_status: Status = Status.FAIL,
+) -> tuple[OpenVulnerability, ...]:
+    """Known CVEs of a component release as typed open vulnerabilities, each with its own status:
+    ``fixable_status`` for those a release fixes, WARN for those no release fixes yet (mitigate and
+    record), UNKNOWN for records whose ranges cannot place this release.  Waivers match these ids."""
+    out: list[OpenVulnerability] = []
+    for matches, status in ((fixable, fixable_status), (unfixed, Status.WARN), (undetermined, Status.UNKNOWN)):
+        for m in matches:
+            out.append(
+                OpenVulnerability(
+                    id=m.id,
+                    severity=_cve_severity(m.severity),
+                    package=m.package,
+                    installed_version=installed,
+                    fixed_version=m.fixed_in,
+                    clock_start=m.published,
+                    clock="publication date" if m.published else "",
+                    status=status,
+                )
+            )
+    return tuple(out)
+
+
 def cve_fix_dates(
     matches: Iterable[Match], catalog: Catalog, product: str = "kubernetes"
 ) -> list[tuple[Match, date | None]]:

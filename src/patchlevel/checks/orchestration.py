@@ -16,6 +16,7 @@ from patchlevel.checks.common import (
     Verdict,
     combine,
     cve_fix_dates,
+    cve_vulnerabilities,
     finding,
     has_patch_number,
     patch_verdict,
@@ -328,13 +329,20 @@ def _cve_verdict(
         ids = ", ".join(m.id for m in undetermined)
         parts.append(f"{len(undetermined)} could not be judged, their records give no usable version ranges ({ids})")
     message = f"{what}: {'; '.join(parts)} ({coverage})"
+    typed = cve_vulnerabilities(
+        compared_as,
+        fixable,
+        [m for m in affected if not m.fixed_in],
+        undetermined,
+        fixable_status=Status.WARN if vendor_build else Status.FAIL,
+    )
     if fixable and not vendor_build:
-        return Verdict(Status.FAIL, Severity.HIGH, message, details)
+        return Verdict(Status.FAIL, Severity.HIGH, message, details, vulnerabilities=typed)
     if undetermined:
-        return Verdict(Status.UNKNOWN, Severity.MEDIUM, message, details)
+        return Verdict(Status.UNKNOWN, Severity.MEDIUM, message, details, vulnerabilities=typed)
     if not fixable:
         details["no_fix_note"] = "no release fixes these CVEs: apply the advisory's mitigation and record the risk"
-    return Verdict(Status.WARN, Severity.MEDIUM if fixable else Severity.LOW, message, details)
+    return Verdict(Status.WARN, Severity.MEDIUM if fixable else Severity.LOW, message, details, vulnerabilities=typed)
 
 
 def _kube_cves(
@@ -405,14 +413,15 @@ def control_plane_free_of_known_cves(ctx: Context) -> Iterator[Finding]:
     if dist.provider_patches_control_plane:
         evidence = {**verdict.evidence, "responsibility": "provider"}
         if verdict.status in (Status.FAIL, Status.WARN):
-            verdict = Verdict(
-                Status.WARN,
-                Severity.MEDIUM,
-                verdict.message + " — the provider patches the control plane; confirm with its bulletins",
-                evidence,
+            verdict = replace(
+                verdict,
+                status=Status.WARN,
+                severity=Severity.MEDIUM,
+                message=verdict.message + " — the provider patches the control plane; confirm with its bulletins",
+                evidence=evidence,
             )
         else:
-            verdict = Verdict(verdict.status, verdict.severity, verdict.message, evidence)
+            verdict = replace(verdict, evidence=evidence)
     yield finding(check, CLUSTER, verdict, "Upgrade the control plane to a patch release that fixes these CVEs.")
 
 

@@ -459,3 +459,9 @@ def parse_kernel(text: str | None) -> KernelVersion | None:
         return None
     flavour = rest[release.end() if release else 0 :].lstrip(".-_+~")
     return KernelVersion(raw, tuple(n for n in numbers if n is not None), flavour)
+
+
+def node_skew_allowance(major: int, minor: int) -> int:
+    """How many minors a kubelet or kube-proxy ``major.minor`` may lag the API server (Kubernetes version-skew
+    policy, research/RULES.md R4.2-R4.3): 3 from 1.25 (n-3, since Kubernetes 1.28's skew expansion), 2 before."""
+    return 3 if (major, minor) >= (1, 25) else 2

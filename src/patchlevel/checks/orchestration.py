@@ -36,7 +36,7 @@ from patchlevel.lifecycle.osv import (
 )
 from patchlevel.model import Finding, JSONValue, Severity, Status
 from patchlevel.platforms import Distribution, NodeFacts, openshift_release_for_kube_minor
-from patchlevel.versions import KubeVersion, RuntimeVersion, release_key
+from patchlevel.versions import KubeVersion, RuntimeVersion, node_skew_allowance, release_key
 
 CLUSTER = "cluster"
 APISERVER_PACKAGES = ("k8s.io/apiserver", "k8s.io/kubernetes", "k8s.io/controller-manager")
@@ -522,8 +522,7 @@ def kubelet_free_of_known_cves(ctx: Context) -> Iterator[Finding]:
 
 
 def _allowed_lag(component: KubeVersion) -> int:
-    """Kubernetes version-skew policy: 3 minors behind the API server, 2 for components older than 1.25."""
-    return 3 if component.minor_number >= 1025 else 2
+    return node_skew_allowance(component.major, component.minor)
 
 
 def _skew_verdict(component: KubeVersion, api: KubeVersion, name: str) -> Verdict:

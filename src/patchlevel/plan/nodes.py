@@ -34,7 +34,7 @@ from patchlevel.plan.draft import (
 from patchlevel.plan.inputs import NO_DISRUPTION_BUDGETS, Disruption
 from patchlevel.plan.model import Certainty, Deadline, DeadlineBasis, Rollout, RolloutNode, StepKind
 from patchlevel.platforms import ClusterFacts, NodeFacts
-from patchlevel.versions import release_key
+from patchlevel.versions import node_skew_allowance, release_key
 
 NODE_CHECKS = (
     "kubelet_version_supported",
@@ -60,14 +60,6 @@ NOT_EVICTED = frozenset({"DaemonSet", "Job", "CronJob"})
 MAX_BLOCKERS = 20
 MAX_NAMES = 3
 ONE_AT_A_TIME = "one node at a time: the pool's surge setting is not in the input"
-
-
-def allowed_lag(minor: int) -> int:
-    """Kubernetes version-skew policy (kubelet, kube-proxy): 3 minors behind the API server, 2 before 1.25.
-
-    The same rule as the audit's ``kubelet_version_skew_allowed`` (research/RULES.md R4.2).
-    """
-    return 3 if minor >= 25 else 2
 
 
 def pool_name(pool: str) -> str:
@@ -538,7 +530,9 @@ def _skew_steps(
     """Before each hop: nodes the hop would leave outside the skew policy go to the control plane's minor."""
     for minor, hop_key in hops:
         prev = minor - 1
-        needing = [s for s in states.values() if s.minor is not None and minor - s.minor > allowed_lag(s.minor)]
+        needing = [
+            s for s in states.values() if s.minor is not None and minor - s.minor > node_skew_allowance(1, s.minor)
+        ]
         for pool, members in _by_pool(needing).items():
             deadlines: list[Deadline | None] = []
             ended = False
@@ -561,7 +555,8 @@ def _skew_steps(
                 ),
                 why=[
                     f"at control plane {platform.release(minor)} these nodes would be {lags} minors behind it; the "
-                    f"version-skew policy allows {allowed_lag(min(minors))} for kubelet and kube-proxy 1.{min(minors)}",
+                    f"version-skew policy allows {node_skew_allowance(1, min(minors))} for kubelet and kube-proxy "
+                    f"1.{min(minors)}",
                     f"nodes: {_names([s.facts for s in members])}",
                 ],
                 deadlines=deadlines,

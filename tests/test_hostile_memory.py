@@ -37,6 +37,7 @@ def _only_when_asked(request: pytest.FixtureRequest) -> None:
     if "slow" not in (request.config.option.markexpr or ""):
         pytest.skip("decompresses gigabytes: run with -m slow")
 
+
 MEASURE = """\
 import resource, sys
 from patchlevel.cli import main

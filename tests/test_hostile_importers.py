@@ -92,3 +92,10 @@ def test_a_report_path_that_is_a_fifo_is_a_one_line_error(tmp_path: Path) -> Non
     with fifo(tmp_path / "report.json") as path, pytest.raises(ImporterError) as raised:
         load_scan_reports(path)
     assert str(raised.value).startswith(f"{path}: cannot read: a FIFO (named pipe), not a regular file")
+
+
+def test_a_report_larger_than_the_limit_is_a_one_line_error() -> None:
+    path = TIMESTAMPS / "trivy-go-offset-24h.json"
+    with pytest.raises(ImporterError) as raised:
+        load_scan_reports(path, max_bytes=100)
+    assert str(raised.value).startswith(f"{path}: cannot read: it holds more than 100 bytes, the input size limit")

@@ -80,30 +80,31 @@ def parse_scan_document(data: bytes | object, source: str) -> list[ScanReport]:
     return _parse(_root(data, source), source)[1]
 
 
-def load_scan_reports(path: Path) -> LoadResult:
+def load_scan_reports(path: Path, *, max_bytes: int | None = None) -> LoadResult:
     """Every scan report in a file, or in the files under a directory (recursive, sorted).
 
     A file named explicitly must be a scan report.  In a directory, files that are not (a
     README, a Node dump) are skipped and listed in ``LoadResult.inputs`` with the reason; hidden
     files and directories are listed but not read.  An empty directory gives an empty result.
+    ``max_bytes`` bounds each file (default: the input size limit, ``safeinput.max_input_bytes``).
     """
     if path.is_dir():
-        return _load_directory(path)
+        return _load_directory(path, max_bytes)
     if not path.exists() and not path.is_symlink():
         raise ImporterError(f"{path}: no such file or directory", hint="check the path to the scan reports")
-    data = _read(path)
+    data = _read(path, max_bytes)
     importer, reports = _parse(_root(data, str(path)), str(path))
     return LoadResult(tuple(reports), (_input(path, hashlib.sha256(data).hexdigest(), importer, reports),))
 
 
-def _load_directory(directory: Path) -> LoadResult:
+def _load_directory(directory: Path, max_bytes: int | None) -> LoadResult:
     reports: list[ScanReport] = []
     inputs: list[InputFile] = []
     for path, skip_reason in _walk(directory):
         if skip_reason:
             inputs.append(InputFile(str(path), "ignored", reason=skip_reason))
             continue
-        data = _read(path)
+        data = _read(path, max_bytes)
         sha256 = hashlib.sha256(data).hexdigest()
         try:
             importer, found = _parse(_root(data, str(path)), str(path))
@@ -136,9 +137,9 @@ def _walk(directory: Path) -> Iterator[tuple[Path, str]]:
             yield entry, f"{problem}, not read"
 
 
-def _read(path: Path) -> bytes:
+def _read(path: Path, max_bytes: int | None) -> bytes:
     try:
-        return read_regular(path)
+        return read_regular(path, max_bytes)
     except OSError as exc:
         problem = exc.strerror or str(exc)
         raise ImporterError(f"{path}: cannot read: {problem}", hint="check the file's permissions") from None

@@ -490,6 +490,7 @@ class _OpenSet:
     open: frozenset[str]  # fixable vulnerability ids some image of the workload has
     unknown: bool  # an image of the workload has no scan at all
     severities: Mapping[str, Severity | None]
+    counts: Mapping[str, int] = field(default_factory=dict)  # open ones by severity word
 
 
 @dataclass(slots=True)
@@ -497,7 +498,8 @@ class _Exposure:
     workload: str
     vulnerability: str
     severity: Severity | None = None
-    open_days: list[int] = field(default_factory=list)
+    first: int = -1  # the first day index it was open
+    last: int = -1  # the last day index it was open
 
 
 @dataclass(frozen=True, slots=True)
@@ -543,7 +545,11 @@ def _workloads_of(images: Mapping[str, ImageUse]) -> dict[str, frozenset[str]]:
 
 
 def sla_items(ctx: PeriodContext) -> tuple[list[SlaItem], list[dict[str, int] | None]]:
-    """Every (workload, fixable vulnerability) open during the period, judged; and open counts per day by severity."""
+    """Every (workload, fixable vulnerability) open during the period, judged; and open counts per day by severity.
+
+    A workload's state only changes when its images or their scans do, so states are followed as
+    runs of days (a year of daily audits is a handful of runs per workload, not 365 days each).
+    """
     history, cov, policy = ctx.history, ctx.coverage, ctx.policy
     clocks = first_known_fix(fix_observations(history))
     daily = _daily_images(cov)
@@ -552,45 +558,81 @@ def sla_items(ctx: PeriodContext) -> tuple[list[SlaItem], list[dict[str, int] | 
     timelines = {key: ScanTimeline(scans) for key, scans in history.scans.items()}
     nothing = ScanTimeline(())
     exposures: dict[tuple[str, str], _Exposure] = {}
-    known_days: dict[str, list[int]] = defaultdict(list)  # workload -> day indices its state is known
-    all_workloads: set[str] = set()
-    per_day: list[dict[str, int] | None] = []
+    unknown_runs: dict[str, list[tuple[int, int]]] = defaultdict(
+        list
+    )  # workload -> runs of days with an unscanned image
+    running: dict[str, tuple[int, int, _OpenSet]] = {}  # workload -> its current run (first, last, state)
+    days = len(cov.days)
+    diff: dict[str, list[int]] = {"critical": [0] * (days + 1), "high": [0] * (days + 1)}
+
+    def close(workload: str) -> None:
+        first, last, state = running.pop(workload)
+        for vulnerability in state.open:
+            exposure = exposures.get((workload, vulnerability))
+            if exposure is None:
+                exposure = exposures[(workload, vulnerability)] = _Exposure(workload, vulnerability, first=first)
+            severity = state.severities.get(vulnerability)
+            if severity is not None and (
+                exposure.severity is None or SEVERITY_RANK[severity] > SEVERITY_RANK[exposure.severity]
+            ):
+                exposure.severity = severity
+            exposure.last = last
+        if state.unknown:
+            unknown_runs[workload].append((first, last))
+        for word, n in state.counts.items():
+            if word in diff:
+                diff[word][first] += n
+                diff[word][last + 1] -= n
+
     for index, images in enumerate(daily):
         if images is None:
-            per_day.append(None)
+            for workload in list(running):
+                close(workload)
             continue
         day = cov.days[index]
         by_workload = workload_memo.get(id(images))
         if by_workload is None:
             by_workload = workload_memo[id(images)] = _workloads_of(images)
-        counts: Counter[str] = Counter()
-        present = set(by_workload)
+        for workload in [w for w in running if w not in by_workload]:  # not running: nothing of it is open
+            close(workload)
         for workload, keys in by_workload.items():
             # What each image of the workload held that day: the vulnerability set of its scan (sets are
-            # shared objects, so an unchanged image re-scanned daily keeps one state and one memo entry).
+            # shared objects, so an unchanged image re-scanned daily keeps one state).
             found = [timelines.get(k, nothing).on(day) for k in keys]
             state_key = tuple(sorted(id(scan.vulnerabilities) if scan is not None else -1 for scan in found))
             state = open_memo.get(state_key)
             if state is None:
                 state = open_memo[state_key] = _open_set(found)
-            if not state.unknown:
-                known_days[workload].append(index)
-            for vulnerability in state.open:
-                exposure = exposures.get((workload, vulnerability))
-                if exposure is None:
-                    exposure = exposures[(workload, vulnerability)] = _Exposure(workload, vulnerability)
-                severity = state.severities.get(vulnerability)
-                if severity is not None and (
-                    exposure.severity is None or SEVERITY_RANK[severity] > SEVERITY_RANK[exposure.severity]
-                ):
-                    exposure.severity = severity
-                exposure.open_days.append(index)
-                if severity is not None:
-                    counts[severity.value] += 1
-        for workload in all_workloads - present:  # not running on a day with evidence: nothing of it is open
-            known_days[workload].append(index)
-        all_workloads |= present
-        per_day.append(dict(counts))
+            current = running.get(workload)
+            if current is not None and current[2] is state and current[1] == index - 1:
+                running[workload] = (current[0], index, state)
+                continue
+            if current is not None:
+                close(workload)
+            running[workload] = (index, index, state)
+    for workload in list(running):
+        close(workload)
+    per_day: list[dict[str, int] | None] = []
+    totals = dict.fromkeys(diff, 0)
+    for index, evidence in enumerate(cov.evidence):
+        for word in diff:
+            totals[word] += diff[word][index]
+        per_day.append(None if evidence is None else dict(totals))
+
+    def resolution(workload: str, last: int) -> int | None:
+        """The first day after ``last`` with evidence that no running image of the workload has it."""
+        runs = unknown_runs.get(workload, [])
+        index = last + 1
+        while index < days:
+            if cov.evidence[index] is None:
+                index += 1
+                continue
+            inside = next((end for start, end in runs if start <= index <= end), None)
+            if inside is None:
+                return index
+            index = inside + 1
+        return None
+
     last_index = len(cov.days) - 1
     items = []
     for (workload, vulnerability), exposure in sorted(exposures.items()):
@@ -598,10 +640,8 @@ def sla_items(ctx: PeriodContext) -> tuple[list[SlaItem], list[dict[str, int] | 
         sla = policy.sla_days.get(severity) if severity is not None else None
         if severity is not None and sla is None:
             continue  # severities the policy does not time
-        first, last = exposure.open_days[0], exposure.open_days[-1]
-        known = known_days.get(workload, [])
-        k = bisect.bisect_right(known, last)
-        resolved_index = known[k] if k < len(known) else None
+        first, last = exposure.first, exposure.last
+        resolved_index = resolution(workload, last)
         clock = clocks.get((workload, vulnerability))
         open_at_end = resolved_index is None and last == last_index
         resolved = cov.days[resolved_index] if resolved_index is not None else None
@@ -655,7 +695,8 @@ def _open_set(found: Sequence[Scan | None]) -> _OpenSet:
                 severities[v.id] = v.severity
             else:
                 severities.setdefault(v.id, known)
-    return _OpenSet(frozenset(open_ids), unknown, severities)
+    counts = Counter(s.value for s in severities.values() if s is not None)
+    return _OpenSet(frozenset(open_ids), unknown, severities, dict(counts))
 
 
 def _percentile(values: Sequence[int], share: float) -> float | None:

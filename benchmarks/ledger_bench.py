@@ -60,13 +60,24 @@ def rss_mib() -> float:
 
 
 def child(cmd: list[str]) -> tuple[float, float, int, str]:
-    """Run a command; (wall seconds, its own peak RSS in MiB, exit code, stderr)."""
+    """Run a command; (wall seconds, its own peak RSS in MiB, exit code, stderr).
+
+    The peak RSS comes from GNU time (``/usr/bin/time -f %M``) where it exists: a child forked from
+    this (large) process would otherwise report this process's pages as its own (Linux keeps the
+    high-water mark across exec).
+    """
+    gnu_time = Path("/usr/bin/time")
+    prefix = [str(gnu_time), "-f", "MAXRSS_KB=%M"] if gnu_time.exists() else []
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen([*prefix, *cmd], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(proc.pid, 0)
     elapsed = time.perf_counter() - start
     err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
-    return elapsed, usage.ru_maxrss / 1024, os.waitstatus_to_exitcode(status), err
+    rss = usage.ru_maxrss / 1024
+    for line in err.splitlines():
+        if line.startswith("MAXRSS_KB="):
+            rss = int(line.split("=", 1)[1]) / 1024
+    return elapsed, rss, os.waitstatus_to_exitcode(status), err
 
 
 # ------------------------------------------------------------------------------------------

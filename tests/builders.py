@@ -259,3 +259,24 @@ def write_json(path: Path, doc: Any) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
     return path
+
+
+def one_snapshot_of_nodes(files: Iterable[Path], dest: Path) -> Path:
+    """Real node documents from several clusters written into ``dest`` as one snapshot.
+
+    Published node files of different clusters share names (three are called ``minikube``); one
+    snapshot is one cluster at one moment, so a name another file already used gets a suffix
+    (``minikube-2``).  Nothing else in the documents changes.
+    """
+    dest.mkdir(parents=True, exist_ok=True)
+    seen: dict[str, int] = {}
+    for path in files:
+        document = json.loads(path.read_text(encoding="utf-8"))
+        items = document.get("items") if document.get("kind") == "NodeList" else [document]
+        for item in items or ():
+            name = item["metadata"]["name"]
+            seen[name] = seen.get(name, 0) + 1
+            if seen[name] > 1:
+                item["metadata"]["name"] = f"{name}-{seen[name]}"
+        (dest / path.name).write_text(json.dumps(document), encoding="utf-8")
+    return dest

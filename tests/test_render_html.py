@@ -129,7 +129,7 @@ def test_charts_draw_bars_or_say_no_data() -> None:
         if not chart.bars:
             assert chart.note.startswith("no data") and chart.note in charts
     os_chart = next(c for c in report.charts if c.id == "nodes-by-os-release")
-    assert "red-hat-openshift 4.7: 1 nodes unsupported" in charts
+    assert "Red Hat OpenShift 4.7: 1 nodes unsupported" in charts
     assert os_chart.bars
 
 

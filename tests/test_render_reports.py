@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from builders import one_snapshot_of_nodes
 from cluster_gen import write_cluster
 from patchlevel.collect.snapshot import read_snapshot
 from patchlevel.evaluate import build_report
@@ -93,7 +94,8 @@ def demo_report() -> Report:
 
 @functools.cache
 def nodes_report() -> Report:
-    return build(NODES)
+    """Real nodes of several clusters (kind, minikube, OpenShift) as one snapshot, each node kept."""
+    return build(one_snapshot_of_nodes(sorted(NODES.glob("*-node.json")), Path(tempfile.mkdtemp(prefix="nodes-"))))
 
 
 @functools.cache

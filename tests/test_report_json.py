@@ -20,6 +20,7 @@ from builders import (
     make_inventory,
     make_kube_proxy_pod,
     make_node,
+    one_snapshot_of_nodes,
 )
 from patchlevel.collect.snapshot import read_snapshot
 from patchlevel.evaluate import build_report
@@ -54,9 +55,10 @@ def rendered(inventory: Any, as_of: date = AS_OF) -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def real_doc(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """An audit of a snapshot made from the real node and /version files."""
-    snapshot = tmp_path_factory.mktemp("real")
-    for path in sorted((DATA / "kube").glob("*-node.json")) + sorted((DATA / "nodes").glob("*.json")):
-        shutil.copy(path, snapshot / path.name)
+    snapshot = one_snapshot_of_nodes(
+        sorted((DATA / "kube").glob("*-node.json")) + sorted((DATA / "nodes").glob("*.json")),
+        tmp_path_factory.mktemp("real"),
+    )
     shutil.copy(DATA / "version" / "kind-v1.20.0-version.json", snapshot / "version.json")
     shutil.copy(DATA / "nodes" / "SOURCES.md", snapshot / "SOURCES.md")
     return rendered(read_snapshot(snapshot))
@@ -79,8 +81,8 @@ def test_real_snapshot_report_validates(real_doc: dict[str, Any]) -> None:
     assert (real_doc["as_of"], real_doc["lifecycle_data_date"]) == ("2026-11-27", "2026-08-22")
     assert real_doc["cluster"]["version"] == "v1.20.0"
     assert real_doc["cluster"]["distribution"] == "openshift"  # the RHCOS node's labels say so
-    assert real_doc["cluster"]["nodes"] == 3  # three minikube files share the node name "minikube"
-    assert "2 objects appeared more than once in the input; each was counted once" in real_doc["warnings"]
+    assert real_doc["cluster"]["nodes"] == 5  # every real node, the three "minikube"s renamed apart
+    assert not any("more than once" in w for w in real_doc["warnings"])  # no node stands in for another
     assert real_doc["generated_at"] == "2026-11-27T08:30:00Z"
 
 

@@ -110,7 +110,7 @@ def kubernetes_minor_chart(findings: Sequence[Finding]) -> Chart:
 
     return _status_chart(
         "nodes-by-kubernetes-minor",
-        "Nodes by Kubernetes minor and support status",
+        "Nodes by Kubernetes release line and support status",
         _node_findings(findings, "kubelet_version_supported"),
         label,
         STATUS_CATEGORIES,

@@ -240,6 +240,7 @@ def test_a_digest_only_reference_falls_back_to_the_addons_own_version_label() ->
         ("1.20.0-distroless", "1.20.0", ""),
         ("3.5.9-debian-11-r1", None, "not a known vendor build"),  # a Bitnami suffix, known to etcd only
         ("v1.2", None, "not an X.Y.Z release"),
+        ("v1." + "9" * 5000 + ".0", None, "has a number too long for a release"),  # int() refuses > 4,300 digits
     ],
 )
 def test_version_normalisation(tag: str, text: str | None, reason: str) -> None:

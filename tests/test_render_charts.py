@@ -104,3 +104,18 @@ def test_fix_age_against_sla_per_severity() -> None:
         "image fix: high (SLA 60 d; oldest 70 d)": {"fail": 1},
         "image fix: medium (no SLA, oldest 70 d)": {"unknown": 1},
     }
+
+
+def test_a_release_line_of_thousands_of_digits_sorts_without_int() -> None:
+    """A hostile kubelet version can make a 5,000-digit line; Python's int() refuses over 4,300 digits."""
+    from patchlevel.charts import kubernetes_minor_chart
+    from patchlevel.model import Phase, SupportWindow
+
+    def node(name: str, line: str) -> Finding:
+        window = SupportWindow("kubernetes", line, Phase.UNKNOWN)
+        check = "kubelet_version_supported"
+        return Finding(check, Status.UNKNOWN, Severity.MEDIUM, f"node/{name}", "m", support=window)
+
+    huge = "1." + "9" * 5000
+    labels = [b.label for b in kubernetes_minor_chart([node("a", "1.31"), node("b", huge), node("c", "1.9")]).bars]
+    assert labels == [huge, "1.31", "1.9"]  # newest first; the absurd line ranks above every real one

@@ -53,8 +53,8 @@ def test_visible_writes_every_control_character_as_an_escape() -> None:
     assert visible("a\x1b[2Jb\x07\x00\x7f\x85\u202e\u2066\ud800\ufffe") == (
         "a\\x1b[2Jb\\x07\\x00\\x7f\\x85\\u202e\\u2066\\ud800\\ufffe"
     )
-    assert visible("line\nnext\tcol") == "line\\x0anext\\x09col"
-    assert visible("line\nnext\tcol\r", keep_lines=True) == "line\nnext\tcol\\x0d"
+    assert visible("line\nnext\tcol\r") == "line\\nnext\\tcol\\r"  # the usual names for these three
+    assert visible("line\nnext\tcol\r", keep_lines=True) == "line\nnext\tcol\\r"
     assert visible("plain ascii, ünïcödé and 漢字") == "plain ascii, ünïcödé and 漢字"
 
 

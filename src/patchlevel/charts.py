@@ -16,11 +16,11 @@ can never disagree.  A chart whose data is absent has no bars and a note saying 
 
 from __future__ import annotations
 
-import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from patchlevel.model import SEVERITY_RANK, Chart, ChartBar, Finding, Severity, Status
+from patchlevel.versions import release_key
 
 STATUS_CATEGORIES: tuple[tuple[str, str], ...] = (
     ("fail", "unsupported"),
@@ -64,7 +64,9 @@ def _status_key(finding: Finding) -> str:
 
 
 def _version_sort(label: str) -> tuple[int, ...]:
-    return tuple(-int(n) for n in re.findall(r"\d+", label)) or (1,)
+    """Newest first: negated version order (never int() on a digit run from input: it may be 5,000 digits)."""
+    key = release_key(label)
+    return tuple(-n for n in key) if key else (1,)
 
 
 def _bars(counts: Mapping[str, Counter[str]], order: Sequence[str] | None = None) -> tuple[ChartBar, ...]:

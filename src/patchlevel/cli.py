@@ -21,8 +21,9 @@ from typing import TYPE_CHECKING
 import click
 
 from patchlevel import __version__
-from patchlevel.errors import PatchlevelError, UsageError, printable
+from patchlevel.errors import PatchlevelError, UsageError
 from patchlevel.model import ExitCode, Status
+from patchlevel.text import visible
 
 if TYPE_CHECKING:
     from patchlevel.audit import AuditOutcome, LiveSource
@@ -62,7 +63,7 @@ def _formats(value: str) -> list[Format]:
 
 
 def _notify(line: str) -> None:
-    click.echo(f"patchlevel: {printable(line)}", err=True)
+    click.echo(f"patchlevel: {visible(line)}", err=True)
 
 
 # ------------------------------------------------------------------------------------------
@@ -376,11 +377,11 @@ def verify(bundle: Path) -> int:
     result = verify_bundle(bundle)
     if result.ok:
         line = f"{bundle}: intact: {result.files} files match the manifest (manifest sha256 {result.digest})"
-        click.echo(printable(line))
+        click.echo(visible(line))
         return 0
     for problem in result.problems:
-        click.echo(printable(f"{bundle}: {problem}"))
-    click.echo(printable(f"patchlevel: {bundle} is NOT intact: {len(result.problems)} problem(s)"), err=True)
+        click.echo(visible(f"{bundle}: {problem}"))
+    click.echo(visible(f"patchlevel: {bundle} is NOT intact: {len(result.problems)} problem(s)"), err=True)
     return ExitCode.FINDINGS
 
 
@@ -676,7 +677,7 @@ def ledger_import(
         raise UsageError(f"{missing[0]} does not exist")
 
     def report(outcome: ImportOutcome) -> None:
-        click.echo(f"patchlevel: {printable(outcome.path)}: {printable(outcome.message)}", err=True)
+        click.echo(f"patchlevel: {visible(outcome.path)}: {visible(outcome.message)}", err=True)
 
     outcomes = import_bundles(
         ledger_url, list(paths), as_of=day, policy=_ledger_policy(policy_file), data_dir=data_dir,
@@ -711,7 +712,7 @@ def ledger_list(ledger_url: str, cluster: str | None, fmt: str) -> int:
     for a in audits:
         counts = ", ".join(f"{k} {v}" for k, v in sorted(a.status_counts.items()))
         click.echo(
-            f"{a.id:>6}  {printable(a.cluster):<24} {a.observed_on}  as of {a.as_of}  {a.source:<8} "
+            f"{a.id:>6}  {visible(a.cluster):<24} {a.observed_on}  as of {a.as_of}  {a.source:<8} "
             f"{a.nodes} nodes, {a.images} images  {counts}"
         )
     click.echo(f"{len(audits)} audit{'s' if len(audits) != 1 else ''}", err=True)
@@ -995,7 +996,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         exc.show()
         return ExitCode.USAGE
     except PatchlevelError as exc:
-        click.echo(f"patchlevel: error: {printable(str(exc))}", err=True)
+        click.echo(f"patchlevel: error: {visible(str(exc))}", err=True)
         return exc.exit_code
     except KeyboardInterrupt:
         click.echo("patchlevel: interrupted", err=True)
@@ -1010,7 +1011,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if os.environ.get("PATCHLEVEL_DEBUG"):
             raise
         click.echo(
-            f"patchlevel: internal error: {type(exc).__name__}: {printable(str(exc))} "
+            f"patchlevel: internal error: {type(exc).__name__}: {visible(str(exc))} "
             "(set PATCHLEVEL_DEBUG=1 for a traceback)",
             err=True,
         )

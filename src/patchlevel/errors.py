@@ -5,20 +5,7 @@ Every message is one line a user can act on; ``hint`` adds what to do about it.
 
 from __future__ import annotations
 
-import re
-
 from patchlevel.model import ExitCode
-
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
-
-
-def printable(text: str) -> str:
-    """``text`` on one line, every control character (ESC, newline, CR, C1 codes) shown as an escape.
-
-    Error lines quote input (file names, versions, server answers); an escape sequence or newline in
-    them must not style the terminal or forge a second line.
-    """
-    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
 
 
 class PatchlevelError(Exception):

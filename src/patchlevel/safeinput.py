@@ -21,7 +21,7 @@ One place for the limits every reader shares (snapshots, bundles, scan reports, 
 - **Depth.** JSON nested deeper than Python's recursion limit (about 1,000 levels: no Kubernetes
   object or scanner report comes near 50) makes msgspec and ``json`` raise ``RecursionError``;
   readers catch it next to their decode errors and report ``NESTED_TOO_DEEP``.
-- **Display.** ``visible`` makes control characters in names from the input visible
+- **Display.** ``patchlevel.text.visible`` makes control characters in names from the input visible
   (``\\n``, ``\\x1b``), so a file name cannot forge a line of output or drive the terminal.
 """
 
@@ -333,14 +333,3 @@ def load_yaml_documents(data: bytes | str, loader: type[Any]) -> list[Any]:
 
 # --------------------------------------------------------------------------------------------
 # Display
-
-_CONTROL = {code: f"\\x{code:02x}" for code in (*range(0x20), 0x7F, *range(0x80, 0xA0))}
-_CONTROL.update({0x09: "\\t", 0x0A: "\\n", 0x0D: "\\r", 0x5C: "\\\\"})
-_CONTROL.update(
-    {code: f"\\u{code:04x}" for code in (0x2028, 0x2029, *range(0x202A, 0x202F), *range(0x2066, 0x206A), 0xFEFF)}
-)
-
-
-def visible(text: str) -> str:
-    """``text`` with control, line-separator and bidi-override characters (and ``\\``) escaped."""
-    return text.translate(_CONTROL)

@@ -35,7 +35,7 @@ from patchlevel.imageref import InvalidReferenceError, parse_reference
 from patchlevel.images import EVIDENCE_CAP, Workload, workload_of
 from patchlevel.inventory import PODS, Inventory
 from patchlevel.kube import OwnerObject, OwnerReference, Pod
-from patchlevel.versions import KubeVersion, kube_version_from_image
+from patchlevel.versions import KubeVersion, component, kube_version_from_image
 
 NAME_LABEL = "app.kubernetes.io/name"
 PART_OF_LABEL = "app.kubernetes.io/part-of"
@@ -143,8 +143,12 @@ def read_version(value: str | None, rule: AddonRule, suffixes: Sequence[Compiled
     match = _RELEASE.match(raw)
     if match is None:
         return AddonVersion(None, None, raw, source, reason=f"{source}: {raw!r} is not an X.Y.Z release")
-    text = f"{int(match['major'])}.{int(match['minor'])}.{int(match['patch'])}"
-    cycle = f"{int(match['major'])}" if rule.cycle == "major" else f"{int(match['major'])}.{int(match['minor'])}"
+    numbers = [component(match[part]) for part in ("major", "minor", "patch")]
+    if any(n is None for n in numbers):
+        return AddonVersion(None, None, raw, source, reason=f"{source}: {raw!r} has a number too long for a release")
+    major, minor, patch = numbers
+    text = f"{major}.{minor}.{patch}"
+    cycle = f"{major}" if rule.cycle == "major" else f"{major}.{minor}"
     rest = match["rest"]
     if not rest:
         return AddonVersion(text, cycle, raw, source)

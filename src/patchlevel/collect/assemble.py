@@ -30,8 +30,8 @@ from patchlevel.errors import InputError
 from patchlevel.inventory import Inventory
 from patchlevel.kube import Node, OpenShiftClusterVersion, OwnerObject, Pod, VersionInfo
 from patchlevel.model import InputFile
-from patchlevel.safeinput import visible
 from patchlevel.scans import ScanReport
+from patchlevel.text import visible
 
 ScanParser = Callable[[list[dict[str, Any]], str], list[ScanReport]]
 

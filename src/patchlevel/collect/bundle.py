@@ -24,7 +24,7 @@ and only when its first bytes are text.  A member or manifest path that is absol
 ``..`` or leaves the bundle's folder, and a member that is a link, a device, a FIFO or anything
 but a regular file, is a problem ("unsafe: …") like a changed file: ``verify`` fails naming it
 and ``read_bundle`` refuses the bundle.  Names from the bundle are shown with control characters
-escaped (``safeinput.visible``), so a member name cannot forge a line of ``verify``'s output.
+escaped (``patchlevel.text.visible``), so a member name cannot forge a line of ``verify``'s output.
 """
 
 from __future__ import annotations
@@ -59,8 +59,8 @@ from patchlevel.safeinput import (
     read_limited,
     read_regular,
     regular_file_problem,
-    visible,
 )
+from patchlevel.text import visible
 
 FORMAT = "patchlevel-evidence-bundle"
 FORMAT_VERSION = 1

@@ -42,7 +42,7 @@ from patchlevel.collect.decode import Decoded, decode_json_bytes
 from patchlevel.collect.kubeconfig import Authenticator, ClusterAccess, Credential, tls_context
 from patchlevel.errors import CollectError
 from patchlevel.inventory import Inventory
-from patchlevel.safeinput import visible
+from patchlevel.text import visible
 
 RBAC_MANIFEST = "deploy/rbac.yaml"
 RBAC_ROLE = "ClusterRole patchlevel-reader"

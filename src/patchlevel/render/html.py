@@ -25,7 +25,7 @@ from patchlevel.render.groups import (
     subject_kind,
     subject_names,
 )
-from patchlevel.render.text import visible
+from patchlevel.text import visible
 
 GUIDANCE_PREFIX = "PCI SSC Container Guidance"
 MAX_GROUPS_PER_CHECK = 25  # rows per check in "what needs action"

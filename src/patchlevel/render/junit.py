@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from xml.etree import ElementTree as ET
 
 from patchlevel.model import Finding, Report, Status, requirement_results
-from patchlevel.render.text import visible
+from patchlevel.text import visible
 
 SKIPPED = (Status.UNKNOWN, Status.WAIVED)
 

@@ -27,7 +27,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from patchlevel.model import Finding, Report, Status, group_findings, requirement_results
-from patchlevel.render.text import markdown_text, visible
+from patchlevel.render.text import markdown_text
+from patchlevel.text import visible
 
 OSCAL_VERSION = "1.1.2"
 NS = "urn:patchlevel:oscal"

@@ -13,7 +13,7 @@ from typing import Any
 import jinja2
 
 from patchlevel.plan.model import STEP_KIND_LABELS, Plan
-from patchlevel.render.text import visible
+from patchlevel.text import visible
 
 MAX_ITEMS = 50  # reasons, nodes, blockers … listed per step, then "+N more"
 

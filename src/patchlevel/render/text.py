@@ -22,38 +22,13 @@ from __future__ import annotations
 
 import re
 
+from patchlevel.text import visible
+
 # A field longer than this is cut in the terminal and Markdown reports (documented in README,
 # "Reliability"): long enough for any real version, kernel, image reference or message.
 MAX_FIELD_CHARS = 2000
 
-_INVISIBLE_FORMAT = [
-    *(0x061C, 0x180E, 0x200B, 0x200C, 0x200D, 0x200E, 0x200F, 0xFEFF),
-    *range(0x2028, 0x202F),  # line/paragraph separators, bidi embeddings and overrides
-    *range(0x2060, 0x2070),  # word joiner, invisible operators, bidi isolates
-    *range(0xFFF9, 0xFFFC),  # interlinear annotation controls
-    *(0xFFFE, 0xFFFF),
-]
-
-
-def _escape(code: int) -> str:
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
-
-
-_CONTROLS: dict[int, str] = {
-    code: _escape(code) for code in [*range(0x00, 0x20), *range(0x7F, 0xA0), *range(0xD800, 0xE000), *_INVISIBLE_FORMAT]
-}
-_CONTROLS_KEEPING_LINES = {code: text for code, text in _CONTROLS.items() if code not in (0x09, 0x0A)}
-_ANY_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff" + "".join(chr(c) for c in _INVISIBLE_FORMAT) + "]")
-
-
-def visible(text: str, *, keep_lines: bool = False) -> str:
-    """``text`` with every control or invisible format character written as an escape.
-
-    ``keep_lines`` keeps newlines and tabs (for multi-line text a renderer lays out itself).
-    """
-    if not _ANY_CONTROL.search(text):
-        return text
-    return text.translate(_CONTROLS_KEEPING_LINES if keep_lines else _CONTROLS)
+__all__ = ["MAX_FIELD_CHARS", "cut", "markdown_text", "plain", "visible"]
 
 
 def cut(text: str, limit: int = MAX_FIELD_CHARS) -> str:

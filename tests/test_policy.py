@@ -188,3 +188,25 @@ def test_cli_policy_check_and_audit_report_bad_policies_as_usage_errors(
     assert main(["policy", "check", str(good)]) == 0
     assert "valid (0 waivers)" in capsys.readouterr().out
     assert main(["audit", str(tmp_path), "--policy", str(bad)]) == 2
+
+
+def test_hostile_yaml_in_a_policy_file_is_one_usage_error_naming_the_file(tmp_path: Path) -> None:
+    deep = tmp_path / "deep.yaml"
+    deep.write_text("sla_days: " + "[" * 100_000 + "]" * 100_000 + "\n")
+    bomb = tmp_path / "bomb.yaml"
+    rows = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    rows += [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]" for i in range(1, 8)]
+    bomb.write_text("\n".join(rows) + "\nsla_days: *a7\n")
+    for path, problem in ((deep, "nested too deeply"), (bomb, "alias bomb")):
+        with pytest.raises(PolicyError, match=problem) as raised:
+            load_policy(path)
+        assert str(path) in str(raised.value) and raised.value.exit_code == 2
+
+
+def test_a_policy_that_is_not_a_regular_file_is_refused_without_opening_it(tmp_path: Path) -> None:
+    import os
+
+    fifo = tmp_path / "policy.fifo"
+    os.mkfifo(fifo)  # opening it for reading would block until a writer came
+    with pytest.raises(PolicyError, match="cannot read policy file .*policy.fifo: .*not a regular file"):
+        load_policy(fifo)

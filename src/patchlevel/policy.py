@@ -88,6 +88,7 @@ class Policy:
 # Loading and validating a policy file.  Every error names the file, the line and the field.
 
 POLICY_FILE_VERSION = 1
+POLICY_MAX_BYTES = 16 * 1024 * 1024  # a policy with thousands of waivers is well under a megabyte
 WAIVER_REQUIRED = ("check", "subject", "reason", "owner", "expires")
 WAIVER_OPTIONAL = ("id", "approved_by", "vulnerability")
 _NOT_SETTABLE = frozenset({"waivers", "source"})
@@ -330,13 +331,21 @@ def parse_policy(text: str, source: str, known_checks: Collection[str] = ()) -> 
     """
     import yaml
 
+    from patchlevel.safeinput import YAMLLimitError, check_yaml_node
+
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
+        if root is not None:
+            check_yaml_node(root)  # aliases that expand into millions of nodes, or loop
+    except YAMLLimitError as exc:  # before YAMLError, which it extends
+        raise PolicyError(f"{source}: {exc}") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{source}:{mark.line + 1}" if mark is not None else source
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise PolicyError(f"{where}: not valid YAML: {problem}") from None
+    except RecursionError:
+        raise PolicyError(f"{source}: nested too deeply to be a policy file") from None
     if root is None:
         return Policy(source=source)
     types = _field_types()
@@ -374,12 +383,15 @@ def parse_policy(text: str, source: str, known_checks: Collection[str] = ()) -> 
 
 def load_policy(path: Path, known_checks: Collection[str] = ()) -> Policy:
     """Read and validate a policy file; errors are PolicyError naming the file, line and field."""
+    from patchlevel.safeinput import read_regular
+
+    if not path.exists() and not path.is_symlink():
+        raise PolicyError(f"policy file {path} does not exist", hint="'patchlevel policy init' writes one")
+    if path.is_dir():
+        raise PolicyError(f"policy file {path} is a directory")
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise PolicyError(f"policy file {path} does not exist", hint="'patchlevel policy init' writes one") from None
-    except IsADirectoryError:
-        raise PolicyError(f"policy file {path} is a directory") from None
+        # a regular file only, bounded: a FIFO or device named as the policy must not hang the audit
+        text = read_regular(path, POLICY_MAX_BYTES).decode("utf-8")
     except UnicodeDecodeError:
         raise PolicyError(f"policy file {path} is not UTF-8 text") from None
     except OSError as exc:

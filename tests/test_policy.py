@@ -208,5 +208,5 @@ def test_a_policy_that_is_not_a_regular_file_is_refused_without_opening_it(tmp_p
 
     fifo = tmp_path / "policy.fifo"
     os.mkfifo(fifo)  # opening it for reading would block until a writer came
-    with pytest.raises(PolicyError, match="cannot read policy file .*policy.fifo: .*not a regular file"):
+    with pytest.raises(PolicyError, match=r"cannot read policy file .*policy\.fifo: .*not a regular file"):
         load_policy(fifo)

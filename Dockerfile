@@ -1,5 +1,6 @@
 # syntax=docker/dockerfile:1
-# patchlevel as a container image, for in-cluster runs (deploy/cronjob.yaml).
+# patchlevel as a container image, for in-cluster runs (deploy/cronjob.yaml, deploy/exporter.yaml,
+# deploy/ledger/*.yaml).
 #
 #   docker build -t ghcr.io/patchlevel/patchlevel:0.1.0 .
 #   docker run --rm --read-only --tmpfs /tmp ghcr.io/patchlevel/patchlevel:0.1.0 --help
@@ -18,7 +19,7 @@ WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY src ./src
 RUN python -m venv /opt/patchlevel \
- && /opt/patchlevel/bin/pip install . \
+ && /opt/patchlevel/bin/pip install '.[postgres]' \
  && /opt/patchlevel/bin/patchlevel --help >/dev/null
 
 # -- runtime: the virtual environment on a clean base, no build tools, no root -------------------
@@ -44,5 +45,7 @@ ENV PATH=/opt/patchlevel/bin:$PATH \
     XDG_STATE_HOME=/tmp/.local/state
 WORKDIR /reports
 USER 10001:10001
+# patchlevel serve (deploy/exporter.yaml) listens here: /metrics, /healthz, /readyz
+EXPOSE 9877
 ENTRYPOINT ["patchlevel"]
 CMD ["--help"]

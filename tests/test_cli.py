@@ -296,6 +296,10 @@ def test_lifecycle_list_and_checks(capsys: pytest.CaptureFixture[str]) -> None:
         "kubelet_version_skew_allowed\n  Kubelet is within the version-skew policy\n  requirements: PCI-CG-10.1"
         in checks
     )
+    # the period report's checks are listed too, after the audit's, with their requirements
+    audit_part, period_part = checks.split("Period checks", 1)
+    assert "kubelet_version_skew_allowed" in audit_part and "fixes_deployed_within_sla" not in audit_part
+    assert "fixes_deployed_within_sla\n" in period_part and "PCI-DSS-6.3.3" in period_part
 
 
 def test_broken_data_dir_exits_3(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -454,11 +454,24 @@ def lifecycle_update(
 
 @cli.command("checks")
 def list_checks() -> int:
-    """List every check and the requirements it gives evidence for."""
+    """List every check and the requirements it gives evidence for: audit checks, then period checks."""
+    from patchlevel.checks import ALL_CHECKS
     from patchlevel.evaluate import check_infos
+    from patchlevel.frameworks import load_requirements
+    from patchlevel.ledger.period import period_check_infos, period_mapping
 
-    for info in check_infos():
-        click.echo(f"{info.id}\n  {info.title}\n  requirements: {', '.join(info.requirements) or 'none'}")
+    sections = (
+        ("Audit checks (patchlevel audit: one cluster as of one date)", check_infos()),
+        (
+            "Period checks (patchlevel period: the audits recorded in a ledger over a period)",
+            period_check_infos(period_mapping(load_requirements(c.id for c in ALL_CHECKS))[1]),
+        ),
+    )
+    for heading, infos in sections:
+        click.echo(f"{heading}\n")
+        for info in infos:
+            click.echo(f"{info.id}\n  {info.title}\n  requirements: {', '.join(info.requirements) or 'none'}")
+        click.echo("")
     return 0
 
 

@@ -761,3 +761,105 @@ def test_digest_filters() -> None:
     assert digest(good) == good
     assert digest("REDACTED") is None and digest("") is None and digest(None) is None
     assert repo_digests(["", "REDACTED", f"nginx@{good}", f"nginx@{good}", "nginx@sha256:short"]) == (f"nginx@{good}",)
+
+
+# --- risk-ranking inputs: NVD CVSS, KEV, EPSS, package URLs, suppressed findings (issue 10) -----
+
+
+def test_trivy_reads_nvds_cvss_the_severity_source_and_the_package_url() -> None:
+    report = only(TRIVY / "trivy-golden-alpine-3.9-eosl-current-schema.json")
+    v = vuln(report, "CVE-2019-1549", "libcrypto1.1")
+    assert v.severity_origin == "nvd"
+    assert v.purl == "pkg:apk/alpine/libcrypto1.1@1.1.1b-r1?arch=x86_64&distro=3.9.4"
+    # CVSS.nvd only: redhat's 4.8 is a vendor score, not NVD's
+    assert [(c.version, c.score, c.source) for c in v.nvd_cvss] == [("3.1", 5.3, "nvd")]
+    debian = vuln(only(TRIVY / "defectdojo-all-statuses-debian-10.13.json"), "CVE-2018-12699")
+    assert (debian.severity, debian.severity_origin, debian.nvd_cvss[0].score) == (Severity.LOW, "debian", 9.8)
+    assert debian.nvd_cvss[0].version == "3.0"  # from the vector "CVSS:3.0/…"
+
+
+def test_grype_reads_nvd_cvss_epss_kev_risk_and_related_cves() -> None:
+    busybox = only(GRYPE / "defectdojo-grype-0.94-busybox-epss.json")
+    v = vuln(busybox, "CVE-2021-42376")
+    assert (v.severity_origin, v.purl) == ("nvd:cpe", "pkg:generic/busybox@1.32.1")
+    assert [(c.version, c.score, c.source) for c in v.nvd_cvss] == [("3.1", 5.5, "nvd@nist.gov")]  # v2 skipped
+    assert v.epss is not None and (v.epss.score, v.epss.percentile, v.epss.date) == (
+        0.00028,
+        0.06078,
+        date(2025, 6, 18),
+    )
+    assert v.risk is not None and v.known_exploited is None
+    # NVD's own (Primary) score first, a CNA's score NVD republishes after it
+    two = vuln(busybox, "CVE-2022-28391")
+    assert [c.source for c in two.nvd_cvss] == ["nvd@nist.gov", "134c704f-9b21-4f2e-91b3-4a467353bcc0"]
+    snapshot = only(GRYPE / "grype-json-presenter-snapshot-images.json")
+    kev = vuln(snapshot, "CVE-1999-0002")
+    assert kev.known_exploited is not None
+    assert (kev.known_exploited.cve, kev.known_exploited.ransomware, kev.known_exploited.date_added) == (
+        "CVE-1999-0002",
+        True,
+        None,
+    )
+    # a distribution's record takes NVD's CVSS from the related NVD record; a GHSA gets its CVE as an alias
+    old = only(GRYPE / "defectdojo-grype-0.28-debian10-all-fields.json")
+    glibc = vuln(old, "CVE-2021-33574", "libc6")
+    assert (glibc.severity_origin, [c.score for c in glibc.nvd_cvss]) == ("debian:10", [9.8])
+    ghsa = next(v for v in old.vulnerabilities if v.id == "GHSA-v6rh-hp5x-86rv")
+    assert ghsa.aliases == ("CVE-2021-44420",) and ghsa.ids == ("GHSA-V6RH-HP5X-86RV", "CVE-2021-44420")
+
+
+def test_trivy_operator_reads_the_cvss_map_and_package_url_of_newer_reports() -> None:
+    obj = json.loads((OPERATOR / "defectdojo-vulnerabilityreport-nginx-alpine.json").read_text())
+    entry = obj["report"]["vulnerabilities"][0]
+    entry["cvss"] = {"nvd": {"V3Vector": "CVSS:3.1/AV:N/AC:H/PR:N/UI:N/S:U/C:L/I:N/A:N", "V3Score": 3.7}}
+    entry["packagePURL"] = "pkg:apk/alpine/curl@7.87.0-r1"
+    (parsed,) = parse_scan_document(json.dumps(obj).encode(), "operator.json")
+    v = vuln(parsed, entry["vulnerabilityID"], entry["resource"])
+    assert [(c.version, c.score) for c in v.nvd_cvss] == [("3.1", 3.7)]
+    assert v.purl == "pkg:apk/alpine/curl@7.87.0-r1"
+    # the old report's ``score`` (4.2 for a CRITICAL) names no source and is not read as NVD's
+    old = vuln(only(OPERATOR / "defectdojo-vulnerabilityreport-nginx-alpine.json"), "CVE-2023-23914", "curl")
+    assert old.nvd_cvss == ()
+
+
+def test_trivy_suppressed_findings_are_kept_apart_with_their_reason() -> None:
+    doc = json.loads((TRIVY / "trivy-golden-alpine-3.9-eosl-current-schema.json").read_text())
+    result = doc["Results"][0]
+    first = result["Vulnerabilities"].pop(0)
+    result["ExperimentalModifiedFindings"] = [
+        {"Type": "vulnerability", "Status": "not_affected", "Statement": "vulnerable_code_not_present",
+         "Source": "OpenVEX VEX", "Finding": first},
+        {"Type": "misconfiguration", "Status": "ignored", "Source": ".trivyignore", "Finding": {"ID": "DS002"}},
+    ]  # fmt: skip
+    (parsed,) = parse_scan_document(json.dumps(doc).encode(), "suppressed.json")
+    assert first["VulnerabilityID"] not in {v.id for v in parsed.vulnerabilities if v.package == first["PkgName"]}
+    (kept,) = parsed.suppressed
+    assert (kept.id, kept.package, kept.fixed_version) == (first["VulnerabilityID"], first["PkgName"], "1.1.1d-r0")
+    assert kept.suppression is not None
+    assert (kept.suppression.status, kept.suppression.statement, kept.suppression.source) == (
+        "not_affected",
+        "vulnerable_code_not_present",
+        "OpenVEX VEX",
+    )
+    result["ExperimentalModifiedFindings"][0]["Finding"] = {"VulnerabilityID": 7}
+    with pytest.raises(ImporterError, match="a suppressed vulnerability of"):
+        parse_scan_document(json.dumps(doc).encode(), "broken.json")
+
+
+def test_out_of_range_scores_are_dropped() -> None:
+    doc = {
+        "matches": [
+            {
+                "vulnerability": {
+                    "id": "CVE-2099-1", "severity": "High", "namespace": "nvd:cpe",
+                    "cvss": [{"version": "3.1", "source": "nvd@nist.gov", "metrics": {"baseScore": 11}}],
+                    "epss": [{"cve": "CVE-2099-1", "epss": 1.5, "percentile": 0.5, "date": "2026-01-01"}],
+                },
+                "artifact": {"name": "p", "version": "1"},
+            }
+        ],
+        "source": {"type": "image", "target": {"userInput": "x:1"}},
+    }  # fmt: skip
+    (parsed,) = parse_scan_document(json.dumps(doc).encode(), "bad-scores.json")
+    (v,) = parsed.vulnerabilities
+    assert (v.nvd_cvss, v.epss) == ((), None)

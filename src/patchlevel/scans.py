@@ -14,6 +14,50 @@ from patchlevel.model import Severity
 
 
 @dataclass(frozen=True, slots=True)
+class CvssScore:
+    """A CVSS base score a report carries (NVD's, for ranking by ``severity_source: nvd``)."""
+
+    version: str  # "3.1", "3.0", "4.0"
+    score: float  # base score, 0.0 to 10.0
+    vector: str = ""
+    source: str = ""  # who scored it, as the report says ("nvd", "nvd@nist.gov", a CNA's id); "" when unstated
+
+
+@dataclass(frozen=True, slots=True)
+class ReportedKev:
+    """A report's own statement that a vulnerability is in CISA KEV (Grype's ``knownExploited``)."""
+
+    cve: str
+    date_added: date | None  # None: the report does not say
+    due_date: date | None
+    ransomware: bool | None = None  # "Known" -> True; CISA never says "no"
+
+
+@dataclass(frozen=True, slots=True)
+class ReportedEpss:
+    """A report's own EPSS score (Grype's ``epss``), dated by the score date it carries."""
+
+    cve: str
+    score: float  # 0..1
+    percentile: float | None  # 0..1; None: not given
+    date: date | None  # the score date; None: the report does not say
+
+
+@dataclass(frozen=True, slots=True)
+class Suppression:
+    """Why a scanner left a finding out of its list (Trivy's ``ExperimentalModifiedFindings``).
+
+    ``status`` is the scanner's word: ``not_affected`` / ``fixed`` (a VEX statement the scanner
+    applied), ``ignored`` (an ignore file such as ``.trivyignore``), ``affected``,
+    ``under_investigation`` or ``unknown``.
+    """
+
+    status: str
+    statement: str = ""  # the justification or ignore reason the scanner recorded
+    source: str = ""  # what said so: a VEX document, ".trivyignore", …
+
+
+@dataclass(frozen=True, slots=True)
 class Vulnerability:
     id: str  # CVE-…, GHSA-…, ALAS-…
     severity: Severity | None  # None: the scanner gave no (or an unknown) severity
@@ -25,10 +69,24 @@ class Vulnerability:
     fix_released: date | None = None  # release date of the fix, when known
     title: str = ""
     url: str = ""
+    # Risk-ranking inputs (issue 10), where the report has them:
+    aliases: tuple[str, ...] = ()  # other ids of the same vulnerability (Grype's related CVEs of a GHSA)
+    purl: str = ""  # the package URL of the vulnerable package (for VEX statements naming subcomponents)
+    severity_origin: str = ""  # whose severity ``severity`` is (Trivy's SeveritySource, Grype's namespace)
+    nvd_cvss: tuple[CvssScore, ...] = ()  # NVD's CVSS v3.x / v4.0 base scores
+    known_exploited: ReportedKev | None = None  # the report says: in CISA KEV
+    epss: ReportedEpss | None = None  # the report's EPSS score
+    risk: float | None = None  # Grype's own risk score (shown, not used to rank)
+    suppression: Suppression | None = None  # set on ``ScanReport.suppressed`` entries only
 
     @property
     def fixable(self) -> bool:
         return bool(self.fixed_version)
+
+    @property
+    def ids(self) -> tuple[str, ...]:
+        """The id and its aliases, upper-case, without repeats."""
+        return tuple(dict.fromkeys(i.strip().upper() for i in (self.id, *self.aliases) if i.strip()))
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +130,11 @@ class ScanReport:
     # Why the report's vulnerability list is known to be incomplete ("" when it is not): e.g. a
     # trivy-operator summary that counts more vulnerabilities than the report lists.
     list_incomplete: str = ""
+    # Findings the scanner left out of ``vulnerabilities`` and said why (Trivy with --show-suppressed:
+    # a VEX statement it applied, or an ignore file).  Each carries its ``suppression``; only the
+    # image checks read them: a VEX ``not_affected``/``fixed`` stays out of the SLA judgement and is
+    # shown, anything else (an ignore file is no VEX) is judged like a listed vulnerability.
+    suppressed: tuple[Vulnerability, ...] = ()
 
     @property
     def absence_unproven(self) -> str:

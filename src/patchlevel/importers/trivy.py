@@ -19,12 +19,24 @@ found no package in) shows no package scan, so it cannot show that the image has
 vulnerability.
 
 A missing ``FixedVersion`` means no fix; a comma separated one is kept as written.
+
+Risk-ranking inputs: ``SeveritySource`` (whose severity ``Severity`` is: a distribution, "nvd",
+"ghsa"), ``CVSS.nvd`` (NVD's ``V3Score``/``V40Score``; other vendors' scores are not NVD's and
+are not read), ``PkgIdentifier.PURL`` (for VEX statements naming packages).  Findings Trivy
+suppressed (``--show-suppressed``: ``ExperimentalModifiedFindings``, written from Go's
+``ModifiedFindings``, ``{Type, Status, Statement, Source, Finding}``) go into
+``ScanReport.suppressed`` with their status (``not_affected``/``fixed`` from a VEX document,
+``ignored`` from ``.trivyignore``); without that flag Trivy drops them silently and no report
+can show them.
 """
 
 from __future__ import annotations
 
+import math
 import re
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 import msgspec
 from msgspec import UNSET, UnsetType
@@ -41,9 +53,22 @@ from patchlevel.importers.base import (
     timestamp,
     unique,
 )
-from patchlevel.scans import CONTAINER_IMAGE, ScanReport, Vulnerability
+from patchlevel.scans import CONTAINER_IMAGE, CvssScore, ScanReport, Suppression, Vulnerability
 
 _PACKAGE_CLASSES = frozenset({"os-pkgs", "lang-pkgs"})
+
+
+class VendorCvss(msgspec.Struct):
+    """One entry of Trivy's ``CVSS`` map (``{"nvd": {...}, "redhat": {...}}``), also in trivy-operator reports."""
+
+    V3Vector: str = ""
+    V3Score: float | None = None
+    V40Vector: str = ""
+    V40Score: float | None = None
+
+
+class _PkgIdentifier(msgspec.Struct):
+    PURL: str = ""
 
 
 class _Vulnerability(msgspec.Struct):
@@ -56,6 +81,19 @@ class _Vulnerability(msgspec.Struct):
     PublishedDate: str | None = None
     Title: str = ""
     PrimaryURL: str = ""
+    SeveritySource: str = ""
+    PkgIdentifier: _PkgIdentifier | None = None
+    CVSS: dict[str, VendorCvss] | None = None
+
+
+class _ModifiedFinding(msgspec.Struct):
+    """A finding Trivy left out of its list (``--show-suppressed``): a VEX statement or an ignore file."""
+
+    Type: str = ""
+    Status: str = ""
+    Statement: str = ""
+    Source: str = ""
+    Finding: Any = None  # a DetectedVulnerability when Type is "vulnerability"; other types are not read
 
 
 class _Result(msgspec.Struct):
@@ -64,6 +102,9 @@ class _Result(msgspec.Struct):
     Type: str = ""
     # UNSET: the key is absent (a config or secret result); None: scanned, nothing found.
     Vulnerabilities: list[_Vulnerability] | UnsetType | None = UNSET
+    # Trivy writes the suppressed findings under this key (the Go field is ModifiedFindings).
+    ExperimentalModifiedFindings: list[_ModifiedFinding] | None = None
+    ModifiedFindings: list[_ModifiedFinding] | None = None
 
 
 class _OS(msgspec.Struct):
@@ -155,6 +196,41 @@ def _vulnerabilities(results: list[_Result]) -> tuple[Vulnerability, ...]:
     return unique(found)
 
 
+def _suppressed(results: list[_Result], source: str) -> tuple[Vulnerability, ...]:
+    """The vulnerabilities Trivy suppressed, each with what suppressed it (other finding types are skipped)."""
+    found: list[Vulnerability] = []
+    for result in results:
+        for modified in [*(result.ExperimentalModifiedFindings or []), *(result.ModifiedFindings or [])]:
+            if modified.Type.strip().lower() != "vulnerability" or not isinstance(modified.Finding, dict):
+                continue
+            try:
+                raw = msgspec.convert(modified.Finding, _Vulnerability)
+            except msgspec.ValidationError as exc:
+                raise ImporterError(
+                    f"{source}: unexpected report shape: a suppressed vulnerability of {result.Target!r}: {exc}",
+                    hint="ExperimentalModifiedFindings[].Finding should be shaped like an entry of Vulnerabilities",
+                ) from None
+            why = Suppression(modified.Status.strip().lower(), modified.Statement.strip(), modified.Source.strip())
+            found.append(replace(_vulnerability(raw), suppression=why))
+    return unique(found)
+
+
+def nvd_cvss(cvss: Mapping[str, VendorCvss] | None) -> tuple[CvssScore, ...]:
+    """NVD's CVSS v3.x and v4.0 base scores in a Trivy ``CVSS`` map (scores outside 0..10 are dropped)."""
+    entry = (cvss or {}).get("nvd")
+    if entry is None:
+        return ()
+    scores: list[CvssScore] = []
+    for vector, score, default in ((entry.V3Vector, entry.V3Score, "3"), (entry.V40Vector, entry.V40Score, "4.0")):
+        if score is None or not math.isfinite(score) or not 0.0 <= score <= 10.0:
+            continue
+        if score == 0.0 and not vector:
+            continue  # Go's zero value: no score
+        version = vector.split("/", 1)[0].removeprefix("CVSS:") if vector.startswith("CVSS:") else default
+        scores.append(CvssScore(version, score, vector, "nvd"))
+    return tuple(scores)
+
+
 def _vulnerability(v: _Vulnerability) -> Vulnerability:
     return Vulnerability(
         id=v.VulnerabilityID,
@@ -166,6 +242,9 @@ def _vulnerability(v: _Vulnerability) -> Vulnerability:
         published=day(v.PublishedDate),
         title=v.Title,
         url=v.PrimaryURL,
+        purl=v.PkgIdentifier.PURL.strip() if v.PkgIdentifier else "",
+        severity_origin=v.SeveritySource.strip(),
+        nvd_cvss=nvd_cvss(v.CVSS),
     )
 
 
@@ -211,6 +290,7 @@ def _report(
         os_name=text_or_none(os_info.Name),
         os_eosl=os_info.EOSL,
         vulnerabilities=_vulnerabilities(image.results),
+        suppressed=_suppressed(image.results, source),
         package_targets=sum(1 for r in image.results if _is_package_result(r)),
         created=timestamp(meta.ImageConfig.created if meta.ImageConfig else None),
         namespace=namespace,

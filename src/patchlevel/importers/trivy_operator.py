@@ -27,6 +27,7 @@ import msgspec
 
 from patchlevel.errors import ImporterError
 from patchlevel.importers.base import Node, day, digest, severity, text_or_none, timestamp, unique
+from patchlevel.importers.trivy import VendorCvss, nvd_cvss
 from patchlevel.kube import ObjectMeta
 from patchlevel.scans import CONTAINER_IMAGE, ScanReport, Vulnerability
 
@@ -86,6 +87,10 @@ class _Vulnerability(msgspec.Struct):
     title: str = ""
     primaryLink: str = ""
     publishedDate: str | None = None
+    packagePURL: str = ""
+    # Trivy's CVSS map, in newer operator versions.  ``score`` is not read: the operator took it from
+    # the vendor's CVSS first in some versions and from NVD's first in others, so it names no source.
+    cvss: dict[str, VendorCvss] | None = None
 
 
 class _Summary(msgspec.Struct):
@@ -274,6 +279,8 @@ def _vulnerability(v: _Vulnerability) -> Vulnerability:
         published=day(v.publishedDate),
         title=v.title,
         url=v.primaryLink,
+        purl=v.packagePURL.strip(),
+        nvd_cvss=nvd_cvss(v.cvss),
     )
 
 

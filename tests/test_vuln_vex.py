@@ -89,7 +89,7 @@ def test_openvex_statement_fields() -> None:
     assert statement.timestamp == datetime.fromisoformat("2023-07-17T18:28:47.696004-06:00")
     assert statement.describe() == (
         "NOT AFFECTED (VEX: OpenVEX 0.2.0 https://openvex.dev/docs/public/vex-d4e9020b6d0d26f131d535e055902dd6"
-        "ccf3e2088bce3079a8cd3588a4b14c78, The OpenVEX Project <openvex@openssf.org>, 2023-07-17): "
+        "ccf3e2088bce3079a8cd3588a4b14c78, The OpenVEX Project <openvex@openssf.org>, 2023-07-18): "
         "vulnerable_code_not_present"
     )
 

@@ -38,6 +38,7 @@ as-of date, older than the maximum age.  I/O is only in ``load_vex``.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -51,6 +52,7 @@ import msgspec
 
 from patchlevel.errors import InputError
 from patchlevel.imageref import InvalidReferenceError, parse_reference
+from patchlevel.model import InputFile
 
 MAX_VEX_BYTES: Final = 64 * 1024 * 1024
 _CVE_IN = re.compile(r"CVE-\d{4}-\d{4,}", re.IGNORECASE)
@@ -150,7 +152,7 @@ class VexStatement:
 
     def describe(self) -> str:
         """One line for findings: NOT AFFECTED (VEX) with document, author, timestamp and justification."""
-        when = self.timestamp.date().isoformat() if self.timestamp else "undated"
+        when = self.timestamp.astimezone(UTC).date().isoformat() if self.timestamp else "undated"  # as ages are judged
         why = self.justification or self.impact_statement or self.action_statement
         label = self.status.value.replace("_", " ").upper()
         return (
@@ -736,12 +738,61 @@ def load_vex(path: Path) -> tuple[list[VexDocument], list[tuple[str, str]]]:
         raise InputError(f"VEX path {path} does not exist")
     documents: list[VexDocument] = []
     skipped: list[tuple[str, str]] = []
-    for file in sorted(p for p in path.rglob("*.json") if not any(part.startswith(".") for part in p.parts)):
+    for file in _vex_files(path):
         try:
             documents.append(parse_vex(_read(file), str(file)))
         except InputError as exc:
             skipped.append((str(file), exc.message))
     return documents, skipped
+
+
+@dataclass(frozen=True, slots=True)
+class VexInputs:
+    """What ``--vex PATH`` read: the documents, a record of each file (for the report's inputs), warnings."""
+
+    documents: tuple[VexDocument, ...]
+    inputs: tuple[InputFile, ...]
+    warnings: tuple[str, ...] = ()
+
+
+def read_vex_inputs(path: Path) -> VexInputs:
+    """``load_vex`` with each file recorded as an input (what it was read as, its SHA-256) or as ignored."""
+    files = [path] if path.is_file() else _vex_files(path) if path.is_dir() else []
+    if not files and not path.is_dir():
+        raise InputError(f"VEX path {path} does not exist")
+    documents: list[VexDocument] = []
+    inputs: list[InputFile] = []
+    warnings: list[str] = []
+    for file in files:
+        data = _read(file)
+        digest = hashlib.sha256(data).hexdigest()
+        try:
+            document = parse_vex(data, str(file))
+        except InputError as exc:
+            if file == path:
+                raise  # a file named on the command line must be VEX
+            inputs.append(InputFile(str(file), "ignored", reason=exc.message, sha256=digest))
+            continue
+        documents.append(document)
+        statements = len(document.statements)
+        inputs.append(
+            InputFile(
+                str(file),
+                f"{document.format} VEX ({statements} statement{'' if statements == 1 else 's'})",
+                objects=statements,
+                sha256=digest,
+            )
+        )
+        if document.notes:
+            more = f" (+{len(document.notes) - 1} more)" if len(document.notes) > 1 else ""
+            warnings.append(f"VEX {file}: {len(document.notes)} entries are not statements: {document.notes[0]}{more}")
+    if path.is_dir() and not documents:
+        warnings.append(f"VEX directory {path} holds no VEX document")
+    return VexInputs(tuple(documents), tuple(inputs), tuple(warnings))
+
+
+def _vex_files(directory: Path) -> list[Path]:
+    return sorted(p for p in directory.rglob("*.json") if not any(part.startswith(".") for part in p.parts))
 
 
 def _read(path: Path) -> bytes:
@@ -757,10 +808,18 @@ def _read(path: Path) -> bytes:
 # Matching
 
 
-def _product_matches(product: VexProduct, repository: str, digest: str, package: Purl | None) -> VexMatchBy | None:
+def _product_matches(
+    product: VexProduct, repository: str, digest: str, package: Purl | None, package_name: str = ""
+) -> VexMatchBy | None:
     if product.subcomponents and package is not None:
         subs = [parse_purl(s) for s in product.subcomponents]
         if not any(s is not None and s.same_package(package) for s in subs):
+            return None
+    elif product.subcomponents and package_name:
+        # The scan names the package but gives no purl: compare names (busybox = pkg:apk/alpine/busybox).
+        wanted = package_name.strip().lower()
+        names = [(p.name.lower() if (p := parse_purl(s)) else s.strip().lower()) for s in product.subcomponents]
+        if wanted not in names:
             return None
     if product.digest:
         return VexMatchBy.DIGEST if digest and product.digest == digest else None
@@ -804,13 +863,15 @@ class VexIndex:
         max_age_days: int,
         aliases: Collection[str] = (),
         package: str | None = None,
+        package_name: str = "",
     ) -> VexDecision:
         """The statement that applies to ``vulnerability`` in the image ``repository``@``digest``.
 
         ``repository`` is normalised like an image reference (``nginx`` is ``docker.io/library/nginx``);
-        ``package`` (a purl from the scan) narrows statements that name subcomponents.  Among the
-        usable statements a digest match beats a repository-only match, then the newest wins, then
-        the later in its document.
+        ``package`` (a purl from the scan) narrows statements that name subcomponents, and so does
+        ``package_name`` (the scan's package name) when the scan gives no purl.  Among the usable
+        statements a digest match beats a repository-only match, then the newest wins, then the
+        later in its document.
         """
         return match_statements(
             self.statements_for((vulnerability, *aliases)),
@@ -821,6 +882,7 @@ class VexIndex:
             max_age_days=max_age_days,
             aliases=aliases,
             package=package,
+            package_name=package_name,
         )
 
 
@@ -834,6 +896,7 @@ def match_statements(
     max_age_days: int,
     aliases: Collection[str] = (),
     package: str | None = None,
+    package_name: str = "",
 ) -> VexDecision:
     """``VexIndex.match`` over a plain list of statements."""
     wanted = {i.strip().upper() for i in (vulnerability, *aliases) if i}
@@ -844,7 +907,9 @@ def match_statements(
     for statement in statements:
         if not wanted & statement.ids:
             continue
-        hits = [(p, by) for p in statement.products if (by := _product_matches(p, repo, digest, package_purl))]
+        hits = [
+            (p, by) for p in statement.products if (by := _product_matches(p, repo, digest, package_purl, package_name))
+        ]
         if not hits:
             continue
         product, by = min(hits, key=lambda h: h[1] is not VexMatchBy.DIGEST)

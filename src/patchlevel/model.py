@@ -8,7 +8,7 @@ inputs read), so renderers never compute anything themselves.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from enum import IntEnum, StrEnum
@@ -414,10 +414,21 @@ class RequirementResult:
 
 
 def requirement_results(report: Report) -> list[RequirementResult]:
-    """Every requirement of the mapping, assessed or not, with its verdict."""
+    """Every requirement of the report's mapping, assessed or not, with its verdict."""
+    return results_by_requirement(report.requirements, report.findings)
+
+
+def results_by_requirement(
+    requirements: Iterable[Requirement], findings: Sequence[Finding]
+) -> list[RequirementResult]:
+    """Each requirement's verdict from the findings that serve it (one audit's, or a period's)."""
+    serving: dict[str, list[Finding]] = {}
+    for f in findings:
+        for rid in f.requirements:
+            serving.setdefault(rid, []).append(f)
     results = []
-    for requirement in report.requirements:
-        mine = [f for f in report.findings if requirement.id in f.requirements]
+    for requirement in requirements:
+        mine = serving.get(requirement.id, [])
         results.append(
             RequirementResult(
                 requirement=requirement,

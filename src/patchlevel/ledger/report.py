@@ -22,8 +22,7 @@ from patchlevel.model import (
     JSONValue,
     Requirement,
     RequirementResult,
-    count_by_status,
-    requirement_verdict,
+    results_by_requirement,
 )
 
 PERIOD_SCHEMA_VERSION = "1.0"
@@ -140,18 +139,7 @@ class PeriodReport:
 def period_requirement_results(report: PeriodReport) -> list[RequirementResult]:
     """Every requirement of the mapping with its verdict over the period (a requirement no period check
     covers is "not-assessed")."""
-    results = []
-    for requirement in report.requirements:
-        mine = [f for f in report.findings if requirement.id in f.requirements]
-        results.append(
-            RequirementResult(
-                requirement=requirement,
-                verdict=requirement_verdict(mine, covered=bool(requirement.checks)),
-                counts=count_by_status(mine),
-                findings=len(mine),
-            )
-        )
-    return results
+    return results_by_requirement(report.requirements, report.findings)
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,33 +10,35 @@ the cluster, the period and the content, so the same report renders the same doc
 
 from __future__ import annotations
 
-import json
 import uuid
-from datetime import UTC, datetime
 from typing import Any
 
 from patchlevel.ledger.report import PeriodReport, period_requirement_results
-from patchlevel.model import Status, group_findings
+from patchlevel.model import RequirementResult, RequirementVerdict
+from patchlevel.render.oscal import (
+    assessment_document,
+    local_definitions,
+    observe_findings,
+    oscal_line,
+    oscal_markup,
+    oscal_prop,
+    oscal_time,
+    requirement_findings,
+)
 
-OSCAL_VERSION = "1.1.2"
-NS = "urn:patchlevel:oscal"
 _NAMESPACE = uuid.UUID("2b0b5f4e-58a1-5b0c-9f1e-7d3c6a2e4b90")
-SATISFIED = {"pass": ("satisfied", "pass"), "warn": ("satisfied", "pass")}
-RISK_STATUSES = (Status.FAIL, Status.ERROR, Status.UNKNOWN, Status.WARN)
+_line = oscal_line
+_md = oscal_markup
+_prop = oscal_prop
+_time = oscal_time
 
 
-def _line(text: object) -> str:
-    return " ".join(str(text).split()) or "-"
-
-
-def _time(moment: datetime) -> str:
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _prop(name: str, value: object) -> dict[str, str]:
-    return {"name": name, "ns": NS, "value": _line(value)}
+def _remark(result: RequirementResult, counts: str) -> str:
+    if result.verdict == RequirementVerdict.NOT_ASSESSED:
+        return "Not assessed over a period by patchlevel: no period check gives evidence for this requirement."
+    if result.verdict == RequirementVerdict.UNKNOWN:
+        return f"Not proven over the period ({counts}); unknown is never a pass."
+    return f"Verdict over the period: {result.verdict} ({counts})."
 
 
 def render_period_oscal(report: PeriodReport) -> bytes:
@@ -52,80 +54,18 @@ def render_period_oscal(report: PeriodReport) -> bytes:
     tool_uuid = ids("tool")
     origins = [{"actors": [{"type": "tool", "actor-uuid": tool_uuid}]}]
     infos = {c.id: c for c in report.checks}
-    subjects: dict[str, str] = {}
-    observations: list[dict[str, Any]] = []
-    risks: list[dict[str, Any]] = []
-    by_requirement: dict[str, tuple[list[str], list[str]]] = {r.id: ([], []) for r in report.requirements}
-
-    for finding, names in group_findings(report.findings):
-        for subject in names:
-            subjects.setdefault(subject, ids("subject", subject))
-        info = infos.get(finding.check)
-        observation_uuid = ids("observation", finding.check, finding.status.value, finding.message)
-        observations.append(
-            {
-                "uuid": observation_uuid,
-                "title": f"{info.title if info else finding.check}: {finding.status.value.upper()}",
-                "description": _line(finding.message),
-                "props": [
-                    _prop("check", finding.check),
-                    _prop("status", finding.status.value),
-                    _prop("severity", finding.severity.value),
-                    _prop("subjects", len(names)),
-                ],
-                "methods": ["TEST"],
-                "types": ["finding" if finding.status is not Status.PASS else "control-objective"],
-                "origins": origins,
-                "subjects": [{"subject-uuid": subjects[s], "type": "inventory-item", "title": _line(s)} for s in names],
-                "relevant-evidence": [
-                    {
-                        "description": f"Evidence over {report.start} to {report.end} for {_line(names[0])}"
-                        + (f" (and {len(names) - 1} more subjects with the same finding)" if len(names) > 1 else ""),
-                        "remarks": json.dumps(dict(finding.evidence), sort_keys=True, default=str, ensure_ascii=False),
-                    }
-                ],
-                "collected": when,
-            }
-        )
-        risk_uuid = ""
-        if finding.status in RISK_STATUSES:
-            risk_uuid = ids("risk", finding.check, finding.status.value, finding.message)
-            who = names[0] if len(names) == 1 else f"{len(names)} subjects"
-            risk: dict[str, Any] = {
-                "uuid": risk_uuid,
-                "title": f"{info.title if info else finding.check}: {finding.status.value.upper()} on {_line(who)}",
-                "description": _line(finding.message),
-                "statement": _line(
-                    f"{finding.status.value.upper()} over {report.start} to {report.end} for requirement(s) "
-                    f"{', '.join(finding.requirements) or 'none'}: {finding.message}"
-                ),
-                "props": [_prop("check", finding.check), _prop("status", finding.status.value)],
-                "status": "open",
-                "origins": origins,
-                "characterizations": [
-                    {
-                        "origin": origins[0],
-                        "facets": [{"name": "severity", "system": NS, "value": finding.severity.value}],
-                    }
-                ],
-                "related-observations": [{"observation-uuid": observation_uuid}],
-            }
-            if finding.remediation:
-                risk["remediations"] = [
-                    {
-                        "uuid": ids("remediation", risk_uuid),
-                        "lifecycle": "recommendation",
-                        "title": "Remediation",
-                        "description": _line(finding.remediation),
-                        "origins": origins,
-                    }
-                ]
-            risks.append(risk)
-        for requirement_id in finding.requirements:
-            if requirement_id in by_requirement:
-                by_requirement[requirement_id][0].append(observation_uuid)
-                if risk_uuid:
-                    by_requirement[requirement_id][1].append(risk_uuid)
+    observed = observe_findings(
+        report.findings,
+        infos,
+        [r.id for r in report.requirements],
+        ids,
+        origins,
+        when,
+        evidence_for=lambda names: f"Evidence over {report.start} to {report.end} for {_md(names[0])}"
+        + (f" (and {len(names) - 1} more subjects with the same finding)" if len(names) > 1 else ""),
+        context=f"over {report.start} to {report.end}",
+    )
+    subjects, observations, risks = observed.subjects, observed.observations, observed.risks
 
     for gap in report.gaps:
         observations.append(
@@ -141,38 +81,7 @@ def render_period_oscal(report: PeriodReport) -> bytes:
             }
         )
 
-    findings = []
-    for result in period_requirement_results(report):
-        requirement = result.requirement
-        state, reason = SATISFIED.get(
-            result.verdict, ("not-satisfied", "fail" if result.verdict in ("fail", "error") else "other")
-        )
-        counts = ", ".join(f"{s.value} {n}" for s, n in result.counts.items() if n) or "no findings"
-        if result.verdict == "not-assessed":
-            remark = "Not assessed over a period by patchlevel: no period check gives evidence for this requirement."
-        elif result.verdict == "unknown":
-            remark = f"Not proven over the period ({counts}); unknown is never a pass."
-        else:
-            remark = f"Verdict over the period: {result.verdict} ({counts})."
-        observed, risked = by_requirement[requirement.id]
-        item: dict[str, Any] = {
-            "uuid": ids("finding", requirement.id),
-            "title": f"{requirement.id}: {requirement.title}",
-            "description": _line(requirement.text or requirement.title),
-            "props": [_prop("verdict", result.verdict), _prop("framework", requirement.framework)],
-            "origins": origins,
-            "target": {
-                "type": "objective-id",
-                "target-id": requirement.id,
-                "title": _line(requirement.title),
-                "status": {"state": state, "reason": reason, "remarks": remark},
-            },
-        }
-        if observed:
-            item["related-observations"] = [{"observation-uuid": u} for u in dict.fromkeys(observed)]
-        if risked:
-            item["related-risks"] = [{"risk-uuid": u} for u in dict.fromkeys(risked)]
-        findings.append(item)
+    findings = requirement_findings(period_requirement_results(report), ids, origins, observed.by_requirement, _remark)
 
     props = [
         _prop("period-start", report.start.isoformat()),
@@ -182,31 +91,19 @@ def render_period_oscal(report: PeriodReport) -> bytes:
         _prop("tool-version", report.tool_version),
         _prop("cluster", report.cluster_key),
     ]
-    local: dict[str, Any] = {
-        "components": [
-            {
-                "uuid": tool_uuid,
-                "type": "software",
-                "title": f"patchlevel {report.tool_version}",
-                "description": "patchlevel: proves, with evidence over time from its audit ledger, whether a "
-                "Kubernetes cluster stayed patched (PCI SSC container guidance 10.1-10.3, PCI DSS v4.0.1).",
-                "props": [_prop("version", report.tool_version)],
-                "status": {"state": "operational"},
-            }
-        ]
-    }
-    if subjects:
-        local["inventory-items"] = [
-            {"uuid": u, "description": _line(subject), "props": [_prop("subject", subject)]}
-            for subject, u in subjects.items()
-        ]
+    local = local_definitions(
+        tool_uuid,
+        report.tool_version,
+        "patchlevel: proves, with evidence over time from its audit ledger, whether a "
+        "Kubernetes cluster stayed patched (PCI SSC container guidance 10.1-10.3, PCI DSS v4.0.1).",
+        subjects,
+    )
     result_doc: dict[str, Any] = {
         "uuid": ids("result"),
-        "title": f"patchlevel period assessment of {_line(name)}, {report.start} to {report.end}",
-        "description": _line(
-            f"Patch level of Kubernetes cluster {name} over {report.start} to {report.end}, from {report.audits} "
-            f"audits recorded in the ledger ({report.evidence_days} of {report.days} days covered by evidence)."
-        ),
+        "title": f"patchlevel period assessment of {_md(name)}, {report.start} to {report.end}",
+        "description": f"Patch level of Kubernetes cluster {_md(name)} over {report.start} to {report.end}, from "
+        f"{report.audits} audits recorded in the ledger ({report.evidence_days} of {report.days} days covered by "
+        "evidence).",
         "start": start,
         "end": end,
         "props": props,
@@ -219,26 +116,14 @@ def render_period_oscal(report: PeriodReport) -> bytes:
         "on or before it when the next follows within max_evidence_gap_days. Days not covered are named and judged "
         "UNKNOWN by every period check. A requirement's verdict is the worst status of its period findings.",
     }
-    if observations:
-        result_doc["observations"] = observations
-    if risks:
-        result_doc["risks"] = risks
-    document = {
-        "assessment-results": {
-            "uuid": ids("assessment-results"),
-            "metadata": {
-                "title": f"patchlevel period assessment results: {_line(name)}, {report.start} to {report.end}",
-                "last-modified": when,
-                "version": f"{report.start.isoformat()}..{report.end.isoformat()}",
-                "oscal-version": OSCAL_VERSION,
-                "props": props,
-            },
-            "import-ap": {
-                "href": "urn:patchlevel:assessment-plan:none",
-                "remarks": "patchlevel runs without an OSCAL assessment plan: the method is in the result's remarks "
-                "and the period checks' requirement mapping in patchlevel's ledger/period.yaml.",
-            },
-            "results": [result_doc],
-        }
-    }
-    return json.dumps(document, indent=2, ensure_ascii=False).encode("utf-8") + b"\n"
+    result_doc["observations"] = observations
+    result_doc["risks"] = risks
+    return assessment_document(
+        ids,
+        title=f"patchlevel period assessment results: {_md(name)}, {report.start} to {report.end}",
+        when=when,
+        version=f"{report.start.isoformat()}..{report.end.isoformat()}",
+        props=props,
+        mapping="period checks' requirement mapping in patchlevel's ledger/period.yaml",
+        result=result_doc,
+    )

@@ -144,6 +144,16 @@ class OpenVulnerability:
     # without a fix; UNKNOWN when its severity or clock is unknown.  A finding is about (and a
     # waiver must cover) the vulnerabilities whose status is not PASS.
     status: Status = Status.PASS
+    # What set ``severity`` (issue 10, PCI DSS 6.3.1): "kev" (in CISA KEV: critical whatever its CVSS),
+    # "epss" (raised to high by the policy's EPSS threshold), "report" (the scanner report's vendor
+    # severity), "nvd" (NVD CVSS v3/v4 under ``severity_source``); "" when nothing ranked it.
+    rank_source: str = ""
+    # CISA KEV's federal remediation due date, for a vulnerability known exploited on the as-of date.
+    known_exploited_due: date | None = None
+    # A VEX statement that takes the vulnerability out of the SLA judgement: "not_affected" or "fixed"
+    # ("" when none applies); ``status`` is then PASS and it is counted apart, never as open.
+    vex: str = ""
+    vex_statement: str = ""  # where it comes from: document, author, timestamp, justification (one line)
 
 
 @dataclass(frozen=True, slots=True)

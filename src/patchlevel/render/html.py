@@ -25,12 +25,14 @@ from patchlevel.render.groups import (
     subject_kind,
     subject_names,
 )
+from patchlevel.render.vex import vex_rows, vex_summary
 from patchlevel.text import visible
 
 GUIDANCE_PREFIX = "PCI SSC Container Guidance"
 MAX_GROUPS_PER_CHECK = 25  # rows per check in "what needs action"
 MAX_SUBJECTS_PER_GROUP = 20  # names listed per row, then "+N more"
 MAX_INPUTS = 100  # input files listed in the appendix
+MAX_VEX_ROWS = 200  # vulnerabilities out of the SLA by VEX, listed one by one
 STATUS_LABELS: Mapping[str, str] = {
     "pass": "PASS",
     "warn": "WARN",
@@ -132,6 +134,7 @@ def view(report: Report) -> dict[str, Any]:
     for finding in report.findings:
         counts[finding.status.value] += 1
     read = [i for i in report.inputs if i.read_as != "ignored"]
+    vex = vex_rows(report)
     return {
         "report": report,
         "results": results,
@@ -148,6 +151,9 @@ def view(report: Report) -> dict[str, Any]:
         "labels": STATUS_LABELS,
         "max_groups": MAX_GROUPS_PER_CHECK,
         "generated": report.generated_at.isoformat().replace("+00:00", "Z"),
+        "vex": vex,
+        "vex_summary": vex_summary(vex),
+        "max_vex": MAX_VEX_ROWS,
     }
 
 

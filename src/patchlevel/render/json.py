@@ -12,6 +12,7 @@ from typing import Any
 import msgspec
 
 from patchlevel.model import Finding, Report, Status, requirement_results
+from patchlevel.render.vex import vex_counts, vex_rows
 
 
 def _finding(f: Finding) -> dict[str, Any]:
@@ -44,6 +45,7 @@ def report_document(report: Report, with_findings: bool = True) -> dict[str, Any
     counts = {s.value: 0 for s in Status}
     for f in report.findings:
         counts[f.status.value] += 1
+    vex = vex_rows(report)
     return {
         "schema_version": report.schema_version,
         "tool": {"name": "patchlevel", "version": report.tool_version},
@@ -87,6 +89,12 @@ def report_document(report: Report, with_findings: bool = True) -> dict[str, Any
         "summary": {
             "findings": len(report.findings),
             "by_status": counts,
+            # Vulnerabilities a VEX statement took out of the SLA judgement: counted apart, like waivers.
+            "vex": {
+                "vulnerabilities": len({(r.subject, r.vulnerability) for r in vex}),
+                "images": len({r.subject for r in vex}),
+                "by_status": vex_counts(vex),
+            },
             "requirements": [
                 {
                     "id": r.requirement.id,

@@ -18,6 +18,7 @@ import re
 from patchlevel.model import Report, Status, requirement_results
 from patchlevel.render.groups import ACTION_STATUSES, grouped_by_check, subject_kind, subject_names
 from patchlevel.render.text import markdown_text
+from patchlevel.render.vex import vex_rows, vex_summary
 
 _IDENTIFIER = re.compile(r"[A-Za-z0-9_.:-]{1,200}")
 MAX_ROWS = 15  # groups in the "needs action" table
@@ -92,6 +93,14 @@ def render_markdown(report: Report) -> bytes:
             lines.append(
                 f"+{len(rest)} more groups ({sum(g.size for _, g in rest)} findings): see the HTML or JSON report."
             )
+    vex = vex_rows(report)
+    if vex:
+        lines += ["", f"VEX: {_cell(vex_summary(vex))}."]
+        for row in vex[:MAX_NAMES]:
+            what = f"{_cell(row.vulnerability)} ({_cell(row.package)})"
+            lines.append(f"- {_cell(row.subject)} {what}: {_cell(row.statement)}")
+        if len(vex) > MAX_NAMES:
+            lines.append(f"- +{len(vex) - MAX_NAMES} more: see the HTML or JSON report.")
     attention = [w for w in report.waivers if w.expired or w.matched == 0]
     if report.waivers:
         waived = counts[Status.WAIVED]

@@ -23,6 +23,7 @@ from rich.text import Text
 from patchlevel.model import Report, Status, requirement_results
 from patchlevel.render.groups import grouped_by_check
 from patchlevel.render.text import plain
+from patchlevel.render.vex import vex_rows, vex_summary
 
 STYLES = {
     "pass": "green",
@@ -35,6 +36,7 @@ STYLES = {
 }
 MAX_NAMED_SUBJECTS = 3
 MAX_GROUPS_PER_CHECK = 10  # the worst groups of each check; the rest are counted, see JSON/HTML
+MAX_VEX_ROWS = 10  # vulnerabilities out of the SLA by VEX, listed one by one
 
 
 def _subjects(subjects: list[str]) -> str:
@@ -139,6 +141,20 @@ def render_terminal(report: Report, *, color: bool = False, width: int = 120, sh
                         expand=False,
                     )
                 )
+
+    vex = vex_rows(report)
+    if vex:
+        console.print()
+        console.print(Text("VEX: " + vex_summary(vex), style="italic"))
+        subject = ""
+        for row in vex[:MAX_VEX_ROWS]:
+            if row.subject != subject:
+                subject = row.subject
+                console.print(Text("  " + plain(subject), style="bold"))
+            body = Text(f"{plain(row.vulnerability)} ({plain(row.package)}): {plain(row.statement)}")
+            console.print(Padding(body, (0, 0, 0, 10), expand=False))
+        if len(vex) > MAX_VEX_ROWS:
+            console.print(Text(f"  +{len(vex) - MAX_VEX_ROWS} more (see JSON/HTML)", style="dim"))
 
     read = [i for i in report.inputs if i.read_as != "ignored"]
     ignored = [i for i in report.inputs if i.read_as == "ignored"]

@@ -1,4 +1,4 @@
-"""The reference data checks judge by, loaded once per run: lifecycle catalog, CVE feed, KEV, runtime matrix.
+"""The reference data checks judge by, loaded once per run: lifecycle catalog, CVE feed, KEV, EPSS, runtime matrix.
 
 Loading reads files (the bundled data, or a directory ``lifecycle update`` wrote); judging never
 does.  A ``Knowledge`` value is immutable and may be shared by every audit of a fleet.  Each source
@@ -9,12 +9,15 @@ of a user data directory that an older ``lifecycle update`` did not write (no ``
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from patchlevel.inventory import Inventory
 from patchlevel.lifecycle.catalog import BUNDLED_DATA, Catalog, load_catalog
 from patchlevel.lifecycle.osv import OsvFeed, load_cve_feed
+from patchlevel.vuln.epss import EpssScores, load_epss_data
 from patchlevel.vuln.kev import KevCatalog, load_kev_data
 
 RUNTIME_COMPAT = "runtime-compat.json"
@@ -28,10 +31,17 @@ class Knowledge:
     osv: OsvFeed  # Kubernetes, container-runtime and add-on CVEs (Go vulnerability database + cve-feed-osv)
     runtime_compat: dict[str, Any]
     kev: KevCatalog | None = None  # CISA Known Exploited Vulnerabilities; None when no copy is found
+    # FIRST EPSS scores: not bundled, so None until ``lifecycle update`` fetched them into the data
+    # directory; possibly only the CVEs an audit's scans name (``EpssScores.rows`` counts the whole file).
+    epss: EpssScores | None = None
 
 
-def load_knowledge(catalog: Catalog) -> Knowledge:
-    """Everything else comes from the same data directory as the catalog (bundled data for what it lacks)."""
+def load_knowledge(catalog: Catalog, *, epss_only: Collection[str] | None = None) -> Knowledge:
+    """Everything else comes from the same data directory as the catalog (bundled data for what it lacks).
+
+    ``epss_only``: keep only these CVEs' EPSS scores (``scan_cves`` of the inventory to be judged);
+    None keeps every score (about 300,000: some 60 MB), as a ``Knowledge`` shared by many audits must.
+    """
     data_dir = catalog.data_dir
     compat_path = data_dir / RUNTIME_COMPAT
     if not compat_path.is_file():
@@ -41,9 +51,19 @@ def load_knowledge(catalog: Catalog) -> Knowledge:
         osv=load_cve_feed(data_dir, fallback=BUNDLED_DATA),
         runtime_compat=json.loads(compat_path.read_text(encoding="utf-8")),
         kev=load_kev_data(data_dir, fallback=BUNDLED_DATA),
+        epss=load_epss_data(data_dir, only=epss_only),
     )
 
 
-def load_default_knowledge(data_dir: Path | None = None) -> Knowledge:
+def load_default_knowledge(data_dir: Path | None = None, *, epss_only: Collection[str] | None = None) -> Knowledge:
     """Knowledge from ``data_dir`` (or the user's updated data, else the bundled data)."""
-    return load_knowledge(load_catalog(data_dir))
+    return load_knowledge(load_catalog(data_dir), epss_only=epss_only)
+
+
+def scan_cves(inventory: Inventory) -> frozenset[str]:
+    """Every CVE id (and alias) the inventory's scan reports name: the EPSS scores an audit of it can use."""
+    found: set[str] = set()
+    for report in inventory.scans:
+        for vulnerability in (*report.vulnerabilities, *report.suppressed):
+            found.update(i for i in vulnerability.ids if i.startswith("CVE-"))
+    return frozenset(found)

@@ -33,6 +33,8 @@ from patchlevel.model import (
 from patchlevel.platforms import ClusterFacts, NodeFacts
 from patchlevel.policy import Policy
 from patchlevel.versions import release_key
+from patchlevel.vuln.epss import EpssScores
+from patchlevel.vuln.kev import KevCatalog
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +51,10 @@ class Context:
     # What registries said each image reference (as the pod spec writes it) points to now;
     # None when no registry was asked (``--registry-check`` not given).
     registry: Mapping[str, Resolution] | None = None
+    # Risk-ranking reference data (issue 10): CISA KEV (None when no catalog was found) and FIRST EPSS
+    # scores (None until ``lifecycle update`` fetched them).
+    kev: KevCatalog | None = None
+    epss: EpssScores | None = None
 
 
 CheckFunction = Callable[[Context], Iterable[Finding]]

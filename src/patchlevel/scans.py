@@ -86,6 +86,9 @@ class Vulnerability:
     @property
     def ids(self) -> tuple[str, ...]:
         """The id and its aliases, upper-case, without repeats."""
+        if not self.aliases:  # the common case, kept cheap: it runs for every vulnerability of every image
+            key = self.id.strip().upper()
+            return (key,) if key else ()
         return tuple(dict.fromkeys(i.strip().upper() for i in (self.id, *self.aliases) if i.strip()))
 
 

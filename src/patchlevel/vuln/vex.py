@@ -873,8 +873,11 @@ class VexIndex:
         statements a digest match beats a repository-only match, then the newest wins, then the
         later in its document.
         """
+        statements = self.statements_for((vulnerability, *aliases))
+        if not statements:  # the common case: no statement names this vulnerability
+            return VexDecision(None)
         return match_statements(
-            self.statements_for((vulnerability, *aliases)),
+            statements,
             vulnerability=vulnerability,
             repository=repository,
             digest=digest,

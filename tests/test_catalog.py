@@ -158,9 +158,9 @@ def test_unknown_product_cycle_or_release(catalog: Catalog) -> None:
     assert (nosuch.phase, nosuch.reason) == (Phase.UNKNOWN, "no lifecycle data for nosuch")
     no_cycle = catalog.support("kubernetes", None, date(2026, 1, 1))
     assert (no_cycle.phase, no_cycle.reason) == (Phase.UNKNOWN, "release not known")
-    missing = catalog.support("kubernetes", "1.9", date(2026, 1, 1))
+    missing = catalog.support("kubernetes", "1.99", date(2026, 1, 1))  # newer than the data
     assert missing.phase is Phase.UNKNOWN
-    assert missing.reason == "Kubernetes 1.9 is not in the lifecycle data (retrieved 2026-08-22)"
+    assert missing.reason == "Kubernetes 1.99 is not in the lifecycle data (retrieved 2026-08-22)"
 
 
 # ------------------------------------------------------------------------------------------

@@ -120,13 +120,8 @@ def test_windows_nodes() -> None:
     ("os_image", "message"),
     [
         (
-            "Bottlerocket OS 1.19.4 (aws-k8s-1.27)",
-            "Bottlerocket 1.19.4: Bottlerocket publishes no per-release end-of-life dates (rolling releases); "
-            "patchlevel has no lifecycle source for it",
-        ),
-        (
-            "Talos (v1.7.0)",
-            "Talos Linux 1.7.0: Talos Linux publishes no end-of-life dates; patchlevel has no lifecycle source for it",
+            "Bottlerocket OS 1.19.4",
+            "Bottlerocket: the Bottlerocket variant, whose support the release follows, is not in the osImage",
         ),
         ("Buildroot 2019.02.7", "Buildroot 2019.02.7: a Buildroot image (minikube); it has no support lifecycle"),
         (
@@ -136,7 +131,8 @@ def test_windows_nodes() -> None:
         ("Unknown", "unknown: the node reports its OS image as 'Unknown'"),
         (
             "Container-Optimized OS from Google",
-            "Container-Optimized OS: the COS milestone is not in the node's osImage; GKE manages the node image",
+            "Container-Optimized OS: the COS milestone is not in the node's osImage, nor in its kernel or GKE "
+            "labels; the lifecycle data knows COS milestones (cos-NN) but cannot tell which one the node runs",
         ),
         (
             "Red Hat Enterprise Linux CoreOS 9.6.20250701-0 (Plow)",
@@ -420,7 +416,7 @@ def test_every_host_check_passes_fails_and_says_unknown() -> None:
                     created="2025-01-01T00:00:00Z",
                     conditions=reboot("True", "2026-10-01T00:00:00Z"),
                 ),
-                make_node("c", os_image="Talos (v1.7.0)", kernel="???", created=None),
+                make_node("c", os_image="Bottlerocket OS 1.19.4", kernel="???", created=None),
             ]
         ),
         make_context(nodes=[make_node("x", os_image="Ubuntu 20.10")]),

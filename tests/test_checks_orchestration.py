@@ -187,9 +187,11 @@ def test_control_plane_version_unknown() -> None:
         "control plane version unknown: unrecognised version 'v-weird'",
         "v-weird",
     )
-    old = one("control_plane_version_supported", make_context(version="v1.9.11"))
-    assert old.status is Status.UNKNOWN
-    assert "Kubernetes 1.9 is not in the lifecycle data (retrieved 2026-08-22)" in old.message
+    unlisted = one("control_plane_version_supported", make_context(version="v1.99.1"))
+    assert unlisted.status is Status.UNKNOWN
+    assert "Kubernetes 1.99 is not in the lifecycle data (retrieved 2026-08-22)" in unlisted.message
+    # older than every line of the data: ended once the oldest line (1.16) had (tests/test_judgement_gaps.py)
+    assert one("control_plane_version_supported", make_context(version="v1.9.11")).status is Status.FAIL
     future = one("control_plane_version_supported", make_context(version="v1.36.1", as_of=date(2026, 1, 1)))
     assert future.status is Status.UNKNOWN
     assert "released on 2026-04-22, after the as-of date" in future.message

@@ -38,6 +38,7 @@ class Distribution:
     lifecycle_product: str  # endoflife.date product whose calendar applies
     provider_patches_control_plane: bool
     evidence: str
+    self_managed: bool = False  # the cluster shows its own control plane (control-plane nodes, installer keys)
 
 
 DISTRIBUTIONS: Mapping[str, tuple[str, str, bool]] = {
@@ -70,17 +71,78 @@ _LABEL_SIGNS: tuple[tuple[str, str], ...] = (
     ("node.openshift.io/", "openshift"),
     ("machineconfiguration.openshift.io/", "openshift"),
 )
+# Managed services run the control plane outside the cluster: their nodes are never control-plane
+# nodes, and their node images are not bootstrapped by kubeadm or kops.
+_MANAGED = frozenset({"eks", "gke", "aks"})
+_CONTROL_PLANE_LABELS: tuple[tuple[str, str | None], ...] = (
+    ("node-role.kubernetes.io/control-plane", None),
+    ("node-role.kubernetes.io/master", None),
+    ("kubernetes.io/role", "master"),
+    ("kubernetes.azure.com/role", "master"),  # aks-engine / capz-style Azure VMs
+)
+# Keys (label or annotation prefixes) that self-managed installers put on nodes, and their names.
+_SELF_MANAGED_KEYS: tuple[tuple[str, str], ...] = (
+    ("kubeadm.alpha.kubernetes.io/", "kubeadm"),
+    ("kops.k8s.io/", "kops"),
+    ("aks-engine.", "aks-engine"),
+)
 
 
-def _make(dist_id: str, evidence: str) -> Distribution:
+def _make(dist_id: str, evidence: str, self_managed: bool = False) -> Distribution:
     label, product, provider = DISTRIBUTIONS[dist_id]
-    return Distribution(dist_id, label, product, provider, evidence)
+    return Distribution(dist_id, label, product, provider, evidence, self_managed)
+
+
+def self_managed_evidence(nodes: tuple[Node, ...]) -> str:
+    """Why the cluster runs its own control plane (visible control-plane nodes, installer labels), or ""."""
+    control_plane: Counter[str] = Counter()
+    installers: Counter[str] = Counter()
+    for node in nodes:
+        labels = node.labels
+        for key, value in _CONTROL_PLANE_LABELS:
+            if key in labels and (value is None or labels[key] == value):
+                control_plane[f"{key}={value}" if value else key] += 1
+                break
+        keys = (*labels, *node.annotations)
+        for prefix, tool in _SELF_MANAGED_KEYS:
+            if any(k.startswith(prefix) for k in keys):
+                installers[tool] += 1
+    parts = []
+    if control_plane:
+        signs = ", ".join(sorted(control_plane))
+        parts.append(f"{sum(control_plane.values())} control-plane node(s) are visible ({signs})")
+    if installers:
+        parts.append(
+            "nodes carry " + ", ".join(f"{tool} keys on {n} node(s)" for tool, n in sorted(installers.items()))
+        )
+    return "; ".join(parts)
+
+
+def _self_managed(claimed: str, evidence: str, by: str) -> Distribution:
+    """A cluster that looks like a managed service by ``by`` but runs its own control plane."""
+    label = DISTRIBUTIONS[claimed][0]
+    return _make(
+        "upstream",
+        f"self-managed Kubernetes, not {label}: {evidence}, and a managed control plane is never part of "
+        f"the cluster; {by} is taken for the cloud or build it runs on; judged by the upstream calendar",
+        self_managed=True,
+    )
 
 
 def detect_distribution(api: KubeVersion | None, inventory: Inventory) -> Distribution:
-    """Recognise the distribution from the API server version, ClusterVersion and node labels."""
+    """Recognise the distribution from the API server version, ClusterVersion and node labels.
+
+    A cluster that carries a managed service's marks (an EKS Distro build, AKS or GKE node labels)
+    but shows its own control plane (control-plane nodes, kubeadm or kops keys) is self-managed on
+    that cloud (kops, kubeadm, aks-engine, Cluster API with its own control plane): it is judged by
+    the upstream calendar, and the evidence says what decided it.
+    """
+    own = self_managed_evidence(inventory.nodes)
     if api is not None and api.vendor in _VENDOR_TO_DISTRIBUTION:
-        return _make(_VENDOR_TO_DISTRIBUTION[api.vendor], f"API server version {api.raw}")
+        dist = _VENDOR_TO_DISTRIBUTION[api.vendor]
+        if dist in _MANAGED and own:
+            return _self_managed(dist, own, f"the API server version {api.raw}")
+        return _make(dist, f"API server version {api.raw}")
     if inventory.openshift is not None:
         return _make("openshift", "an OpenShift ClusterVersion object is in the input")
     signs: Counter[str] = Counter()
@@ -98,22 +160,34 @@ def detect_distribution(api: KubeVersion | None, inventory: Inventory) -> Distri
                 signs["rke2"] += 1
     if signs:
         dist, count = signs.most_common(1)[0]
+        if dist in _MANAGED and own:
+            return _self_managed(dist, own, f"{count} node(s) with {DISTRIBUTIONS[dist][0]} labels")
         return _make(dist, f"{count} node(s) carry {DISTRIBUTIONS[dist][0]} labels")
     vendors = Counter(
         k.vendor for k in (parse_kube_version(n.info.kubeletVersion) for n in inventory.nodes) if k and k.vendor
     )
     for vendor, count in vendors.most_common():
         if vendor in _VENDOR_TO_DISTRIBUTION:
-            return _make(_VENDOR_TO_DISTRIBUTION[vendor], f"{count} kubelet version(s) name {vendor}")
+            dist = _VENDOR_TO_DISTRIBUTION[vendor]
+            if dist in _MANAGED and own:
+                return _self_managed(dist, own, f"{count} kubelet version(s) naming {vendor}")
+            return _make(dist, f"{count} kubelet version(s) name {vendor}")
     if api is not None:
         if api.vendor:
             return _make("unknown", f"API server version {api.raw} carries a vendor build patchlevel does not know")
         return _make(
             "upstream",
-            f"API server version {api.raw} has no vendor suffix and nodes carry no distribution labels",
+            f"API server version {api.raw} has no vendor suffix and nodes carry no distribution labels"
+            + (f"; self-managed: {own}" if own else ""),
+            self_managed=bool(own),
         )
     if inventory.nodes:
-        return _make("upstream", "kubelet versions have no vendor suffix and nodes carry no distribution labels")
+        return _make(
+            "upstream",
+            "kubelet versions have no vendor suffix and nodes carry no distribution labels"
+            + (f"; self-managed: {own}" if own else ""),
+            self_managed=bool(own),
+        )
     return _make("unknown", "no API server version and no nodes in the input")
 
 
@@ -209,13 +283,23 @@ def kube_proxy_versions(inventory: Inventory) -> dict[str, tuple[KubeVersion | N
 
 
 def _node_distribution(node: Node, kubelet: KubeVersion | None, cluster: Distribution) -> Distribution:
+    """The node's own distribution (kubelet suffix, labels), else the cluster's.
+
+    In a self-managed cluster a node's managed-service marks (AKS labels on aks-engine VMs, an EKS
+    Distro kubelet) are the cloud it runs on, not the distribution: the node keeps the cluster's.
+    """
+    self_managed = cluster.self_managed
     if kubelet is not None and kubelet.vendor in _VENDOR_TO_DISTRIBUTION:
         dist = _VENDOR_TO_DISTRIBUTION[kubelet.vendor]
-        return cluster if dist == cluster.id else _make(dist, f"kubelet version {kubelet.raw}")
+        if dist == cluster.id or (self_managed and dist in _MANAGED):
+            return cluster
+        return _make(dist, f"kubelet version {kubelet.raw}")
     keys = [*node.labels, *node.annotations]
     for prefix, dist in _LABEL_SIGNS:
         if any(k.startswith(prefix) for k in keys):
-            return cluster if dist == cluster.id else _make(dist, f"node labels {prefix}*")
+            if dist == cluster.id or (self_managed and dist in _MANAGED):
+                return cluster
+            return _make(dist, f"node labels {prefix}*")
     return cluster
 
 

@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from importlib import resources
 from pathlib import Path
@@ -33,6 +34,16 @@ BUNDLED_DATA = Path(str(resources.files("patchlevel.lifecycle") / "data"))
 DATA_DIR_ENV = "PATCHLEVEL_DATA_DIR"
 
 PhaseEnd = date | bool | None  # None: the phase does not apply (key absent)
+
+
+@dataclass(frozen=True, slots=True)
+class LaterPhase:
+    """A support phase after the data's own phases (an overlay, see curated.py): OpenShift EUS Term 2."""
+
+    label: str  # the vendor's name for the phase
+    ends: date  # its last day
+    basis: str  # how the day was found, in our words
+    source: str  # URL of the vendor's statement
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +64,7 @@ class Cycle:
     eol_not_before: date | None = None
     eol_unknown: str = ""
     eol_basis: str = ""
+    later_phases: tuple[LaterPhase, ...] = ()  # overlays: phases after eoes, in order
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +87,9 @@ class Product:
     retired_after: date | None = None  # a retired project: no release of any line is supported after this day
     retired_note: str = ""
     curated_note: str = ""  # curated: why a line may be missing (the policy and what was not verified)
+    # curated "follows" rule: (pattern over line names with a ``release`` group, product, statement)
+    follows: tuple[tuple[str, str, str], ...] = ()
+    provenance: tuple[str, ...] = ()  # overlays applied to the data: what was added, from where
 
     def cycle(self, name: str) -> Cycle | None:
         return next((c for c in self.cycles if c.name == name), None)
@@ -142,6 +157,8 @@ class Catalog:
             )
         if not cycle_name:
             return Support(product_id, product.label, "", Phase.UNKNOWN, reason="release not known")
+        if product.follows:
+            return self._followed(product, cycle_name, as_of)
         cycle = product.cycle(cycle_name)
         data_date = product.retrieved if product.curated and product.retrieved else self.data_date
         if cycle is None:
@@ -155,6 +172,9 @@ class Catalog:
                     support_ends=product.retired_after,
                     reason=product.retired_note,
                 )
+            older = predates_every_line(product, cycle_name, as_of, data_date)
+            if older is not None:
+                return older
             return Support(
                 product_id,
                 product.label,
@@ -164,6 +184,30 @@ class Catalog:
                 + (f": {product.curated_note}" if product.curated_note else ""),
             )
         return support_on(product, cycle, as_of, data_date)
+
+    def _followed(self, product: Product, cycle_name: str, as_of: date) -> Support:
+        """A line of a product whose lines follow another product's calendar (curated ``follows``)."""
+        for pattern, followed_id, statement in product.follows:
+            m = re.fullmatch(pattern, cycle_name)
+            if m is None:
+                continue
+            release = m["release"]
+            followed = self.support(followed_id, release, as_of)
+            note = f"{product.label} {cycle_name} follows {followed.product_label} {release}: {statement}"
+            return replace(
+                followed,
+                product=product.id,
+                product_label=product.label,
+                cycle=cycle_name,
+                reason=f"{note}; {followed.reason}" if followed.reason else note,
+            )
+        return Support(
+            product.id,
+            product.label,
+            cycle_name,
+            Phase.UNKNOWN,
+            reason=f"{product.label} {cycle_name} follows no calendar the data knows: {product.curated_note}",
+        )
 
     def patches(self, product_id: str, cycle_name: str, as_of: date) -> tuple[PatchRelease, ...]:
         """Patch releases of a cycle published on or before ``as_of``, oldest first.
@@ -213,31 +257,115 @@ def in_cycle(version: str, cycle: str) -> bool:
     return rest == "" or not rest[0].isdigit()
 
 
+# --------------------------------------------------------------------------------------------
+# A release older than every line of a product's data
+
+
+_LINE = re.compile(r"([A-Za-z][A-Za-z-]*-)?(\d+(?:\.\d+)*)")
+
+
+def _line_key(name: str) -> tuple[str, tuple[int, ...]] | None:
+    """(non-numeric prefix, numbers) of a version-like line name ("1.31", "cos-109"); None otherwise."""
+    m = _LINE.fullmatch(name)
+    return (m[1] or "", release_key(m[2])) if m else None
+
+
+def _final_end(cycle: Cycle) -> date | bool | None:
+    """The last day of any support of a line: a date, True (ended by the data's date), None (not known)."""
+    if cycle.eol is False or cycle.eoes is False or (cycle.eol is None and cycle.eol_not_before is not None):
+        return None  # no end announced, or known only not to come before a day
+    days = [d for d in (cycle.eol, cycle.eoes, *(p.ends for p in cycle.later_phases)) if isinstance(d, date)]
+    if days:
+        return max(days)
+    return True if cycle.eol is True or cycle.eoes is True else None
+
+
+def predates_every_line(product: Product, cycle_name: str, as_of: date, data_date: date) -> Support | None:
+    """Support of a release older than the oldest line of the data, or None when that is not decidable.
+
+    A release that predates every listed line ended no later than the oldest line did: once the
+    oldest line's last support of any kind has ended, it is ENDED.  Before that day whether it was
+    still supported is not recorded (UNKNOWN, saying so).  Decided only when the line names are
+    version-like with one shape ("1.31", "cos-109") and their numbering is chronological (the
+    lowest-numbered line was released first); otherwise None (Amazon Linux's "2" is newer than
+    "2018.03", Windows Server's "2012-r2" is no version).
+    """
+    wanted = _line_key(cycle_name)
+    keys = [(_line_key(c.name), c) for c in product.cycles]
+    if wanted is None or not keys or any(k is None or k[0] != wanted[0] for k, _ in keys):
+        return None
+    oldest_key, oldest = min(((k, c) for k, c in keys if k is not None), key=lambda kc: kc[0][1])
+    if not wanted[1] or wanted[1] >= oldest_key[1]:
+        return None
+    dated = [c.release_date for c in product.cycles if c.release_date is not None]
+    if oldest.release_date is None or any(d < oldest.release_date for d in dated):
+        return None  # numbering is not chronological: "older" by number is not older in time
+    name = f"{product.label} {cycle_name}"
+    first = f"{product.label} {oldest.name}, the oldest line in the lifecycle data (retrieved {data_date})"
+    end = _final_end(oldest)
+    base = {"product": product.id, "product_label": product.label, "cycle": cycle_name}
+    if isinstance(end, date) and as_of > end:
+        return Support(
+            phase=Phase.ENDED,
+            phase_label="End of life",
+            support_ends=True,
+            reason=f"{name} predates every release in the lifecycle data; {first}, reached the end of all "
+            f"support on {end}, so {cycle_name} had too",
+            **base,  # type: ignore[arg-type]
+        )
+    if end is True and as_of >= data_date:
+        return Support(
+            phase=Phase.ENDED,
+            phase_label="End of life",
+            support_ends=True,
+            reason=f"{name} predates every release in the lifecycle data; {first}, had reached the end of "
+            f"all support by {data_date}, so {cycle_name} had too",
+            **base,  # type: ignore[arg-type]
+        )
+    until = f"is supported until {end}" if isinstance(end, date) else "has no recorded last day of support"
+    return Support(
+        phase=Phase.UNKNOWN,
+        reason=f"{name} predates every release in the lifecycle data and {first}, {until}; whether "
+        f"{cycle_name} was still supported on {as_of} is not recorded",
+        **base,  # type: ignore[arg-type]
+    )
+
+
 def _curated_end(product: Product, cycle: Cycle, as_of: date, base: Mapping[str, Any]) -> Support | None:
-    """Curated lines whose end is unknown or known only to a window of days; None: judge as usual."""
+    """Curated lines whose end is unknown or known only to a window of days; None: judge as usual.
+
+    A window with both days: supported through its earliest day, ended after its latest, unknown
+    inside.  An open window (no ``eol``, only ``eol_not_before``): supported through that day,
+    unknown after it.  An unknown end bounded by a date (a retirement): unknown until that date.
+    """
     if not cycle.eol_unknown and cycle.eol_not_before is None:
         return None
     if isinstance(cycle.eol, date) and as_of > cycle.eol:
         return None  # past the latest possible end: ended, judged as usual
-    bound = f"; it ended by {cycle.eol} at the latest" if isinstance(cycle.eol, date) and cycle.eol_unknown else ""
-    if cycle.eol_unknown:
-        reason = f"end of support of {product.label} {cycle.name} is not known: {cycle.eol_unknown}{bound}"
-        return Support(phase=Phase.UNKNOWN, reason=reason, **base)
-    assert cycle.eol_not_before is not None
-    if as_of > cycle.eol_not_before:
-        return Support(
-            phase=Phase.UNKNOWN,
-            reason=f"support of {product.label} {cycle.name} ended on a day between {cycle.eol_not_before} and "
-            f"{cycle.eol} that the sources do not give ({cycle.eol_basis})",
-            **base,
+    label = f"{product.label} {cycle.name}"
+    if cycle.eol_not_before is not None and as_of <= cycle.eol_not_before:
+        window = (
+            f"the last day of support lies between {cycle.eol_not_before} and {cycle.eol}; the earlier day is taken"
+            if isinstance(cycle.eol, date)
+            else f"supported at least through {cycle.eol_not_before}; after it: {cycle.eol_unknown or cycle.eol_basis}"
         )
+        return Support(
+            phase=Phase.ACTIVE,
+            phase_label=product.column_labels.get("eol") or "Support",
+            phase_ends=cycle.eol_not_before,
+            reason=window,
+            **{**base, "support_ends": cycle.eol_not_before},
+        )
+    if cycle.eol_unknown:
+        bound = f"; it ended by {cycle.eol} at the latest" if isinstance(cycle.eol, date) else ""
+        after = f" after {cycle.eol_not_before}" if cycle.eol_not_before is not None else ""
+        reason = f"end of support of {label} is not known{after}: {cycle.eol_unknown}{bound}"
+        return Support(phase=Phase.UNKNOWN, reason=reason, **base)
     return Support(
-        phase=Phase.ACTIVE,
-        phase_label=product.column_labels.get("eol") or "Support",
-        phase_ends=cycle.eol_not_before,
-        reason=f"the last day of support lies between {cycle.eol_not_before} and {cycle.eol}; "
-        "the earlier day is taken",
-        **{**base, "support_ends": cycle.eol_not_before},
+        phase=Phase.UNKNOWN,
+        reason=f"support of {label} ended on a day between {cycle.eol_not_before} and "
+        f"{cycle.eol} that the sources do not give ({cycle.eol_basis})",
+        **base,
     )
 
 
@@ -256,7 +384,7 @@ def support_on(product: Product, cycle: Cycle, as_of: date, data_date: date) -> 
         "product_label": product.label,
         "cycle": cycle.name,
         "support_ends": cycle.eol,
-        "extended_ends": cycle.eoes,
+        "extended_ends": cycle.later_phases[-1].ends if cycle.later_phases else cycle.eoes,
         "released": cycle.release_date,
     }
     if cycle.release_date and cycle.release_date > as_of:
@@ -307,6 +435,15 @@ def support_on(product: Product, cycle: Cycle, as_of: date, data_date: date) -> 
             reason="" if isinstance(cycle.eoes, date) else f"no end date announced as of {data_date}",
             **base,  # type: ignore[arg-type]
         )
+    for later in cycle.later_phases:  # overlays: a further paid phase (OpenShift EUS Term 2)
+        if as_of <= later.ends:
+            return Support(
+                phase=Phase.EXTENDED,
+                phase_label=later.label,
+                phase_ends=later.ends,
+                reason=f"{later.basis} ({later.source})",
+                **base,  # type: ignore[arg-type]
+            )
     return Support(phase=Phase.ENDED, phase_label="End of life", reason=note, **base)  # type: ignore[arg-type]
 
 
@@ -466,11 +603,16 @@ def load_catalog(data_dir: Path | None = None) -> Catalog:
     if not products:
         raise LifecycleError(f"{directory} holds no lifecycle products")
     # Curated products (data/curated/*.yaml) fill what endoflife.date lacks; its data wins when it has them.
-    from patchlevel.lifecycle.curated import curated_products  # curated.py builds this module's Products
+    from patchlevel.lifecycle.curated import apply_overlay, curated_products, load_overlays
 
     curated_dir = directory / "curated" if (directory / "curated").is_dir() else BUNDLED_DATA / "curated"
     for curated in curated_products(curated_dir):
         products.setdefault(curated.id, curated)
+    # Overlays add phases a vendor publishes that the product's data lacks (OpenShift EUS Term 2).
+    for overlay, where in load_overlays(curated_dir / "overlays"):
+        if overlay.product not in products:
+            raise LifecycleError(f"{where}: no lifecycle product {overlay.product!r} to overlay")
+        products[overlay.product] = apply_overlay(products[overlay.product], overlay, where)
     return Catalog(
         products=products,
         data_date=data_date,

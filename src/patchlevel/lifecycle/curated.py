@@ -12,6 +12,13 @@ of each release line is then derived from dated releases:
 ``csi-sidecar``
     each minor line is supported at least one year from its first release and at least three
     months after the next minor is released (Kubernetes CSI sidecars); the later date counts.
+``stated``
+    each line ends on the day the vendor states (``eol``); a line with no stated end has none
+    announced as of the retrieval date (Azure Linux).
+``follows``
+    the product's lines follow another product's calendar: ``follows`` maps a pattern of line
+    names to that product and its release (Bottlerocket's ``aws-k8s-1.31`` variant follows Amazon
+    EKS 1.31); a line no pattern covers is unknown, with the policy as the reason.
 ``none``
     the project publishes no support policy: no line has a known end, so support is unknown.
 
@@ -21,15 +28,22 @@ still past support after it.
 
 A fact known only to a window of days is written ``{earliest: DATE, latest: DATE}`` (both days
 included).  It is never narrowed to a day: a judgement that falls inside the window is unknown.
-A fact that could not be verified is left out (``null``) with a note saying so.
+``{earliest: DATE}`` alone says the line was supported at least through DATE and its end is not
+known (a line that is also a longer-supported channel the node's name does not reveal).  A fact
+that could not be verified is left out (``null``) with a note saying so.
+
+``lines_complete_until`` says up to which day the sources were read for new lines: a rule that
+ends a line when a newer one is released cannot say the newest line is still supported after
+that day (a newer line may have come out), so after it that line's support is unknown.
 
 The result is the catalog's own ``Product``: checks read curated and endoflife.date products alike.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import Literal
@@ -38,18 +52,18 @@ import msgspec
 import yaml
 
 from patchlevel.errors import LifecycleError
-from patchlevel.lifecycle.catalog import Cycle, PatchRelease, Product
+from patchlevel.lifecycle.catalog import Cycle, LaterPhase, PatchRelease, Product
 from patchlevel.versions import release_key
 
-SupportRule = Literal["newest-two-minors", "latest-only", "csi-sidecar", "none"]
+SupportRule = Literal["newest-two-minors", "latest-only", "csi-sidecar", "stated", "follows", "none"]
 CURATED_SOURCE = "patchlevel curated lifecycle data"
 
 
 class DateWindow(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    """A day known only to lie between two days (both included)."""
+    """A day known only to lie between two days (both included); ``latest`` None: not before ``earliest``."""
 
     earliest: date
-    latest: date
+    latest: date | None = None
 
 
 class CuratedCycle(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -75,6 +89,14 @@ class Retirement(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     statement: str  # what the announcement says, in our words
 
 
+class FollowRule(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """Lines whose name matches ``lines`` follow ``product``'s release named by the ``release`` group."""
+
+    lines: str  # a regular expression over the whole line name, with a group named ``release``
+    product: str  # the lifecycle product whose calendar applies
+    statement: str  # the vendor's words for the rule, in ours
+
+
 class CuratedProduct(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     product: str
     label: str
@@ -86,6 +108,8 @@ class CuratedProduct(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     releases: tuple[CuratedRelease, ...] = ()
     retired: Retirement | None = None
     notes: tuple[str, ...] = ()
+    follows: tuple[FollowRule, ...] = ()  # support_rule "follows"
+    lines_complete_until: date | None = None  # the sources were read for new lines up to this day
 
 
 # ------------------------------------------------------------------------------------------
@@ -95,7 +119,7 @@ class CuratedProduct(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 @dataclass(frozen=True, slots=True)
 class Days:
     earliest: date
-    latest: date
+    latest: date | None  # None: open, the day is known only not to be before ``earliest``
 
     @property
     def exact(self) -> date | None:
@@ -109,11 +133,13 @@ def _days(value: date | DateWindow) -> Days:
 
 
 def _later(a: Days, b: Days) -> Days:
-    return Days(max(a.earliest, b.earliest), max(a.latest, b.latest))
+    latest = None if a.latest is None or b.latest is None else max(a.latest, b.latest)
+    return Days(max(a.earliest, b.earliest), latest)
 
 
 def _sooner(a: Days, b: Days) -> Days:
-    return Days(min(a.earliest, b.earliest), min(a.latest, b.latest))
+    ends = [d for d in (a.latest, b.latest) if d is not None]
+    return Days(min(a.earliest, b.earliest), min(ends) if ends else None)
 
 
 def _plus_months(day: date, months: int) -> date:
@@ -128,7 +154,8 @@ def _plus_months(day: date, months: int) -> date:
 
 
 def _shift(days: Days, months: int) -> Days:
-    return Days(_plus_months(days.earliest, months), _plus_months(days.latest, months))
+    latest = _plus_months(days.latest, months) if days.latest is not None else None
+    return Days(_plus_months(days.earliest, months), latest)
 
 
 # ------------------------------------------------------------------------------------------
@@ -162,11 +189,21 @@ def derive_cycles(product: CuratedProduct) -> tuple[DerivedCycle, ...]:
             end, how = _days(cycle.eol), f"stated: {cycle.eol_source}"
         else:
             end, how = _rule_end(product.support_rule, released, index)
-        unknown = how if end is None else ""
+            if end is False and product.lines_complete_until is not None and product.support_rule != "stated":
+                # a newer line may have been released after the sources were read
+                end = Days(product.lines_complete_until, None)
+                how = (
+                    f"{how} up to {product.lines_complete_until}, when the sources were last read for new "
+                    "lines; a newer line released since would have ended it"
+                )
+        if isinstance(end, Days) and end.latest is None and cycle.eol is not None and cycle.note:
+            how = f"{how}; {cycle.note}"
+        unknown = how if end is None or (isinstance(end, Days) and end.latest is None) else ""
         if product.retired is not None:
             retirement = _days(product.retired.last_day)
             if end is None:  # the line's own end is unknown; the retirement bounds it
-                end = Days(retirement.latest, retirement.latest)
+                last = retirement.latest or retirement.earliest  # validated: a retirement window is closed
+                end = Days(last, last)
             elif end is False or _sooner(end, retirement) != end:
                 end = retirement if end is False else _sooner(end, retirement)
                 how = f"{how}; the project was retired ({product.retired.announcement})"
@@ -180,6 +217,10 @@ def _rule_end(
     later = list(released[index + 1 :])
     if rule == "none":
         return None, "the project publishes no support policy"
+    if rule == "stated":
+        return False, "no end stated by the vendor"
+    if rule == "follows":
+        return None, "a line listed here follows no other product's calendar"
     if rule == "newest-two-minors":
         if len(later) < 2:
             return False, "one of the two newest lines: no end announced"
@@ -240,8 +281,10 @@ def _validate(product: CuratedProduct, where: str) -> None:
             ("released", cycle.released, cycle.released_source),
             ("eol", cycle.eol, cycle.eol_source),
         ):
-            if isinstance(value, DateWindow) and value.earliest > value.latest:
+            if isinstance(value, DateWindow) and value.latest is not None and value.earliest > value.latest:
                 raise LifecycleError(f"{here}: cycle {cycle.cycle} {label}: earliest is after latest")
+            if label == "released" and isinstance(value, DateWindow) and value.latest is None:
+                raise LifecycleError(f"{here}: cycle {cycle.cycle} released: a release window needs its latest day")
             if value is not None and not source.startswith("https://"):
                 raise LifecycleError(f"{here}: cycle {cycle.cycle} {label} has no https source")
         if cycle.released is None and not cycle.note:
@@ -257,8 +300,22 @@ def _validate(product: CuratedProduct, where: str) -> None:
     if retired is not None:
         if not retired.announcement.startswith("https://"):
             raise LifecycleError(f"{here}: retired.announcement must be an https URL")
-        if isinstance(retired.last_day, DateWindow) and retired.last_day.earliest > retired.last_day.latest:
-            raise LifecycleError(f"{here}: retired.last_day: earliest is after latest")
+        last = retired.last_day
+        if isinstance(last, DateWindow) and (last.latest is None or last.earliest > last.latest):
+            raise LifecycleError(f"{here}: retired.last_day: a window needs a latest day on or after its earliest")
+    if (product.support_rule == "follows") != bool(product.follows):
+        raise LifecycleError(f"{here}: 'follows' rules are given exactly when support_rule is 'follows'")
+    for follow in product.follows:
+        try:
+            pattern = re.compile(follow.lines)
+        except re.error as exc:
+            raise LifecycleError(
+                f"{here}: follows.lines {follow.lines!r} is not a regular expression ({exc})"
+            ) from None
+        if "release" not in pattern.groupindex:
+            raise LifecycleError(f"{here}: follows.lines {follow.lines!r} has no group named 'release'")
+    if product.lines_complete_until is not None and product.lines_complete_until > product.retrieved:
+        raise LifecycleError(f"{here}: lines_complete_until is after the retrieval date {product.retrieved}")
     if product.retrieved < max((r.date for r in product.releases), default=product.retrieved):
         raise LifecycleError(f"{here}: a release is dated after the retrieval date {product.retrieved}")
 
@@ -287,11 +344,17 @@ def load_curated(directory: Path) -> tuple[CuratedProduct, ...]:
 
 
 def cycle_support_ends(cycle: DerivedCycle) -> tuple[date | bool | None, date | None]:
-    """(``eol`` as the catalog reads it, the earliest possible last day when the day is a window)."""
+    """(``eol`` as the catalog reads it, the earliest possible last day when the day is a window).
+
+    An open window (no latest day) reads as no ``eol`` and its earliest day: supported through that
+    day, unknown after it (``DerivedCycle.unknown`` says why).
+    """
     if cycle.end is None:
         return None, None
     if cycle.end is False:
         return False, None
+    if cycle.end.latest is None:
+        return None, cycle.end.earliest
     exact = cycle.end.exact
     if exact is not None or cycle.unknown:
         return cycle.end.latest, None
@@ -331,6 +394,7 @@ def to_product(curated: CuratedProduct) -> Product:
         retrieved=curated.retrieved,
         curated=True,
         retired_after=_days(retired.last_day).latest if retired is not None else None,
+        follows=tuple((f.lines, f.product, f.statement) for f in curated.follows),
         retired_note=(
             f"{curated.label} was retired ({retired.statement}; announced {retired.announced}, {retired.announcement})"
             if retired is not None
@@ -342,3 +406,73 @@ def to_product(curated: CuratedProduct) -> Product:
 
 def curated_products(directory: Path) -> tuple[Product, ...]:
     return tuple(to_product(c) for c in load_curated(directory))
+
+
+# ------------------------------------------------------------------------------------------
+# Overlays: phases a vendor publishes that the product's own data (endoflife.date) does not carry
+
+
+class PhaseOverlay(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    cycle: str
+    label: str  # the vendor's name for the phase ("Extended Update Support Term 2")
+    ends: date  # its last day
+    basis: str  # how the day was found, in our words
+    source: str  # https URL of the vendor's statement
+
+
+class ProductOverlay(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    product: str
+    retrieved: date  # when the sources were read
+    statement: str  # what the overlay adds, in our words
+    source: str  # https URL of the vendor's policy
+    phases: tuple[PhaseOverlay, ...] = ()
+    notes: tuple[str, ...] = ()
+
+
+def load_overlays(directory: Path) -> tuple[tuple[ProductOverlay, str], ...]:
+    """Every ``*.yaml`` of an overlays directory with its path; an absent directory holds none."""
+    if not directory.is_dir():
+        return ()
+    found = []
+    for path in sorted(directory.glob("*.yaml")):
+        try:
+            doc = yaml.safe_load(path.read_bytes())
+            overlay = msgspec.convert(doc, ProductOverlay)
+        except OSError as exc:
+            raise LifecycleError(f"cannot read lifecycle overlay {path}: {exc.strerror or exc}") from None
+        except (yaml.YAMLError, ValueError) as exc:
+            raise LifecycleError(f"{path}: not valid YAML ({_one_line(str(exc))})") from None
+        except msgspec.ValidationError as exc:
+            raise LifecycleError(f"{path}: {exc}") from None
+        if not overlay.source.startswith("https://") or any(
+            not p.source.startswith("https://") for p in overlay.phases
+        ):
+            raise LifecycleError(f"{path}: every overlay source must be an https URL")
+        found.append((overlay, str(path)))
+    return tuple(found)
+
+
+def apply_overlay(product: Product, overlay: ProductOverlay, where: str) -> Product:
+    """The product with the overlay's later phases added to its lines, and a provenance line per phase."""
+    cycles = {c.name: c for c in product.cycles}
+    notes = list(product.provenance)
+    for phase in overlay.phases:
+        cycle = cycles.get(phase.cycle)
+        if cycle is None:
+            raise LifecycleError(f"{where}: {product.id} has no line {phase.cycle!r} to add {phase.label!r} to")
+        last = max(
+            (d for d in (cycle.eol, cycle.eoes, *(p.ends for p in cycle.later_phases)) if isinstance(d, date)),
+            default=None,
+        )
+        if last is not None and phase.ends <= last:
+            raise LifecycleError(
+                f"{where}: {phase.label} of {product.id} {phase.cycle} ends on {phase.ends}, "
+                f"not after the line's support ({last})"
+            )
+        cycles[phase.cycle] = replace(
+            cycle, later_phases=(*cycle.later_phases, LaterPhase(phase.label, phase.ends, phase.basis, phase.source))
+        )
+        notes.append(
+            f"{phase.cycle}: {phase.label} until {phase.ends} ({phase.basis}; {phase.source}; read {overlay.retrieved})"
+        )
+    return replace(product, cycles=tuple(cycles[c.name] for c in product.cycles), provenance=tuple(notes))

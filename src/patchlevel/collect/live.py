@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import os
 import random
 import ssl
@@ -42,6 +41,7 @@ from patchlevel.collect.decode import Decoded, decode_json_bytes
 from patchlevel.collect.kubeconfig import Authenticator, ClusterAccess, Credential, tls_context
 from patchlevel.errors import CollectError
 from patchlevel.inventory import Inventory
+from patchlevel.retry import backoff_delay, retry_after_seconds
 from patchlevel.text import visible
 
 RBAC_MANIFEST = "deploy/rbac.yaml"
@@ -191,19 +191,6 @@ class _Answer:
         return f"{self.status} {REASONS.get(self.status, '')}".rstrip()
 
 
-MAX_RETRY_AFTER = 3600.0  # a longer (or non-finite) Retry-After is ignored: the backoff applies instead
-
-
-def _retry_after(value: str | None) -> float | None:
-    if not value:
-        return None
-    try:
-        seconds = float(value)
-    except ValueError:
-        return None  # an HTTP date: rare from an API server; the backoff applies instead
-    return max(0.0, seconds) if math.isfinite(seconds) and seconds <= MAX_RETRY_AFTER else None
-
-
 def _tls_failure(exc: BaseException) -> ssl.SSLError | None:
     seen: BaseException | None = exc
     while seen is not None:
@@ -318,8 +305,7 @@ class ApiClient:
             self.host.sleep(delay)
 
     def _backoff(self, attempt: int) -> float:
-        ceiling = min(self.options.backoff_cap, self.options.backoff_base * 2 ** (attempt - 1))
-        return float(ceiling * (0.5 + self.host.random() / 2))  # "equal jitter": between half and all of it
+        return backoff_delay(attempt, self.options.backoff_base, self.options.backoff_cap, self.host.random())
 
     def _once(
         self, method: str, path: str, params: Mapping[str, str] | None, body: bytes | None, timeout: float
@@ -346,7 +332,8 @@ class ApiClient:
                 chunks.append(chunk)
                 if self.host.monotonic() - started > timeout:
                     raise httpx.ReadTimeout("the answer took too long", request=response.request)
-            return _Answer(response.status_code, b"".join(chunks), _retry_after(response.headers.get("retry-after")))
+            wait = retry_after_seconds(response.headers.get("retry-after"))
+            return _Answer(response.status_code, b"".join(chunks), wait)
 
 
 # ------------------------------------------------------------------------------------------

@@ -76,6 +76,7 @@ from patchlevel.lifecycle.osv import (
     read_go_vulndb,
     record_from,
 )
+from patchlevel.retry import backoff_delay, retry_after_seconds
 from patchlevel.vuln.epss import EPSS_FILE, EPSS_FOLDER, EPSS_URL, load_epss, newest_epss_file, parse_epss
 from patchlevel.vuln.kev import KEV_FILE, KEV_FOLDER, KEV_LICENCE, KEV_URL, load_kev, parse_kev, trim_kev
 
@@ -222,8 +223,8 @@ class Retry:
 
     def delay(self, attempt: int, retry_after: float | None) -> float:
         if retry_after is not None:
-            return min(self.max_backoff, max(0.0, retry_after))
-        return float(min(self.max_backoff, self.backoff * 2 ** (attempt - 1)))
+            return min(self.max_backoff, retry_after)
+        return backoff_delay(attempt, self.backoff, self.max_backoff)
 
 
 def http_get(
@@ -261,21 +262,13 @@ def http_get(
             if status != 429 and not 500 <= status <= 599:
                 raise LifecycleError(f"{label}: HTTP {status} from {url}", hint=_UNCHANGED_HINT)
             problem = f"HTTP {status}"
-            retry_after = _retry_after(response)
+            retry_after = retry_after_seconds(response.headers.get("Retry-After"))
         if attempt < attempts:
             retry.sleep(retry.delay(attempt, retry_after))
     raise LifecycleError(
         f"{label}: {problem} from {url} after {attempts} attempts",
         hint="try again later, or download the responses and use --from-dir; " + _UNCHANGED_HINT,
     )
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("Retry-After", "").strip()
-    try:
-        return float(value) if value else None
-    except ValueError:  # an HTTP date: use our own backoff instead
-        return None
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,1177 @@
+"""What node update and reboot agents say about each node, normalised (PCI container guidance 10.2).
+
+Clusters that patch nodes in place run an agent that records its state in the API.  ``read_agents``
+reads every agent patchlevel knows, read-only, and turns each agent's own words into one of six
+states per node (``AgentState``), with the raw annotations, labels or resource fields as evidence:
+
+- **kured** (kubereboot/kured): with ``--annotate-nodes`` it writes
+  ``weave.works/kured-reboot-in-progress`` (set, with an RFC 3339 time, when it first finds the
+  reboot sentinel inside its reboot window; removed after the reboot) and
+  ``weave.works/kured-most-recent-reboot-needed`` (kept after the reboot); the node that is
+  draining or rebooting holds the lock in the ``weave.works/kured-node-lock`` annotation of kured's
+  own DaemonSet (JSON: ``nodeID``, ``created``, ``TTL`` in nanoseconds; ``maxOwners``/``locks`` with
+  ``--concurrency`` > 1); ``--pre-reboot-node-labels`` are set before the drain and
+  ``--post-reboot-node-labels`` after the uncordon.  kured sets no node condition.  Source:
+  ``cmd/kured/main.go`` and ``pkg/daemonsetlock/daemonsetlock.go``, kured 1.23.0 and ``main`` (see
+  tests/data/update-agents/CONSTANTS.md).  The ``kured.dev/`` names exist only in the unmerged pull
+  request #1000: both prefixes are read, ``weave.works/`` is the released one.  The flags come from
+  the DaemonSet's container arguments and its ``KURED_*`` environment variables.
+- **Flatcar Linux Update Operator** (``flatcar-linux-update.v1.flatcar-linux.net/``, and the older
+  CoreOS operator's ``container-linux-update.v1.coreos.com/``): ``status`` (update_engine's
+  operation), ``reboot-needed``, ``reboot-in-progress``, ``reboot-ok``, ``reboot-paused`` annotations
+  and the ``before-reboot`` label (``pkg/constants/constants.go``).
+- **Bottlerocket update operator** (brupop): the ``BottlerocketShadow`` ``brs-<node>``,
+  ``status.current_state``, ``current_version``, ``target_version``, ``crash_count`` and
+  ``spec.state_transition_timestamp``; nodes opt in with ``bottlerocket.aws/updater-interface-version``.
+- **Rancher system-upgrade-controller**: a ``Plan`` applies to the nodes its ``spec.nodeSelector``
+  selects; a node is done with it when its ``plan.upgrade.cattle.io/<plan>`` label equals the
+  plan's ``status.latestHash`` (``disabled`` excludes the node); ``status.applying`` names the
+  nodes being upgraded now.
+- **OpenShift machine-config**: the node's ``machineconfiguration.openshift.io/currentConfig``,
+  ``desiredConfig`` and ``state`` (``Done``, ``Working``, ``Rebooting``, ``Degraded``,
+  ``Unreconcilable``) annotations, and its ``MachineConfigPool``'s conditions (``Updated``,
+  ``Updating``, ``Degraded``).  ``Degraded`` does not imply a pending update (configuration drift).
+- a **RebootRequired node condition**: no upstream agent sets one; a node-problem-detector custom
+  plugin can, and it is read when present.
+- **managed platforms**, only where the API shows an upgrade: AKS labels a node it could not drain
+  during an upgrade ``kubernetes.azure.com/upgrade-status=Quarantined`` (Microsoft's
+  ``UndrainableNodeBehavior.Cordon`` documentation); Karpenter taints a node it is draining to
+  replace it ``karpenter.sh/disrupted`` (``karpenter.sh/disruption`` before v1; karpenter.sh
+  "Disruption").  Neither says anything about nodes that are not upgrading, so they add a reading
+  without covering the node.
+
+Nothing here does I/O or reads the clock; the checks (``checks.hosts``) judge the readings as of
+the audit's date.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+
+from patchlevel import inventory as inv
+from patchlevel.inventory import Inventory
+from patchlevel.kube import BottlerocketShadow, DaemonSet, MachineConfigPool, Node, UpgradePlan
+from patchlevel.model import JSONValue
+from patchlevel.platforms import parse_timestamp
+from patchlevel.text import visible
+from patchlevel.versions import release_key
+
+
+class AgentState(StrEnum):
+    """One node's state as an update agent reports it."""
+
+    UP_TO_DATE = "up_to_date"  # no update waiting (as of the agent's last check)
+    UPDATE_DOWNLOADED = "update_downloaded"  # an update is found, downloading or staged, not yet needing a reboot
+    REBOOT_PENDING = "reboot_pending"  # an update is installed and waits for a reboot
+    REBOOTING = "rebooting"  # draining, rebooting, or being replaced now
+    FAILED = "failed"  # the agent reports a failure
+    UNKNOWN = "unknown"  # the agent runs here but its state cannot be read
+
+    @property
+    def label(self) -> str:
+        return _STATE_LABELS[self]
+
+
+_STATE_LABELS = {
+    AgentState.UP_TO_DATE: "up to date",
+    AgentState.UPDATE_DOWNLOADED: "update found or downloaded, not yet applied",
+    AgentState.REBOOT_PENDING: "update installed, reboot pending",
+    AgentState.REBOOTING: "rebooting or draining",
+    AgentState.FAILED: "failed",
+    AgentState.UNKNOWN: "unknown",
+}
+
+KURED = "kured"
+FLUO = "Flatcar Linux Update Operator"
+BRUPOP = "Bottlerocket update operator"
+SUC = "system-upgrade-controller"
+MCO = "OpenShift machine-config"
+REBOOT_CONDITION = "RebootRequired condition"
+AKS = "AKS node upgrade"
+KARPENTER = "Karpenter"
+
+# What each agent is recognised by (the "looked for" list a finding names).
+LOOKED_FOR: Mapping[str, str] = {
+    KURED: "kured (its pods, its DaemonSet's weave.works/kured-node-lock, node annotations "
+    "weave.works/kured-reboot-in-progress; kured.dev/ names of the unreleased PR #1000 too)",
+    FLUO: "Flatcar Linux Update Operator (node annotations and labels flatcar-linux-update.v1.flatcar-linux.net/*)",
+    BRUPOP: "Bottlerocket update operator (BottlerocketShadow brs-<node>, label "
+    "bottlerocket.aws/updater-interface-version)",
+    SUC: "Rancher system-upgrade-controller (Plans upgrade.cattle.io/v1 and plan.upgrade.cattle.io/* node labels)",
+    MCO: "OpenShift machine-config (node annotations machineconfiguration.openshift.io/currentConfig, "
+    "desiredConfig, state; MachineConfigPools)",
+    REBOOT_CONDITION: "a RebootRequired node condition (a node-problem-detector custom plugin)",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class AgentReading:
+    """What one agent says about one node (or about one of its own objects)."""
+
+    agent: str
+    state: AgentState
+    message: str  # one line, never naming the node (findings group by message)
+    since: datetime | None = None  # when the state began, where the agent records it (UTC)
+    since_from: str = ""  # what ``since`` was read from
+    evidence: Mapping[str, JSONValue] = field(default_factory=dict)
+    covers: bool = True  # False: a signal that adds a reading but says nothing when absent (managed platforms)
+
+
+@dataclass(frozen=True, slots=True)
+class AgentObjectReading:
+    """The health of an agent's own object: kured's lock, a MachineConfigPool, a Plan."""
+
+    subject: str  # "daemonset/kube-system/kured", "machineconfigpool/worker", "plan/system-upgrade/k3s-server"
+    agent: str
+    state: AgentState
+    message: str
+    since: datetime | None = None
+    since_from: str = ""
+    evidence: Mapping[str, JSONValue] = field(default_factory=dict)
+    # For kured's lock: how long it may be held (its TTL), None when it never expires.
+    expires_after: timedelta | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AgentFacts:
+    """Every agent reading of an inventory."""
+
+    by_node: Mapping[str, tuple[AgentReading, ...]]
+    objects: tuple[AgentObjectReading, ...]
+    present: Mapping[str, str]  # agent -> how it was found
+    gaps: tuple[str, ...]  # evidence an agent needs that the input does not hold
+
+    def readings(self, node: str) -> tuple[AgentReading, ...]:
+        return self.by_node.get(node, ())
+
+    def looked_for(self) -> str:
+        return "; ".join(LOOKED_FOR.values())
+
+
+def read_agents(inventory: Inventory) -> AgentFacts:
+    """Every agent's readings of every node of ``inventory`` (pure: no I/O, no clock)."""
+    out = _Readings()
+    nodes = {node.name: node for node in inventory.nodes}
+    _read_kured(inventory, nodes, out)
+    for node in inventory.nodes:
+        _read_fluo(node, out)
+        _read_condition(node, out)
+        _read_managed(node, out)
+    _read_brupop(inventory, nodes, out)
+    _read_suc(inventory, nodes, out)
+    _read_mco(inventory, nodes, out)
+    return AgentFacts(
+        {name: tuple(readings) for name, readings in out.by_node.items()},
+        tuple(out.objects),
+        dict(out.present),
+        tuple(dict.fromkeys(out.gaps)),
+    )
+
+
+@dataclass(slots=True)
+class _Readings:
+    by_node: dict[str, list[AgentReading]] = field(default_factory=lambda: defaultdict(list))
+    objects: list[AgentObjectReading] = field(default_factory=list)
+    present: dict[str, str] = field(default_factory=dict)
+    gaps: list[str] = field(default_factory=list)
+
+    def add(self, node: str, reading: AgentReading) -> None:
+        self.by_node[node].append(reading)
+
+    def found(self, agent: str, how: str) -> None:
+        self.present.setdefault(agent, how)
+
+
+# ------------------------------------------------------------------------------------------
+# Helpers
+
+
+MAX_TEXT = 300  # characters of an outside value kept in a message or evidence
+
+
+def _text(value: object) -> str:
+    return visible(str(value))[:MAX_TEXT]
+
+
+def moment(text: str | None) -> datetime | None:
+    """An RFC 3339 time as an aware UTC datetime; None when it is not one (never raises)."""
+    if not text or len(text) > 64:
+        return None
+    parsed = parse_timestamp(text.strip())
+    if parsed is None or parsed.year <= 1:
+        return None
+    try:
+        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    except (OverflowError, ValueError):
+        return None
+
+
+def _iso(when: datetime | None) -> str | None:
+    return when.isoformat().replace("+00:00", "Z") if when is not None else None
+
+
+def _missing(inventory: Inventory, kind: str, what: str, *, crd: bool = True) -> str:
+    """Why ``kind`` cannot be read: denied, or absent (for a CRD: on a live cluster, 404 means not installed)."""
+    if kind in inventory.denied:
+        return f"{what} could not be read: {inventory.denied[kind]}"
+    return f"the input holds no {kind}" + (" (on a live cluster: its CRD is not installed)" if crd else "")
+
+
+# ------------------------------------------------------------------------------------------
+# kured
+
+
+KURED_PREFIXES = ("weave.works/", "kured.dev/")  # released, and PR #1000 (unmerged)
+KURED_LOCK = "kured-node-lock"
+KURED_IN_PROGRESS = "kured-reboot-in-progress"
+KURED_MOST_RECENT = "kured-most-recent-reboot-needed"
+_RELEASED = {"weave.works/": "weave.works/ (released)", "kured.dev/": "kured.dev/ (unreleased pull request #1000)"}
+
+
+def _is_kured_image(image: str | None) -> bool:
+    if not image:
+        return False
+    repository = image.split("@", 1)[0]
+    last = repository.rsplit("/", 1)[-1]
+    return last.split(":", 1)[0] == "kured"
+
+
+@dataclass(frozen=True, slots=True)
+class KuredFlags:
+    """What kured's DaemonSet says about how it runs (flags and ``KURED_*`` environment variables)."""
+
+    annotate_nodes: bool | None  # None: the DaemonSet does not say (default false)
+    lock_annotation: str
+    pre_reboot_labels: Mapping[str, str]
+    post_reboot_labels: Mapping[str, str]
+    lock_ttl: timedelta | None  # --lock-ttl; None: not set (0, never expires)
+
+
+_GO_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)")
+_GO_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
+
+
+def go_duration(text: str) -> timedelta | None:
+    """A Go duration ("1h30m", "90s"); None when it is not one, or zero."""
+    text = text.strip()
+    if not text or len(text) > 40 or _GO_DURATION.sub("", text) != "":
+        return None
+    seconds = sum(float(n) * _GO_UNITS[unit] for n, unit in _GO_DURATION.findall(text))
+    return timedelta(seconds=seconds) if 0 < seconds < 10**9 else None
+
+
+def _flag_values(argv: Sequence[str], name: str) -> list[str]:
+    """Every value given to ``--name`` (``--name=v``, ``--name v``; a bare boolean flag gives "true")."""
+    values: list[str] = []
+    for i, arg in enumerate(argv):
+        if arg == f"--{name}":
+            following = argv[i + 1] if i + 1 < len(argv) else ""
+            values.append(following if following and not following.startswith("-") else "true")
+        elif arg.startswith(f"--{name}="):
+            values.append(arg.split("=", 1)[1])
+    return values
+
+
+def _labels(values: Iterable[str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for value in values:
+        for item in value.split(","):
+            key, sep, val = item.strip().partition("=")
+            if sep and key:
+                out[key] = val
+    return out
+
+
+def kured_flags(daemonset: DaemonSet) -> KuredFlags:
+    argv: list[str] = []
+    env: dict[str, str] = {}
+    for container in daemonset.spec.template.spec.containers:
+        if not _is_kured_image(container.image) and container.name != "kured":
+            continue
+        argv.extend([*(container.command or ()), *(container.args or ())])
+        env.update({e.name: e.value for e in container.env or () if e.value is not None})
+
+    def last(name: str) -> str | None:
+        values = _flag_values(argv, name)
+        if values:
+            return values[-1]
+        return env.get("KURED_" + name.upper().replace("-", "_"))
+
+    annotate = last("annotate-nodes")
+    ttl = last("lock-ttl")
+    pre = _flag_values(argv, "pre-reboot-node-labels") or [env.get("KURED_PRE_REBOOT_NODE_LABELS", "")]
+    post = _flag_values(argv, "post-reboot-node-labels") or [env.get("KURED_POST_REBOOT_NODE_LABELS", "")]
+    return KuredFlags(
+        annotate_nodes=None if annotate is None else annotate.strip().lower() in ("true", "1", "t"),
+        lock_annotation=last("lock-annotation") or KURED_PREFIXES[0] + KURED_LOCK,
+        pre_reboot_labels=_labels(pre),
+        post_reboot_labels=_labels(post),
+        lock_ttl=go_duration(ttl) if ttl else None,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class KuredLock:
+    node: str
+    created: datetime | None
+    ttl: timedelta | None  # None: never expires
+
+
+def parse_kured_lock(value: str) -> tuple[KuredLock, ...] | None:
+    """The holders of kured's lock annotation (single or multi-node form); None when it does not parse."""
+    if len(value) > 100_000:
+        return None
+    try:
+        document = json.loads(value)
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(document, dict):
+        return None
+    entries = document.get("locks") if "locks" in document or "maxOwners" in document else [document]
+    if entries is None:
+        return ()
+    if not isinstance(entries, list):
+        return None
+    holders: list[KuredLock] = []
+    for entry in entries:
+        if not isinstance(entry, dict) or not isinstance(entry.get("nodeID"), str):
+            return None
+        created = entry.get("created")
+        ttl = entry.get("TTL")
+        ttl_delta = (
+            timedelta(microseconds=ttl / 1000)
+            if isinstance(ttl, int) and not isinstance(ttl, bool) and 0 < ttl < 10**18
+            else None
+        )
+        holders.append(KuredLock(entry["nodeID"], moment(created) if isinstance(created, str) else None, ttl_delta))
+    return tuple(holders)
+
+
+def _read_kured(inventory: Inventory, nodes: Mapping[str, Node], out: _Readings) -> None:
+    daemonsets = [
+        ds
+        for ds in inventory.agents.daemonsets
+        if any(_is_kured_image(c.image) for c in ds.spec.template.spec.containers)
+        or any(p + KURED_LOCK in (ds.metadata.annotations or {}) for p in KURED_PREFIXES)
+    ]
+    on_node: dict[str, str] = {}  # node -> kured pod
+    for pod in inventory.pods:
+        if pod.node_name and any(_is_kured_image(c.image) for c in pod.spec.containers):
+            on_node.setdefault(pod.node_name, f"{pod.namespace}/{pod.name}")
+    annotated = {
+        name: prefix
+        for name, node in nodes.items()
+        for prefix in KURED_PREFIXES
+        if prefix + KURED_IN_PROGRESS in node.annotations or prefix + KURED_MOST_RECENT in node.annotations
+    }
+    if not daemonsets and not on_node and not annotated:
+        return
+    if daemonsets:
+        ds = daemonsets[0]
+        out.found(KURED, f"DaemonSet {ds.metadata.namespace}/{ds.metadata.name}")
+    elif on_node:
+        out.found(KURED, f"pod {next(iter(on_node.values()))}")
+    else:
+        out.found(KURED, "kured node annotations")
+    flags = [kured_flags(ds) for ds in daemonsets]
+    annotate = next((f.annotate_nodes for f in flags if f.annotate_nodes is not None), None)
+    annotate_from = "the kured DaemonSet's flags" if annotate is not None else ""
+    if annotate is None and daemonsets:
+        annotate, annotate_from = False, "the kured DaemonSet's flags (--annotate-nodes not set: default false)"
+    if not annotate and annotated:
+        annotate, annotate_from = (
+            True,
+            f"kured's annotations on {len(annotated)} node(s) (it annotates with --annotate-nodes)",
+        )
+    pre = next((f.pre_reboot_labels for f in flags if f.pre_reboot_labels), {})
+    post = next((f.post_reboot_labels for f in flags if f.post_reboot_labels), {})
+    holders: dict[str, tuple[KuredLock, str]] = {}
+    for ds, ds_flags in zip(daemonsets, flags, strict=True):
+        _kured_lock(ds, ds_flags, out, holders)
+    if not inventory.has(inv.DAEMONSETS):
+        out.gaps.append(
+            "kured's reboot lock and flags are on its DaemonSet: "
+            + _missing(inventory, inv.DAEMONSETS, "DaemonSets", crd=False)
+        )
+    covered = set(on_node) | set(annotated) | {n for n in holders if n in nodes}
+    for name in sorted(covered):
+        node = nodes.get(name)
+        if node is not None:
+            out.add(
+                name, _kured_node(node, on_node.get(name, ""), holders.get(name), annotate, annotate_from, pre, post)
+            )
+    if not on_node and daemonsets and not inventory.has(inv.PODS):
+        out.gaps.append("which nodes kured runs on is unknown: " + inventory.missing_reason(inv.PODS))
+
+
+def _kured_lock(ds: DaemonSet, flags: KuredFlags, out: _Readings, holders: dict[str, tuple[KuredLock, str]]) -> None:
+    annotations = ds.metadata.annotations or {}
+    keys = [flags.lock_annotation, *(p + KURED_LOCK for p in KURED_PREFIXES)]
+    key = next((k for k in dict.fromkeys(keys) if k in annotations), None)
+    subject = f"daemonset/{ds.metadata.namespace}/{ds.metadata.name}"
+    if key is None:
+        out.objects.append(
+            AgentObjectReading(
+                subject,
+                KURED,
+                AgentState.UP_TO_DATE,
+                "kured's reboot lock is free: no node is rebooting",
+                evidence={"lock_annotation": flags.lock_annotation},
+            )
+        )
+        return
+    raw = annotations[key]
+    evidence: dict[str, JSONValue] = {"lock_annotation": key, "lock_value": _text(raw)}
+    locks = parse_kured_lock(raw)
+    if locks is None:
+        out.objects.append(
+            AgentObjectReading(
+                subject,
+                KURED,
+                AgentState.UNKNOWN,
+                f"kured's reboot lock {key} does not parse as kured writes it",
+                evidence=evidence,
+            )
+        )
+        return
+    if not locks:
+        out.objects.append(
+            AgentObjectReading(
+                subject,
+                KURED,
+                AgentState.UP_TO_DATE,
+                "kured's reboot lock is free: no node is rebooting",
+                evidence=evidence,
+            )
+        )
+        return
+    for lock in locks:
+        holders[lock.node] = (lock, key)
+        ttl = lock.ttl or flags.lock_ttl
+        out.objects.append(
+            AgentObjectReading(
+                subject,
+                KURED,
+                AgentState.REBOOTING,
+                f"node {_text(lock.node)} holds kured's reboot lock"
+                + (" (no TTL: it never expires)" if ttl is None else ""),
+                since=lock.created,
+                since_from=f"the lock's created time ({key})",
+                evidence={
+                    **evidence,
+                    "holder": _text(lock.node),
+                    "created": _iso(lock.created),
+                    "ttl_seconds": ttl.total_seconds() if ttl else None,
+                },
+                expires_after=ttl,
+            )
+        )
+
+
+def _kured_node(
+    node: Node,
+    pod: str,
+    lock: tuple[KuredLock, str] | None,
+    annotate: bool | None,
+    annotate_from: str,
+    pre: Mapping[str, str],
+    post: Mapping[str, str],
+) -> AgentReading:
+    annotations, labels = node.annotations, node.labels
+    evidence: dict[str, JSONValue] = {
+        "kured_pod": pod or None,
+        "annotate_nodes": annotate,
+        "annotate_nodes_from": annotate_from or None,
+    }
+    family = ""
+    for prefix in KURED_PREFIXES:
+        for key in (KURED_IN_PROGRESS, KURED_MOST_RECENT):
+            if prefix + key in annotations:
+                evidence[prefix + key] = _text(annotations[prefix + key])
+                family = family or prefix
+    if family:
+        evidence["annotation_family"] = _RELEASED[family]
+    if lock is not None:
+        holder, key = lock
+        evidence["lock"] = key
+        evidence["lock_created"] = _iso(holder.created)
+        return AgentReading(
+            KURED,
+            AgentState.REBOOTING,
+            "kured is draining or rebooting the node (it holds the reboot lock)",
+            holder.created,
+            f"the lock's created time ({key})",
+            evidence,
+        )
+    in_progress = next((p for p in KURED_PREFIXES if p + KURED_IN_PROGRESS in annotations), None)
+    if in_progress is not None:
+        raw = annotations[in_progress + KURED_IN_PROGRESS]
+        since = moment(raw)
+        note = "" if since is not None else f" (its time {_text(raw)!r} does not parse)"
+        return AgentReading(
+            KURED,
+            AgentState.REBOOT_PENDING,
+            f"kured found the reboot sentinel and waits to reboot the node{note}",
+            since,
+            f"annotation {in_progress}{KURED_IN_PROGRESS} (set when kured first saw the sentinel inside its reboot "
+            "window: the reboot may have been needed earlier)",
+            evidence,
+        )
+    if pre and all(labels.get(k) == v for k, v in pre.items()) and any(post.get(k) != v for k, v in pre.items()):
+        evidence["pre_reboot_labels"] = dict(pre)
+        return AgentReading(
+            KURED,
+            AgentState.REBOOTING,
+            "the node carries kured's pre-reboot labels: kured is draining or rebooting it",
+            evidence=evidence,
+        )
+    if annotate:
+        recent = next((p for p in KURED_PREFIXES if p + KURED_MOST_RECENT in annotations), None)
+        last = f"; its last reboot was needed on {_text(annotations[recent + KURED_MOST_RECENT])}" if recent else ""
+        return AgentReading(
+            KURED,
+            AgentState.UP_TO_DATE,
+            f"kured found no reboot required at its last check inside its reboot window{last}",
+            evidence=evidence,
+        )
+    why = (
+        "kured runs without --annotate-nodes"
+        if annotate is False
+        else "kured's flags are unknown (its DaemonSet is not in the input)"
+    )
+    return AgentReading(
+        KURED,
+        AgentState.UNKNOWN,
+        f"{why}: the API shows only which node holds its reboot lock, not whether this node needs a reboot "
+        "(that is in kured's kured_reboot_required metric)",
+        evidence=evidence,
+    )
+
+
+# ------------------------------------------------------------------------------------------
+# Flatcar Linux Update Operator
+
+
+FLUO_PREFIXES = ("flatcar-linux-update.v1.flatcar-linux.net/", "container-linux-update.v1.coreos.com/")
+_FLUO_UP_TO_DATE = frozenset({"UPDATE_STATUS_IDLE", "UPDATE_STATUS_CHECKING_FOR_UPDATE"})
+_FLUO_DOWNLOADING = frozenset(
+    {
+        "UPDATE_STATUS_UPDATE_AVAILABLE",
+        "UPDATE_STATUS_DOWNLOADING",
+        "UPDATE_STATUS_VERIFYING",
+        "UPDATE_STATUS_FINALIZING",
+    }
+)
+
+
+def _read_fluo(node: Node, out: _Readings) -> None:
+    annotations, labels = node.annotations, node.labels
+    prefix = next(
+        (p for p in FLUO_PREFIXES if any(k.startswith(p) for k in annotations) or any(k.startswith(p) for k in labels)),
+        None,
+    )
+    if prefix is None:
+        return
+    out.found(FLUO, f"node annotations {prefix}*")
+
+    def value(key: str, *, label: bool = False) -> str | None:
+        found = (labels if label else annotations).get(prefix + key)
+        return found.strip() if found is not None else None
+
+    status = value("status")
+    needed = value("reboot-needed") or value("reboot-needed", label=True)
+    in_progress = value("reboot-in-progress")
+    ok = value("reboot-ok")
+    paused = value("reboot-paused")
+    evidence: dict[str, JSONValue] = {
+        k: _text(v)
+        for k, v in {
+            prefix + "status": status,
+            prefix + "reboot-needed": needed,
+            prefix + "reboot-in-progress": in_progress,
+            prefix + "reboot-ok": ok,
+            prefix + "reboot-paused": paused,
+            prefix + "new-version": value("new-version"),
+            prefix + "version (label)": value("version", label=True),
+            prefix + "before-reboot (label)": value("before-reboot", label=True),
+        }.items()
+        if v is not None
+    }
+    checked = value("last-checked-time")
+    if checked is not None:
+        evidence[prefix + "last-checked-time"] = _text(checked)
+        if checked.isdigit() and 0 < len(checked) <= 11 and int(checked) > 0:
+            evidence["last_checked"] = _iso(datetime.fromtimestamp(int(checked), UTC))
+    paused_note = " (reboots of this node are paused by reboot-paused)" if paused == "true" else ""
+    if in_progress == "true" or value("before-reboot", label=True) == "true" or (ok == "true" and needed == "true"):
+        reading = AgentReading(
+            FLUO,
+            AgentState.REBOOTING,
+            "the update operator is rebooting the node (reboot-in-progress, reboot-ok or the before-reboot label)",
+            evidence=evidence,
+        )
+    elif status == "UPDATE_STATUS_REPORTING_ERROR_EVENT":
+        reading = AgentReading(
+            FLUO,
+            AgentState.FAILED,
+            "update_engine reports an error (UPDATE_STATUS_REPORTING_ERROR_EVENT)",
+            evidence=evidence,
+        )
+    elif needed == "true" or status == "UPDATE_STATUS_UPDATED_NEED_REBOOT":
+        version = value("new-version")
+        to = f" to {_text(version)}" if version and version != "0.0.0" else ""
+        reading = AgentReading(
+            FLUO,
+            AgentState.REBOOT_PENDING,
+            f"update_engine installed an update{to} and the node waits for a reboot{paused_note}",
+            evidence=evidence,
+        )
+    elif status in _FLUO_DOWNLOADING:
+        reading = AgentReading(
+            FLUO, AgentState.UPDATE_DOWNLOADED, f"update_engine is fetching an update ({status})", evidence=evidence
+        )
+    elif status in _FLUO_UP_TO_DATE and needed in (None, "false"):
+        reading = AgentReading(
+            FLUO, AgentState.UP_TO_DATE, f"update_engine has no update waiting ({status})", evidence=evidence
+        )
+    else:
+        shown = _text(status) if status is not None else "absent"
+        reading = AgentReading(
+            FLUO,
+            AgentState.UNKNOWN,
+            f"the update agent's status is {shown}: not a state it documents",
+            evidence=evidence,
+        )
+    out.add(node.name, reading)
+
+
+# ------------------------------------------------------------------------------------------
+# Bottlerocket update operator
+
+
+BRUPOP_LABEL = "bottlerocket.aws/updater-interface-version"
+
+
+def _semver_behind(current: str, target: str) -> bool | None:
+    if not current or not target:
+        return None
+    a, b = release_key(current.split("+", 1)[0]), release_key(target.split("+", 1)[0])
+    if not a or not b:
+        return None
+    return a < b
+
+
+def _shadow_node(shadow: BottlerocketShadow) -> str:
+    owner = next((o.name for o in shadow.metadata.ownerReferences or () if o.kind == "Node" and o.name), "")
+    return owner or shadow.metadata.name.removeprefix("brs-")
+
+
+def _read_brupop(inventory: Inventory, nodes: Mapping[str, Node], out: _Readings) -> None:
+    shadows = {_shadow_node(s): s for s in inventory.agents.bottlerocket_shadows}
+    opted_in = {name for name, node in nodes.items() if BRUPOP_LABEL in node.labels}
+    if not shadows and not opted_in:
+        return
+    out.found(BRUPOP, "BottlerocketShadows" if shadows else f"node label {BRUPOP_LABEL}")
+    for name in sorted((set(shadows) | opted_in) & set(nodes)):
+        shadow = shadows.get(name)
+        if shadow is None:
+            reason = (
+                "no BottlerocketShadow for it in the input"
+                if inventory.has(inv.BOTTLEROCKET_SHADOWS)
+                else _missing(inventory, inv.BOTTLEROCKET_SHADOWS, "BottlerocketShadows")
+            )
+            out.add(
+                name,
+                AgentReading(
+                    BRUPOP,
+                    AgentState.UNKNOWN,
+                    f"the node opted in to the Bottlerocket update operator, but {reason}",
+                    evidence={BRUPOP_LABEL: _text(nodes[name].labels[BRUPOP_LABEL])},
+                ),
+            )
+            continue
+        out.add(name, _brupop_reading(shadow))
+
+
+def _brupop_reading(shadow: BottlerocketShadow) -> AgentReading:
+    status = shadow.status
+    spec = shadow.spec
+    evidence: dict[str, JSONValue] = {
+        "bottlerocketshadow": f"{shadow.metadata.namespace}/{shadow.metadata.name}",
+        "api_version": shadow.apiVersion or None,
+        "spec.state": _text(spec.state),
+        "spec.version": _text(spec.version) if spec.version else None,
+        "spec.state_transition_timestamp": spec.state_transition_timestamp,
+    }
+    if status is None:
+        return AgentReading(
+            BRUPOP,
+            AgentState.UNKNOWN,
+            "the BottlerocketShadow has no status: the node's agent has not reported",
+            evidence=evidence,
+        )
+    evidence.update(
+        {
+            "status.current_state": _text(status.current_state),
+            "status.current_version": _text(status.current_version),
+            "status.target_version": _text(status.target_version),
+            "status.crash_count": status.crash_count,
+            "status.state_transition_failure_timestamp": status.state_transition_failure_timestamp,
+        }
+    )
+    state = status.current_state
+    behind = _semver_behind(status.current_version, status.target_version)
+    versions = f"{_text(status.current_version)} → {_text(status.target_version)}"
+    since = moment(spec.state_transition_timestamp)
+    since_from = "spec.state_transition_timestamp (when the operator set the desired state)"
+    if state == "ErrorReset":
+        failed = moment(status.state_transition_failure_timestamp)
+        return AgentReading(
+            BRUPOP,
+            AgentState.FAILED,
+            f"the update failed and the agent reset the node (ErrorReset, crash count {status.crash_count})",
+            failed,
+            "status.state_transition_failure_timestamp",
+            evidence,
+        )
+    if state in ("StagedAndPerformedUpdate", "PerformedUpdate"):
+        return AgentReading(
+            BRUPOP,
+            AgentState.REBOOT_PENDING,
+            f"the update is staged ({versions}) and the node waits to reboot into it",
+            since if spec.state == state else None,
+            since_from,
+            evidence,
+        )
+    if state == "StagedUpdate":
+        return AgentReading(
+            BRUPOP,
+            AgentState.UPDATE_DOWNLOADED,
+            f"the update is being staged ({versions})",
+            since if spec.state == state else None,
+            since_from,
+            evidence,
+        )
+    if state in ("RebootedIntoUpdate", "MonitoringUpdate"):
+        if behind:
+            return AgentReading(
+                BRUPOP,
+                AgentState.REBOOTING,
+                f"the node is rebooting into the update ({state}, {versions})",
+                since,
+                since_from,
+                evidence,
+            )
+        return AgentReading(
+            BRUPOP,
+            AgentState.UP_TO_DATE,
+            f"the node rebooted into {_text(status.current_version)} ({state})",
+            evidence=evidence,
+        )
+    if state == "Idle":
+        if behind is None:
+            return AgentReading(
+                BRUPOP, AgentState.UNKNOWN, f"idle, but its versions do not compare ({versions})", evidence=evidence
+            )
+        if behind:
+            return AgentReading(
+                BRUPOP,
+                AgentState.UPDATE_DOWNLOADED,
+                f"an update is available ({versions}); the operator has not started it",
+                evidence=evidence,
+            )
+        return AgentReading(
+            BRUPOP,
+            AgentState.UP_TO_DATE,
+            f"runs the target version {_text(status.current_version)} (Idle)",
+            evidence=evidence,
+        )
+    return AgentReading(
+        BRUPOP,
+        AgentState.UNKNOWN,
+        f"the shadow's state {_text(state) or '(empty)'} is not one the operator defines",
+        evidence=evidence,
+    )
+
+
+# ------------------------------------------------------------------------------------------
+# Rancher system-upgrade-controller
+
+
+SUC_NODE_LABEL = "plan.upgrade.cattle.io/"
+
+
+def _condition_time(plan: UpgradePlan, kind: str) -> datetime | None:
+    found = next((c for c in plan.status.conditions or () if c.type == kind), None)
+    if found is None:
+        return None
+    return moment(found.lastUpdateTime) or moment(found.lastTransitionTime)
+
+
+def _read_suc(inventory: Inventory, nodes: Mapping[str, Node], out: _Readings) -> None:
+    plans = inventory.agents.upgrade_plans
+    labelled = {
+        name: {k.removeprefix(SUC_NODE_LABEL): v for k, v in node.labels.items() if k.startswith(SUC_NODE_LABEL)}
+        for name, node in nodes.items()
+    }
+    labelled = {name: found for name, found in labelled.items() if found}
+    if not plans and not labelled:
+        return
+    out.found(SUC, "Plans" if plans else f"node labels {SUC_NODE_LABEL}*")
+    by_name = {plan.metadata.name: plan for plan in plans}
+    for plan in plans:
+        out.objects.append(_plan_health(plan))
+    for name, node in nodes.items():
+        labels = labelled.get(name, {})
+        selected = [p for p in plans if p.spec.nodeSelector is not None and p.spec.nodeSelector.matches(node.labels)]
+        names = list(dict.fromkeys([*(p.metadata.name for p in selected), *labels]))
+        for plan_name in names:
+            label = labels.get(plan_name)
+            if label == "disabled":
+                continue
+            found = by_name.get(plan_name)
+            if found is None:
+                reason = (
+                    "the plan is not in the input"
+                    if inventory.has(inv.UPGRADE_PLANS)
+                    else _missing(inventory, inv.UPGRADE_PLANS, "Plans")
+                )
+                out.add(
+                    name,
+                    AgentReading(
+                        SUC,
+                        AgentState.UNKNOWN,
+                        f"the node carries the label of plan {_text(plan_name)}, but {reason}",
+                        evidence={SUC_NODE_LABEL + plan_name: _text(label or "")},
+                    ),
+                )
+                continue
+            out.add(name, _plan_reading(found, name, label))
+
+
+def _plan_reading(plan: UpgradePlan, node: str, label: str | None) -> AgentReading:
+    status = plan.status
+    name = _text(plan.metadata.name)
+    version = _text(status.latestVersion or plan.spec.version or "")
+    evidence: dict[str, JSONValue] = {
+        "plan": f"{plan.metadata.namespace}/{plan.metadata.name}",
+        "plan_latest_version": version or None,
+        "plan_latest_hash": _text(status.latestHash) if status.latestHash else None,
+        "node_label": f"{SUC_NODE_LABEL}{plan.metadata.name}={_text(label)}" if label is not None else None,
+    }
+    if node in (status.applying or ()):
+        return AgentReading(
+            SUC,
+            AgentState.REBOOTING,
+            f"the controller is applying plan {name} ({version}) to the node",
+            evidence=evidence,
+        )
+    if not status.latestHash:
+        return AgentReading(
+            SUC,
+            AgentState.UNKNOWN,
+            f"plan {name} has not resolved a version yet (no status.latestHash)",
+            evidence=evidence,
+        )
+    if label == status.latestHash:
+        return AgentReading(SUC, AgentState.UP_TO_DATE, f"plan {name} ({version}) is applied", evidence=evidence)
+    resolved = _condition_time(plan, "LatestResolved")
+    return AgentReading(
+        SUC,
+        AgentState.UPDATE_DOWNLOADED,
+        f"plan {name} resolved {version or 'a new version'}, not yet applied to the node"
+        + (" (its label names an older version)" if label else ""),
+        resolved,
+        "the plan's LatestResolved condition (when its latest version was resolved)",
+        evidence,
+    )
+
+
+def _plan_health(plan: UpgradePlan) -> AgentObjectReading:
+    subject = f"plan/{plan.metadata.namespace}/{plan.metadata.name}"
+    conditions = {c.type: c for c in plan.status.conditions or ()}
+    evidence: dict[str, JSONValue] = {
+        f"condition {c.type}": f"{c.status}"
+        + (f": {_text(c.reason)}" if c.reason else "")
+        + (f" ({_text(c.message)})" if c.message else "")
+        for c in conditions.values()
+    }
+    evidence["latest_version"] = _text(plan.status.latestVersion) if plan.status.latestVersion else None
+    for kind in ("Validated", "LatestResolved"):
+        c = conditions.get(kind)
+        if c is not None and c.status == "False":
+            why = _text(c.message or c.reason or "no reason given")
+            return AgentObjectReading(
+                subject,
+                SUC,
+                AgentState.FAILED,
+                f"the plan is not {kind} ({why})",
+                moment(c.lastUpdateTime) or moment(c.lastTransitionTime),
+                f"condition {kind}",
+                evidence,
+            )
+    if not conditions:
+        return AgentObjectReading(
+            subject,
+            SUC,
+            AgentState.UNKNOWN,
+            "the plan has no status conditions: the controller has not reported on it",
+            evidence=evidence,
+        )
+    return AgentObjectReading(
+        subject, SUC, AgentState.UP_TO_DATE, "the plan is valid and its version resolved", evidence=evidence
+    )
+
+
+# ------------------------------------------------------------------------------------------
+# OpenShift machine-config
+
+
+MCO_PREFIX = "machineconfiguration.openshift.io/"
+_MCO_FAILED = frozenset({"Degraded", "Unreconcilable"})
+
+
+def _pool_of(node: Node, pools: Sequence[MachineConfigPool]) -> MachineConfigPool | None:
+    desired = node.annotations.get(MCO_PREFIX + "desiredConfig", "")
+    for pool in pools:
+        names = {r.name for r in (pool.spec.configuration, pool.status.configuration) if r is not None and r.name}
+        if desired and desired in names:
+            return pool
+    matching = [p for p in pools if p.spec.nodeSelector is not None and p.spec.nodeSelector.matches(node.labels)]
+    custom = [p for p in matching if p.metadata.name not in ("worker", "master")]
+    chosen = custom or matching
+    return chosen[0] if chosen else None
+
+
+def _read_mco(inventory: Inventory, nodes: Mapping[str, Node], out: _Readings) -> None:
+    pools = inventory.agents.machine_config_pools
+    managed = {
+        name: node
+        for name, node in nodes.items()
+        if any(MCO_PREFIX + k in node.annotations for k in ("currentConfig", "desiredConfig", "state"))
+    }
+    if not pools and not managed:
+        return
+    out.found(MCO, f"node annotations {MCO_PREFIX}*" if managed else "MachineConfigPools")
+    for pool in pools:
+        out.objects.append(_pool_health(pool))
+    if managed and not inventory.has(inv.MACHINE_CONFIG_POOLS):
+        out.gaps.append(
+            "the machine-config pools' Updating times are unknown: "
+            + _missing(inventory, inv.MACHINE_CONFIG_POOLS, "MachineConfigPools")
+        )
+    for name, node in managed.items():
+        out.add(name, _mco_reading(node, _pool_of(node, pools)))
+
+
+def _mco_reading(node: Node, pool: MachineConfigPool | None) -> AgentReading:
+    annotations = node.annotations
+    current = annotations.get(MCO_PREFIX + "currentConfig")
+    desired = annotations.get(MCO_PREFIX + "desiredConfig")
+    state = annotations.get(MCO_PREFIX + "state")
+    reason = annotations.get(MCO_PREFIX + "reason")
+    current_image = annotations.get(MCO_PREFIX + "currentImage")
+    desired_image = annotations.get(MCO_PREFIX + "desiredImage")
+    evidence: dict[str, JSONValue] = {
+        "currentConfig": _text(current) if current is not None else None,
+        "desiredConfig": _text(desired) if desired is not None else None,
+        "state": _text(state) if state is not None else None,
+        "reason": _text(reason) if reason else None,
+        "pool": pool.metadata.name if pool is not None else None,
+    }
+    if current_image or desired_image:
+        evidence["currentImage"] = _text(current_image or "")
+        evidence["desiredImage"] = _text(desired_image or "")
+    updating = pool.condition("Updating") if pool is not None else None
+    since = moment(updating.lastTransitionTime) if updating is not None and updating.status == "True" else None
+    since_from = f"MachineConfigPool {pool.metadata.name} condition Updating" if pool is not None and since else ""
+    pending = (current != desired) or (bool(desired_image) and current_image != desired_image)
+    if state in _MCO_FAILED:
+        return AgentReading(
+            MCO,
+            AgentState.FAILED,
+            f"the machine-config daemon reports {state}: {_text(reason) if reason else 'no reason given'}",
+            evidence=evidence,
+        )
+    if pending and state in ("Working", "Rebooting"):
+        return AgentReading(
+            MCO,
+            AgentState.REBOOTING,
+            f"the machine-config daemon is applying the node's update (state {state})",
+            since,
+            since_from,
+            evidence,
+        )
+    if pending:
+        return AgentReading(
+            MCO,
+            AgentState.REBOOT_PENDING,
+            "the node has not applied its pool's rendered machine config yet (an update waits for its reboot)",
+            since,
+            since_from,
+            evidence,
+        )
+    if state == "Done":
+        return AgentReading(
+            MCO,
+            AgentState.UP_TO_DATE,
+            "the node runs its pool's rendered machine config (state Done)",
+            evidence=evidence,
+        )
+    if state in ("Working", "Rebooting"):
+        return AgentReading(
+            MCO, AgentState.REBOOTING, f"the machine-config daemon reports state {state}", evidence=evidence
+        )
+    shown = _text(state) if state else "absent"
+    return AgentReading(MCO, AgentState.UNKNOWN, f"the machine-config daemon's state is {shown}", evidence=evidence)
+
+
+def _pool_health(pool: MachineConfigPool) -> AgentObjectReading:
+    subject = f"machineconfigpool/{pool.metadata.name}"
+    status = pool.status
+    evidence: dict[str, JSONValue] = {
+        "configuration": _text(status.configuration.name) if status.configuration else None,
+        "machineCount": status.machineCount,
+        "updatedMachineCount": status.updatedMachineCount,
+        "degradedMachineCount": status.degradedMachineCount,
+        "unavailableMachineCount": status.unavailableMachineCount,
+        "paused": pool.spec.paused,
+    }
+    for c in status.conditions or ():
+        evidence[f"condition {c.type}"] = c.status + (f" since {c.lastTransitionTime}" if c.lastTransitionTime else "")
+    for kind in ("Degraded", "NodeDegraded", "RenderDegraded"):
+        bad = pool.condition(kind)
+        if bad is not None and bad.status == "True":
+            why = _text(bad.message or bad.reason or "no message")
+            return AgentObjectReading(
+                subject,
+                MCO,
+                AgentState.FAILED,
+                f"the pool is {kind}: {why}",
+                moment(bad.lastTransitionTime),
+                f"condition {kind}",
+                evidence,
+            )
+    updating, updated = pool.condition("Updating"), pool.condition("Updated")
+    if updating is not None and updating.status == "True":
+        paused = " and paused (spec.paused: the update is not rolled out)" if pool.spec.paused else ""
+        return AgentObjectReading(
+            subject,
+            MCO,
+            AgentState.REBOOTING,
+            f"the pool is updating{paused} ({status.updatedMachineCount} of {status.machineCount} machines updated)",
+            moment(updating.lastTransitionTime),
+            "condition Updating",
+            evidence,
+        )
+    if updated is not None and updated.status == "True":
+        return AgentObjectReading(
+            subject, MCO, AgentState.UP_TO_DATE, _text(updated.message or "all machines are updated"), evidence=evidence
+        )
+    if pool.spec.paused:
+        return AgentObjectReading(
+            subject,
+            MCO,
+            AgentState.UPDATE_DOWNLOADED,
+            "the pool is paused and not updated: its new configuration is not rolled out",
+            evidence=evidence,
+        )
+    return AgentObjectReading(
+        subject, MCO, AgentState.UNKNOWN, "the pool reports neither Updated nor Updating", evidence=evidence
+    )
+
+
+# ------------------------------------------------------------------------------------------
+# A RebootRequired node condition; managed platforms
+
+
+def _read_condition(node: Node, out: _Readings) -> None:
+    condition = node.condition("RebootRequired")
+    if condition is None:
+        return
+    out.found(REBOOT_CONDITION, "node condition RebootRequired")
+    evidence: dict[str, JSONValue] = {
+        "condition": "RebootRequired",
+        "status": _text(condition.status),
+        "since": condition.lastTransitionTime,
+        "reason": _text(condition.reason) if condition.reason else None,
+    }
+    since = moment(condition.lastTransitionTime)
+    since_from = "the condition's lastTransitionTime"
+    if condition.status == "True":
+        out.add(
+            node.name,
+            AgentReading(
+                REBOOT_CONDITION,
+                AgentState.REBOOT_PENDING,
+                "a reboot is required (condition RebootRequired)",
+                since,
+                since_from,
+                evidence,
+            ),
+        )
+    elif condition.status == "False":
+        out.add(
+            node.name,
+            AgentReading(
+                REBOOT_CONDITION,
+                AgentState.UP_TO_DATE,
+                "no reboot required (condition RebootRequired)",
+                since,
+                since_from,
+                evidence,
+            ),
+        )
+    else:
+        out.add(
+            node.name,
+            AgentReading(
+                REBOOT_CONDITION,
+                AgentState.UNKNOWN,
+                f"reboot condition RebootRequired is {_text(condition.status) or 'empty'}",
+                since,
+                since_from,
+                evidence,
+            ),
+        )
+
+
+AKS_UPGRADE_STATUS = "kubernetes.azure.com/upgrade-status"
+KARPENTER_TAINTS = ("karpenter.sh/disrupted", "karpenter.sh/disruption")
+
+
+def _read_managed(node: Node, out: _Readings) -> None:
+    status = node.labels.get(AKS_UPGRADE_STATUS)
+    if status == "Quarantined":
+        out.found(AKS, f"node label {AKS_UPGRADE_STATUS}")
+        out.add(
+            node.name,
+            AgentReading(
+                AKS,
+                AgentState.FAILED,
+                "AKS could not drain the node during an upgrade and quarantined it "
+                f"(label {AKS_UPGRADE_STATUS}=Quarantined)",
+                evidence={AKS_UPGRADE_STATUS: status},
+                covers=False,
+            ),
+        )
+    for taint in node.spec.taints or ():
+        if taint.key in KARPENTER_TAINTS:
+            out.found(KARPENTER, f"node taint {taint.key}")
+            out.add(
+                node.name,
+                AgentReading(
+                    KARPENTER,
+                    AgentState.REBOOTING,
+                    f"Karpenter is draining the node to replace it (taint {taint.key}:{taint.effect})",
+                    evidence={"taint": f"{taint.key}={_text(taint.value or '')}:{taint.effect}"},
+                    covers=False,
+                ),
+            )
+            break

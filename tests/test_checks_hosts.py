@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections import defaultdict
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 import msgspec
@@ -16,15 +17,22 @@ from builders import (
     by_subject,
     make_cluster_version_doc,
     make_context,
+    make_inventory,
     make_node,
+    make_pod,
     one,
     run,
 )
+from patchlevel import inventory as inv
 from patchlevel.checks import ALL_CHECKS, hosts
+from patchlevel.checks.common import Context
 from patchlevel.frameworks import load_requirements, requirements_by_check
-from patchlevel.kube import Node
+from patchlevel.hostscans import HostPackage, NodeScan
+from patchlevel.inventory import UpdateAgentObjects
+from patchlevel.kube import DaemonSet, Node
 from patchlevel.model import Finding, Severity, Status
 from patchlevel.policy import Policy
+from patchlevel.scans import ScanReport, Vulnerability
 
 HOSTS = [c.id for c in ALL_CHECKS if c.function.__module__ == hosts.__name__]
 
@@ -39,6 +47,11 @@ def test_host_checks_are_registered_and_mapped() -> None:
         "node_kernel_consistent_in_pool",
         "node_image_current",
         "node_not_pending_reboot",
+        "node_drain_possible",
+        "node_update_agent_healthy",
+        "node_running_installed_kernel",
+        "node_os_packages_patched_in_time",
+        "node_scanned_recently",
     ]
     mapped = requirements_by_check(load_requirements(c.id for c in ALL_CHECKS))
     for check in HOSTS:
@@ -316,9 +329,12 @@ MCO = "machineconfiguration.openshift.io/"
 
 
 def test_reboot_signals_per_node() -> None:
+    """The agents' own records (tests/test_agents.py judges each agent from its real files)."""
     nodes = [
-        make_node("kured-40d", conditions=reboot("True", "2026-10-18T00:00:00Z", "kured.dev/reboot-required")),
+        # kured sets no node condition (cmd/kured/main.go): a condition by that name is no kured signal
+        make_node("kured-condition", conditions=reboot("True", "2026-10-18T00:00:00Z", "kured.dev/reboot-required")),
         make_node("required-5d", conditions=reboot("True", "2026-11-22T00:00:00Z")),
+        make_node("required-40d", conditions=reboot("True", "2026-10-18T00:00:00Z")),
         make_node("clear", conditions=reboot("False", "2026-11-01T00:00:00Z")),
         make_node("odd", conditions=reboot("Unknown", "2026-11-01T00:00:00Z")),
         make_node("rebooting", annotations={"weave.works/kured-reboot-in-progress": "2026-11-27T01:00:00Z"}),
@@ -350,31 +366,32 @@ def test_reboot_signals_per_node() -> None:
         make_node("silent"),
     ]
     f = by_subject(run("node_not_pending_reboot", make_context(nodes=nodes)))
-    assert (f["node/kured-40d"].status, f["node/kured-40d"].message) == (
-        Status.FAIL,
-        "a reboot has been required for 40 days (condition kured.dev/reboot-required), longer than the 30-day window",
-    )
-    assert f["node/kured-40d"].evidence["since"] == "2026-10-18T00:00:00Z"
+    assert f["node/kured-condition"].status is Status.UNKNOWN
+    assert f["node/kured-condition"].message.startswith("no update agent covers this node")
     assert (f["node/required-5d"].status, f["node/required-5d"].message) == (
         Status.WARN,
-        "a reboot is required (condition RebootRequired)",
+        "RebootRequired condition: a reboot is required (condition RebootRequired) (5 days since 2026-11-22; "
+        "policy: 7 days)",
     )
+    assert f["node/required-40d"].status is Status.FAIL
+    assert f["node/required-40d"].message.endswith("for 40 days since 2026-10-18: longer than the 7-day policy")
+    assert f["node/required-40d"].evidence["readings"][0]["since"] == "2026-10-18T00:00:00Z"
     assert f["node/clear"].status is Status.PASS
     assert (f["node/odd"].status, f["node/odd"].message) == (
         Status.UNKNOWN,
-        "reboot condition RebootRequired is Unknown",
+        "RebootRequired condition: reboot condition RebootRequired is Unknown",
     )
-    assert f["node/rebooting"].status is Status.WARN
-    assert (f["node/degraded"].status, f["node/degraded"].message) == (
-        Status.FAIL,
-        "the machine-config daemon cannot apply the node's update (Degraded: failed to drain node)",
-    )
+    assert f["node/rebooting"].status is Status.WARN  # kured: pending since this morning
+    # a degraded machine-config daemon is the health check's failure; whether a reboot waits is unknown
+    assert f["node/degraded"].status is Status.UNKNOWN
+    assert "see node_update_agent_healthy" in f["node/degraded"].message
+    health = by_subject(run("node_update_agent_healthy", make_context(nodes=nodes)))
+    assert health["node/degraded"].status is Status.FAIL
+    assert "reports Degraded: failed to drain node" in health["node/degraded"].message
     assert f["node/pending"].status is Status.WARN
     assert f["node/done"].status is Status.PASS
-    assert (f["node/silent"].status, f["node/silent"].message) == (
-        Status.UNKNOWN,
-        "this node exposes no reboot-required signal, though others in the cluster do",
-    )
+    assert f["node/silent"].status is Status.UNKNOWN
+    assert f["node/silent"].message.startswith("no update agent covers this node (found in the cluster:")
 
 
 def test_no_reboot_signal_anywhere_is_one_cluster_level_unknown() -> None:
@@ -389,7 +406,10 @@ def test_no_reboot_signal_anywhere_is_one_cluster_level_unknown() -> None:
 
 def test_real_openshift_node_reports_its_machine_config_state() -> None:
     f = one("node_not_pending_reboot", make_context(nodes=[real_node("kube/openshift-4.7-rhcos-master-node.json")]))
-    assert (f.status, f.message) == (Status.PASS, "the node runs its pool's rendered machine config (state Done)")
+    assert (f.status, f.message) == (
+        Status.PASS,
+        "no reboot pending: OpenShift machine-config: the node runs its pool's rendered machine config (state Done)",
+    )
 
 
 # ------------------------------------------------------------------------------------------
@@ -420,6 +440,7 @@ def test_every_host_check_passes_fails_and_says_unknown() -> None:
             ]
         ),
         make_context(nodes=[make_node("x", os_image="Ubuntu 20.10")]),
+        host_scanned_context(),
     ]
     seen: dict[str, set[Status]] = defaultdict(set)
     for ctx in scenarios:
@@ -430,3 +451,45 @@ def test_every_host_check_passes_fails_and_says_unknown() -> None:
         assert seen[check] - {Status.PASS, Status.UNKNOWN}, check
         assert Status.UNKNOWN in seen[check], check
         assert Status.ERROR not in seen[check], check
+
+
+def host_scanned_context() -> Context:
+    """Nodes with host scans (tests/test_node_scan.py reads real ones): running the newest installed kernel,
+    patched on disk but not rebooted for weeks, and scanned too long ago; one kured agent whose lock is stuck."""
+    scanned = datetime(2026, 11, 1, tzinfo=UTC)
+    overdue = Vulnerability(
+        "CVE-2024-0001", Severity.CRITICAL, "openssl", "3.0.2-1", "3.0.2-2", published=date(2024, 1, 2)
+    )
+
+    def scan(node: str, kernels: list[str], when: datetime) -> NodeScan:
+        packages = tuple(HostPackage(f"linux-image-{k}", k.replace("-generic", ".1")) for k in kernels)
+        report = ScanReport(
+            "scan.json", "trivy", "trivy", None, when, None, "/host", (), (), None, "ubuntu", "24.04", None,
+            (overdue,) if node == "old" else (), package_targets=1, artifact_type="filesystem",
+        )  # fmt: skip
+        return NodeScan("scan.json", "trivy", "", when, "ubuntu", "24.04", packages, True, report, node=node,
+                        matched_by="explicit NODE=PATH")  # fmt: skip
+
+    kured = "ghcr.io/kubereboot/kured:1.23.0"
+    nodes = [
+        make_node("new", kernel="6.8.0-51-generic"),
+        make_node("old", kernel="6.8.0-49-generic"),
+        make_node("unscanned", kernel="6.8.0-51-generic"),
+    ]
+    pods = [make_pod(f"kured-{n.name}", namespace="kube-system", node=n.name, image=kured) for n in nodes]
+    lock = '{"nodeID":"old","created":"2026-11-01T00:00:00Z","TTL":0}'
+    container = {"name": "kured", "image": kured, "command": ["/usr/bin/kured", "--annotate-nodes"]}
+    metadata = {"name": "kured", "namespace": "kube-system", "annotations": {"weave.works/kured-node-lock": lock}}
+    daemonset = msgspec.convert(
+        {"metadata": metadata, "spec": {"template": {"spec": {"containers": [container]}}}}, DaemonSet
+    )
+    inventory = dataclasses.replace(
+        make_inventory("v1.33.4", nodes=nodes, pods=pods),
+        node_scans=(
+            scan("new", ["6.8.0-51-generic"], datetime(2026, 11, 25, tzinfo=UTC)),
+            scan("old", ["6.8.0-49-generic", "6.8.0-51-generic"], scanned),
+        ),
+        agents=UpdateAgentObjects(daemonsets=(daemonset,)),
+        collected=frozenset({inv.VERSION, inv.NODES, inv.PODS, inv.DAEMONSETS}),
+    )
+    return make_context(inventory)

@@ -115,6 +115,11 @@ def test_fail_on_levels_follow_the_findings(tmp_path: Path, capsys: pytest.Captu
         ("addon_patch_current", "unknown"),
         ("addon_free_of_known_cves", "unknown"),
         ("control_plane_components_skew_allowed", "unknown"),
+        # no update agent but a RebootRequired condition, and no host scan in the input (issue 11)
+        ("node_update_agent_healthy", "unknown"),
+        ("node_running_installed_kernel", "unknown"),
+        ("node_os_packages_patched_in_time", "unknown"),
+        ("node_scanned_recently", "unknown"),
     }
     assert codes == {"never": 0, "warn": 1, "unknown": 1, "fail": 0}
 

@@ -206,10 +206,12 @@ def test_reboot_required_since_an_unknown_or_future_time_is_unknown() -> None:
     f = by_subject(run("node_not_pending_reboot", make_context(nodes=nodes)))
     for name in ("undated", "garbled"):
         assert f[f"node/{name}"].status is Status.UNKNOWN
-        assert f[f"node/{name}"].message.startswith("a reboot is required (condition RebootRequired), since when is")
+        assert f[f"node/{name}"].message.startswith(
+            "RebootRequired condition: a reboot is required (condition RebootRequired); since when is not recorded"
+        )
     for name in ("future-true", "future-false"):
         assert f[f"node/{name}"].status is Status.UNKNOWN
-        assert "changed after the as-of date (2027-01-01)" in f[f"node/{name}"].message
+        assert "that state began on 2027-01-01, after the as-of date" in f[f"node/{name}"].message
     assert f["node/recent"].status is Status.WARN
 
 

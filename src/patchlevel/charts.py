@@ -12,6 +12,8 @@ can never disagree.  A chart whose data is absent has no bars and a note saying 
   vulnerabilities of each image's scan; no scan evidence is "unknown")
 - age of open fixes against the SLA: ``*_patch_current`` findings behind a newer patch (days behind
   against the patch window) and open image vulnerabilities with a fix (age against their SLA)
+- nodes patched on disk but not running it, per pool: ``node_running_installed_kernel`` (its findings'
+  node pool and status; a newer kernel installed and not booted is its WARN or FAIL)
 """
 
 from __future__ import annotations
@@ -35,6 +37,13 @@ KERNEL_CATEGORIES: tuple[tuple[str, str], ...] = (
     ("unknown", "kernel unknown"),
     ("waived", "waived"),
     ("pass", "newest kernel of pool"),
+)
+INSTALLED_KERNEL_CATEGORIES: tuple[tuple[str, str], ...] = (
+    ("fail", "newer kernel on disk, not booted past the policy"),
+    ("warn", "newer kernel on disk, not booted"),
+    ("unknown", "unknown"),
+    ("waived", "waived"),
+    ("pass", "runs the newest installed kernel"),
 )
 SEVERITY_CATEGORIES: tuple[tuple[str, str], ...] = (
     ("critical", "critical"),
@@ -151,6 +160,23 @@ def kernel_drift_chart(findings: Sequence[Finding]) -> Chart:
     )
 
 
+def installed_kernel_chart(findings: Sequence[Finding]) -> Chart:
+    """Per node pool: nodes that run the newest kernel on their disk, and nodes patched on disk but not running it."""
+
+    def label(finding: Finding) -> str:
+        return finding.node_pool or "(no pool label)"
+
+    return _status_chart(
+        "installed-kernel-not-running-per-pool",
+        "Nodes patched on disk but not running it, per pool",
+        _node_findings(findings, "node_running_installed_kernel"),
+        label,
+        INSTALLED_KERNEL_CATEGORIES,
+        "no per-node host evidence (give host scans of the nodes with --node-scan)",
+        sort_versions=False,
+    )
+
+
 def addon_support_chart(findings: Sequence[Finding]) -> Chart:
     """Add-on workloads by add-on release line and support state (``addon_version_supported``)."""
 
@@ -263,4 +289,5 @@ def compute_charts(findings: Sequence[Finding], sla_days: Mapping[Severity, int]
         addon_support_chart(findings),
         image_severity_chart(findings),
         fix_age_chart(findings, sla_days),
+        installed_kernel_chart(findings),
     )

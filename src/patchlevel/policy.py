@@ -38,6 +38,8 @@ class Policy:
     kernel_drift: Status = Status.WARN  # a node runs an older kernel than its pool peers
     node_max_age_days: int = 90  # node object older than this and no dated node image: WARN
     node_image_max_age_days: int = 30  # a dated node image (AKS, AL2023, RHCOS) older than this: WARN
+    # an update agent's reboot pending (or a newer kernel installed, not booted) longer than this: FAIL
+    reboot_pending_max_days: int = 7
     # 10.3 / 11.3.1: images
     scan_max_age_days: int = 30  # a running image's newest scan older than this before as-of: FAIL
     # 10.3 / 6.3.3: a fixable vulnerability open longer than its severity's window (counted from the
@@ -109,6 +111,10 @@ FIELD_DOCS: Mapping[str, str] = {
     "node_max_age_days": "A node with no dated node image, registered longer ago than this, warns: in-place "
     "patching must then be proven another way.",
     "node_image_max_age_days": "A dated node image (AKS, Amazon Linux 2023, RHCOS) older than this warns.",
+    "reboot_pending_max_days": "Days a node may wait for a reboot before it fails: an update agent (kured, the "
+    "Flatcar or Bottlerocket operator, system-upgrade-controller, OpenShift machine-config) reporting a reboot "
+    "pending or an update stuck this long, an OpenShift pool updating this long, or a newer kernel installed and "
+    "not booted this long after the host scan that showed it (PCI container guidance 10.2). Within it: warn.",
     "scan_max_age_days": "An image scan older than this no longer counts as evidence (PCI DSS 11.3.1).",
     "sla_days": "Days a fixable vulnerability may stay open, per severity, counted from the fix's release "
     "(PCI DSS 6.3.3: critical within one month; other severities as your risk analysis sets).",

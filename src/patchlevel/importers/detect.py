@@ -26,6 +26,7 @@ import msgspec
 import yaml
 
 from patchlevel.errors import ImporterError
+from patchlevel.hostscans import NodeScan
 from patchlevel.importers.base import Importer, Node, NotAScanReport, UnreadableDocument
 from patchlevel.importers.grype import GrypeImporter
 from patchlevel.importers.trivy import TrivyImporter, TrivyK8sImporter
@@ -257,3 +258,79 @@ def _yaml_root(text: bytes, source: str) -> Node:
     if not documents:
         raise NotAScanReport(source, "an empty YAML document", hint=_EXPECTED)
     return Node(documents[0] if len(documents) == 1 else documents, source)
+
+
+# --- host scans (issue 11) -------------------------------------------------------------------
+# Scans and SBOMs of a node's root filesystem (``--node-scan``) are read by their own importers
+# (``importers.host``), never by the image importers above: a host report is no image evidence.
+
+_HOST_EXPECTED = (
+    "expected a Trivy rootfs/fs/vm report, a CycloneDX or SPDX SBOM of a host, or a trivy-operator "
+    "NodeVulnerabilityReport, as JSON or YAML"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class HostLoadResult:
+    """The host scans found under a path (not yet placed on nodes), and every file looked at."""
+
+    scans: tuple[NodeScan, ...]
+    inputs: tuple[InputFile, ...]
+
+
+def parse_host_document(data: bytes | object, source: str) -> list[NodeScan]:
+    """The host scans in one document; NotAHostScan when it is none (an image scan says so)."""
+    from patchlevel.importers.host import HOST_IMPORTERS, NotAHostScan, image_scan_reason
+
+    try:
+        root = _root(data, source)
+    except NotAScanReport as exc:
+        raise NotAHostScan(source, exc.reason) from None
+    for importer in HOST_IMPORTERS:
+        if importer.recognises(root):
+            return importer.parse(root)
+    raise NotAHostScan(source, image_scan_reason(root))
+
+
+def load_host_scans(path: Path, *, max_bytes: int | None = None) -> HostLoadResult:
+    """Every host scan in a file, or in the files under a directory (recursive, sorted).
+
+    A file named explicitly must be a host scan; in a directory, other files (image scans, a
+    README) are listed as ignored with the reason.
+    """
+    from patchlevel.importers.host import NotAHostScan
+
+    if not path.is_dir():
+        if not path.exists() and not path.is_symlink():
+            raise ImporterError(f"{path}: no such file or directory", hint="check the path to the node scans")
+        data = _read(path, max_bytes)
+        scans = parse_host_document(data, str(path))
+        return HostLoadResult(tuple(scans), (_host_input(path, hashlib.sha256(data).hexdigest(), scans),))
+    found: list[NodeScan] = []
+    inputs: list[InputFile] = []
+    for file, skip_reason in _walk(path):
+        if skip_reason:
+            inputs.append(InputFile(str(file), "ignored", reason=skip_reason))
+            continue
+        data = _read(file, max_bytes)
+        sha256 = hashlib.sha256(data).hexdigest()
+        try:
+            scans = parse_host_document(data, str(file))
+        except NotAHostScan as exc:
+            inputs.append(InputFile(str(file), "ignored", reason=exc.reason, sha256=sha256))
+            continue
+        except UnreadableDocument as exc:
+            if file.suffix.lower() in _DATA_SUFFIXES:
+                raise
+            inputs.append(InputFile(str(file), "ignored", reason=exc.problem, sha256=sha256))
+            continue
+        found.extend(scans)
+        inputs.append(_host_input(file, sha256, scans))
+    return HostLoadResult(tuple(found), tuple(inputs))
+
+
+def _host_input(path: Path, sha256: str, scans: list[NodeScan]) -> InputFile:
+    formats = ", ".join(dict.fromkeys(s.format for s in scans)) or "host scan"
+    count = len(scans)
+    read_as = f"{formats} ({count} host scan{'' if count == 1 else 's'})"
+    return InputFile(str(path), read_as, objects=count, sha256=sha256)

@@ -66,6 +66,7 @@ def current_cluster(root: Path) -> Path:
         container="kube-proxy",
         image="registry.k8s.io/kube-proxy:v1.35.2",
     )
+    pod["metadata"]["ownerReferences"] = [{"apiVersion": "apps/v1", "kind": "DaemonSet", "name": "kube-proxy"}]
     write_json(root / "pods.json", {"kind": "PodList", "items": [pod]})
     return root
 
@@ -120,6 +121,8 @@ def test_fail_on_levels_follow_the_findings(tmp_path: Path, capsys: pytest.Captu
         ("node_running_installed_kernel", "unknown"),
         ("node_os_packages_patched_in_time", "unknown"),
         ("node_scanned_recently", "unknown"),
+        # no PodDisruptionBudget list in the input: whether the node drains without an outage (issue 13)
+        ("node_drain_possible", "unknown"),
     }
     assert codes == {"never": 0, "warn": 1, "unknown": 1, "fail": 0}
 

@@ -109,6 +109,7 @@ def cluster_objects(pods: int = 7) -> dict[str, list[dict[str, Any]]]:
         "namespaces": namespaces_of(served_pods),
         "replicasets": [replica_set(n) for n in images],
         "jobs": [job("backup-29000000", "backup")],
+        "poddisruptionbudgets": [],  # none: the snapshot holds that list too, so both audits know it
         "vulnerabilityreports": REPORTS,
     }
 
@@ -117,7 +118,13 @@ def write_snapshot(directory: Path, objects: Mapping[str, list[dict[str, Any]]])
     """A snapshot directory both ``read_snapshot`` and the test server (``load_snapshot``) read."""
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "version.json").write_text(json.dumps(VERSION), encoding="utf-8")
-    kinds = {"nodes": "NodeList", "pods": "PodList", "replicasets": "ReplicaSetList", "jobs": "JobList"}
+    kinds = {
+        "nodes": "NodeList",
+        "pods": "PodList",
+        "replicasets": "ReplicaSetList",
+        "jobs": "JobList",
+        "poddisruptionbudgets": "PodDisruptionBudgetList",
+    }
     for plural, items in objects.items():
         if plural == "namespaces":
             continue

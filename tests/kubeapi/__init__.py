@@ -20,6 +20,7 @@ from .certs import KeyPair, LoopbackPKI, make_pki
 from .cluster import DEFAULT_VERSION, Cluster, load_snapshot, namespace_object, namespaces_of
 from .faults import Action, Fault, load_faults
 from .kubeconfig import write_kubeconfig
+from .metrics import apiserver_exposition
 from .resources import RESOURCES, ResourceType
 from .server import ANONYMOUS, SERVICE_ACCOUNT, KubeAPIServer, RecordedRequest, User
 from .statuses import CONTINUE_EXPIRED, TOO_MANY_REQUESTS, fault_body
@@ -44,6 +45,7 @@ __all__ = [
     "ResourceType",
     "Store",
     "User",
+    "apiserver_exposition",
     "fault_body",
     "load_faults",
     "load_snapshot",

@@ -84,6 +84,8 @@ ANONYMOUS = User(name="system:anonymous", groups=("system:unauthenticated",))
 # Paths every identity may GET, anonymous included (the system:public-info-viewer role).
 PUBLIC_PATHS = frozenset({"/version", "/version/", "/healthz", "/livez", "/readyz"})
 RECORDED_HEADERS = ("accept", "accept-encoding", "authorization", "content-type", "user-agent")
+METRICS_PATH = "/metrics"  # a non-resource URL: RBAC "get" on it, as "/version"
+METRICS_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 
 @dataclass(slots=True)
@@ -334,6 +336,11 @@ class KubeAPIServer:
             if path.startswith("/version"):
                 return self._forbidden_path(user, method, path) or answers.json_response(200, self.cluster.version)
             return Response(200, b"ok", "text/plain; charset=utf-8")
+        if path == METRICS_PATH and method == "GET":  # Prometheus text whatever the Accept header asks
+            denied = self._forbidden_path(user, method, path)
+            if denied is not None or self.cluster.metrics is None:
+                return denied or answers.not_found()
+            return Response(200, self.cluster.metrics.encode("utf-8"), METRICS_TYPE)
         if not _accepts_json(headers.get("accept", "")):
             return answers.status(
                 406,

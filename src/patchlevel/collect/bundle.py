@@ -7,6 +7,7 @@ A bundle is a directory, or a ``.tar.gz`` of that directory (one top-level folde
     selfsubjectreview.json            POST selfsubjectreviews: the identity that collected (when offered)
     nodes/page-0001.json …            GET /api/v1/nodes?limit=…, one file per page
     pods/page-0001.json …             and so on for each listed resource
+    metrics.txt                       GET /metrics (Prometheus text), when the identity may read it
 
 ``manifest.json`` holds ``digest.sha256``: the SHA-256 of the manifest's canonical JSON (sorted
 keys, no spaces) without the ``digest`` member.  ``verify_bundle`` recomputes it and every
@@ -43,6 +44,7 @@ from datetime import datetime
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
+from patchlevel.collect.apimetrics import parse_apiserver_metrics
 from patchlevel.collect.assemble import InventoryBuilder, ScanParser
 from patchlevel.collect.decode import Decoded, decode_json_bytes
 from patchlevel.errors import BundleError, UsageError
@@ -70,6 +72,7 @@ TAR_SUFFIXES = (".tar.gz", ".tgz")
 VERSION_ROLE = "version"
 IDENTITY_ROLE = "identity"
 PAGE_ROLE = "list-page"
+METRICS_ROLE = "metrics"  # GET /metrics (Prometheus text): the deprecated-API request gauge
 DECODED_ROLES = frozenset({VERSION_ROLE, PAGE_ROLE})
 
 
@@ -565,19 +568,22 @@ def read_bundle(path: Path, scan_parser: ScanParser | None = None, *, max_bytes:
     """
     from patchlevel.importers.trivy_operator import parse_cluster_objects
 
-    reader = _Reader(path, max_input_bytes() if max_bytes is None else max_bytes, keep=DECODED_ROLES)
+    reader = _Reader(path, max_input_bytes() if max_bytes is None else max_bytes, keep=DECODED_ROLES | {METRICS_ROLE})
     builder = InventoryBuilder("bundle", scan_parser or parse_cluster_objects, share_strings=True)
     context = ""
     for intact in reader.members():
         entry = intact.entry
         if not context:
             context = visible(str(_section(reader.manifest, "cluster").get("context", "")))
-        if entry.get("role") not in DECODED_ROLES:
+        if entry.get("role") not in DECODED_ROLES | {METRICS_ROLE}:
             continue
         where = page_where(context, entry["path"])
         if intact.data is None:
             raise BundleError(f"{visible(where)}: not JSON (binary data), though the manifest records it intact")
-        decoded = decode_json_bytes(intact.data, where)
+        if entry.get("role") == METRICS_ROLE:  # its parse warnings are among the manifest's, as in the live audit
+            decoded = Decoded(apiserver_metrics=parse_apiserver_metrics(intact.data, where)[0])
+        else:
+            decoded = decode_json_bytes(intact.data, where)
         builder.add(decoded, where)
         builder.record(page_input(where, decoded, entry["sha256"]))
     if reader.problems:

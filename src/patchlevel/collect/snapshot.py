@@ -15,6 +15,7 @@ from pathlib import Path
 
 import msgspec
 
+from patchlevel.collect.apimetrics import looks_like_exposition, parse_apiserver_metrics
 from patchlevel.collect.assemble import InventoryBuilder, ScanParser
 from patchlevel.collect.decode import (
     Decoded,
@@ -198,6 +199,13 @@ def read_snapshot(path: Path, scan_parser: ScanParser | None = None, *, max_byte
         digest = hashlib.sha256(data).hexdigest()
         if is_blank(data):
             builder.record(InputFile(shown, "ignored", reason="empty file", sha256=digest))
+            continue
+        if not meant and looks_like_exposition(data[:SNIFF_BYTES]):  # kubectl get --raw /metrics
+            metrics, problems = parse_apiserver_metrics(data, shown)
+            exposition = Decoded(apiserver_metrics=metrics)
+            builder.add(exposition, shown)
+            builder.warnings.extend(problems)
+            builder.record(InputFile(shown, exposition.describe(), exposition.used, sha256=digest))
             continue
         if meant:
             decoded = decode_bytes(data, shown)

@@ -9,7 +9,7 @@ rollout (a node image with the target OS); where no Kubernetes upgrade is due it
 
 Each rollout goes one node at a time (the pools' surge settings are not in the input), nodes with
 a pending reboot or an older kernel than their pool first, and names the workloads whose pods
-cannot be evicted without an outage.
+cannot be evicted without an outage (``patchlevel.drain``: the rule ``node_drain_possible`` applies).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from patchlevel.drain import Placement, judge, workload_key
 from patchlevel.model import Phase, Status
 from patchlevel.plan.controlplane import Platform
 from patchlevel.plan.draft import (
@@ -56,7 +57,6 @@ OS_CHECKS = ("node_os_supported",)
 REIMAGE_CHECKS = ("node_image_current", "node_kernel_consistent_in_pool", "node_not_pending_reboot")
 RUNTIME_PRODUCTS = {"containerd": "containerd", "docker": "docker-engine"}
 DOCKERSHIM_REMOVED = 24  # Kubernetes 1.24 removed dockershim: the kubelet needs a CRI runtime (or cri-dockerd)
-NOT_EVICTED = frozenset({"DaemonSet", "Job", "CronJob"})
 MAX_BLOCKERS = 20
 MAX_NAMES = 3
 ONE_AT_A_TIME = "one node at a time: the pool's surge setting is not in the input"
@@ -139,29 +139,26 @@ def _versions(states: Iterable[NodeState]) -> str:
 # Rollouts
 
 
-@dataclass(frozen=True, slots=True)
-class Placement:
-    """Which workloads run pods on which nodes, from the running images (pods of the input)."""
-
-    known: bool
-    why_unknown: str
-    pods_by_workload: dict[str, set[str]]
-    workloads_by_node: dict[str, set[str]]
-    kinds: dict[str, str]
-
-
 def placement(facts: ClusterFacts) -> Placement:
+    """Where workloads run, from the running images: for a ``Disruption`` built without the inventory's.
+
+    The images cannot tell a static pod's mirror or a finished pod from others; ``drain.disruption_of``
+    (what ``plan.inputs.from_inventory`` gives) can, and is used whenever it is there.
+    """
     pods: dict[str, set[str]] = defaultdict(set)
     by_node: dict[str, set[str]] = defaultdict(set)
     kinds: dict[str, str] = {}
     for image in facts.images.images:
         for use in image.uses:
-            workload = f"{use.workload.kind}/{use.workload.namespace}/{use.workload.name}"
+            if use.workload.kind == "DaemonSet" or not use.node:
+                continue
+            workload = workload_key(use.workload.kind, use.workload.namespace, use.workload.name)
             kinds[workload] = use.workload.kind
             pods[workload].add(use.pod_key)
-            if use.node:
-                by_node[use.node].add(workload)
-    return Placement(facts.images.pods_known, facts.images.reason, dict(pods), dict(by_node), kinds)
+            by_node[use.node].add(workload)
+    counts = {w: len(p) for w, p in pods.items()}
+    nodes = {n: frozenset(w) for n, w in by_node.items()}
+    return Placement(facts.images.pods_known, facts.images.reason, counts, nodes, kinds)
 
 
 def rollout(ctx: PlanContext, nodes: Sequence[NodeFacts], where: Placement, disruption: Disruption) -> Rollout:
@@ -183,22 +180,9 @@ def rollout(ctx: PlanContext, nodes: Sequence[NodeFacts], where: Placement, disr
             f"pods are not in the input ({where.why_unknown}): which workloads run on these nodes is unknown"
         )
     else:
-        names = {n.name for n in nodes}
-        workloads = sorted({w for n in names for w in where.workloads_by_node.get(n, ())})
-        for workload in workloads:
-            if where.kinds.get(workload) in NOT_EVICTED:
-                continue
-            pods = where.pods_by_workload.get(workload, set())
-            budgets = disruption.for_workload(workload) if disruption.read else ()
-            zero = [b for b in budgets if b.disruptions_allowed == 0]
-            if zero:
-                blockers.append(
-                    f"{workload}: PodDisruptionBudget {zero[0].namespace}/{zero[0].name} allows 0 disruptions"
-                )
-            elif len(pods) == 1 and not (disruption.read and budgets):
-                bare = " (a bare pod: it is not recreated after a drain)" if where.kinds.get(workload) == "Pod" else ""
-                qualifier = "" if disruption.read else " unless a PodDisruptionBudget explicitly allows its disruption"
-                blockers.append(f"{workload}: a single replica{bare}: draining its node interrupts it{qualifier}")
+        verdict = judge([n.name for n in nodes], where, disruption)
+        blockers = [b.message for b in verdict.blockers]
+        unknowns.extend(verdict.unknowns)
         if len(blockers) > MAX_BLOCKERS:
             blockers = [*blockers[:MAX_BLOCKERS], f"… and {len(blockers) - MAX_BLOCKERS} more"]
     if not disruption.read:
@@ -623,7 +607,7 @@ def node_steps(
     drafts: Drafts,
 ) -> None:
     """Every node, runtime and node-OS step of the plan."""
-    where = placement(facts)
+    where = disruption.placement or placement(facts)
     states = {n.name: _state(n) for n in facts.nodes}
     unknown_kubelets = [s.facts for s in states.values() if s.minor is None]
     if unknown_kubelets and hops:

@@ -635,3 +635,60 @@ def test_each_agent_check_can_pass_warn_fail_and_say_unknown(check: str) -> None
         seen |= {f.status for f in run(check, ctx)}
     assert {Status.PASS, Status.FAIL, Status.UNKNOWN} <= seen
     assert Status.WARN in seen
+
+
+# ------------------------------------------------------------------------------------------
+# Snapshots: the agents' real manifests and objects read as files
+
+
+def test_a_snapshot_reads_the_agents_real_files(tmp_path: Path) -> None:
+    import shutil
+
+    from builders import version_doc, write_json
+    from patchlevel.collect.snapshot import read_snapshot
+
+    root = tmp_path / "snapshot"
+    write_json(root / "version.json", version_doc("v1.20.0+2817867"))
+    worker = json_document("mco-worker-node-4.7-done.json")
+    write_json(root / "nodes.json", {"apiVersion": "v1", "kind": "NodeList", "items": [worker]})
+    for name in (
+        "kured-ds.yaml",  # a YAML stream: ServiceAccount, ClusterRole …, the DaemonSet
+        "suc-plan-k3s-upgrade.yaml",
+        "mco-machineconfigpool-worker-4.7.json",
+        "mco-machineconfigpool-master-4.7.json",  # byte-for-byte the worker pool: one object seen twice
+        "brupop-bottlerocketshadow-crd.yaml",  # a CRD, not a shadow: not read as one
+    ):
+        shutil.copy(DATA / name, root / name)
+
+    inventory = read_snapshot(root)
+    agents = inventory.agents
+    assert [(d.metadata.namespace, d.metadata.name) for d in agents.daemonsets] == [("kube-system", "kured")]
+    assert sorted(p.metadata.name for p in agents.upgrade_plans) == ["k3s-agent", "k3s-server"]
+    assert [p.metadata.name for p in agents.machine_config_pools] == ["worker"]
+    assert agents.bottlerocket_shadows == ()
+    assert {inv.DAEMONSETS, inv.UPGRADE_PLANS, inv.MACHINE_CONFIG_POOLS} <= inventory.collected
+    assert inv.BOTTLEROCKET_SHADOWS not in inventory.collected
+    read_as = {Path(i.path).name: i.read_as for i in inventory.inputs}
+    assert "2 system-upgrade-controller Plans" in read_as["suc-plan-k3s-upgrade.yaml"]
+    assert "1 MachineConfigPool" in read_as["mco-machineconfigpool-worker-4.7.json"]
+    ctx = make_context(inventory, as_of=date(2021, 7, 20))
+    assert findings(PENDING, ctx)[f"node/{worker['metadata']['name']}"].status is Status.PASS
+    h = findings(HEALTHY, ctx)
+    assert h["machineconfigpool/worker"].status is Status.PASS
+    assert h["plan/system-upgrade/k3s-server"].status is Status.UNKNOWN  # an example Plan: no status yet
+
+
+def test_two_different_copies_of_an_agent_object_are_refused(tmp_path: Path) -> None:
+    from builders import version_doc, write_json
+    from patchlevel.collect.snapshot import read_snapshot
+    from patchlevel.errors import InputError
+
+    root = tmp_path / "snapshot"
+    write_json(root / "version.json", version_doc("v1.20.0"))
+    write_json(root / "nodes.json", {"kind": "NodeList", "items": [json_document("mco-worker-node-4.7-done.json")]})
+    pool = json_document("mco-machineconfigpool-worker-4.7.json")
+    write_json(root / "a.json", pool)
+    pool["status"]["degradedMachineCount"] = 1
+    write_json(root / "b.json", pool)
+    with pytest.raises(InputError, match=r"MachineConfigPool worker appears in .* with different content"):
+        read_snapshot(root)

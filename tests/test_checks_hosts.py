@@ -468,7 +468,7 @@ def host_scanned_context() -> Context:
             (overdue,) if node == "old" else (), package_targets=1, artifact_type="filesystem",
         )  # fmt: skip
         return NodeScan("scan.json", "trivy", "", when, "ubuntu", "24.04", packages, True, report, node=node,
-                        matched_by="explicit NODE=PATH")  # fmt: skip
+                        matched_by="explicit NODE=PATH", package_count=len(packages))  # fmt: skip
 
     kured = "ghcr.io/kubereboot/kured:1.23.0"
     nodes = [

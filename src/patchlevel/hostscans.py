@@ -11,10 +11,17 @@ node's name; a scan no rule places keeps ``node`` empty and is reported, never g
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
 from patchlevel.scans import ScanReport
+
+# The installed packages a host record keeps: those that may be kernels (Debian and Ubuntu
+# ``linux-image-*`` / ``linux-modules-*``; RPM ``kernel``, ``kernel-core``, ``kernel-default``,
+# ``kernel6.1`` …).  No check reads any other package, and a host lists hundreds: 5,000 nodes' full
+# lists would cost a gigabyte.  The others are counted (``NodeScan.package_count``).
+KERNEL_PACKAGE_PREFIXES = ("linux-image-", "linux-modules-", "kernel")
 
 # How a scan was placed on its node (``NodeScan.matched_by``).
 BY_EXPLICIT = "explicit NODE=PATH"
@@ -32,6 +39,12 @@ class HostPackage:
     ecosystem: str = ""  # "deb", "rpm", "apk", … (purl type or scanner family); "" when unstated
 
 
+def kernel_candidates(packages: Iterable[HostPackage]) -> tuple[tuple[HostPackage, ...], int]:
+    """The packages a host record keeps (each once, in order) and how many packages there were in all."""
+    listed = tuple(dict.fromkeys(packages))
+    return tuple(p for p in listed if p.name.startswith(KERNEL_PACKAGE_PREFIXES)), len(listed)
+
+
 @dataclass(frozen=True, slots=True)
 class NodeScan:
     """One scan (or SBOM) of one host's root filesystem."""
@@ -42,7 +55,7 @@ class NodeScan:
     scanned_at: datetime | None  # when the scan ran or the SBOM was made (UTC), None when unstated
     os_family: str  # "ubuntu", "redhat", "amazon", "suse linux enterprise server", … ("" when unknown)
     os_name: str  # the release ("22.04", "2 (Karoo)") ("" when unknown)
-    packages: tuple[HostPackage, ...]  # installed OS packages the source lists
+    packages: tuple[HostPackage, ...]  # installed OS packages the source lists that may be kernels (see above)
     # Whether the source lists every installed OS package (Trivy with --list-all-pkgs, an SBOM): only
     # then can it show that no newer kernel is installed.  A plain Trivy report lists vulnerable
     # packages only.
@@ -54,6 +67,7 @@ class NodeScan:
     artifact_type: str = ""  # "filesystem", "rootfs", "vm", "node" …
     node: str = ""  # the node it was placed on ("" when no rule placed it)
     matched_by: str = ""  # BY_EXPLICIT, BY_HOST_NAME, BY_FILE_NAME; "" when unmatched
+    package_count: int = 0  # every installed OS package the source lists (kept or not)
     # Vulnerabilities the report lists in packages that are not the OS's (binaries such as a kubelet or
     # CNI plugins on the host: Trivy lang-pkgs results); not in ``report``, counted for the evidence.
     other_vulnerabilities: int = 0

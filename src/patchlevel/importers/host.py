@@ -40,7 +40,7 @@ from urllib.parse import unquote
 import msgspec
 
 from patchlevel.errors import ImporterError
-from patchlevel.hostscans import BY_EXPLICIT, BY_FILE_NAME, BY_HOST_NAME, HostPackage, NodeScan
+from patchlevel.hostscans import BY_EXPLICIT, BY_FILE_NAME, BY_HOST_NAME, HostPackage, NodeScan, kernel_candidates
 from patchlevel.importers.base import Node, text_or_none, timestamp, unique
 from patchlevel.importers.trivy import TrivyImporter
 from patchlevel.importers.trivy_operator import _Vulnerability as _OperatorVulnerability
@@ -241,7 +241,9 @@ def _node_report(node: Node) -> NodeScan:
         ),
         artifact_type=artifact.kind or "node-rootfs",
     )
-    packages = tuple(dict.fromkeys(HostPackage(v.package, v.installed_version) for v in vulnerabilities if v.package))
+    packages, count = kernel_candidates(
+        HostPackage(v.package, v.installed_version) for v in vulnerabilities if v.package
+    )
     return NodeScan(
         source=node.source,
         format="trivy-operator",
@@ -252,6 +254,7 @@ def _node_report(node: Node) -> NodeScan:
         packages=packages,
         packages_complete=False,
         report=scan,
+        package_count=count,
         artifact=artifact.rootPath,
         artifact_type=scan.artifact_type,
     )
@@ -351,21 +354,17 @@ class TrivyHostImporter:
             package_targets=len(os_results) if os_results else everything.package_targets,
         )
         other = len(everything.vulnerabilities) - len(vulnerabilities.vulnerabilities)
-        packages = tuple(
-            dict.fromkeys(
-                HostPackage(p.Name, _trivy_version(p), p.Arch, r.Type)
-                for r in os_results
-                for p in r.Packages or []
-                if p.Name
-            )
+        packages, count = kernel_candidates(
+            HostPackage(p.Name, _trivy_version(p), p.Arch, r.Type)
+            for r in os_results
+            for p in r.Packages or []
+            if p.Name
         )
-        if not packages:  # a report without --list-all-pkgs names the vulnerable packages only
-            packages = tuple(
-                dict.fromkeys(
-                    HostPackage(v.package, v.installed_version)
-                    for v in vulnerabilities.vulnerabilities
-                    if v.package and v.installed_version
-                )
+        if not count:  # a report without --list-all-pkgs names the vulnerable packages only
+            packages, count = kernel_candidates(
+                HostPackage(v.package, v.installed_version)
+                for v in vulnerabilities.vulnerabilities
+                if v.package and v.installed_version
             )
         return [
             NodeScan(
@@ -377,6 +376,7 @@ class TrivyHostImporter:
                 os_name=os_info.Name.strip(),
                 packages=packages,
                 packages_complete=bool(os_results) and all(r.Packages is not None for r in os_results),
+                package_count=count,
                 report=vulnerabilities,
                 artifact=doc.ArtifactName,
                 artifact_type=doc.ArtifactType.strip().lower(),
@@ -460,9 +460,10 @@ class CycloneDxHostImporter:
                 scanned_at=timestamp(doc.metadata.timestamp if doc.metadata else None),
                 os_family=family,
                 os_name=release,
-                packages=tuple(dict.fromkeys(_package_from_purl(p) for p in purls)),
+                packages=kernel_candidates(_package_from_purl(p) for p in purls)[0],
                 packages_complete=True,
                 report=None,
+                package_count=kernel_candidates(_package_from_purl(p) for p in purls)[1],
                 artifact=subject.name if subject is not None else "",
                 artifact_type=subject.type if subject is not None else "",
             )
@@ -521,9 +522,10 @@ class SpdxHostImporter:
                 scanned_at=timestamp(doc.creationInfo.created if doc.creationInfo else None),
                 os_family=family,
                 os_name=release,
-                packages=tuple(dict.fromkeys(_package_from_purl(p) for p in purls)),
+                packages=kernel_candidates(_package_from_purl(p) for p in purls)[0],
                 packages_complete=True,
                 report=None,
+                package_count=kernel_candidates(_package_from_purl(p) for p in purls)[1],
                 artifact=doc.name,
                 artifact_type="spdx",
             )

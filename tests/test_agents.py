@@ -184,13 +184,20 @@ def test_kured_without_annotate_nodes_knows_only_the_lock_holder() -> None:
     lock = '{"nodeID":"quiet","metadata":{"unschedulable":false},"created":"2026-11-26T22:00:00Z","TTL":0}'
     _, ctx = kured_cluster(annotate=False, lock=lock)
     f = findings(PENDING, ctx)
-    # kured's annotations on other nodes show it annotates: the flags in the manifest are not the whole story
     assert f["node/quiet"].status is Status.WARN
     assert f["node/quiet"].message.startswith(
         "kured: kured is draining or rebooting the node (it holds the reboot lock)"
     )
     reading = read_agents(ctx.inventory).readings("quiet")[0]
     assert reading.state is AgentState.REBOOTING and reading.since is not None
+    # an annotation written while kured annotated stays after the flag is dropped: stale, neither pass nor fail
+    assert f["node/pending-10d"].status is Status.UNKNOWN and "it is stale" in f["node/pending-10d"].message
+    # without the DaemonSet, kured's flags are unknown: a node it has not marked is unknown, a marked one counts
+    nodes, _ = kured_cluster()
+    bare = context(nodes, pods=[kured_pod(n.name) for n in nodes], denied={inv.DAEMONSETS: "forbidden"})
+    g = findings(PENDING, bare)
+    assert g["node/pending-10d"].status is Status.FAIL
+    assert g["node/quiet"].status is Status.UNKNOWN and "its DaemonSet is not in the input" in g["node/quiet"].message
     # with no kured annotation anywhere and no --annotate-nodes, the nodes' state is unknown
     nodes = [make_node("a"), make_node("b")]
     plain = context(

@@ -15,7 +15,9 @@ states per node (``AgentState``), with the raw annotations, labels or resource f
   ``cmd/kured/main.go`` and ``pkg/daemonsetlock/daemonsetlock.go``, kured 1.23.0 and ``main`` (see
   tests/data/update-agents/CONSTANTS.md).  The ``kured.dev/`` names exist only in the unmerged pull
   request #1000: both prefixes are read, ``weave.works/`` is the released one.  The flags come from
-  the DaemonSet's container arguments and its ``KURED_*`` environment variables.
+  the DaemonSet's container arguments and its ``KURED_*`` environment variables; only they say
+  whether kured marks nodes now (it removes its annotation only while it does, so one left from an
+  earlier configuration is stale), so without the DaemonSet an unmarked node is unknown.
 - **Flatcar Linux Update Operator** (``flatcar-linux-update.v1.flatcar-linux.net/``, and the older
   CoreOS operator's ``container-linux-update.v1.coreos.com/``): ``status`` (update_engine's
   operation), ``reboot-needed``, ``reboot-in-progress``, ``reboot-ok``, ``reboot-paused`` annotations
@@ -380,14 +382,14 @@ def _read_kured(inventory: Inventory, nodes: Mapping[str, Node], out: _Readings)
     else:
         out.found(KURED, "kured node annotations")
     flags = [kured_flags(ds) for ds in daemonsets]
-    annotate = next((f.annotate_nodes for f in flags if f.annotate_nodes is not None), None)
-    annotate_from = "the kured DaemonSet's flags" if annotate is not None else ""
-    if annotate is None and daemonsets:
-        annotate, annotate_from = False, "the kured DaemonSet's flags (--annotate-nodes not set: default false)"
-    if not annotate and annotated:
-        annotate, annotate_from = (
-            True,
-            f"kured's annotations on {len(annotated)} node(s) (it annotates with --annotate-nodes)",
+    # Only the DaemonSet says whether kured marks nodes now: an annotation it wrote under an earlier
+    # configuration stays (kured removes it only while it runs with --annotate-nodes).
+    annotate: bool | None = None
+    annotate_from = "the kured DaemonSet is not in the input"
+    if daemonsets:
+        annotate = any(f.annotate_nodes for f in flags)
+        annotate_from = "the kured DaemonSet's flags" + (
+            "" if annotate else " (--annotate-nodes not set: default false)"
         )
     pre = next((f.pre_reboot_labels for f in flags if f.pre_reboot_labels), {})
     post = next((f.post_reboot_labels for f in flags if f.post_reboot_labels), {})
@@ -510,6 +512,14 @@ def _kured_node(
             evidence,
         )
     in_progress = next((p for p in KURED_PREFIXES if p + KURED_IN_PROGRESS in annotations), None)
+    if in_progress is not None and annotate is False:
+        return AgentReading(
+            KURED,
+            AgentState.UNKNOWN,
+            f"the node carries kured's {in_progress}{KURED_IN_PROGRESS} annotation, but kured runs without "
+            "--annotate-nodes, so it is stale (kured removes it only while it annotates)",
+            evidence=evidence,
+        )
     if in_progress is not None:
         raw = annotations[in_progress + KURED_IN_PROGRESS]
         since = moment(raw)
@@ -543,7 +553,8 @@ def _kured_node(
     why = (
         "kured runs without --annotate-nodes"
         if annotate is False
-        else "kured's flags are unknown (its DaemonSet is not in the input)"
+        else "whether kured marks nodes that need a reboot (--annotate-nodes) is unknown: its DaemonSet is not in "
+        "the input"
     )
     return AgentReading(
         KURED,

@@ -521,13 +521,17 @@ def test_the_real_openshift_worker_and_its_pool_are_up_to_date() -> None:
     old = msgspec.convert(json_document("mco-worker-node-4.4-done.json"), Node)
     # (the archive's master.json is byte-for-byte its worker.json: one pool)
     pools = [msgspec.convert(json_document("mco-machineconfigpool-worker-4.7.json"), MachineConfigPool)]
-    ctx = context([node, old], pools=pools, collected=[inv.MACHINE_CONFIG_POOLS], as_of=date(2021, 7, 20))
+    ctx = context([node], pools=pools, collected=[inv.MACHINE_CONFIG_POOLS], as_of=date(2021, 7, 20))
     f = findings(PENDING, ctx)
     assert f[f"node/{node.name}"].status is Status.PASS
     assert f[f"node/{node.name}"].message == (
         f"no reboot pending: {MCO}: the node runs its pool's rendered machine config (state Done)"
     )
-    assert f[f"node/{old.name}"].status is Status.PASS
+    # the 4.4 node is of another cluster: alone, its own annotations say Done
+    assert findings(PENDING, context([old], as_of=date(2020, 7, 1)))[f"node/{old.name}"].status is Status.PASS
+    # beside the 4.7 cluster's worker pool it would be behind that pool's target: when since is unknown
+    mixed = findings(PENDING, context([old], pools=pools, as_of=date(2021, 7, 20)))[f"node/{old.name}"]
+    assert mixed.status is Status.UNKNOWN and "since when is not recorded" in mixed.message
     h = findings(HEALTHY, ctx)
     assert h["machineconfigpool/worker"].status is Status.PASS
     assert h["machineconfigpool/worker"].message == (f"{MCO} reports no failure (up to date)")
@@ -538,6 +542,8 @@ def test_an_openshift_node_mid_update_is_judged_by_its_pool_updating_time() -> N
         mco_node("waiting", current="rendered-worker-39c9df4a", desired="rendered-worker-new", state="Done"),
         mco_node("applying", current="rendered-worker-39c9df4a", desired="rendered-worker-new", state="Working"),
         mco_node("done", current="rendered-worker-new", desired="rendered-worker-new", state="Done"),
+        # not handed the new configuration yet (maxUnavailable): only the pool's target shows it is behind
+        mco_node("queued", current="rendered-worker-39c9df4a", desired="rendered-worker-39c9df4a", state="Done"),
         mco_node(
             "degraded",
             current="rendered-worker-new",
@@ -553,6 +559,8 @@ def test_an_openshift_node_mid_update_is_judged_by_its_pool_updating_time() -> N
     assert f["node/waiting"].status is Status.WARN and "2 days since 2026-11-25" in f["node/waiting"].message
     assert f["node/applying"].status is Status.WARN
     assert f["node/done"].status is Status.PASS
+    assert f["node/queued"].status is Status.WARN
+    assert f["node/queued"].evidence["readings"][0]["pool_target_config"] == "rendered-worker-new"
     assert f["node/degraded"].status is Status.UNKNOWN  # drift, not an update: see the health check
     h = findings(HEALTHY, recent)
     assert h["node/degraded"].status is Status.FAIL

@@ -1002,7 +1002,14 @@ def _mco_reading(node: Node, pool: MachineConfigPool | None) -> AgentReading:
     updating = pool.condition("Updating") if pool is not None else None
     since = moment(updating.lastTransitionTime) if updating is not None and updating.status == "True" else None
     since_from = f"MachineConfigPool {pool.metadata.name} condition Updating" if pool is not None and since else ""
-    pending = (current != desired) or (bool(desired_image) and current_image != desired_image)
+    # The operator hands nodes their pool's new configuration a few at a time (maxUnavailable): a node
+    # still waiting its turn has currentConfig == desiredConfig == the old one, and only the pool's
+    # target (spec.configuration) shows that it is behind.
+    target = pool.spec.configuration.name if pool is not None and pool.spec.configuration is not None else ""
+    if target:
+        evidence["pool_target_config"] = _text(target)
+    queued = bool(target) and current is not None and current != target
+    pending = (current != desired) or queued or (bool(desired_image) and current_image != desired_image)
     if state in _MCO_FAILED:
         return AgentReading(
             MCO,

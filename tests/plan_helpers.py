@@ -15,7 +15,6 @@ from patchlevel.plan.build import build_plan
 from patchlevel.plan.inputs import PlanInputs, from_inventory
 from patchlevel.plan.model import Plan, Step, StepKind
 from patchlevel.policy import Policy
-from patchlevel.vuln.kev import KevCatalog
 
 EKS_POOL = "eks.amazonaws.com/nodegroup"
 
@@ -32,7 +31,6 @@ def plan_for(
     policy: Policy | None = None,
     inputs: PlanInputs | None = None,
     findings: Callable[[tuple[Finding, ...]], Iterable[Finding]] | None = None,
-    kev: KevCatalog | None = None,
 ) -> Plan:
     """The plan of the audit of ``inventory``; ``findings`` may rewrite the audit's findings first."""
     policy = policy or Policy()
@@ -48,7 +46,6 @@ def plan_for(
         removals=load_removals(),
         inputs=inputs if inputs is not None else from_inventory(outcome.inventory),
         target=target,
-        kev=kev,
     )
 
 

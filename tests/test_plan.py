@@ -38,7 +38,6 @@ from patchlevel.plan.model import (
     StepKind,
 )
 from patchlevel.policy import Policy
-from patchlevel.vuln.kev import KevCatalog, KevEntry
 from plan_helpers import EKS_POOL, before, control_plane_path, plan_for, steps_of
 
 DEMO = Path(__file__).resolve().parents[1] / "examples" / "demo-cluster"
@@ -353,7 +352,7 @@ def image_cluster() -> Inventory:
 
 
 def with_vulnerability(
-    clock_start: date, image_os_end: date | None = None
+    clock_start: date, image_os_end: date | None = None, *, kev_due: date | None = None, vex: str = ""
 ) -> Callable[[tuple[Finding, ...]], list[Finding]]:
     subject = "image/registry.example/web@sha256:" + "ab" * 32
 
@@ -362,6 +361,7 @@ def with_vulnerability(
         vuln = OpenVulnerability(
             "CVE-2024-3094", Severity.CRITICAL, "xz-utils", "5.6.0-0.2", "5.6.1+really5.4.5-1",
             clock_start=clock_start, clock="fix release date", sla_days=30,
+            rank_source="kev" if kev_due else "report", known_exploited_due=kev_due, vex=vex,
         )  # fmt: skip
         out.append(
             Finding("fixable_vulnerabilities_patched_in_time", Status.FAIL, Severity.CRITICAL, subject,
@@ -402,16 +402,23 @@ def test_an_open_fix_still_inside_its_sla_is_planned_when_it_runs_out_within_the
 
 
 def test_a_kev_due_date_earlier_than_the_sla_wins() -> None:
-    kev = KevCatalog(
-        "2026.11.01",
-        date(2026, 11, 1),
-        {"CVE-2024-3094": KevEntry("CVE-2024-3094", "Tukaani", "xz", "xz backdoor", date(2026, 11, 1),
-                                   date(2026, 11, 15), None)},
-    )  # fmt: skip
-    plan = plan_for(image_cluster(), date(2026, 11, 20), findings=with_vulnerability(date(2026, 11, 1)), kev=kev)
+    # The check's typed known_exploited_due (CISA KEV's federal due date) dates the fix, not the planner's own lookup.
+    rewrite = with_vulnerability(date(2026, 11, 1), kev_due=date(2026, 11, 15))
+    plan = plan_for(image_cluster(), date(2026, 11, 20), findings=rewrite)
     (step,) = steps_of(plan, StepKind.IMAGE_REBUILD)
     assert step.deadline.basis is DeadlineBasis.KEV and step.deadline.latest_safe == date(2026, 11, 15)
     assert step.late
+    (fix,) = step.images[0].fixes
+    assert (fix.due, fix.due_basis) == (date(2026, 11, 15), "CISA KEV due date (known exploited)")
+
+
+def test_a_vulnerability_vex_takes_out_of_the_sla_is_not_planned() -> None:
+    rewrite = with_vulnerability(date(2026, 11, 1), vex="not_affected")
+    assert steps_of(
+        plan_for(image_cluster(), date(2026, 12, 2), findings=with_vulnerability(date(2026, 11, 1))),
+        StepKind.IMAGE_REBUILD,
+    )
+    assert not steps_of(plan_for(image_cluster(), date(2026, 12, 2), findings=rewrite), StepKind.IMAGE_REBUILD)
 
 
 def test_an_end_of_life_base_os_dates_the_rebuild_by_its_support_end() -> None:

@@ -43,7 +43,6 @@ from patchlevel.plan.nodes import node_steps
 from patchlevel.plan.workloads import image_steps
 from patchlevel.platforms import ClusterFacts
 from patchlevel.policy import Policy
-from patchlevel.vuln.kev import KevCatalog
 
 KIND_ORDER = {
     StepKind.API_MIGRATION: 0,
@@ -67,7 +66,6 @@ def build_plan(
     inputs: PlanInputs,
     target: str | None = None,
     prepared_by: str = "",
-    kev: KevCatalog | None = None,
 ) -> Plan:
     """The plan for one audited cluster.  Raises ``UsageError`` for a ``target`` that cannot be reached."""
     as_of = report.as_of
@@ -95,7 +93,7 @@ def build_plan(
     node_steps(ctx, facts, platform, hops, current, target_minor, inputs.disruption, drafts)
     if any(s.rollout is not None for s in drafts.values()) and not inputs.disruption.read:
         unknowns.extend(inputs.disruption.gaps)
-    image_steps(ctx, facts, kev, drafts)
+    image_steps(ctx, facts, drafts)
     _inherit_deadlines(drafts)
     ordered = _order(drafts)
     ids = {step.key: f"S{index:02d}" for index, step in enumerate(ordered, 1)}
@@ -109,6 +107,7 @@ def build_plan(
         f"{removals.describe()}",
         f"containerd support table: {knowledge.runtime_compat.get('source', 'unknown source')}",
     ]
+    kev = knowledge.kev
     if kev is not None:
         data.append(f"CISA KEV catalog {kev.version} ({kev.released})")
     policy_view: dict[str, int | str] = {

@@ -4,7 +4,8 @@ Read from the image checks' findings: a base OS past support (``image_os_support
 support window), fixable critical and high vulnerabilities with their SLA clocks and fixed versions
 (``fixable_vulnerabilities_patched_in_time``, typed ``vulnerabilities``), and tags that moved without a
 redeploy (``patched_image_redeployed``).  A known exploited vulnerability (CISA KEV) is due by KEV's
-date when that comes first.  Findings are matched to workloads through the running images.
+date when that comes first (the check's typed ``known_exploited_due``); a vulnerability a VEX statement
+takes out of the SLA is not planned.  Findings are matched to workloads through the running images.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from patchlevel.model import Finding, Severity, Status
 from patchlevel.plan.draft import Drafts, DraftStep, PlanContext, earliest, minus_window
 from patchlevel.plan.model import Deadline, DeadlineBasis, ImageChange, StepKind, VulnerabilityFix
 from patchlevel.platforms import ClusterFacts
-from patchlevel.vuln.kev import KevCatalog
 
 IMAGE_CHECKS = ("image_os_supported", "fixable_vulnerabilities_patched_in_time", "patched_image_redeployed")
 PLANNED_SEVERITIES = frozenset({Severity.CRITICAL, Severity.HIGH})
@@ -25,11 +25,11 @@ PLANNED_STATUSES = frozenset({Status.FAIL, Status.WARN, Status.PASS})
 UNATTRIBUTED = "(workload unknown)"
 
 
-def _fixes(ctx: PlanContext, finding: Finding, kev: KevCatalog | None) -> list[VulnerabilityFix]:
+def _fixes(ctx: PlanContext, finding: Finding) -> list[VulnerabilityFix]:
     fixes = []
     for vuln in finding.vulnerabilities:
-        if vuln.severity not in PLANNED_SEVERITIES or not vuln.fixed_version:
-            continue
+        if vuln.severity not in PLANNED_SEVERITIES or not vuln.fixed_version or vuln.vex:
+            continue  # a vulnerability a VEX statement takes out of the SLA needs no rebuild
         due: date | None = None
         basis = "SLA clock start unknown"
         if vuln.clock_start is not None and vuln.sla_days is not None:
@@ -37,9 +37,9 @@ def _fixes(ctx: PlanContext, finding: Finding, kev: KevCatalog | None) -> list[V
             basis = f"SLA {vuln.sla_days} days from the {vuln.clock or 'clock start'} {vuln.clock_start}"
         elif vuln.sla_days is None:
             basis = f"the policy times no {vuln.severity.value if vuln.severity else 'unknown'}-severity SLA"
-        entry = kev.lookup(vuln.id, ctx.as_of) if kev is not None else None
-        if entry is not None and entry.due_date is not None and (due is None or entry.due_date < due):
-            due, basis = entry.due_date, f"CISA KEV due date (added {entry.date_added})"
+        kev_due = vuln.known_exploited_due  # set by the check when the vulnerability is in CISA KEV on the as-of date
+        if kev_due is not None and (due is None or kev_due < due):
+            due, basis = kev_due, "CISA KEV due date (known exploited)"
         fixes.append(
             VulnerabilityFix(
                 id=vuln.id,
@@ -55,7 +55,7 @@ def _fixes(ctx: PlanContext, finding: Finding, kev: KevCatalog | None) -> list[V
 
 
 def _image_change(
-    ctx: PlanContext, image: RunningImage | None, subject: str, found: list[Finding], kev: KevCatalog | None
+    ctx: PlanContext, image: RunningImage | None, subject: str, found: list[Finding]
 ) -> tuple[ImageChange, list[Deadline]] | None:
     reasons: list[str] = []
     fixes: list[VulnerabilityFix] = []
@@ -83,7 +83,7 @@ def _image_change(
                     )
                 )
         elif finding.check == "fixable_vulnerabilities_patched_in_time" and finding.status in PLANNED_STATUSES:
-            mine = _fixes(ctx, finding, kev)
+            mine = _fixes(ctx, finding)
             if finding.status is Status.PASS:  # within its SLA: planned when it runs out inside the warning window
                 horizon = ctx.as_of + timedelta(days=window)
                 mine = [f for f in mine if f.due is not None and f.due <= horizon]
@@ -112,7 +112,7 @@ def _image_change(
     return ImageChange(name, references, tuple(reasons), tuple(fixes)), deadlines
 
 
-def image_steps(ctx: PlanContext, facts: ClusterFacts, kev: KevCatalog | None, drafts: Drafts) -> None:
+def image_steps(ctx: PlanContext, facts: ClusterFacts, drafts: Drafts) -> None:
     by_subject: dict[str, list[Finding]] = defaultdict(list)
     for finding in ctx.findings:
         if not (finding.check in IMAGE_CHECKS and finding.subject.startswith("image/")):
@@ -127,7 +127,7 @@ def image_steps(ctx: PlanContext, facts: ClusterFacts, kev: KevCatalog | None, d
     namespaces: dict[str, str] = {}
     for subject, found in sorted(by_subject.items()):
         image = images.get(subject)
-        made = _image_change(ctx, image, subject, found, kev)
+        made = _image_change(ctx, image, subject, found)
         if made is None:
             continue
         change, deadlines = made

@@ -441,6 +441,7 @@ def test_every_host_check_passes_fails_and_says_unknown() -> None:
         ),
         make_context(nodes=[make_node("x", os_image="Ubuntu 20.10")]),
         host_scanned_context(),
+        drainable_context(),
     ]
     seen: dict[str, set[Status]] = defaultdict(set)
     for ctx in scenarios:
@@ -451,6 +452,17 @@ def test_every_host_check_passes_fails_and_says_unknown() -> None:
         assert seen[check] - {Status.PASS, Status.UNKNOWN}, check
         assert Status.UNKNOWN in seen[check], check
         assert Status.ERROR not in seen[check], check
+
+
+def drainable_context() -> Context:
+    """Pods and the complete (empty) list of PodDisruptionBudgets were collected; no pod runs on the node."""
+    import dataclasses
+
+    from patchlevel import inventory as inv
+
+    base = make_context(nodes=[make_node("d")], pods=[])
+    collected = base.inventory.collected | {inv.PODS, inv.DISRUPTION_BUDGETS}
+    return make_context(dataclasses.replace(base.inventory, collected=collected))
 
 
 def host_scanned_context() -> Context:

@@ -96,7 +96,14 @@ def test_every_collected_resource_is_granted_get_and_list() -> None:
         ("", "namespaces"),
         ("apps", "replicasets"),
         ("batch", "jobs"),
+        ("policy", "poddisruptionbudgets"),
         ("aquasecurity.github.io", "vulnerabilityreports"),
+        # node update agents' objects and trivy-operator's node scans (issue 11)
+        ("apps", "daemonsets"),
+        ("brupop.bottlerocket.aws", "bottlerocketshadows"),
+        ("upgrade.cattle.io", "plans"),
+        ("machineconfiguration.openshift.io", "machineconfigpools"),
+        ("aquasecurity.github.io", "nodevulnerabilityreports"),
     } == COLLECTED
     assert served >= COLLECTED  # the test server serves everything collected, so the live tests read each
     for target in COLLECTED:
@@ -104,9 +111,15 @@ def test_every_collected_resource_is_granted_get_and_list() -> None:
     assert set(granted) == COLLECTED | {IDENTITY}  # and nothing else
 
 
-def test_version_is_the_only_non_resource_url() -> None:
+def test_the_non_resource_urls_are_version_and_metrics_read_only() -> None:
     rules = [r for r in one("ClusterRole")["rules"] if "nonResourceURLs" in r]
-    assert rules == [{"nonResourceURLs": ["/version"], "verbs": ["get"]}]
+    assert rules == [
+        {"nonResourceURLs": ["/version"], "verbs": ["get"]},
+        {"nonResourceURLs": ["/metrics"], "verbs": ["get"]},  # the deprecated-API request gauge (issue 13)
+    ]
+    from patchlevel.collect.live import METRICS_PATH, VERSION_PATH
+
+    assert {VERSION_PATH, METRICS_PATH} == {url for r in rules for url in r["nonResourceURLs"]}
 
 
 def test_the_binding_gives_the_role_to_the_service_account() -> None:
@@ -174,7 +187,7 @@ def test_the_readme_explains_every_granted_resource() -> None:
 
     for _, resource in COLLECTED | {IDENTITY}:
         assert f"`{resource}`" in readme
-    assert "/version" in readme
+    assert "`/version`" in readme and "`/metrics`" in readme
 
 
 def test_the_readme_table_lists_exactly_the_granted_resources() -> None:
@@ -413,3 +426,115 @@ def test_the_ledger_urls_in_the_manifests_parse() -> None:
     (patchlevel,) = ledger_pod("sqlite.yaml")["containers"]
     url = ledger_url(ledger_env(patchlevel)["PATCHLEVEL_LEDGER"]["value"])
     assert url.get_backend_name() == "sqlite" and url.database == "/var/lib/patchlevel/ledger.db"
+
+
+# -- scans of the nodes' hosts (deploy/node-scan/, issue 11) ------------------------------------
+
+NODE_SCAN = DEPLOY / "node-scan"
+
+
+def node_scan_documents() -> list[dict[str, Any]]:
+    return [
+        d
+        for path in sorted(NODE_SCAN.glob("*.yaml"))
+        for d in yaml.safe_load_all(path.read_text(encoding="utf-8"))
+        if d is not None
+    ]
+
+
+def node_scan_object(kind: str) -> dict[str, Any]:
+    found = [d for d in node_scan_documents() if d["kind"] == kind]
+    assert len(found) == 1, f"expected one {kind}, found {len(found)}"
+    return found[0]
+
+
+def scanner_pod() -> dict[str, Any]:
+    spec: dict[str, Any] = node_scan_object("DaemonSet")["spec"]["template"]["spec"]
+    return spec
+
+
+def test_the_node_scan_manifests_live_apart_in_their_own_namespace() -> None:
+    assert sorted(p.name for p in NODE_SCAN.glob("*.yaml")) == ["audit.yaml", "scanner.yaml"]
+    namespace = node_scan_object("Namespace")
+    name = namespace["metadata"]["name"]
+    assert name != one("Namespace")["metadata"]["name"]  # the audit's namespace stays "restricted"
+    labels = namespace["metadata"]["labels"]
+    # hostPath needs "privileged"; every pod admitted is still reported against "restricted"
+    assert labels["pod-security.kubernetes.io/enforce"] == "privileged"
+    assert labels["pod-security.kubernetes.io/warn"] == labels["pod-security.kubernetes.io/audit"] == "restricted"
+    for document in node_scan_documents():
+        if document["kind"] not in ("Namespace", "ClusterRoleBinding"):
+            assert document["metadata"]["namespace"] == name, document["kind"]
+
+
+def test_the_scanner_reads_the_host_read_only_unprivileged_and_without_api_access() -> None:
+    spec = scanner_pod()
+    [trivy] = spec["containers"]
+    accounts = {d["metadata"]["name"]: d for d in node_scan_documents() if d["kind"] == "ServiceAccount"}
+    account = accounts[spec["serviceAccountName"]]
+    assert account["automountServiceAccountToken"] is False and spec["automountServiceAccountToken"] is False
+    bindings = [d for d in node_scan_documents() if d["kind"] in ("RoleBinding", "ClusterRoleBinding")]
+    assert all(s["name"] != spec["serviceAccountName"] for b in bindings for s in b["subjects"])  # no role
+    assert not spec.get("hostNetwork") and not spec.get("hostPID") and not spec.get("hostIPC")
+    assert spec["securityContext"]["runAsNonRoot"] is True and spec["securityContext"]["runAsUser"] != 0
+    security = trivy["securityContext"]
+    assert security["capabilities"] == {"drop": ["ALL"]} and not security.get("privileged")
+    assert security["allowPrivilegeEscalation"] is False and security["readOnlyRootFilesystem"] is True
+    assert security["seccompProfile"] == {"type": "RuntimeDefault"}
+    volumes = {v["name"]: v for v in spec["volumes"]}
+    host = [v for v in spec["volumes"] if "hostPath" in v]
+    assert [v["hostPath"]["path"] for v in host] == ["/"]
+    mounts = {m["name"]: m for m in trivy["volumeMounts"]}
+    assert mounts[host[0]["name"]]["readOnly"] is True and mounts[host[0]["name"]]["mountPath"] == "/host"
+    assert "emptyDir" in volumes[next(n for n, m in mounts.items() if m["mountPath"] == "/tmp")]
+    assert set(trivy["resources"]["requests"]) == set(trivy["resources"]["limits"]) == {"cpu", "memory"}
+    assert {"operator": "Exists"} in spec["tolerations"]  # every node, control-plane nodes too
+
+
+def test_the_scanner_writes_one_complete_report_per_node_named_after_it() -> None:
+    [trivy] = scanner_pod()["containers"]
+    env = {e["name"]: e for e in trivy["env"]}
+    assert env["NODE_NAME"]["valueFrom"]["fieldRef"]["fieldPath"] == "spec.nodeName"
+    script = trivy["args"][0]
+    for word in ("trivy rootfs", "--scanners vuln", "--pkg-types os", "--list-all-pkgs", "--format json", "/host"):
+        assert word in script, word
+    assert '"/reports/nodes/${NODE_NAME}.json"' in script
+    assert 'mv "${out}.tmp" "${out}"' in script  # the audit never reads half a report
+    for skipped in ("/host/proc", "/host/var/lib/kubelet", "/host/var/lib/containerd"):
+        assert skipped in script
+
+
+def test_the_node_audit_reads_the_scanners_reports_as_the_read_only_role() -> None:
+    from patchlevel.cli import cli
+
+    cron = node_scan_object("CronJob")
+    spec = cron["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    [patchlevel] = spec["containers"]
+    args = patchlevel["args"]
+    cli.commands["audit"].make_context("audit", list(args[1:]))  # options the command accepts
+    assert args[0] == "audit" and args[args.index("--node-scan") + 1] == "/reports/nodes"
+    claim = node_scan_object("PersistentVolumeClaim")
+    assert claim["spec"]["accessModes"] == ["ReadWriteMany"]
+    volumes = {v["name"]: v for v in spec["volumes"]}
+    mounts = {m["mountPath"]: m["name"] for m in patchlevel["volumeMounts"]}
+    scanner = {v["name"]: v for v in scanner_pod()["volumes"]}
+    [trivy] = scanner_pod()["containers"]
+    scanner_mounts = {m["mountPath"]: m["name"] for m in trivy["volumeMounts"]}
+    assert volumes[mounts["/reports"]]["persistentVolumeClaim"]["claimName"] == claim["metadata"]["name"]
+    assert scanner[scanner_mounts["/reports"]]["persistentVolumeClaim"]["claimName"] == claim["metadata"]["name"]
+    binding = node_scan_object("ClusterRoleBinding")
+    assert binding["roleRef"]["name"] == one("ClusterRole")["metadata"]["name"]
+    assert binding["subjects"] == [
+        {"kind": "ServiceAccount", "name": spec["serviceAccountName"], "namespace": cron["metadata"]["namespace"]}
+    ]
+    assert spec["securityContext"] == pod_spec()["securityContext"]
+    assert patchlevel["securityContext"] == container()["securityContext"]
+    # the scanner and the audit write and read one share as one user
+    assert scanner_pod()["securityContext"]["runAsUser"] == spec["securityContext"]["runAsUser"]
+
+
+def test_the_node_scan_readme_states_the_trade_offs() -> None:
+    readme = (NODE_SCAN / "README.md").read_text(encoding="utf-8")
+    for fact in ("read-only", "privileged", "hostPath", "world-readable", "ReadWriteMany", "--db-repository",
+                 "NodeVulnerabilityReport", "NODE=PATH"):  # fmt: skip
+        assert fact in readme, fact

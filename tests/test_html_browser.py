@@ -110,7 +110,7 @@ def test_chromium_renders_the_report_without_console_errors(tmp_path: Path, repo
     assert "As-of date 2026-11-27" in text
     assert re.search(r"FAIL PCI-CG-10\.1: Orchestration tool components are supported and patched", text)
     assert "PCI-CG-10.3" in text and "Verdict per PCI container guidance item" in text
-    assert "Nodes by Kubernetes minor and support status" in text
+    assert "Nodes by Kubernetes release line and support status" in text
     assert "What needs action" in text and "Appendix A: Waivers" in text
     assert "W-OS-1" in text
     assert "<svg" in dom  # the charts survived parsing

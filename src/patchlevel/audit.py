@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -49,8 +50,33 @@ def utc_now() -> datetime:
 
 
 @dataclass(frozen=True, slots=True)
+class NodeScanSpec:
+    """One ``--node-scan``: a host scan or SBOM (or a directory of them), and the node it describes when given."""
+
+    path: Path
+    node: str = ""  # from NODE=PATH; "" places each scan by its host name or file name
+
+    @classmethod
+    def parse(cls, text: str) -> NodeScanSpec:
+        """``PATH`` or ``NODE=PATH`` (an existing path is a path, even with "=" in it)."""
+        node, sep, rest = text.partition("=")
+        if sep and rest and _NODE_NAME.fullmatch(node) and not Path(text).exists():
+            return cls(Path(rest), node)
+        return cls(Path(text))
+
+    @property
+    def label(self) -> str:
+        return f"{self.node}={self.path}" if self.node else str(self.path)
+
+
+# A node name (an RFC 1123 subdomain, as Kubernetes requires; upper case accepted for the host's own name).
+_NODE_NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?")
+
+
+@dataclass(frozen=True, slots=True)
 class ImageEvidenceOptions:
-    """Where image evidence comes from beyond the input itself (``--scan-report``, ``--scan``, ``--registry-check``)."""
+    """Where image evidence comes from beyond the input itself (``--scan-report``, ``--scan``, ``--registry-check``,
+    ``--vex``)."""
 
     scan_reports: tuple[Path, ...] = ()
     scanner: str | None = None  # "trivy" or "grype": scan every running image
@@ -59,6 +85,9 @@ class ImageEvidenceOptions:
     insecure_registries: tuple[str, ...] = ()
     registry_timeout: float = 10.0
     docker_config: Path | None = None
+    vex: tuple[Path, ...] = ()  # VEX documents (files, or directories of them): OpenVEX, CycloneDX, CSAF
+    # Host package evidence (issue 11): scans or SBOMs of nodes' root filesystems (``--node-scan``).
+    node_scans: tuple[NodeScanSpec, ...] = ()
 
     def validate(self) -> None:
         """Usage errors, found before any input is read."""
@@ -71,6 +100,12 @@ class ImageEvidenceOptions:
         for report_path in self.scan_reports:
             if not report_path.exists():
                 raise UsageError(f"--scan-report {report_path}: no such file or directory")
+        for vex_path in self.vex:
+            if not vex_path.is_file() and not vex_path.is_dir():
+                raise UsageError(f"--vex {vex_path}: no such file or directory")
+        for spec in self.node_scans:
+            if not spec.path.is_file() and not spec.path.is_dir():
+                raise UsageError(f"--node-scan {spec.label}: no such file or directory")
         if self.docker_config is not None and not self.docker_config.is_file():
             raise UsageError(f"--docker-config {self.docker_config}: no such file")
 
@@ -208,13 +243,22 @@ def gather_image_evidence(
     clock: Clock = utc_now,
     notify: Notify = _quiet,
 ) -> ImageEvidence:
-    """The I/O behind the image checks: read scan reports, run a scanner, ask registries."""
+    """The I/O behind the image checks: read scan reports and VEX documents, run a scanner, ask registries."""
     from patchlevel.images import registry_references, running_images
 
     scans = list(inventory.scans)
     inputs = list(inventory.inputs)
     warnings = list(inventory.warnings)
     incomplete: list[str] = []
+    vex = list(inventory.vex)
+    if options.vex:
+        from patchlevel.vuln.vex import read_vex_inputs
+
+        for vex_path in options.vex:
+            read = read_vex_inputs(vex_path)
+            vex.extend(read.documents)
+            inputs.extend(read.inputs)
+            warnings.extend(read.warnings)
     if options.scan_reports:
         from patchlevel.importers import load_scan_reports
 
@@ -257,8 +301,36 @@ def gather_image_evidence(
         )
         answered = sum(1 for r in registry.values() if r.digest)
         notify(f"registry check: {answered} of {len(registry)} image references resolved")
-    changed = dataclasses.replace(inventory, scans=tuple(scans), inputs=tuple(inputs), warnings=tuple(warnings))
+    changed = dataclasses.replace(
+        inventory, scans=tuple(scans), inputs=tuple(inputs), warnings=tuple(warnings), vex=tuple(vex)
+    )
     return ImageEvidence(changed, registry, tuple(incomplete))
+
+
+def gather_node_evidence(inventory: Inventory, options: ImageEvidenceOptions) -> Inventory:
+    """The I/O behind the host checks: read ``--node-scan`` files and place each scan on its node.
+
+    A scan that no rule places (explicit NODE=PATH, the report's host name, a file name equal to a
+    node's) is kept unplaced, and a warning names it.
+    """
+    if not options.node_scans:
+        return inventory
+    from patchlevel.importers.detect import load_host_scans
+    from patchlevel.importers.host import assign_nodes
+
+    names = [node.name for node in inventory.nodes]
+    scans = list(inventory.node_scans)
+    inputs = list(inventory.inputs)
+    warnings = list(inventory.warnings)
+    for spec in options.node_scans:
+        loaded = load_host_scans(spec.path)
+        inputs.extend(loaded.inputs)
+        if spec.path.is_dir() and not loaded.scans:
+            warnings.append(f"--node-scan {spec.label}: the directory holds no host scan")
+        placed = assign_nodes(loaded.scans, names, explicit=spec.node)
+        scans.extend(placed.scans)
+        warnings.extend(placed.warnings)
+    return dataclasses.replace(inventory, node_scans=tuple(scans), inputs=tuple(inputs), warnings=tuple(warnings))
 
 
 def _protected(source: Source, config: AuditConfig, inventory: Inventory) -> frozenset[Path]:
@@ -272,6 +344,7 @@ def _protected(source: Source, config: AuditConfig, inventory: Inventory) -> fro
     if config.policy.source != Policy().source:  # read from a file
         paths.add(Path(config.policy.source))
     paths.update(config.images.scan_reports)
+    paths.update(spec.path for spec in config.images.node_scans)
     resolved: set[Path] = set()
     for path in paths:
         try:
@@ -296,7 +369,7 @@ def run(
         knowledge = load_default_knowledge(config.data_dir)
     inventory = collect(source, notify=notify, progress=progress)
     evidence = gather_image_evidence(inventory, config.images, config.policy, clock=clock, notify=notify)
-    inventory = evidence.inventory
+    inventory = gather_node_evidence(evidence.inventory, config.images)
     facts = derive_facts(inventory)
     report = build_report(
         inventory,

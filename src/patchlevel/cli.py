@@ -26,7 +26,7 @@ from patchlevel.model import ExitCode, Status
 from patchlevel.text import visible
 
 if TYPE_CHECKING:
-    from patchlevel.audit import AuditOutcome, LiveSource
+    from patchlevel.audit import AuditOutcome, LiveSource, NodeScanSpec
     from patchlevel.collect.live import TerminalProgress
     from patchlevel.policy import Policy
     from patchlevel.render import Format
@@ -186,6 +186,22 @@ def cli() -> None:
     metavar="PATH",
     help="Trivy, Grype or trivy-operator report, or a directory of them (repeatable).",
 )
+@click.option(
+    "--vex",
+    "vex",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    metavar="PATH",
+    help="VEX document (OpenVEX, CycloneDX or CSAF; format from the content), or a directory of them (repeatable).",
+)
+@click.option(
+    "--node-scan",
+    "node_scans",
+    multiple=True,
+    metavar="[NODE=]PATH",
+    help="Scan or SBOM of a node's root filesystem (Trivy rootfs/fs/vm, CycloneDX, SPDX, NodeVulnerabilityReport), "
+    "or a directory of them; placed by NODE=, the report's host name or a file named after the node (repeatable).",
+)
 @click.option("--scan", type=click.Choice(["trivy", "grype"]), help="Scan each running image with this scanner.")
 @click.option(
     "--scan-cache",
@@ -238,6 +254,8 @@ def audit(
     show_passed: bool,
     color: bool | None,
     scan_reports: tuple[Path, ...],
+    vex: tuple[Path, ...],
+    node_scans: tuple[str, ...],
     scan: str | None,
     scan_cache: Path | None,
     registry_check: bool,
@@ -275,6 +293,8 @@ def audit(
             insecure_registries=insecure_registries,
             registry_timeout=registry_timeout,
             docker_config=docker_config,
+            vex=vex,
+            node_scans=_node_scans(node_scans),
         ),
         ledger=ledger or None,
         cluster_name=cluster_name,
@@ -304,6 +324,13 @@ def audit(
     for reason in outcome.incomplete:
         _notify(f"error: the audit is incomplete: {reason}")
     return outcome.exit_code(FAIL_ON[fail_on])
+
+
+def _node_scans(values: Sequence[str]) -> tuple[NodeScanSpec, ...]:
+    """``--node-scan`` values: ``PATH`` or ``NODE=PATH``."""
+    from patchlevel.audit import NodeScanSpec
+
+    return tuple(NodeScanSpec.parse(value) for value in values)
 
 
 def _load_policy(policy_file: Path | None) -> Policy:
@@ -568,6 +595,22 @@ def policy_check(file: Path) -> int:
     help="Trivy, Grype or trivy-operator report, or a directory of them, read again by each audit (repeatable).",
 )
 @click.option(
+    "--vex",
+    "vex",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    metavar="PATH",
+    help="VEX document (OpenVEX, CycloneDX or CSAF), or a directory of them, read again by each audit (repeatable).",
+)
+@click.option(
+    "--node-scan",
+    "node_scans",
+    multiple=True,
+    metavar="[NODE=]PATH",
+    help="Scan or SBOM of a node's root filesystem (Trivy rootfs/fs/vm, CycloneDX, SPDX, NodeVulnerabilityReport), "
+    "or a directory of them; placed by NODE=, the report's host name or a file named after the node (repeatable).",
+)
+@click.option(
     "--ledger",
     envvar="PATCHLEVEL_LEDGER",
     metavar="URL",
@@ -585,6 +628,8 @@ def serve(
     policy_file: Path | None,
     data_dir: Path | None,
     scan_reports: tuple[Path, ...],
+    vex: tuple[Path, ...],
+    node_scans: tuple[str, ...],
     context: str | None = None,
     kubeconfig: Path | None = None,
     request_timeout: float = 30.0,
@@ -609,7 +654,7 @@ def serve(
             as_of=_parse_as_of(as_of),
             policy=_load_policy(policy_file),
             data_dir=data_dir,
-            images=ImageEvidenceOptions(scan_reports=scan_reports),
+            images=ImageEvidenceOptions(scan_reports=scan_reports, vex=vex, node_scans=_node_scans(node_scans)),
             ledger=ledger or None,
             cluster_name=cluster_name,
         ),
@@ -846,9 +891,6 @@ def period(
 # ------------------------------------------------------------------------------------------
 # patchlevel plan (patchlevel.plan): the dated, ordered path from the audit's findings to compliant
 
-if TYPE_CHECKING:
-    from patchlevel.vuln.kev import KevCatalog
-
 
 @cli.command("plan")
 @click.argument("path", type=click.Path(path_type=Path), required=False)
@@ -887,6 +929,22 @@ if TYPE_CHECKING:
     metavar="PATH",
     help="Trivy, Grype or trivy-operator report, or a directory of them (repeatable): images to rebuild.",
 )
+@click.option(
+    "--vex",
+    "vex",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    metavar="PATH",
+    help="VEX document (OpenVEX, CycloneDX or CSAF; format from the content), or a directory of them (repeatable).",
+)
+@click.option(
+    "--node-scan",
+    "node_scans",
+    multiple=True,
+    metavar="[NODE=]PATH",
+    help="Scan or SBOM of a node's root filesystem (Trivy rootfs/fs/vm, CycloneDX, SPDX, NodeVulnerabilityReport), "
+    "or a directory of them; placed by NODE=, the report's host name or a file named after the node (repeatable).",
+)
 @click.option("--prepared-by", metavar="NAME", help="Who prepared the plan (its approval block). Default: patchlevel.")
 @click.option("--color/--no-color", default=None, help="Colour the terminal plan (default: when stdout is a terminal).")
 def plan_command(
@@ -903,6 +961,8 @@ def plan_command(
     policy_file: Path | None,
     data_dir: Path | None,
     scan_reports: tuple[Path, ...],
+    vex: tuple[Path, ...],
+    node_scans: tuple[str, ...],
     prepared_by: str | None,
     color: bool | None,
 ) -> int:
@@ -934,7 +994,7 @@ def plan_command(
         as_of=_parse_as_of(as_of),
         policy=policy,
         data_dir=data_dir,
-        images=ImageEvidenceOptions(scan_reports=scan_reports),
+        images=ImageEvidenceOptions(scan_reports=scan_reports, vex=vex, node_scans=_node_scans(node_scans)),
     )
     config.images.validate()
     knowledge = load_default_knowledge(data_dir)
@@ -957,7 +1017,6 @@ def plan_command(
         inputs=from_inventory(outcome.inventory),
         target=target,
         prepared_by=prepared_by or "",
-        kev=_plan_kev(knowledge.catalog.data_dir),
     )
     if output is None:
         if formats[0] is PlanFormat.TERMINAL:
@@ -977,18 +1036,6 @@ def plan_command(
     if outcome.incomplete:
         return ExitCode.INCOMPLETE
     return ExitCode.FINDINGS if plan.summary.state is PlanState.LATE else ExitCode.OK
-
-
-def _plan_kev(data_dir: Path) -> KevCatalog | None:
-    """The CISA KEV catalog of the lifecycle data directory (else the bundled one): KEV due dates for image steps."""
-    from patchlevel.lifecycle.catalog import BUNDLED_DATA
-    from patchlevel.vuln.kev import KEV_FILE, load_kev
-
-    for directory in (data_dir, BUNDLED_DATA):
-        candidate = directory / "kev" / KEV_FILE
-        if candidate.is_file():
-            return load_kev(candidate)
-    return None
 
 
 # ------------------------------------------------------------------------------------------

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
+from pathlib import Path
 
 from patchlevel import __version__
 from patchlevel import inventory as inv
 from patchlevel.charts import compute_charts
 from patchlevel.checks import ALL_CHECKS, CheckSpec, Context
+from patchlevel.checks.hosts import node_scan_coverage_warning
 from patchlevel.frameworks import load_requirements, requirements_by_check
 from patchlevel.inventory import Inventory
 from patchlevel.knowledge import Knowledge
@@ -30,6 +32,7 @@ from patchlevel.model import (
 )
 from patchlevel.platforms import ClusterFacts, derive_facts
 from patchlevel.policy import Policy
+from patchlevel.vuln.epss import epss_stale_warning
 from patchlevel.vuln.kev import kev_stale_warning
 from patchlevel.waivers import apply_waivers, waiver_warnings
 
@@ -58,6 +61,8 @@ def evaluate(
         as_of=as_of,
         runtime_compat=knowledge.runtime_compat,
         registry=registry,
+        kev=knowledge.kev,
+        epss=knowledge.epss,
     )
     # Node findings carry their node's pool (typed, for charts, plans and metrics), set here once.
     pools = {node.subject: node.pool for node in ctx.facts.nodes if node.pool}
@@ -85,7 +90,15 @@ def evaluate(
 
 
 def _nothing_judged(check: str, inventory: Inventory) -> Finding:
-    missing = [kind for kind in (inv.NODES, inv.PODS, inv.VERSION) if not inventory.has(kind)]
+    """The finding of a check that produced none: it had nothing to judge, and the input says why.
+
+    Only node checks can produce nothing (one finding per node), so an empty or absent node list is
+    the reason when there is one; otherwise every kind the input lacks or holds none of is named.
+    """
+    if not inventory.nodes:
+        missing = [inv.NODES]
+    else:
+        missing = [k for k in (inv.PODS, inv.VERSION) if not inventory.has(k) or (k == inv.PODS and not inventory.pods)]
     reasons = "; ".join(inventory.missing_reason(kind) for kind in missing) or "it holds no object of the kind"
     return Finding(
         check=check,
@@ -108,7 +121,8 @@ def scan_coverage_warning(findings: Iterable[Finding], scan_max_age_days: int) -
     """One line for the report's warnings when not every running image has recent scan evidence.
 
     Read from the statuses of ``image_scanned_recently`` (before waivers): PASS is recent evidence of
-    the running digest, WARN recent evidence with a reservation (a match by tag only, say).
+    the running digest, WARN recent evidence with a reservation (a match by tag only, or a scan made
+    with a vulnerability database older than the policy allows).
     """
     statuses = [f.status for f in findings if f.check == "image_scanned_recently" and f.subject.startswith("image/")]
     recent = sum(1 for s in statuses if s in (Status.PASS, Status.WARN))
@@ -118,7 +132,7 @@ def scan_coverage_warning(findings: Iterable[Finding], scan_max_age_days: int) -
     return (
         f"scan coverage: {recent} of {len(statuses)} running images ({round(100 * recent / len(statuses), 1)}%) "
         f"have scan evidence from the last {scan_max_age_days} days ({clean} without reservation, {recent - clean} "
-        "with a warning such as a match by tag only)"
+        "with a warning: a match by tag only, or an outdated vulnerability database)"
     )
 
 
@@ -162,6 +176,20 @@ def data_sources(knowledge: Knowledge, policy: Policy, as_of: date) -> tuple[Dat
                 detail=f"{len(kev.entries)} entries",
             )
         )
+    epss = knowledge.epss
+    if epss is not None:
+        epss_age = (as_of - epss.score_date).days
+        kept = f", {len(epss)} of them for the scans' CVEs" if len(epss) < epss.rows else ""
+        sources.append(
+            DataSource(
+                name="first-epss",
+                source=f"FIRST EPSS scores, model {epss.model_version} ({Path(epss.source).name or epss.source})",
+                retrieved=epss.score_date,
+                age_days=epss_age,
+                stale=epss_age > EPSS_STALE_DAYS,
+                detail=f"{epss.rows} scores{kept}; score date {epss.score_date}",
+            )
+        )
     return tuple(sources)
 
 
@@ -185,8 +213,32 @@ def report_warnings(knowledge: Knowledge, policy: Policy, as_of: date, inventory
         stale_kev = kev_stale_warning(knowledge.kev, as_of, policy.lifecycle_stale_days)
         if stale_kev:
             warnings.append(stale_kev)
+    warnings.extend(_epss_warnings(knowledge, policy, as_of))
     warnings.extend(inventory.warnings)
     return tuple(warnings)
+
+
+# EPSS scores change every day; scores more than this many days before the as-of date are stale.
+EPSS_STALE_DAYS = 7
+
+
+def _epss_warnings(knowledge: Knowledge, policy: Policy, as_of: date) -> list[str]:
+    """Whether the EPSS threshold could be applied: said only when the policy sets one."""
+    if policy.epss_threshold is None:
+        return []
+    scores = knowledge.epss
+    if scores is None:
+        return [
+            f"the policy's epss_threshold ({policy.epss_threshold}) is applied only to EPSS scores the scan reports "
+            "carry (Grype's): no FIRST EPSS scores were found; run 'patchlevel lifecycle update' to fetch them"
+        ]
+    if scores.score_date > as_of:
+        return [
+            f"the EPSS scores are of {scores.score_date}, after the as-of date {as_of}: they are not used; only "
+            "scores the scan reports carry (dated on or before the as-of date) are"
+        ]
+    stale = epss_stale_warning(scores, as_of, EPSS_STALE_DAYS)
+    return [stale] if stale else []
 
 
 def check_infos() -> tuple[CheckInfo, ...]:
@@ -219,6 +271,7 @@ def build_report(
     facts = facts or derive_facts(inventory)
     findings = evaluate(inventory, knowledge, policy, as_of, facts=facts, registry=registry)
     coverage = scan_coverage_warning(findings, policy.scan_max_age_days)
+    node_coverage = node_scan_coverage_warning(findings, policy.scan_max_age_days)
     findings, waiver_outcomes = apply_waivers(findings, policy.waivers, as_of)
     cluster = ClusterInfo(
         name=inventory.name,
@@ -242,6 +295,7 @@ def build_report(
         inputs=inventory.inputs,
         warnings=report_warnings(knowledge, policy, as_of, inventory)
         + ((coverage,) if coverage else ())
+        + ((node_coverage,) if node_coverage else ())
         + waiver_warnings(waiver_outcomes),
         policy=policy.to_dict(),
         waivers=waiver_outcomes,

@@ -214,3 +214,193 @@ class OpenShiftClusterVersion(msgspec.Struct, frozen=True):
             if entry.state == "Completed" and entry.version:
                 return entry.version
         return self.status.desired.version if self.status.desired else ""
+
+
+# ------------------------------------------------------------------------------------------
+# Node update and reboot agents (issue 11): the objects whose state ``patchlevel.agents`` reads.
+
+
+class LabelSelectorRequirement(msgspec.Struct, frozen=True, gc=False):
+    key: str = ""
+    operator: str = ""  # In, NotIn, Exists, DoesNotExist
+    values: tuple[str, ...] | None = None
+
+
+class LabelSelector(msgspec.Struct, frozen=True):
+    """A Kubernetes label selector (``matchLabels`` and ``matchExpressions``, ANDed)."""
+
+    matchLabels: dict[str, str] | None = None
+    matchExpressions: tuple[LabelSelectorRequirement, ...] | None = None
+
+    def matches(self, labels: dict[str, str]) -> bool | None:
+        """Whether ``labels`` match; None for an operator the API does not define (the match is unknown)."""
+        for key, value in (self.matchLabels or {}).items():
+            if labels.get(key) != value:
+                return False
+        for requirement in self.matchExpressions or ():
+            present = requirement.key in labels
+            values = requirement.values or ()
+            if requirement.operator == "In":
+                ok = present and labels[requirement.key] in values
+            elif requirement.operator == "NotIn":
+                ok = not present or labels[requirement.key] not in values
+            elif requirement.operator == "Exists":
+                ok = present
+            elif requirement.operator == "DoesNotExist":
+                ok = not present
+            else:
+                return None
+            if not ok:
+                return False
+        return True
+
+
+class EnvVar(msgspec.Struct, frozen=True, gc=False):
+    name: str = ""
+    value: str | None = None  # values from secrets or config maps (valueFrom) are not read
+
+
+class TemplateContainer(msgspec.Struct, frozen=True, gc=False):
+    """A container of a workload's pod template: how it is started (an agent's flags live here)."""
+
+    name: str = ""
+    image: str | None = None
+    command: tuple[str, ...] | None = None
+    args: tuple[str, ...] | None = None
+    env: tuple[EnvVar, ...] | None = None
+
+
+class TemplatePodSpec(msgspec.Struct, frozen=True):
+    containers: tuple[TemplateContainer, ...] = ()
+
+
+class PodTemplate(msgspec.Struct, frozen=True):
+    spec: TemplatePodSpec = msgspec.field(default_factory=TemplatePodSpec)
+
+
+class DaemonSetSpec(msgspec.Struct, frozen=True):
+    template: PodTemplate = msgspec.field(default_factory=PodTemplate)
+
+
+class DaemonSet(msgspec.Struct, frozen=True):
+    """A DaemonSet: its annotations (kured keeps its reboot lock there) and its containers' flags."""
+
+    metadata: ObjectMeta = msgspec.field(default_factory=ObjectMeta)
+    spec: DaemonSetSpec = msgspec.field(default_factory=DaemonSetSpec)
+
+
+class Condition(msgspec.Struct, frozen=True, gc=False):
+    """A status condition of a custom resource (``lastUpdateTime`` is what some controllers set instead)."""
+
+    type: str = ""
+    status: str = ""
+    reason: str | None = None
+    message: str | None = None
+    lastTransitionTime: str | None = None
+    lastUpdateTime: str | None = None
+
+
+class BottlerocketShadowSpec(msgspec.Struct, frozen=True):
+    state: str = ""
+    state_transition_timestamp: str | None = None
+    version: str | None = None
+
+
+class BottlerocketShadowStatus(msgspec.Struct, frozen=True):
+    current_state: str = ""
+    current_version: str = ""
+    target_version: str = ""
+    crash_count: int | None = None
+    state_transition_failure_timestamp: str | None = None
+
+
+class BottlerocketShadow(msgspec.Struct, frozen=True):
+    """The Bottlerocket update operator's per-node record (brupop.bottlerocket.aws), named ``brs-<node>``."""
+
+    apiVersion: str = ""
+    metadata: ObjectMeta = msgspec.field(default_factory=ObjectMeta)
+    spec: BottlerocketShadowSpec = msgspec.field(default_factory=BottlerocketShadowSpec)
+    status: BottlerocketShadowStatus | None = None
+
+
+class UpgradePlanSpec(msgspec.Struct, frozen=True):
+    version: str | None = None
+    channel: str | None = None
+    nodeSelector: LabelSelector | None = None
+    concurrency: int | None = None
+
+
+class UpgradePlanStatus(msgspec.Struct, frozen=True):
+    conditions: tuple[Condition, ...] | None = None
+    latestVersion: str | None = None
+    latestHash: str | None = None
+    applying: tuple[str, ...] | None = None
+
+
+class UpgradePlan(msgspec.Struct, frozen=True):
+    """A Rancher system-upgrade-controller ``Plan`` (upgrade.cattle.io/v1)."""
+
+    metadata: ObjectMeta = msgspec.field(default_factory=ObjectMeta)
+    spec: UpgradePlanSpec = msgspec.field(default_factory=UpgradePlanSpec)
+    status: UpgradePlanStatus = msgspec.field(default_factory=UpgradePlanStatus)
+
+
+class NamedReference(msgspec.Struct, frozen=True, gc=False):
+    name: str = ""
+
+
+class MachineConfigPoolSpec(msgspec.Struct, frozen=True):
+    nodeSelector: LabelSelector | None = None
+    paused: bool | None = None
+    configuration: NamedReference | None = None
+
+
+class MachineConfigPoolStatus(msgspec.Struct, frozen=True):
+    conditions: tuple[Condition, ...] | None = None
+    configuration: NamedReference | None = None
+    machineCount: int | None = None
+    updatedMachineCount: int | None = None
+    readyMachineCount: int | None = None
+    unavailableMachineCount: int | None = None
+    degradedMachineCount: int | None = None
+
+
+class MachineConfigPool(msgspec.Struct, frozen=True):
+    """An OpenShift ``MachineConfigPool`` (machineconfiguration.openshift.io/v1)."""
+
+    metadata: ObjectMeta = msgspec.field(default_factory=ObjectMeta)
+    spec: MachineConfigPoolSpec = msgspec.field(default_factory=MachineConfigPoolSpec)
+    status: MachineConfigPoolStatus = msgspec.field(default_factory=MachineConfigPoolStatus)
+
+    def condition(self, kind: str) -> Condition | None:
+        return next((c for c in self.status.conditions or () if c.type == kind), None)
+
+
+# ------------------------------------------------------------------------------------------
+# PodDisruptionBudgets (issue 13): what a node drain may evict, for ``patchlevel.drain``.
+
+
+class PodDisruptionBudgetSpec(msgspec.Struct, frozen=True):
+    minAvailable: int | str | None = None  # an int or a percentage ("50%"), as written
+    maxUnavailable: int | str | None = None
+    selector: LabelSelector | None = None
+
+
+class PodDisruptionBudgetStatus(msgspec.Struct, frozen=True):
+    disruptionsAllowed: int | None = None
+    currentHealthy: int | None = None
+    desiredHealthy: int | None = None
+    expectedPods: int | None = None
+
+
+class PodDisruptionBudget(msgspec.Struct, frozen=True):
+    """A PodDisruptionBudget (policy/v1, or the removed policy/v1beta1 as a manifest writes it).
+
+    ``apiVersion`` is what the object says ("" for items of an API list, which name it once);
+    ``status`` is None when the input holds the manifest only (no disruption controller wrote it).
+    """
+
+    apiVersion: str = ""
+    metadata: ObjectMeta = msgspec.field(default_factory=ObjectMeta)
+    spec: PodDisruptionBudgetSpec = msgspec.field(default_factory=PodDisruptionBudgetSpec)
+    status: PodDisruptionBudgetStatus | None = None

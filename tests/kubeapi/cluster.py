@@ -1,21 +1,24 @@
 """The data a test API server serves: ``/version`` plus the objects of each resource.
 
 ``Cluster(objects={"nodes": [...], "pods": Generated(make_pod, 150_000)})`` serves those and
-an empty list for every other built-in resource.  The trivy-operator CRD is served only when
-``"vulnerabilityreports"`` is among the objects (an empty list is enough); otherwise its group
-is absent from discovery and its paths answer 404, as on a cluster without the operator.
+an empty list for every other built-in resource.  A custom resource (trivy-operator's reports,
+the node update agents' objects) is served only when its plural is among the objects (an empty
+list is enough), e.g. ``"vulnerabilityreports"``; otherwise its paths answer 404 (and a group with
+nothing served is absent from discovery), as on a cluster without the operator.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .resources import BY_PLURAL, RESOURCES, TRIVY_OPERATOR_GROUP, ResourceType
+from .metrics import apiserver_exposition
+from .resources import BY_PLURAL, RESOURCES, ResourceType
 from .store import ObjectSource, SpooledStore, spool_list_file
 
 # A made-up but well-formed /version answer, used when a test does not care.
@@ -37,6 +40,9 @@ class Cluster:
     objects: Mapping[str, ObjectSource] = field(default_factory=dict)
     version: Mapping[str, Any] = field(default_factory=lambda: dict(DEFAULT_VERSION))
     resource_version: int = 1000  # reported as the lists' metadata.resourceVersion
+    # The body of GET /metrics (Prometheus text): by default a kube-apiserver's with no deprecated API
+    # requested (see ``metrics.apiserver_exposition``); None answers 404.
+    metrics: str | None = field(default_factory=apiserver_exposition)
 
     def __post_init__(self) -> None:
         for plural in self.objects:
@@ -49,9 +55,21 @@ class Cluster:
     def trivy_operator(self) -> bool:
         return "vulnerabilityreports" in self.objects
 
+    @property
+    def minor(self) -> int | None:
+        match = re.match(r"v?1\.(\d+)", str(self.version.get("gitVersion", "")))
+        return int(match[1]) if match else None
+
     def served(self) -> tuple[ResourceType, ...]:
-        """Every resource the server knows about, the CRD only when installed."""
-        return tuple(r for r in RESOURCES if r.group != TRIVY_OPERATOR_GROUP or self.trivy_operator)
+        """Every resource the server knows about at its minor, the CRD only when installed."""
+        minor = self.minor
+        return tuple(
+            r
+            for r in RESOURCES
+            if (not r.custom or r.plural in self.objects)  # a CRD is served only when installed
+            and (minor is None or r.since_minor is None or minor >= r.since_minor)
+            and (minor is None or r.removed_in_minor is None or minor < r.removed_in_minor)
+        )
 
 
 def namespace_object(name: str, created: str = "2024-01-01T00:00:00Z") -> dict[str, Any]:
@@ -83,7 +101,8 @@ def load_snapshot(directory: str | Path) -> Cluster:
     ``version.json`` is the ``/version`` body; ``<plural>.json`` (``nodes.json``,
     ``pods.json``, ``replicasets.json``, ``vulnerabilityreports.json`` …) are List
     documents, spooled to disk rather than held in memory.  Without ``namespaces.json`` the
-    namespaces are those the namespaced objects live in.
+    namespaces are those the namespaced objects live in.  ``metrics.txt`` is the body of
+    ``GET /metrics`` (default: a kube-apiserver's exposition with no deprecated API requested).
     """
     root = Path(directory)
     if not root.is_dir():
@@ -93,7 +112,7 @@ def load_snapshot(directory: str | Path) -> Cluster:
     objects: dict[str, ObjectSource] = {}
     for resource in RESOURCES:
         path = root / f"{resource.plural}.json"
-        if resource.listable and path.is_file():
+        if resource.listable and path.is_file() and resource.plural not in objects:  # one store for all versions
             objects[resource.plural] = spool_list_file(path, resource)
     if "namespaces" not in objects:
         used: set[str] = set()
@@ -101,4 +120,6 @@ def load_snapshot(directory: str | Path) -> Cluster:
             if isinstance(store, SpooledStore):
                 used |= store.namespaces()
         objects["namespaces"] = [namespace_object(n) for n in sorted(used)]
-    return Cluster(objects=objects, version=version)
+    metrics_file = root / "metrics.txt"
+    metrics = metrics_file.read_text(encoding="utf-8") if metrics_file.is_file() else apiserver_exposition()
+    return Cluster(objects=objects, version=version, metrics=metrics)

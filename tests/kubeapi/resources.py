@@ -28,6 +28,10 @@ class ResourceType:
     short_names: tuple[str, ...] = ()
     categories: tuple[str, ...] = ()
     custom: bool = False  # served from a CustomResourceDefinition: list items keep kind/apiVersion
+    # The Kubernetes minors that serve it (an API server of another minor answers 404, as it would):
+    # from ``since_minor``, and before ``removed_in_minor``; None for no bound.
+    since_minor: int | None = None
+    removed_in_minor: int | None = None
 
     @property
     def group_version(self) -> str:
@@ -62,6 +66,9 @@ class ResourceType:
 
 
 TRIVY_OPERATOR_GROUP = "aquasecurity.github.io"
+BRUPOP_GROUP = "brupop.bottlerocket.aws"
+SUC_GROUP = "upgrade.cattle.io"
+MCO_GROUP = "machineconfiguration.openshift.io"
 
 RESOURCES: tuple[ResourceType, ...] = (
     ResourceType("", "v1", "namespaces", "namespace", "Namespace", False, NO_DELETECOLLECTION, ("ns",)),
@@ -77,15 +84,42 @@ RESOURCES: tuple[ResourceType, ...] = (
     ),
     ResourceType("batch", "v1", "cronjobs", "cronjob", "CronJob", True, READ_WRITE, ("cj",), ("all",)),
     ResourceType("batch", "v1", "jobs", "job", "Job", True, READ_WRITE, (), ("all",)),
+    # policy/v1 from Kubernetes 1.21; policy/v1beta1 until 1.25 removed it (the deprecation guide).
+    ResourceType(
+        "policy", "v1", "poddisruptionbudgets", "poddisruptionbudget", "PodDisruptionBudget", True, READ_WRITE,
+        ("pdb",), since_minor=21,
+    ),
+    ResourceType(
+        "policy", "v1beta1", "poddisruptionbudgets", "poddisruptionbudget", "PodDisruptionBudget", True,
+        READ_WRITE, ("pdb",), removed_in_minor=25,
+    ),
     ResourceType(
         TRIVY_OPERATOR_GROUP, "v1alpha1", "vulnerabilityreports", "vulnerabilityreport", "VulnerabilityReport",
         True, READ_WRITE, ("vuln", "vulns"), custom=True,
     ),
+    # Node update agents' CRDs and trivy-operator's node scans (issue 11): each served only when
+    # its objects are given, as on a cluster where the agent is installed.  Scopes and names from
+    # the agents' CRDs (tests/data/update-agents, tests/data/node-packages).
+    ResourceType(
+        BRUPOP_GROUP, "v2", "bottlerocketshadows", "bottlerocketshadow", "BottlerocketShadow", True, READ_WRITE,
+        ("brs",), custom=True,
+    ),
+    ResourceType(SUC_GROUP, "v1", "plans", "plan", "Plan", True, READ_WRITE, custom=True),
+    ResourceType(
+        MCO_GROUP, "v1", "machineconfigpools", "machineconfigpool", "MachineConfigPool", False, READ_WRITE, ("mcp",),
+        custom=True,
+    ),
+    ResourceType(
+        TRIVY_OPERATOR_GROUP, "v1alpha1", "nodevulnerabilityreports", "nodevulnerabilityreport",
+        "NodeVulnerabilityReport", False, READ_WRITE, ("nodevuln", "nodevulns"), custom=True,
+    ),
 )  # fmt: skip
 
-BY_PLURAL: Mapping[str, ResourceType] = {r.plural: r for r in RESOURCES}
+BY_PLURAL: Mapping[str, ResourceType] = {r.plural: r for r in RESOURCES}  # the last version of each
 # Groups are listed in /apis in this order (kube-apiserver puts built-in groups first).
-GROUP_ORDER = ("apps", "authentication.k8s.io", "batch", TRIVY_OPERATOR_GROUP)
+GROUP_ORDER = (
+    "apps", "authentication.k8s.io", "batch", "policy", TRIVY_OPERATOR_GROUP, BRUPOP_GROUP, SUC_GROUP, MCO_GROUP,
+)  # fmt: skip
 
 
 def find(group: str, version: str, plural: str, served: Iterable[ResourceType]) -> ResourceType | None:

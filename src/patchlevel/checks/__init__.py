@@ -142,10 +142,67 @@ ALL_CHECKS: tuple[CheckSpec, ...] = (
     CheckSpec(
         hosts.node_not_pending_reboot,
         "Node is not waiting for a reboot",
-        "Reboot-required signals where the cluster exposes them: kured's node condition and annotations, a "
-        "RebootRequired condition, OpenShift machine-config state. A reboot required since an unreadable "
-        "time, or a condition that changed after the as-of date, is unknown.",
+        "What the node's update agent says, read from the API: kured (with --annotate-nodes its "
+        "weave.works/kured-reboot-in-progress annotation, the reboot lock on its DaemonSet, its pre-reboot labels; "
+        "the kured.dev/ names of its unreleased PR #1000 too), the Flatcar Linux Update Operator's node annotations, "
+        "the Bottlerocket update operator's BottlerocketShadow, system-upgrade-controller Plans and their node "
+        "labels, OpenShift machine-config node annotations and pools, a RebootRequired node condition, and AKS or "
+        "Karpenter upgrades in progress. A reboot pending longer than the policy's reboot_pending_max_days fails, "
+        "within it warns; an agent that says none passes; a reboot pending since an unrecorded time, a state that "
+        "began after the as-of date, or a node no agent covers (the finding names the agents looked for) is unknown.",
+        interpretation=hosts.AGENT_INTERPRETATION,
+    ),
+    CheckSpec(
+        hosts.node_drain_possible,
+        "Node can be drained without an outage",
+        "Each node can be patched one at a time: no pod a drain evicts from it is selected by a PodDisruptionBudget "
+        "that allows zero disruptions (status.disruptionsAllowed, or for a manifest without a status its spec "
+        "against the pods it selects), and no single-replica workload runs there without a budget that allows its "
+        "disruption; a bare pod always blocks (kubectl drain refuses it, nothing recreates it). DaemonSet pods, "
+        "static pods and finished pods are not evicted; Job and CronJob pods are restarted. Without the whole list "
+        "of PodDisruptionBudgets (live: list poddisruptionbudgets) a node without a known blocker is unknown.",
+        interpretation=hosts.DRAIN_INTERPRETATION,
+    ),
+    CheckSpec(
+        hosts.node_update_agent_healthy,
+        "Node update agent is healthy",
+        "The update agents found (see node_not_pending_reboot) report no failure: a Bottlerocket ErrorReset, a "
+        "Flatcar update_engine error, a machine-config node Degraded or Unreconcilable, an AKS node quarantined "
+        "during an upgrade, a system-upgrade-controller Plan that is not Validated or cannot resolve its version, "
+        "a MachineConfigPool that is Degraded, or updating (kured's reboot lock held) longer than "
+        "reboot_pending_max_days. A pool updating since an unrecorded time is unknown; with no agent found (a "
+        "RebootRequired condition is a signal, not an agent that reports its health), one cluster-level unknown.",
+        interpretation=hosts.AGENT_INTERPRETATION,
+    ),
+    CheckSpec(
+        hosts.node_running_installed_kernel,
+        "Node runs the newest installed kernel",
+        "From a scan or SBOM of the node's root filesystem (--node-scan, trivy-operator NodeVulnerabilityReports): "
+        "the newest installed kernel package (linux-image-*, kernel, kernel-core, kernel-default ...) against the "
+        "running kernel (nodeInfo.kernelVersion). A newer kernel installed and not booted is patched on disk, not "
+        "running: it warns, and fails once the scan that showed it is older than reboot_pending_max_days. A scan "
+        "that lists vulnerable packages only, a running kernel not among the installed ones, an image-based OS or "
+        "no host evidence is unknown.",
         interpretation=hosts.KERNEL_INTERPRETATION,
+    ),
+    CheckSpec(
+        hosts.node_os_packages_patched_in_time,
+        "Node OS package vulnerabilities are patched in time",
+        "The OS package vulnerabilities the node's newest host scan lists, each ranked and judged by the same SLA "
+        "clock as image vulnerabilities (fixable_vulnerabilities_patched_in_time: fix release, publication or first "
+        "scan; CISA KEV, EPSS, severity_source). Binaries on the host (kubelet, CNI plugins) are left to their own "
+        "checks. An SBOM (packages, not vulnerabilities), an undated or stale scan, or no host scan is unknown; a "
+        "known overdue vulnerability still fails.",
+    ),
+    CheckSpec(
+        hosts.node_scanned_recently,
+        "Node host was scanned recently",
+        "A vulnerability scan of the node's root filesystem (Trivy rootfs/fs/vm, trivy-operator "
+        "NodeVulnerabilityReport), placed on the node by --node-scan NODE=PATH, the report's host name or a file "
+        "named after the node, no older than the policy's scan_max_age_days. With no host evidence in the input at "
+        "all, one cluster-level unknown (hosts may be scanned outside patchlevel's view); once host scans are "
+        "given, a node without one, with an SBOM only, an undated scan or a stale one fails. Scans that match no "
+        "node are reported. The share of nodes covered goes into the report's warnings.",
     ),
     CheckSpec(
         images.running_image_digest_known,
@@ -161,8 +218,10 @@ ALL_CHECKS: tuple[CheckSpec, ...] = (
         "policy's scan age before the as-of date. Evidence matched only by tag warns; missing or stale evidence "
         "fails, and so does evidence that is no vulnerability scan: a scan that failed or could not run, an "
         "undated report, or a report that shows no package was scanned (only configuration or secret results, "
-        "no result at all, or no match and no sign of what was catalogued). The share of images covered goes "
-        "into the report's warnings.",
+        "no result at all, or no match and no sign of what was catalogued). A scan made with a vulnerability "
+        "database older than the policy's scanner_db_max_age_days when it ran warns (PCI DSS 11.3.1: an "
+        "up-to-date scan tool); only Grype reports date their database, and the evidence says when a report does "
+        "not. The share of images covered goes into the report's warnings.",
     ),
     CheckSpec(
         images.fixable_vulnerabilities_patched_in_time,
@@ -173,7 +232,18 @@ ALL_CHECKS: tuple[CheckSpec, ...] = (
         "reported the fix. Critical or high vulnerabilities with no fix yet warn; a missing severity is unknown. "
         "No vulnerability listed is a pass only from a dated, recent report that scanned packages and lists "
         "all it found; otherwise unknown (a known overdue vulnerability still fails), as is a clock that would "
-        "start after the as-of date.",
+        "start after the as-of date. Risk ranking (PCI DSS 6.3.1), in this order: a vulnerability in CISA KEV on "
+        "the as-of date (bundled catalog, or the Grype report's) is critical whatever its CVSS and fails past "
+        "known_exploited_sla_days, counted from the later of its usual clock and the day it was added to KEV; "
+        "otherwise the severity policy severity_source picks (report: the scanner's vendor severity; nvd: NVD's "
+        "CVSS v3, else v4, base score, the report's severity where the report has none; highest: the higher), "
+        "raised to high when its EPSS score is at or above the policy's epss_threshold (bundled FIRST scores or "
+        "the report's, whichever is newer). Each vulnerability's evidence names the source that set its rank. "
+        "A VEX statement (--vex: OpenVEX, CycloneDX, CSAF; or one the scanner applied) that the vulnerability "
+        "is not_affected (with a justification or impact statement) or fixed takes it out of the judgement, "
+        "shown and counted apart; a statement naming the image's repository but not its digest warns; "
+        "statements older than vex_max_age_days, undated, or not_affected without a justification are ignored "
+        "and reported.",
     ),
     CheckSpec(
         images.image_os_supported,
@@ -198,6 +268,15 @@ ALL_CHECKS: tuple[CheckSpec, ...] = (
         "Image is recently built",
         "The image's creation date (image config, from a scan report or the registry) against the policy's "
         "maximum image age. A placeholder date (reproducible builds) or a date after the as-of date is unknown.",
+    ),
+    CheckSpec(
+        images.image_registry_allowed,
+        "Image comes from an allowed registry",
+        "Each running image's registry (the runtime's repository and every pod spec reference to it) against the "
+        "policy's allowed_registries: a registry host (docker.io, index.docker.io and registry-1.docker.io are "
+        "one), a host pattern (*.example.com) or a registry/path prefix (ghcr.io/acme). An image from any other "
+        "registry fails. With no list in the policy the check is unknown: which sources are trusted is the "
+        "entity's decision, and no list proves nothing.",
     ),
 )
 

@@ -7,15 +7,23 @@ workloads, pods and namespaces that run it), subject ``image/<registry/repo>@<di
 matched by digest, else by image ID, else by tag, which warns.  Registry evidence
 (``Context.registry``) comes from ``--registry-check``.  Messages never name the image, so the
 terminal report groups identical situations into one line.
+
+Each vulnerability is ranked before its SLA is judged (``patchlevel.vuln.rank``: CISA KEV, the
+policy's EPSS threshold, the report's or NVD's severity), and VEX documents (``Inventory.vex``, from
+``--vex``) or the scanner's own applied VEX take a vulnerability out of the judgement, shown and
+counted apart.
 """
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
+from fnmatch import fnmatchcase
 
+from patchlevel import osnames
 from patchlevel.checks.common import Context, Verdict, finding, support_verdict, unknown
 from patchlevel.imageref import InvalidReferenceError, parse_reference
 from patchlevel.images import (
@@ -41,6 +49,9 @@ from patchlevel.model import (
 )
 from patchlevel.policy import Policy
 from patchlevel.scans import ScanReport, Vulnerability
+from patchlevel.vuln.rank import RANK_KEV, Rank
+from patchlevel.vuln.rank import rank as rank_vulnerability
+from patchlevel.vuln.vex import VexIgnored, VexIndex, VexMatchBy, VexStatement, VexStatus
 
 CLUSTER = "cluster"
 VULNERABILITY_DETAIL_CAP = 50  # vulnerabilities described one by one in a finding's evidence
@@ -49,42 +60,10 @@ MESSAGE_IDS = 5  # vulnerability ids named in a message before "+N more"
 PLACEHOLDER_CREATED_BEFORE = date(1990, 1, 1)
 
 # Scanner OS family (Trivy's Metadata.OS.Family, Grype's distro.name, trivy-operator's os.family)
-# to the lifecycle product judging it.
-OS_PRODUCTS: dict[str, str] = {
-    "alpine": "alpine-linux",
-    "amazon": "amazon-linux",
-    "amzn": "amazon-linux",
-    "centos": "centos",
-    "rocky": "rocky-linux",
-    "alma": "almalinux",
-    "almalinux": "almalinux",
-    "oracle": "oracle-linux",
-    "ol": "oracle-linux",
-    "fedora": "fedora",
-    "photon": "vmware-photon",
-    "redhat": "rhel",
-    "rhel": "rhel",
-    "suse linux enterprise server": "sles",
-    "sles": "sles",
-    "suse linux enterprise micro": "suse-linux-micro",
-    "sle-micro": "suse-linux-micro",
-    "opensuse.leap": "opensuse",
-    "opensuse-leap": "opensuse",
-    "opensuse": "opensuse",
-    "debian": "debian",
-    "ubuntu": "ubuntu",
-}
-# Families with no release lifecycle to judge, and why.
-OS_WITHOUT_LIFECYCLE: dict[str, str] = {
-    "wolfi": "Wolfi is a rolling distribution without releases or end-of-life dates",
-    "chainguard": "Chainguard OS is a rolling distribution without releases or end-of-life dates",
-    "opensuse.tumbleweed": "openSUSE Tumbleweed is a rolling distribution without end-of-life dates",
-    "busybox": "a BusyBox image has no distribution release with a support lifecycle",
-    "bottlerocket": "Bottlerocket publishes no per-release end-of-life dates",
-    "cbl-mariner": "the bundled lifecycle data has no CBL-Mariner / Azure Linux entry",
-    "mariner": "the bundled lifecycle data has no CBL-Mariner / Azure Linux entry",
-    "azurelinux": "the bundled lifecycle data has no Azure Linux entry",
-}
+# to the lifecycle product judging it, and families with no release lifecycle (and why): both read
+# from the one OS-name table that node osImages use (patchlevel/osnames.py).
+OS_PRODUCTS: dict[str, str] = osnames.family_products()
+OS_WITHOUT_LIFECYCLE: dict[str, str] = osnames.families_without_lifecycle()
 
 
 # ------------------------------------------------------------------------------------------
@@ -341,10 +320,41 @@ def _scanned_verdict(image: RunningImage, evidence: ScanEvidence, ctx: Context) 
             f"the newest scan is older than the {max_age}-day policy" + (f" (matched{by_tag})" if by_tag else ""),
             base,
         )
+    outdated = _outdated_database(best.report, ctx.policy, base)
     if by_tag:
-        return Verdict(Status.WARN, Severity.MEDIUM, f"scanned within {max_age} days, but matched{by_tag}", base)
+        return Verdict(
+            Status.WARN, Severity.MEDIUM, f"scanned within {max_age} days, but matched{by_tag}" + outdated, base
+        )
     how = "digest" if best.by is MatchBy.DIGEST else "image ID"
-    return Verdict(Status.PASS, Severity.INFO, f"scanned within {max_age} days (matched by {how})", base)
+    recent = f"scanned within {max_age} days (matched by {how})"
+    if outdated:
+        return Verdict(Status.WARN, Severity.MEDIUM, recent + outdated, base)
+    return Verdict(Status.PASS, Severity.INFO, recent, base)
+
+
+def _outdated_database(report: ScanReport, policy: Policy, evidence: dict[str, JSONValue]) -> str:
+    """ "; the scanner's vulnerability database was N days old …" when older than the policy allows (PCI DSS
+    11.3.1: a scan tool kept up to date with the latest vulnerability information), else "".
+
+    Only Grype reports date their database; for the others the evidence says the age is not stated.
+    """
+    limit = policy.scanner_db_max_age_days
+    evidence["scanner_db_max_age_days"] = limit
+    if report.db_updated_at is None or report.scanned_at is None:
+        evidence["vulnerability_db_age"] = (
+            "not stated by the report" if report.db_updated_at is None else "unknown: the scan time is not stated"
+        )
+        return ""
+    age = (report.scanned_at - report.db_updated_at).days
+    if age < 0:
+        evidence["vulnerability_db_age"] = "unknown: the report dates its database after the scan"
+        return ""
+    if age <= limit:
+        return ""
+    return (
+        f"; the scanner's vulnerability database was {age} days old when the scan ran (policy: {limit} days), so "
+        "vulnerabilities published since it was built are missing from the scan"
+    )
 
 
 # ------------------------------------------------------------------------------------------
@@ -353,27 +363,52 @@ def _scanned_verdict(image: RunningImage, evidence: ScanEvidence, ctx: Context) 
 CLOCK_FIX = "fix release date"
 CLOCK_PUBLISHED = "publication date"
 CLOCK_FIRST_SCAN = "first scan reporting the fix"
+CLOCK_KEV = "date added to CISA KEV"
+VEX_DETAIL_CAP = 50  # VEX statements (applied or ignored) described one by one in a finding's evidence
+VEX_REMOVES = frozenset({VexStatus.NOT_AFFECTED.value, VexStatus.FIXED.value})
+
+
+@dataclass(frozen=True, slots=True)
+class _Vex:
+    """A VEX statement that takes one vulnerability out of the SLA judgement."""
+
+    status: str  # "not_affected" or "fixed"
+    by: str  # "digest", "repository" (the statement names the image's repository only), "scanner"
+    statement: str  # one line: "NOT AFFECTED (VEX: format document, author, date): justification"
+    detail: dict[str, JSONValue]
 
 
 @dataclass(frozen=True, slots=True)
 class _Judged:
     vulnerability: Vulnerability
-    status: Status  # PASS when inside its window or not timed
-    # "overdue", "no-fix", "unknown-severity", "unknown-clock", "future-clock", "within", "untimed"
+    status: Status  # PASS when inside its window, not timed, or out of the SLA by VEX (WARN: by repository only)
+    # "overdue", "no-fix", "unknown-severity", "unknown-clock", "future-clock", "within", "untimed", "vex"
     reason: str
     clock: str
     clock_start: date | None
     age_days: int | None
     sla_days: int | None
+    rank: Rank
+    vex: _Vex | None = None
+    note: str = ""  # why a finding the scanner suppressed is judged anyway
+
+    @property
+    def severity(self) -> Severity | None:
+        """The ranked severity (the one the SLA applies)."""
+        return self.rank.severity
+
+    @property
+    def known_exploited(self) -> bool:
+        return self.rank.source == RANK_KEV
 
     def detail(self) -> dict[str, JSONValue]:
         v = self.vulnerability
-        return {
+        out: dict[str, JSONValue] = {
             "id": v.id,
             "package": v.package,
             "installed_version": v.installed_version,
             "fixed_version": v.fixed_version,
-            "severity": v.severity.value if v.severity else "unknown",
+            "severity": self.severity.value if self.severity else "unknown",
             "scanner_status": v.status or None,
             "status": self.status.value,
             "clock": self.clock or None,
@@ -381,13 +416,24 @@ class _Judged:
             "age_days": self.age_days,
             "sla_days": self.sla_days,
             "url": v.url or None,
+            "rank": self.rank.evidence(),
         }
+        if v.aliases:
+            out["aliases"] = list(v.aliases)
+        if v.risk is not None:
+            out["scanner_risk"] = v.risk
+        if self.vex is not None:
+            out["vex"] = self.vex.detail
+        if self.note:
+            out["note"] = self.note
+        return out
 
     def typed(self) -> OpenVulnerability:
         v = self.vulnerability
+        exploited = self.rank.known_exploited
         return OpenVulnerability(
             id=v.id,
-            severity=v.severity,
+            severity=self.severity,
             package=v.package,
             installed_version=v.installed_version,
             fixed_version=v.fixed_version,
@@ -397,6 +443,10 @@ class _Judged:
             sla_days=self.sla_days,
             overdue=self.reason == "overdue",
             status=self.status,
+            rank_source=self.rank.source,
+            known_exploited_due=exploited.due_date if exploited is not None else None,
+            vex=self.vex.status if self.vex is not None else "",
+            vex_statement=self.vex.statement if self.vex is not None else "",
         )
 
 
@@ -407,7 +457,7 @@ def _first_fix_seen(matches: Sequence[ScanMatch]) -> dict[tuple[str, str], date]
         day = _scan_day(match.report)
         if day is None:
             continue
-        for v in match.report.vulnerabilities:
+        for v in (*match.report.vulnerabilities, *match.report.suppressed):
             if v.fixable:
                 key = (v.id, v.package)
                 if key not in first or day < first[key]:
@@ -415,13 +465,41 @@ def _first_fix_seen(matches: Sequence[ScanMatch]) -> dict[tuple[str, str], date]
     return first
 
 
-def _judge(v: Vulnerability, first_fix: dict[tuple[str, str], date], policy: Policy, as_of: date) -> _Judged:
-    sla = policy.sla_days.get(v.severity) if v.severity else None
-    timed = v.severity is None or sla is not None
+def _judge(
+    v: Vulnerability,
+    rank: Rank,
+    first_fix: dict[tuple[str, str], date],
+    policy: Policy,
+    as_of: date,
+    vex: _Vex | None = None,
+    note: str = "",
+) -> _Judged:
+    """One vulnerability under the policy: VEX first, then its ranked severity's window.
+
+    A known exploited vulnerability (CISA KEV) is judged against ``known_exploited_sla_days`` and
+    FAILs past it; its clock starts no earlier than the day it was added to KEV (it became critical
+    then).
+    """
+    if vex is not None:
+        status = Status.WARN if vex.by == VexMatchBy.REPOSITORY.value else Status.PASS
+        return _Judged(v, status, "vex", "", None, None, None, rank, vex, note)
+    severity = rank.severity
+    exploited = rank.known_exploited if rank.source == RANK_KEV else None
+    if exploited is not None:
+        sla: int | None = policy.known_exploited_sla_days
+    else:
+        sla = policy.sla_days.get(severity) if severity else None
+    timed = severity is None or sla is not None
+
+    def judged(
+        status: Status, reason: str, clock: str, start: date | None, age: int | None, days: int | None
+    ) -> _Judged:
+        return _Judged(v, status, reason, clock, start, age, days, rank, None, note)
+
     if not v.fixable:
         if timed:
-            return _Judged(v, policy.no_fix_status, "no-fix", "", None, None, sla)
-        return _Judged(v, Status.PASS, "untimed", "", None, None, None)
+            return judged(policy.no_fix_status, "no-fix", "", None, None, sla)
+        return judged(Status.PASS, "untimed", "", None, None, None)
     if v.fix_released:
         clock, start = CLOCK_FIX, v.fix_released
     elif v.published:
@@ -430,31 +508,46 @@ def _judge(v: Vulnerability, first_fix: dict[tuple[str, str], date], policy: Pol
         clock, start = CLOCK_FIRST_SCAN, first_fix[(v.id, v.package)]
     else:
         clock, start = "", None
+    added = exploited.date_added if exploited is not None else None
+    if added is not None and start is not None and added > start:
+        clock, start = CLOCK_KEV, added
     if start is not None and start > as_of:
         # A fix released (or a vulnerability published) after the as-of date, in a scan dated on
         # or before it: the dates contradict each other, so the clock cannot be started.
-        if v.severity is not None and sla is None:
-            return _Judged(v, Status.PASS, "untimed", clock, start, None, None)
-        return _Judged(v, Status.UNKNOWN, "future-clock", clock, start, None, sla)
+        if severity is not None and sla is None:
+            return judged(Status.PASS, "untimed", clock, start, None, None)
+        return judged(Status.UNKNOWN, "future-clock", clock, start, None, sla)
     age = (as_of - start).days if start else None
-    if v.severity is None:
+    if severity is None:
         shortest = min(policy.sla_days.values(), default=None)
         if age is None or shortest is None or age > shortest:
-            return _Judged(v, Status.UNKNOWN, "unknown-severity", clock, start, age, shortest)
-        return _Judged(v, Status.PASS, "within", clock, start, age, shortest)
+            return judged(Status.UNKNOWN, "unknown-severity", clock, start, age, shortest)
+        return judged(Status.PASS, "within", clock, start, age, shortest)
     if sla is None:
-        return _Judged(v, Status.PASS, "untimed", clock, start, age, None)
+        return judged(Status.PASS, "untimed", clock, start, age, None)
     if age is None:
-        return _Judged(v, Status.UNKNOWN, "unknown-clock", clock, start, age, sla)
+        return judged(Status.UNKNOWN, "unknown-clock", clock, start, age, sla)
     if age > sla:
-        return _Judged(v, policy.sla_status.get(v.severity, Status.FAIL), "overdue", clock, start, age, sla)
-    return _Judged(v, Status.PASS, "within", clock, start, age, sla)
+        status = Status.FAIL if exploited is not None else policy.sla_status.get(severity, Status.FAIL)
+        return judged(status, "overdue", clock, start, age, sla)
+    return judged(Status.PASS, "within", clock, start, age, sla)
 
 
 def _ids(judged: Sequence[_Judged]) -> str:
     ids = list(dict.fromkeys(j.vulnerability.id for j in judged))
     shown = ", ".join(ids[:MESSAGE_IDS])
     return shown + (f" +{len(ids) - MESSAGE_IDS} more" if len(ids) > MESSAGE_IDS else "")
+
+
+def _kev_ids(judged: Sequence[_Judged]) -> str:
+    """ "CVE-2020-15999 known exploited (CISA KEV, added 2021-11-03, federal due date 2021-11-17), …"."""
+    described: dict[str, str] = {}
+    for j in judged:
+        exploited = j.rank.known_exploited
+        if exploited is not None:
+            described.setdefault(j.vulnerability.id, f"{j.vulnerability.id} {exploited.describe()}")
+    shown = ", ".join(list(described.values())[:MESSAGE_IDS])
+    return shown + (f" +{len(described) - MESSAGE_IDS} more" if len(described) > MESSAGE_IDS else "")
 
 
 def _plural(n: int, word: str) -> str:
@@ -478,12 +571,29 @@ def _clocks(judged: Sequence[_Judged]) -> str:
 def _vulnerability_parts(judged: Sequence[_Judged], policy: Policy) -> list[tuple[Status, Severity, str]]:
     """(status, finding severity, sentence) for each group of vulnerabilities that needs action."""
     parts: list[tuple[Status, Severity, str]] = []
+    exploited = sorted(
+        (j for j in judged if j.reason == "overdue" and j.known_exploited and j.status is not Status.PASS),
+        key=lambda j: (-(j.age_days or 0), j.vulnerability.id),
+    )
+    if exploited:
+        parts.append(
+            (
+                exploited[0].status,
+                Severity.CRITICAL,
+                f"{_count(exploited, 'fixable known exploited vulnerability')} open longer than the "
+                f"{policy.known_exploited_sla_days}-day window for known exploited vulnerabilities "
+                f"({_clocks(exploited)}): {_kev_ids(exploited)}",
+            )
+        )
     for severity in sorted(policy.sla_days, key=lambda s: -SEVERITY_RANK[s]):
         overdue = sorted(
             (
                 j
                 for j in judged
-                if j.reason == "overdue" and j.vulnerability.severity is severity and j.status is not Status.PASS
+                if j.reason == "overdue"
+                and not j.known_exploited
+                and j.severity is severity
+                and j.status is not Status.PASS
             ),
             key=lambda j: (-(j.age_days or 0), j.vulnerability.id),
         )
@@ -530,7 +640,7 @@ def _vulnerability_parts(judged: Sequence[_Judged], policy: Policy) -> list[tupl
         )
     no_fix = sorted(
         (j for j in judged if j.reason == "no-fix" and j.status is not Status.PASS),
-        key=lambda j: (-SEVERITY_RANK[j.vulnerability.severity] if j.vulnerability.severity else 1, j.vulnerability.id),
+        key=lambda j: (-SEVERITY_RANK[j.severity] if j.severity else 1, j.vulnerability.id),
     )
     if no_fix:
         parts.append(
@@ -538,6 +648,18 @@ def _vulnerability_parts(judged: Sequence[_Judged], policy: Policy) -> list[tupl
                 no_fix[0].status,
                 Severity.MEDIUM,
                 f"{_count(no_fix, 'vulnerability')} with no fix released yet: {_ids(no_fix)}",
+            )
+        )
+    by_repository = [
+        j for j in judged if j.vex is not None and j.vex.by == VexMatchBy.REPOSITORY.value and j.status is Status.WARN
+    ]
+    if by_repository:
+        parts.append(
+            (
+                Status.WARN,
+                Severity.MEDIUM,
+                f"{_count(by_repository, 'vulnerability')} taken out of the SLA by a VEX statement that names the "
+                f"image's repository, not its digest (it covers every version of the image): {_ids(by_repository)}",
             )
         )
     return parts
@@ -550,18 +672,150 @@ def fixable_vulnerabilities_patched_in_time(ctx: Context) -> Iterator[Finding]:
         yield empty
         return
     index = ScanIndex(ctx.inventory.scans)
+    vex = VexIndex.build(ctx.inventory.vex) if ctx.inventory.vex else None
     remediation = (
         "Rebuild the image on patched packages (or a patched base image), push it and redeploy its workloads; "
         "record an exception with an owner and expiry where a fix cannot be applied yet."
     )
+    ranks: dict[tuple[Vulnerability, date | None, str], Rank] = {}  # images share base layers: rank each once
     for image in images.images:
-        yield finding(check, image.subject, _vulnerability_verdict(image, index, ctx), remediation)
+        yield finding(check, image.subject, _vulnerability_verdict(image, index, ctx, vex, ranks), remediation)
 
 
-def _vulnerability_verdict(image: RunningImage, index: ScanIndex, ctx: Context) -> Verdict:
+def _statement_detail(statement: VexStatement, by: str) -> dict[str, JSONValue]:
+    return {
+        "status": statement.status.value,
+        "status_as_written": statement.status_raw,
+        "matched_by": by,
+        "document": statement.document,
+        "document_id": statement.document_id or None,
+        "format": statement.format,
+        "author": statement.author or None,
+        "timestamp": statement.timestamp.isoformat() if statement.timestamp else None,
+        "justification": statement.justification or None,
+        "impact_statement": statement.impact_statement or None,
+        "action_statement": statement.action_statement or None,
+        "statement": statement.describe(),
+    }
+
+
+def _scanner_vex(v: Vulnerability, report: ScanReport) -> tuple[_Vex | None, str]:
+    """A finding the scanner suppressed: a VEX statement it applied (``_Vex``), or why it is judged anyway."""
+    suppression = v.suppression
+    assert suppression is not None
+    source = suppression.source or "source not stated"
+    said = f"{suppression.status}, {source}" + (f": {suppression.statement}" if suppression.statement else "")
+    if suppression.status in VEX_REMOVES:
+        if suppression.status == VexStatus.NOT_AFFECTED.value and not suppression.statement:
+            return None, (
+                f"the scanner suppressed it ({said}), but a not_affected statement without a justification "
+                "is ignored: judged as open"
+            )
+        day = _scan_day(report)
+        label = suppression.status.replace("_", " ").upper()
+        statement = f"{label} (VEX applied by {report.scanner} in its scan of {day or 'an undated day'}: {source})"
+        statement += f": {suppression.statement}" if suppression.statement else ""
+        detail: dict[str, JSONValue] = {
+            "status": suppression.status,
+            "matched_by": "scanner",
+            "document": suppression.source or None,
+            "justification": suppression.statement or None,
+            "applied_by": f"{report.scanner} {report.scanner_version or ''}".strip(),
+            "scan_report": report.source,
+            "statement": statement,
+        }
+        return _Vex(suppression.status, "scanner", statement, detail), ""
+    return None, f"the scanner suppressed it ({said}); that is no VEX statement: judged as open"
+
+
+@dataclass(frozen=True, slots=True)
+class _VexOutcome:
+    vex: _Vex | None
+    ignored: tuple[VexIgnored, ...]
+    note: str = ""
+
+
+def _vex_for(
+    v: Vulnerability, image: RunningImage, report: ScanReport, vex: VexIndex | None, ctx: Context
+) -> _VexOutcome:
+    """What VEX says about one vulnerability of the image: the documents given first, then the scanner's own."""
+    decision = None
+    if vex is not None:
+        decision = vex.match(
+            vulnerability=v.id,
+            aliases=v.aliases,
+            repository=image.repository,
+            digest=image.digest or "",
+            as_of=ctx.as_of,
+            max_age_days=ctx.policy.vex_max_age_days,
+            package=v.purl or None,
+            package_name=v.package,
+        )
+    ignored = decision.ignored if decision is not None else ()
+    if decision is not None and decision.applied is not None:
+        applied = decision.applied
+        if not decision.removes_from_sla:  # affected, under_investigation: nothing changes
+            note = (
+                f"the scanner suppressed it ({v.suppression.status}), but the VEX statement given about it says "
+                f"{applied.statement.status.value}: judged as open"
+                if v.suppression is not None
+                else ""
+            )
+            return _VexOutcome(None, ignored, note)
+        statement = applied.statement
+        detail = _statement_detail(statement, applied.by.value)
+        return _VexOutcome(_Vex(statement.status.value, applied.by.value, statement.describe(), detail), ignored)
+    if v.suppression is None:
+        return _VexOutcome(None, ignored)
+    if ignored:
+        return _VexOutcome(
+            None,
+            ignored,
+            f"the scanner suppressed it ({v.suppression.status}), but the VEX statement given about it is ignored "
+            f"({ignored[0].reason}): judged as open",
+        )
+    scanner, note = _scanner_vex(v, report)
+    return _VexOutcome(scanner, ignored, note)
+
+
+def _vex_note(judged: Sequence[_Judged]) -> str:
+    """What VEX took out of the SLA, counted apart: "; 1 vulnerability out of the SLA by VEX …"."""
+    applied = [j for j in judged if j.vex is not None]
+    if not applied:
+        return ""
+    first = applied[0]
+    assert first.vex is not None
+    ids = len({j.vulnerability.id for j in applied})
+    more = f"; +{ids - 1} more" if ids > 1 else ""
+    return (
+        f"; {_count(applied, 'vulnerability')} out of the SLA by VEX (counted apart): "
+        f"{first.vulnerability.id} {first.vex.statement}{more}"
+    )
+
+
+def _ignored_note(ignored: Sequence[tuple[Vulnerability, VexIgnored]]) -> str:
+    if not ignored:
+        return ""
+    v, first = ignored[0]
+    more = f"; +{len(ignored) - 1} more" if len(ignored) > 1 else ""
+    word = "statement" if len(ignored) == 1 else "statements"
+    where = first.statement.document_id or first.statement.document
+    return f"; {len(ignored)} VEX {word} ignored: {v.id} ({where}): {first.reason}{more}"
+
+
+def _vulnerability_verdict(
+    image: RunningImage,
+    index: ScanIndex,
+    ctx: Context,
+    vex: VexIndex | None = None,
+    ranks: dict[tuple[Vulnerability, date | None, str], Rank] | None = None,
+) -> Verdict:
     policy = ctx.policy
     base = image.evidence()
     base["sla_days"] = {s.value: d for s, d in policy.sla_days.items()}
+    base["known_exploited_sla_days"] = policy.known_exploited_sla_days
+    base["severity_source"] = policy.severity_source.value
+    base["epss_threshold"] = policy.epss_threshold
     if image.identity is Identity.UNKNOWN:
         return unknown(f"the running digest is unknown, so its vulnerabilities are unknown: {image.reason}", **base)
     evidence = scan_evidence(image, index, policy, ctx.as_of)
@@ -600,12 +854,35 @@ def _vulnerability_verdict(image: RunningImage, index: ScanIndex, ctx: Context) 
         gaps.append(best.report.list_incomplete)
     same_kind = [m for m in evidence.usable if m.by.exact == best.by.exact]
     first_fix = _first_fix_seen(same_kind)
-    vulnerabilities = list(dict.fromkeys(best.report.vulnerabilities))
-    judged = [_judge(v, first_fix, policy, ctx.as_of) for v in vulnerabilities]
-    by_severity = Counter(v.severity.value if v.severity else "unknown" for v in vulnerabilities)
-    fixable = Counter(v.severity.value if v.severity else "unknown" for v in vulnerabilities if v.fixable)
+    report = best.report
+    data_day = report.db_updated_at.date() if report.db_updated_at else day
+    judged: list[_Judged] = []
+    ignored: dict[VexStatement, tuple[Vulnerability, VexIgnored]] = {}  # each statement once, whatever the packages
+    ranks = {} if ranks is None else ranks
+    for v in dict.fromkeys((*report.vulnerabilities, *report.suppressed)):
+        key = (v, data_day, report.scanner)
+        rank = ranks.get(key)
+        if rank is None:
+            rank = ranks[key] = rank_vulnerability(
+                v, policy, ctx.as_of, kev=ctx.kev, epss=ctx.epss, report_data_date=data_day, scanner=report.scanner
+            )
+        outcome = _vex_for(v, image, report, vex, ctx)
+        for skipped in outcome.ignored:
+            ignored.setdefault(skipped.statement, (v, skipped))
+        judged.append(_judge(v, rank, first_fix, policy, ctx.as_of, outcome.vex, outcome.note))
+    open_judged = [j for j in judged if j.vex is None]
+    by_severity = Counter(j.severity.value if j.severity else "unknown" for j in open_judged)
+    fixable = Counter(j.severity.value if j.severity else "unknown" for j in open_judged if j.vulnerability.fixable)
     base["by_severity"] = dict(sorted(by_severity.items()))
     base["fixable_by_severity"] = dict(sorted(fixable.items()))
+    base["rank_sources"] = dict(sorted(Counter(j.rank.source or "none" for j in open_judged).items()))
+    exploited = [j for j in open_judged if j.known_exploited]
+    if exploited:
+        base["known_exploited"] = [
+            {"id": j.vulnerability.id, "package": j.vulnerability.package, "status": j.status.value}
+            | (j.rank.known_exploited.evidence() if j.rank.known_exploited else {})
+            for j in exploited[:VULNERABILITY_DETAIL_CAP]
+        ]
     acting = sorted(
         (j for j in judged if j.status is not Status.PASS),
         key=lambda j: (-STATUS_RANK[j.status], -(j.age_days or 0), j.vulnerability.id),
@@ -617,7 +894,27 @@ def _vulnerability_verdict(image: RunningImage, index: ScanIndex, ctx: Context) 
     clocks = Counter(j.clock for j in judged if j.clock and j.vulnerability.fixable)
     if clocks:
         base["clock_sources"] = dict(clocks)
+    with_vex = [j for j in judged if j.vex is not None]
+    if with_vex:
+        base["vex_out_of_sla"] = dict(Counter(j.vex.status for j in with_vex if j.vex is not None))
+        base["vex"] = [
+            {"id": j.vulnerability.id, "package": j.vulnerability.package, "status": j.status.value}
+            | (j.vex.detail if j.vex is not None else {})
+            for j in with_vex[:VEX_DETAIL_CAP]
+        ]
+    if ignored:
+        base["vex_ignored"] = [
+            {"id": v.id, "package": v.package, "reason": i.reason} | _statement_detail(i.statement, "")
+            for v, i in list(ignored.values())[:VEX_DETAIL_CAP]
+        ]
+    suppressed_open = [j for j in judged if j.note]
+    if suppressed_open:
+        base["scanner_suppressed_judged"] = [
+            {"id": j.vulnerability.id, "package": j.vulnerability.package, "note": j.note}
+            for j in suppressed_open[:VULNERABILITY_DETAIL_CAP]
+        ]
     tag_note = "" if best.by.exact else " (scan matched by tag only)"
+    notes = _vex_note(judged) + _ignored_note(list(ignored.values())) + tag_note
     typed = tuple(j.typed() for j in judged)
     parts = _vulnerability_parts(judged, policy)
     if gaps:
@@ -631,10 +928,10 @@ def _vulnerability_verdict(image: RunningImage, index: ScanIndex, ctx: Context) 
             message = f"no fixable {timed} vulnerability is past its window ({inside} {are} open, inside it)"
         else:
             message = f"no fixable {timed} vulnerability is open"
-        return Verdict(Status.PASS, Severity.INFO, message + tag_note, base, vulnerabilities=typed)
+        return Verdict(Status.PASS, Severity.INFO, message + notes, base, vulnerabilities=typed)
     worst = max(parts, key=lambda p: STATUS_RANK[p[0]])
     severity = max((p[1] for p in parts if p[0] is worst[0]), key=lambda s: SEVERITY_RANK[s])
-    message = "; ".join(p[2] for p in sorted(parts, key=lambda p: -STATUS_RANK[p[0]])) + tag_note
+    message = "; ".join(p[2] for p in sorted(parts, key=lambda p: -STATUS_RANK[p[0]])) + notes
     return Verdict(worst[0], severity, message, base, vulnerabilities=typed)
 
 
@@ -643,15 +940,26 @@ def _vulnerability_verdict(image: RunningImage, index: ScanIndex, ctx: Context) 
 
 
 def os_release(catalog: Catalog, family: str, name: str) -> tuple[Product | None, str | None, str]:
-    """(lifecycle product, release cycle, why not) for a scanner's OS family and version."""
+    """(lifecycle product, release cycle, why not) for a scanner's OS family and version.
+
+    A name that is itself a full OS name ("SUSE Linux Enterprise Server 15 SP5", "Red Hat Enterprise
+    Linux CoreOS 414.92…") is read through the OS-name table like a node's osImage; otherwise the
+    family names the product and the first version in the name its release ("AMI release 2018.03"
+    is Amazon Linux 2018.03), else a code name ("bookworm/sid").
+    """
     key = family.strip().lower()
     if key in OS_WITHOUT_LIFECYCLE:
         return None, None, OS_WITHOUT_LIFECYCLE[key]
+    named = osnames.match_os_name(name)
+    if named is not None and named.product is not None and named.cycle:
+        named_product = catalog.product(named.product)
+        if named_product is not None:
+            return named_product, named.cycle, ""
     product_id = OS_PRODUCTS.get(key)
     product = catalog.product(product_id) if product_id else None
     if product is None:
         return None, None, f"no lifecycle data for the OS family {family!r}"
-    version = name.strip().split(" ", 1)[0].lower()  # "2 (Karoo)" -> "2"
+    version = osnames.version_token(name)
     best = ""
     for cycle in product.cycles:
         candidate = cycle.name.lower()
@@ -659,7 +967,8 @@ def os_release(catalog: Catalog, family: str, name: str) -> tuple[Product | None
             best = cycle.name
     if best:
         return product, best, ""
-    by_name = product.cycle_by_codename(version.split("/", 1)[0]) if version and not version[0].isdigit() else None
+    word = name.strip().split(" ", 1)[0].lower()
+    by_name = product.cycle_by_codename(word.split("/", 1)[0]) if word and not version else None
     if by_name is not None:
         return product, by_name.name, ""
     return product, None, f"{product.label} {name} is not a release in the lifecycle data"
@@ -962,3 +1271,83 @@ def _age_verdict(image: RunningImage, index: ScanIndex, ctx: Context) -> Verdict
             base,
         )
     return Verdict(Status.PASS, Severity.INFO, f"the image was built within {max_age} days of the as-of date", base)
+
+
+# ------------------------------------------------------------------------------------------
+# image_registry_allowed
+
+# Names of Docker Hub that image references and policies use for the same registry.
+_DOCKER_HUB_NAMES = frozenset({"docker.io", "index.docker.io", "registry-1.docker.io", "registry.hub.docker.com"})
+
+
+def _registry_rule(entry: str) -> str:
+    """A policy entry normalised: no scheme, no trailing slash, lower-case host, Docker Hub as docker.io."""
+    text = re.sub(r"^[a-z][a-z0-9+.-]*://", "", entry.strip(), flags=re.IGNORECASE).rstrip("/")
+    host, sep, path = text.partition("/")
+    host = host.lower()
+    if host in _DOCKER_HUB_NAMES:
+        host = "docker.io"
+    return f"{host}{sep}{path}"
+
+
+def _allowed_by(name: str, rules: Sequence[str]) -> str | None:
+    """The rule that allows ``registry/repository`` (a host, a ``*.`` host pattern, or a path prefix), or None."""
+    host = name.split("/", 1)[0]
+    for rule in rules:
+        if "/" in rule:
+            if name == rule or name.startswith(rule + "/"):
+                return rule
+        elif host == rule or ("*" in rule and fnmatchcase(host, rule)):
+            return rule
+    return None
+
+
+def image_registry_allowed(ctx: Context) -> Iterator[Finding]:
+    check = "image_registry_allowed"
+    allowed = ctx.policy.allowed_registries
+    remediation = (
+        "Run images only from the registries the policy allows (mirror approved images into one), or review the "
+        "registry and add it to the policy's allowed_registries."
+    )
+    if not allowed:
+        yield finding(
+            check,
+            CLUSTER,
+            unknown(
+                "the policy names no allowed registries (allowed_registries is empty), so whether running images "
+                "come from trusted sources is not assessed",
+                hint="list the registries (or registry/path prefixes) images may come from in allowed_registries",
+            ),
+            "Set allowed_registries in the policy to the registries your images may come from.",
+        )
+        return
+    images, empty = _images(ctx, check)
+    if empty:
+        yield empty
+        return
+    rules = [r for r in dict.fromkeys(_registry_rule(e) for e in allowed) if r]
+    for image in images.images:
+        yield finding(check, image.subject, _registry_verdict(image, rules), remediation)
+
+
+def _registry_verdict(image: RunningImage, rules: Sequence[str]) -> Verdict:
+    """Every name the image runs under (the runtime's repository and each spec reference) must be allowed."""
+    base = image.evidence()
+    base["allowed_registries"] = list(rules)
+    names = [image.repository] if image.repository else []
+    names += [ref.name for ref in image.parsed_references]
+    names = list(dict.fromkeys(names))
+    if not names:
+        return unknown("the image's registry is unknown: neither the runtime nor the pod spec names it", **base)
+    verdicts = {name: _allowed_by(name, rules) for name in names}
+    base["registries"] = {name: rule for name, rule in verdicts.items()}
+    outside = sorted({name.split("/", 1)[0] for name, rule in verdicts.items() if rule is None})
+    if outside:
+        return Verdict(
+            Status.FAIL,
+            Severity.HIGH,
+            f"the image comes from a registry outside the policy's allowed_registries: {', '.join(outside)}",
+            base,
+        )
+    used = sorted({rule for rule in verdicts.values() if rule})
+    return Verdict(Status.PASS, Severity.INFO, f"the image comes from an allowed registry ({', '.join(used)})", base)

@@ -25,10 +25,12 @@ from typing import Any
 from msgspec.structs import astuple, force_setattr
 
 from patchlevel import inventory as inv
+from patchlevel.collect.apimetrics import merge_metrics
 from patchlevel.collect.decode import LIST_ITEM_KIND, OWNER_KINDS, Decoded
 from patchlevel.errors import InputError
-from patchlevel.inventory import Inventory
-from patchlevel.kube import Node, OpenShiftClusterVersion, OwnerObject, Pod, VersionInfo
+from patchlevel.hostscans import NodeScan
+from patchlevel.inventory import ApiServerMetrics, Inventory, WrittenObject
+from patchlevel.kube import Node, OpenShiftClusterVersion, OwnerObject, Pod, PodDisruptionBudget, VersionInfo
 from patchlevel.model import InputFile
 from patchlevel.scans import ScanReport
 from patchlevel.text import visible
@@ -110,6 +112,16 @@ class InventoryBuilder:
         self._starts: dict[str, list[tuple[int, str]]] = {"node": [], "pod": [], "owner": []}
         self._openshift_from = ""
         self.cluster_uid = ""  # the kube-system namespace's UID, when a page or file holds it
+        # PodDisruptionBudgets by (namespace, name), with where each was read; objects by the apiVersion
+        # they were written in (an ordered set); item kinds of whole lists; the API server's metrics.
+        self.budgets: dict[tuple[str, str], tuple[PodDisruptionBudget, str]] = {}
+        self.written: dict[WrittenObject, None] = {}
+        self.whole_lists: set[str] = set()
+        self.apiserver_metrics: ApiServerMetrics | None = None
+        # Node update agents' objects (issue 11) by (kind, namespace, name), with where each was read;
+        # trivy-operator's node scans (placed on their nodes when the inventory is built).
+        self.agent_objects: dict[tuple[str, str, str], tuple[Any, str]] = {}
+        self.node_scans: list[NodeScan] = []
 
     def add(self, decoded: Decoded, where: str) -> None:
         if decoded.version is not None:
@@ -149,6 +161,19 @@ class InventoryBuilder:
             else:
                 self._duplicates += 1
             self.collected.add(inv.CLUSTER_VERSION)
+        for budget in decoded.pdbs:
+            self._add_budget(budget, where)
+        self.written.update(dict.fromkeys(decoded.written))
+        self.whole_lists.update(decoded.whole_lists)
+        if "PodDisruptionBudget" in decoded.whole_lists:  # a whole list: the budgets are known, even none
+            self.collected.add(inv.DISRUPTION_BUDGETS)
+        if decoded.apiserver_metrics is not None:
+            metrics = decoded.apiserver_metrics
+            self.apiserver_metrics = (
+                metrics if self.apiserver_metrics is None else merge_metrics(self.apiserver_metrics, metrics)
+            )
+            self.collected.add(inv.DEPRECATED_API_REQUESTS)
+        self._add_agents(decoded, where)
         if decoded.scan_objects:
             self.collected.add(inv.VULNERABILITY_REPORTS)
             if self._scan_parser is not None:
@@ -169,6 +194,10 @@ class InventoryBuilder:
                 self.collected.add(inv.OWNERS)
             elif item == "VulnerabilityReport":
                 self.collected.add(inv.VULNERABILITY_REPORTS)
+            elif item in _AGENT_KINDS:
+                self.collected.add(_AGENT_KINDS[item])
+            if list_kind == "DaemonSetList":  # also owners: the DaemonSets themselves are read too
+                self.collected.add(inv.DAEMONSETS)
 
     def _repeated(self, kind: str, key: Any, known: Any, again: Any, where: str) -> None:
         """An object seen before: counted when it is the same, an InputError naming both places when not."""
@@ -188,6 +217,66 @@ class InventoryBuilder:
         else:
             detail = ""
         raise _conflict(_describe(kind, key, known), first, where, detail)
+
+    def _add_budget(self, budget: PodDisruptionBudget, where: str) -> None:
+        """A PodDisruptionBudget; given twice, the copy the cluster holds (with a status) wins over a manifest.
+
+        A manifest as written (no status) beside the same budget read from the cluster is one budget
+        seen twice, not a conflict: its apiVersion is recorded apart (``written``).  Two different
+        copies that both carry a status, or two different manifests, are two states of one object.
+        """
+        meta = budget.metadata
+        key = (meta.namespace, meta.name)
+        known = self.budgets.get(key)
+        if known is None:
+            self.budgets[key] = (budget, where)
+            return
+        held, first = known
+        if _same(held, budget) or (held.status is None and budget.status is None and held.spec == budget.spec):
+            self._duplicates += 1
+        elif (held.status is None) != (budget.status is None):
+            if held.status is None:
+                self.budgets[key] = (budget, where)
+        else:
+            raise _conflict(f"PodDisruptionBudget {visible(meta.namespace)}/{visible(meta.name)}", first, where, "")
+
+    def _add_agents(self, decoded: Decoded, where: str) -> None:
+        """Node update agents' objects and node scans: kept once, a different second copy is a conflict."""
+        groups: tuple[tuple[str, Sequence[Any]], ...] = (
+            ("DaemonSet", decoded.daemonsets),
+            ("BottlerocketShadow", decoded.bottlerocket_shadows),
+            ("Plan", decoded.upgrade_plans),
+            ("MachineConfigPool", decoded.machine_config_pools),
+        )
+        for kind, objects in groups:
+            for obj in objects:
+                meta = obj.metadata
+                key = (kind, meta.namespace, meta.name)
+                known = self.agent_objects.get(key)
+                if known is None:
+                    self.agent_objects[key] = (obj, where)
+                elif _same(known[0], obj):
+                    self._duplicates += 1
+                else:
+                    name = f"{visible(meta.namespace)}/{visible(meta.name)}" if meta.namespace else visible(meta.name)
+                    raise _conflict(f"{kind} {name}", known[1], where, "")
+                self.collected.add(_AGENT_KINDS.get(kind, inv.DAEMONSETS))
+        if decoded.node_scan_objects:
+            from patchlevel.importers.host import parse_cluster_node_reports
+
+            self.collected.add(inv.NODE_VULNERABILITY_REPORTS)
+            self.node_scans.extend(parse_cluster_node_reports(decoded.node_scan_objects, where))
+
+    def _agents(self) -> inv.UpdateAgentObjects:
+        def of(kind: str) -> tuple[Any, ...]:
+            return tuple(obj for (k, _, _), (obj, _) in self.agent_objects.items() if k == kind)
+
+        return inv.UpdateAgentObjects(
+            daemonsets=of("DaemonSet"),
+            bottlerocket_shadows=of("BottlerocketShadow"),
+            upgrade_plans=of("Plan"),
+            machine_config_pools=of("MachineConfigPool"),
+        )
 
     def share(self, decoded: Decoded) -> None:
         """Share equal strings of a page's pods now (a collector that holds pages back calls it early)."""
@@ -222,6 +311,13 @@ class InventoryBuilder:
         warnings = list(self.warnings) + list(extra_warnings)
         if self._duplicates:
             warnings.append(f"{self._duplicates} objects appeared more than once in the input; each was counted once")
+        node_scans: tuple[NodeScan, ...] = ()
+        if self.node_scans:  # trivy-operator names the node it scanned: placed by that name, never guessed
+            from patchlevel.importers.host import assign_nodes
+
+            placed = assign_nodes(self.node_scans, self.nodes)
+            node_scans = placed.scans
+            warnings.extend(placed.warnings)
         return Inventory(
             version=self.version,
             nodes=tuple(self.nodes.values()),
@@ -239,7 +335,21 @@ class InventoryBuilder:
             warnings=tuple(warnings),
             evidence_digest=evidence_digest,
             cluster_uid=self.cluster_uid,
+            disruption_budgets=tuple(budget for budget, _ in self.budgets.values()),
+            written=tuple(self.written),
+            whole_lists=frozenset(self.whole_lists),
+            apiserver_metrics=self.apiserver_metrics,
+            agents=self._agents(),
+            node_scans=node_scans,
         )
+
+
+_AGENT_KINDS = {
+    "BottlerocketShadow": inv.BOTTLEROCKET_SHADOWS,
+    "Plan": inv.UPGRADE_PLANS,
+    "MachineConfigPool": inv.MACHINE_CONFIG_POOLS,
+    "NodeVulnerabilityReport": inv.NODE_VULNERABILITY_REPORTS,
+}
 
 
 def _same(a: Any, b: Any) -> bool:

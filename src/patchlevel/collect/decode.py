@@ -29,7 +29,20 @@ import msgspec
 import yaml
 
 from patchlevel.errors import InputError
-from patchlevel.kube import Node, OpenShiftClusterVersion, OwnerObject, Pod, VersionInfo
+from patchlevel.inventory import LAST_APPLIED, ApiServerMetrics, WrittenObject
+from patchlevel.kube import (
+    BottlerocketShadow,
+    DaemonSet,
+    MachineConfigPool,
+    Node,
+    ObjectMeta,
+    OpenShiftClusterVersion,
+    OwnerObject,
+    Pod,
+    PodDisruptionBudget,
+    UpgradePlan,
+    VersionInfo,
+)
 from patchlevel.safeinput import NESTED_TOO_DEEP, YAMLLimitError, load_yaml_documents
 
 _T = TypeVar("_T")
@@ -50,7 +63,26 @@ LIST_ITEM_KIND = {
     "ClusterVersionList": "ClusterVersion",
     "VulnerabilityReportList": "VulnerabilityReport",
     "NamespaceList": "Namespace",
+    "PodDisruptionBudgetList": "PodDisruptionBudget",
+    # node update agents' objects (issue 11) and trivy-operator's node scans
+    "BottlerocketShadowList": "BottlerocketShadow",
+    "PlanList": "Plan",
+    "MachineConfigPoolList": "MachineConfigPool",
+    "NodeVulnerabilityReportList": "NodeVulnerabilityReport",
 }
+# Custom resources of node update agents, each only under its API group (a "Plan" of another group is not SUC's).
+AGENT_GROUPS = {
+    "BottlerocketShadow": "brupop.bottlerocket.aws/",
+    "Plan": "upgrade.cattle.io/",
+    "MachineConfigPool": "machineconfiguration.openshift.io/",
+    "NodeVulnerabilityReport": "aquasecurity.github.io/",
+}
+
+
+def is_agent_kind(kind: str | None, api_version: object) -> bool:
+    """Whether an object is a node update agent's resource (or a node scan): its kind, in its group."""
+    group = AGENT_GROUPS.get(kind or "")
+    return group is not None and (not api_version or (isinstance(api_version, str) and api_version.startswith(group)))
 
 
 @dataclass(slots=True)
@@ -70,6 +102,18 @@ class Decoded:
     )  # list kind -> items: an empty PodList still says "pods collected"
     mismatched: Counter[tuple[str, str]] = field(default_factory=Counter)  # (list kind, item kind) -> items
     cluster_uid: str = ""  # the kube-system Namespace's UID, when the document holds it (the cluster's identity)
+    pdbs: list[PodDisruptionBudget] = field(default_factory=list)
+    # Every object but pods and nodes (only ever core v1) and /version, by the apiVersion it was written
+    # in (see inventory.WrittenObject).
+    written: list[WrittenObject] = field(default_factory=list)
+    whole_lists: set[str] = field(default_factory=set)  # item kinds of the list documents held
+    apiserver_metrics: ApiServerMetrics | None = None  # a /metrics exposition (snapshot file, bundle page)
+    # Node update agents' objects and trivy-operator NodeVulnerabilityReports (as dicts, for the importer).
+    daemonsets: list[DaemonSet] = field(default_factory=list)
+    bottlerocket_shadows: list[BottlerocketShadow] = field(default_factory=list)
+    upgrade_plans: list[UpgradePlan] = field(default_factory=list)
+    machine_config_pools: list[MachineConfigPool] = field(default_factory=list)
+    node_scan_objects: list[dict[str, Any]] = field(default_factory=list)
 
     def warnings(self, where: str) -> list[str]:
         """Input warnings about this document, naming it: list items whose kind is not the list's."""
@@ -89,9 +133,17 @@ class Decoded:
             ("workload owner", self.owners),
             ("OpenShift ClusterVersion", self.openshift),
             ("vulnerability report", self.scan_objects),
+            ("PodDisruptionBudget", self.pdbs),
+            ("BottlerocketShadow", self.bottlerocket_shadows),
+            ("system-upgrade-controller Plan", self.upgrade_plans),
+            ("MachineConfigPool", self.machine_config_pools),
+            ("node vulnerability report", self.node_scan_objects),
         ):
             if items:
                 parts.append(f"{len(items)} {label}{'' if len(items) == 1 else 's'}")
+        if self.apiserver_metrics is not None:
+            requested = len(self.apiserver_metrics.requests)
+            parts.append(f"API server metrics ({requested} deprecated API{'' if requested == 1 else 's'} requested)")
         parts.extend(f"empty {kind}" for kind, items in sorted(self.list_kinds.items()) if items == 0)
         return ", ".join(parts)
 
@@ -104,6 +156,12 @@ class Decoded:
             + len(self.owners)
             + len(self.openshift)
             + len(self.scan_objects)
+            + len(self.pdbs)
+            + len(self.bottlerocket_shadows)
+            + len(self.upgrade_plans)
+            + len(self.machine_config_pools)
+            + len(self.node_scan_objects)
+            + (self.apiserver_metrics is not None)
         )
 
 
@@ -159,6 +217,37 @@ _TAGGED_ITEM: Mapping[str, msgspec.json.Decoder[Any]] = {
     "Node": msgspec.json.Decoder(_TaggedNode),
     "Pod": msgspec.json.Decoder(_TaggedPod),
 }
+
+
+class _WrittenAnnotations(msgspec.Struct):
+    last_applied: str | None = msgspec.field(default=None, name=LAST_APPLIED)
+
+
+class _WrittenMeta(msgspec.Struct):
+    name: str = ""
+    namespace: str = ""
+    annotations: _WrittenAnnotations | None = None
+
+
+class _WrittenHead(msgspec.Struct):
+    """Of an object patchlevel does not otherwise read: its name and kubectl's last-applied configuration."""
+
+    metadata: _WrittenMeta | None = None
+
+
+class _AppliedHead(msgspec.Struct):
+    apiVersion: str | None = None
+
+
+_WRITTEN = msgspec.json.Decoder(_WrittenHead)
+_APPLIED = msgspec.json.Decoder(_AppliedHead)
+_PDB = msgspec.json.Decoder(PodDisruptionBudget)
+_DAEMONSET = msgspec.json.Decoder(DaemonSet)
+_AGENT_DECODERS: Mapping[str, msgspec.json.Decoder[Any]] = {
+    "BottlerocketShadow": msgspec.json.Decoder(BottlerocketShadow),
+    "Plan": msgspec.json.Decoder(UpgradePlan),
+    "MachineConfigPool": msgspec.json.Decoder(MachineConfigPool),
+}
 _NODE = msgspec.json.Decoder(Node)
 _POD = msgspec.json.Decoder(Pod)
 _OWNER = msgspec.json.Decoder(OwnerObject)
@@ -209,7 +298,64 @@ def decode_json_item(
             bool(head.spec and head.spec.containers),
             head.gitVersion is not None,
         )
+    if kind is None:
+        kind = _implied_kind(list_kind)
     _decode_typed(raw, kind, head.apiVersion, out)
+
+
+def _implied_kind(list_kind: str) -> str | None:
+    """The item kind a typed list names (``HorizontalPodAutoscalerList``: HorizontalPodAutoscaler), else None."""
+    if list_kind in LIST_ITEM_KIND:
+        return LIST_ITEM_KIND[list_kind]
+    if list_kind.endswith("List") and len(list_kind) > len("List"):
+        return list_kind[: -len("List")]
+    return None
+
+
+def _applied_version(text: str | None) -> str:
+    """The apiVersion of a last-applied configuration (JSON), "" when there is none or it does not parse."""
+    if not text:
+        return ""
+    try:
+        head = _APPLIED.decode(text)
+    except (msgspec.DecodeError, msgspec.ValidationError, RecursionError):
+        return ""
+    return head.apiVersion or ""
+
+
+def _record(out: Decoded, kind: str, api_version: object, name: object, namespace: object, applied: object) -> None:
+    """Record an object by the apiVersion it was written in (values that are not text are left out)."""
+    out.written.append(
+        WrittenObject(
+            kind=kind,
+            namespace=namespace if isinstance(namespace, str) else "",
+            name=name if isinstance(name, str) else "",
+            api_version=api_version if isinstance(api_version, str) else "",
+            last_applied=_applied_version(applied if isinstance(applied, str) else None),
+        )
+    )
+
+
+def _record_meta(out: Decoded, kind: str, api_version: str | None, meta: ObjectMeta) -> None:
+    annotations = meta.annotations or {}
+    _record(out, kind, api_version, meta.name, meta.namespace, annotations.get(LAST_APPLIED))
+
+
+def _record_raw(raw: msgspec.Raw | bytes | memoryview, kind: str, api_version: str | None, out: Decoded) -> None:
+    """Record an object of a kind patchlevel does not otherwise read, from its name and annotations only."""
+    try:
+        meta = _WRITTEN.decode(raw).metadata
+    except msgspec.ValidationError:  # a metadata of another shape: recorded without a name
+        meta = None
+    annotations = meta.annotations if meta is not None else None
+    _record(
+        out,
+        kind,
+        api_version,
+        meta.name if meta is not None else "",
+        meta.namespace if meta is not None else "",
+        annotations.last_applied if annotations is not None else None,
+    )
 
 
 def _decode_typed(
@@ -222,31 +368,84 @@ def _decode_typed(
     elif kind in OWNER_KINDS:
         owner = _OWNER.decode(raw)
         out.owners.append(owner if owner.kind else OwnerObject(kind=kind or "", metadata=owner.metadata))
+        _record_meta(out, owner.kind or kind or "", api_version, owner.metadata)
+        if kind == "DaemonSet":  # an update agent's DaemonSet (kured's lock and flags): kept whole
+            out.daemonsets.append(_DAEMONSET.decode(raw))
+    elif is_agent_kind(kind, api_version):
+        _decode_agent_json(raw, kind or "", out)
+        _record_raw(raw, kind or "", api_version, out)
     elif kind == "Version":
         out.version = _VERSION.decode(raw)
     elif kind == "ClusterVersion" and (api_version is None or api_version.startswith("config.openshift.io")):
-        out.openshift.append(_CLUSTER_VERSION.decode(raw))
+        cluster_version = _CLUSTER_VERSION.decode(raw)
+        out.openshift.append(cluster_version)
+        _record_meta(out, kind, api_version, cluster_version.metadata)
     elif kind in SCAN_KINDS:
         obj = msgspec.json.decode(raw)
         if isinstance(obj, dict):
             obj.setdefault("kind", kind)
             out.scan_objects.append(obj)
+        _record_raw(raw, kind or "", api_version, out)
+    elif kind == "PodDisruptionBudget":
+        budget = _PDB.decode(raw)
+        out.pdbs.append(budget)
+        _record_meta(out, kind, api_version, budget.metadata)
     elif kind == "Namespace":  # counted as not used, as before; kube-system's UID names the cluster
         out.ignored[kind] += 1
         meta = _OWNER.decode(raw).metadata
         if meta.name == "kube-system" and meta.uid:
             out.cluster_uid = meta.uid
+        _record_meta(out, kind, api_version, meta)
     else:
         out.ignored[kind or "object of unknown kind"] += 1
+        if kind:
+            _record_raw(raw, kind, api_version, out)
+
+
+def _decode_agent_json(raw: msgspec.Raw | bytes | memoryview, kind: str, out: Decoded) -> None:
+    if kind == "NodeVulnerabilityReport":
+        obj = msgspec.json.decode(raw)
+        if isinstance(obj, dict):
+            obj.setdefault("kind", kind)
+            out.node_scan_objects.append(obj)
+        return
+    _add_agent_object(out, kind, _AGENT_DECODERS[kind].decode(raw))
+
+
+def _add_agent_object(out: Decoded, kind: str, obj: Any) -> None:
+    if kind == "BottlerocketShadow":
+        out.bottlerocket_shadows.append(obj)
+    elif kind == "Plan":
+        out.upgrade_plans.append(obj)
+    elif kind == "MachineConfigPool":
+        out.machine_config_pools.append(obj)
+
+
+_AGENT_TYPES: Mapping[str, type] = {
+    "BottlerocketShadow": BottlerocketShadow,
+    "Plan": UpgradePlan,
+    "MachineConfigPool": MachineConfigPool,
+}
 
 
 def _decode_json_list(head: _Head, out: Decoded, where: str) -> None:
     list_kind = head.kind or "List"
     hint = LIST_ITEM_KIND.get(list_kind)
     before = sum(n for (kind, _), n in out.mismatched.items() if kind == list_kind)
+    written = len(out.written)
     for raw in head.items or ():
         decode_json_item(raw, hint, out, where, list_kind)
     _count_list(out, list_kind, len(head.items or ()), before)
+    _whole_list(out, list_kind, written)
+
+
+def _whole_list(out: Decoded, list_kind: str, written_before: int) -> None:
+    """Note the item kinds of a list document: a typed list names its kind (even empty), a List its items'."""
+    item = _implied_kind(list_kind)
+    if item is not None:
+        out.whole_lists.add(item)
+    else:
+        out.whole_lists.update(w.kind for w in out.written[written_before:])
 
 
 def _count_list(out: Decoded, list_kind: str, items: int, mismatched_before: int) -> None:
@@ -357,15 +556,20 @@ def _decode_object(obj: Any, hint: str | None, out: Decoded, where: str) -> None
     ):
         list_kind = str(obj.get("kind") or "List")
         hint = LIST_ITEM_KIND.get(list_kind)
+        implied = _implied_kind(list_kind)
         before = sum(n for (kind, _), n in out.mismatched.items() if kind == list_kind)
+        written = len(out.written)
         for item in obj["items"]:
             own = item.get("kind") if isinstance(item, Mapping) else None
             if hint is not None and isinstance(own, str) and own and own != hint:
                 out.mismatched[(list_kind, own)] += 1
                 _decode_object(item, None, out, where)
+            elif hint is None and implied is not None and isinstance(item, Mapping) and not own:
+                _decode_object({**item, "kind": implied}, None, out, where)  # an item of a typed list names no kind
             else:
                 _decode_object(item, hint, out, where)
         _count_list(out, list_kind, len(obj["items"]), before)
+        _whole_list(out, list_kind, written)
         return
     if isinstance(obj.get("serverVersion"), Mapping):
         out.version = _convert(obj["serverVersion"], VersionInfo, where)
@@ -385,21 +589,48 @@ def _decode_object(obj: Any, hint: str | None, out: Decoded, where: str) -> None
     elif kind in OWNER_KINDS:
         owner = _convert(obj, OwnerObject, where)
         out.owners.append(owner if owner.kind else OwnerObject(kind=kind or "", metadata=owner.metadata))
+        _record_dict(out, owner.kind or kind or "", obj)
+        if kind == "DaemonSet":  # an update agent's DaemonSet (kured's lock and flags): kept whole
+            out.daemonsets.append(_convert(obj, DaemonSet, where))
+    elif is_agent_kind(kind, api_version):
+        if kind == "NodeVulnerabilityReport":
+            item = dict(obj)
+            item.setdefault("kind", kind)
+            out.node_scan_objects.append(item)
+        else:
+            _add_agent_object(out, kind or "", _convert(obj, _AGENT_TYPES[kind or ""], where))
+        _record_dict(out, kind or "", obj)
     elif kind == "Version":
         out.version = _convert(obj, VersionInfo, where)
     elif kind == "ClusterVersion" and (not api_version or str(api_version).startswith("config.openshift.io")):
         out.openshift.append(_convert(obj, OpenShiftClusterVersion, where))
+        _record_dict(out, kind, obj)
     elif kind in SCAN_KINDS:
         item = dict(obj)
         item.setdefault("kind", kind)
         out.scan_objects.append(item)
+        _record_dict(out, kind or "", obj)
+    elif kind == "PodDisruptionBudget":
+        out.pdbs.append(_convert(obj, PodDisruptionBudget, where))
+        _record_dict(out, kind, obj)
     elif kind == "Namespace":  # counted as not used, as before; kube-system's UID names the cluster
         out.ignored[kind] += 1
         meta = obj.get("metadata")
         if isinstance(meta, Mapping) and meta.get("name") == "kube-system" and isinstance(meta.get("uid"), str):
             out.cluster_uid = meta["uid"]
+        _record_dict(out, kind, obj)
     else:
         out.ignored[kind or "object of unknown kind"] += 1
+        if kind:
+            _record_dict(out, kind, obj)
+
+
+def _record_dict(out: Decoded, kind: str, obj: Mapping[str, Any]) -> None:
+    meta = obj.get("metadata")
+    meta = meta if isinstance(meta, Mapping) else {}
+    annotations = meta.get("annotations")
+    applied = annotations.get(LAST_APPLIED) if isinstance(annotations, Mapping) else None
+    _record(out, kind, obj.get("apiVersion"), meta.get("name"), meta.get("namespace"), applied)
 
 
 def _convert(obj: Any, kind: type[_T], where: str) -> _T:

@@ -1,11 +1,14 @@
 """Collect from a live API server: read-only lists, paged, retried, streamed into the inventory and a bundle.
 
 What is read (and nothing else): ``GET /version``; ``POST selfsubjectreviews`` (who we are, not
-stored by the server); and the lists of ``RESOURCES`` (nodes, namespaces, pods, ReplicaSets,
-Jobs, trivy-operator VulnerabilityReports when the CRD is served), each with ``limit`` and
-``continue``.  Each page is decoded at once by the decoder the snapshot and bundle readers use
-(``decode_json_bytes``), handed to the bundle writer exactly as received, and dropped: memory
-holds the decoded objects, never the raw cluster.
+stored by the server); the lists of ``RESOURCES`` (nodes, namespaces, pods, ReplicaSets, Jobs,
+PodDisruptionBudgets, trivy-operator VulnerabilityReports when the CRD is served; node update
+agents' DaemonSets, BottlerocketShadows, Plans, MachineConfigPools and trivy-operator
+NodeVulnerabilityReports when theirs are), each with
+``limit`` and ``continue``; and ``GET /metrics`` for the deprecated-API request gauge (a refusal
+there is recorded, never fatal).  Each page is decoded at once by the decoder the snapshot and
+bundle readers use (``decode_json_bytes``), handed to the bundle writer exactly as received, and
+dropped: memory holds the decoded objects, never the raw cluster.
 
 Faults: 429 waits for ``Retry-After``; 5xx, connection resets and timeouts are retried with
 capped exponential backoff and jitter; every request has a timeout and the whole collection a
@@ -16,6 +19,7 @@ a one-line error; 403 on nodes too, and on any other resource it is recorded in
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -35,8 +39,9 @@ import msgspec
 
 from patchlevel import __version__
 from patchlevel import inventory as inv
+from patchlevel.collect.apimetrics import parse_apiserver_metrics
 from patchlevel.collect.assemble import InventoryBuilder, ScanParser
-from patchlevel.collect.bundle import IDENTITY_ROLE, PAGE_ROLE, VERSION_ROLE, page_input, page_where
+from patchlevel.collect.bundle import IDENTITY_ROLE, METRICS_ROLE, PAGE_ROLE, VERSION_ROLE, page_input, page_where
 from patchlevel.collect.decode import Decoded, decode_json_bytes
 from patchlevel.collect.kubeconfig import Authenticator, ClusterAccess, Credential, tls_context
 from patchlevel.errors import CollectError
@@ -71,6 +76,7 @@ class ListedResource:
     why: str
     required: bool = False  # a 403 stops the collection (the checks could not even say UNKNOWN)
     custom: bool = False  # served by a CRD that may not be installed (404: not collected, no error)
+    older: tuple[str, ...] = ()  # versions to list instead, in order, when the API server does not serve ``version``
 
     @property
     def qualified(self) -> str:
@@ -93,6 +99,14 @@ RESOURCES: tuple[ListedResource, ...] = (
     ListedResource("replicasets", "apps", "v1", inv.OWNERS, "the Deployment behind a pod"),
     ListedResource("jobs", "batch", "v1", inv.OWNERS, "the CronJob behind a pod"),
     ListedResource(
+        "poddisruptionbudgets",
+        "policy",
+        "v1",
+        inv.DISRUPTION_BUDGETS,
+        "which workloads a node drain would interrupt",
+        older=("v1beta1",),  # API servers before 1.21 serve only policy/v1beta1
+    ),
+    ListedResource(
         "vulnerabilityreports",
         "aquasecurity.github.io",
         "v1alpha1",
@@ -100,8 +114,39 @@ RESOURCES: tuple[ListedResource, ...] = (
         "trivy-operator's scan results",
         custom=True,
     ),
+    # Node update and reboot agents (issue 11): their own objects, when their CRDs are installed.
+    ListedResource("daemonsets", "apps", "v1", inv.DAEMONSETS, "update agents' DaemonSets: kured's lock and flags"),
+    ListedResource(
+        "bottlerocketshadows",
+        "brupop.bottlerocket.aws",
+        "v2",
+        inv.BOTTLEROCKET_SHADOWS,
+        "the Bottlerocket update operator's state per node",
+        custom=True,
+        older=("v1",),
+    ),
+    ListedResource("plans", "upgrade.cattle.io", "v1", inv.UPGRADE_PLANS, "upgrade plans of nodes", custom=True),
+    ListedResource(
+        "machineconfigpools",
+        "machineconfiguration.openshift.io",
+        "v1",
+        inv.MACHINE_CONFIG_POOLS,
+        "OpenShift machine-config pools' update state",
+        custom=True,
+    ),
+    ListedResource(
+        "nodevulnerabilityreports",
+        "aquasecurity.github.io",
+        "v1alpha1",
+        inv.NODE_VULNERABILITY_REPORTS,
+        "trivy-operator's scans of node root filesystems",
+        custom=True,
+    ),
 )
 VERSION_PATH = "/version"
+METRICS_PATH = "/metrics"
+# The Prometheus text format (version 0.0.4): what kube-apiserver answers on /metrics.
+METRICS_ACCEPT = "text/plain;version=0.0.4;q=1,*/*;q=0.1"
 REVIEW_VERSIONS = ("v1", "v1beta1")  # SelfSubjectReview: GA in 1.28, beta in 1.27
 
 
@@ -258,9 +303,19 @@ class ApiClient:
         return left
 
     def request(
-        self, method: str, path: str, *, doing: str, params: Mapping[str, str] | None = None, body: bytes | None = None
+        self,
+        method: str,
+        path: str,
+        *,
+        doing: str,
+        params: Mapping[str, str] | None = None,
+        body: bytes | None = None,
+        accept: str | None = None,
     ) -> _Answer:
-        """The answer to a request; 429, 5xx and connection failures are retried, everything else returned."""
+        """The answer to a request; 429, 5xx and connection failures are retried, everything else returned.
+
+        ``accept`` replaces the client's ``Accept: application/json`` (``/metrics`` answers text).
+        """
         refreshed = False
         attempt = 0
         while True:
@@ -269,7 +324,7 @@ class ApiClient:
             timeout = self.options.request_timeout if left is None else min(self.options.request_timeout, left)
             retry_after: float | None = None
             try:
-                answer = self._once(method, path, params, body, timeout)
+                answer = self._once(method, path, params, body, timeout, accept)
             except httpx.TransportError as exc:
                 failure = _tls_failure(exc)
                 if failure is not None:
@@ -308,13 +363,21 @@ class ApiClient:
         return backoff_delay(attempt, self.options.backoff_base, self.options.backoff_cap, self.host.random())
 
     def _once(
-        self, method: str, path: str, params: Mapping[str, str] | None, body: bytes | None, timeout: float
+        self,
+        method: str,
+        path: str,
+        params: Mapping[str, str] | None,
+        body: bytes | None,
+        timeout: float,
+        accept: str | None = None,
     ) -> _Answer:
         left = None if self._deadline_at is None else max(0.0, self._deadline_at - self.host.monotonic())
         credential = self.auth.credential(timeout=left)  # an exec plugin may not outlast the deadline
         headers = {"Authorization": f"Bearer {credential.token}"} if credential.token else {}
         if body is not None:
             headers["Content-Type"] = "application/json"
+        if accept is not None:
+            headers["Accept"] = accept
         extensions = {"sni_hostname": self.access.tls_server_name} if self.access.tls_server_name else None
         client = self._client(credential)
         started = self.host.monotonic()
@@ -357,6 +420,10 @@ _LIST_HEAD = msgspec.json.Decoder(_ListHead)
 class _Expired(Exception):
     def __init__(self, page: int) -> None:
         self.page = page
+
+
+class _NotServed(Exception):
+    """The API server does not serve this version of a resource that has an older one to list instead."""
 
 
 @dataclass(slots=True)
@@ -471,6 +538,9 @@ class _Collector:
         while True:
             try:
                 staged, summary = self._pages(resource)
+            except _NotServed:  # e.g. policy/v1 before Kubernetes 1.21: list the version it serves
+                resource = dataclasses.replace(resource, version=resource.older[0], older=resource.older[1:])
+                continue
             except _Expired as expired:
                 relists += 1
                 if relists > self.options.max_relists:
@@ -511,6 +581,8 @@ class _Collector:
                     self.sink.discard(names)
                 if answer.status == 410 and token:
                     raise _Expired(number)
+                if answer.status == 404 and not token and resource.older:
+                    raise _NotServed
                 self._refused(resource, answer)
                 return [], None
             try:
@@ -561,6 +633,13 @@ class _Collector:
                 inv.PODS: "the image checks are unknown",
                 inv.OWNERS: "workload names are inferred from owner references",
                 inv.VULNERABILITY_REPORTS: "trivy-operator scan results are not used",
+                inv.DAEMONSETS: "kured's reboot lock and flags are unknown",
+                inv.BOTTLEROCKET_SHADOWS: "the Bottlerocket update operator's node states are unknown",
+                inv.UPGRADE_PLANS: "system-upgrade-controller plans are unknown",
+                inv.MACHINE_CONFIG_POOLS: "OpenShift machine-config pool states are unknown",
+                inv.NODE_VULNERABILITY_REPORTS: "trivy-operator node scans are not used",
+                inv.DISRUPTION_BUDGETS: "whether nodes can be drained one at a time (node_drain_possible) and the "
+                "plan's node rollout blockers are unknown",
             }.get(resource.inventory_kind or "", "it is missing from the evidence")
             self._deny(resource.inventory_kind, answer, "list", resource.qualified, effect)
             self.resources.append({**entry, "status": "denied", "reason": answer.message()})
@@ -568,6 +647,43 @@ class _Collector:
         if answer.status == 403:
             raise self._forbidden(answer, "list", resource.qualified)
         raise CollectError(f"could not {doing} at {self.access.server}: {answer.headline()}: {answer.message()}")
+
+    # -- /metrics ----------------------------------------------------------------------------
+
+    def read_metrics(self) -> None:
+        """GET /metrics for the deprecated-API request gauge; a refusal or an error answer is recorded, never fatal.
+
+        Read after the lists (its page is the bundle's last); its ``resources`` entry goes with the other
+        non-resource URL's, after ``/version``.
+        """
+        answer = self.api.request("GET", METRICS_PATH, doing="get /metrics", accept=METRICS_ACCEPT)
+        entry: dict[str, Any] = {"resource": "metrics", "path": METRICS_PATH}
+        if answer.status == 401:
+            raise self._unauthorized(answer, "get /metrics")
+        effect = "whether clients still request API versions a Kubernetes upgrade removes is unknown"
+        if answer.status == 403:
+            self._deny(inv.DEPRECATED_API_REQUESTS, answer, "get", METRICS_PATH, effect)
+            self._after_version({**entry, "status": "denied", "reason": answer.message()})
+            return
+        if answer.status != 200:
+            reason = f"GET {METRICS_PATH} answered {answer.headline()}: {answer.message()}"
+            self.builder.denied[inv.DEPRECATED_API_REQUESTS] = reason
+            self.builder.warnings.append(f"{METRICS_PATH} could not be read: {reason}; {effect}")
+            self._after_version({**entry, "status": "absent", "reason": reason})
+            return
+        name = "metrics.txt"
+        digest = self._store(name, answer.data, METRICS_ROLE, f"GET {METRICS_PATH}")
+        where = self.where(name)
+        metrics, problems = parse_apiserver_metrics(answer.data, where)
+        decoded = Decoded(apiserver_metrics=metrics)
+        self.builder.add(decoded, where)
+        self.builder.warnings.extend(problems)
+        self.builder.record(page_input(where, decoded, digest))
+        self._after_version({**entry, "status": "collected", "deprecated_apis_requested": len(metrics.requests)})
+
+    def _after_version(self, entry: dict[str, Any]) -> None:
+        at = next((i + 1 for i, e in enumerate(self.resources) if e.get("resource") == "version"), 0)
+        self.resources.insert(at, entry)
 
 
 def _user_info(data: bytes) -> dict[str, Any] | None:
@@ -625,6 +741,7 @@ def collect_live(
         collector.read_identity()
         for resource in RESOURCES:
             collector.read_list(resource)
+        collector.read_metrics()
     finished = host.wall()
     inventory = builder.build(name=access.context, server=access.server, collected_at=finished)
     metadata = {

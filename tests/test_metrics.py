@@ -340,6 +340,14 @@ def test_vulnerabilities_are_counted_once_by_severity_and_waived_ones_not_at_all
                 Status.WAIVED,
                 vulnerabilities=(vulnerability("CVE-9", Severity.CRITICAL, overdue=True),),
             ),
+            # a VEX statement took it out of the SLA: not affected is not open
+            finding(
+                check,
+                "image/d@sha256:4",
+                vulnerabilities=(
+                    dataclasses.replace(vulnerability("CVE-7", Severity.CRITICAL), vex="not_affected", status=Status.PASS),
+                ),
+            ),
         ]
     )
     families = report_metrics(report)

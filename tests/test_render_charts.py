@@ -119,3 +119,13 @@ def test_a_release_line_of_thousands_of_digits_sorts_without_int() -> None:
     huge = "1." + "9" * 5000
     labels = [b.label for b in kubernetes_minor_chart([node("a", "1.31"), node("b", huge), node("c", "1.9")]).bars]
     assert labels == [huge, "1.31", "1.9"]  # newest first; the absurd line ranks above every real one
+
+
+def test_vulnerabilities_vex_took_out_of_the_sla_are_not_open() -> None:
+    import dataclasses
+
+    vexed = dataclasses.replace(vuln("CVE-9", Severity.CRITICAL, age=90, sla=30), vex="not_affected")
+    still = vuln("CVE-8", Severity.LOW, age=90)
+    findings = [image("image/a", Status.PASS, vexed, still), image("image/b", Status.PASS, vexed)]
+    assert bars(image_severity_chart(findings)) == {"low": {"low": 1}, "no open vulnerability": {"none": 1}}
+    assert bars(fix_age_chart(findings, SLA)) == {"image fix: low (no SLA, oldest 90 d)": {"unknown": 1}}

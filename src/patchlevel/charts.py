@@ -207,10 +207,11 @@ def image_severity_chart(findings: Sequence[Finding]) -> Chart:
     for finding in findings:
         if finding.check != VULNERABILITY_CHECK or not finding.subject.startswith("image/"):
             continue
-        severities = [v.severity.value for v in finding.vulnerabilities if v.severity is not None]
+        still_open = [v for v in finding.vulnerabilities if v.is_open]  # VEX: not affected, or fixed
+        severities = [v.severity.value for v in still_open if v.severity is not None]
         if severities:
             key = max(severities, key=lambda s: rank[s])
-        elif finding.vulnerabilities:
+        elif still_open:
             key = "unknown"  # open vulnerabilities, none with a severity
         else:
             key = "none" if finding.status in (Status.PASS, Status.WAIVED) else "unknown"
@@ -250,7 +251,7 @@ def fix_age_chart(findings: Sequence[Finding], sla_days: Mapping[Severity, int])
                 add(patch_names[finding.check], finding.patch.days_behind, finding.patch.window_days, waived)
         elif finding.check == VULNERABILITY_CHECK:
             for v in finding.vulnerabilities:
-                if v.age_days is None or not v.fixed_version:
+                if v.age_days is None or not v.fixed_version or not v.is_open:
                     continue
                 severity = v.severity.value if v.severity is not None else "unknown"
                 sla = v.sla_days if v.sla_days is not None else sla_days.get(v.severity) if v.severity else None

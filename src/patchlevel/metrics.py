@@ -541,7 +541,7 @@ def _vulnerability_families(findings: Sequence[Finding], cluster: str) -> tuple[
         if finding.status is Status.WAIVED:
             continue
         for vulnerability in finding.vulnerabilities:
-            if not vulnerability.fixed_version:
+            if not vulnerability.fixed_version or not vulnerability.is_open:  # VEX took it out of the SLA
                 continue
             key = (finding.subject, vulnerability.id, vulnerability.package, vulnerability.installed_version)
             severity = vulnerability.severity.value if vulnerability.severity is not None else "unknown"

@@ -155,6 +155,11 @@ class OpenVulnerability:
     vex: str = ""
     vex_statement: str = ""  # where it comes from: document, author, timestamp, justification (one line)
 
+    @property
+    def is_open(self) -> bool:
+        """Still open: no VEX statement says the image is not affected, or that it is fixed."""
+        return not self.vex
+
 
 @dataclass(frozen=True, slots=True)
 class Waiver:

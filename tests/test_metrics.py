@@ -345,7 +345,9 @@ def test_vulnerabilities_are_counted_once_by_severity_and_waived_ones_not_at_all
                 check,
                 "image/d@sha256:4",
                 vulnerabilities=(
-                    dataclasses.replace(vulnerability("CVE-7", Severity.CRITICAL), vex="not_affected", status=Status.PASS),
+                    dataclasses.replace(
+                        vulnerability("CVE-7", Severity.CRITICAL), vex="not_affected", status=Status.PASS
+                    ),
                 ),
             ),
         ]

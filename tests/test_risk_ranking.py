@@ -329,3 +329,22 @@ def test_the_evaluator_gives_the_checks_kev_and_epss(tmp_path: Path) -> None:
     result = build_report(teamdojo(), knowledge(), Policy(), date(2021, 12, 20), datetime(2021, 12, 20, tzinfo=UTC))
     (finding,) = [f for f in result.findings if f.check == CHECK]
     assert typed(finding, "CVE-2020-15999").known_exploited_due == date(2021, 11, 17)
+
+
+def test_an_audit_reads_the_epss_scores_of_its_scans_cves_only(tmp_path: Path) -> None:
+    """The whole feed is some 300,000 rows; audit.run keeps the scores of the CVEs its scans name, and reads no
+    EPSS file at all for an input without scans."""
+    import shutil
+
+    from patchlevel.audit import AuditConfig, InventorySource, run
+    from patchlevel.lifecycle.catalog import BUNDLED_DATA
+
+    data = tmp_path / "data"
+    shutil.copytree(BUNDLED_DATA, data)
+    epss_file(data, "2025-07-01", ["CVE-2021-42376,2e-05,0.00123", "CVE-1999-0001,0.1,0.5"])
+    config = AuditConfig(as_of=date(2025, 7, 3), data_dir=data)
+    scanned = run(config, InventorySource(busybox()))
+    (source,) = [s for s in scanned.report.data_sources if s.name == "first-epss"]
+    assert source.detail == "2 scores, 1 of them for the scans' CVEs; score date 2025-07-01"
+    unscanned = run(config, InventorySource(dataclasses.replace(busybox(), scans=())))
+    assert not [s for s in unscanned.report.data_sources if s.name == "first-epss"]

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 from patchlevel.errors import UsageError
 from patchlevel.evaluate import build_report
 from patchlevel.inventory import Inventory
-from patchlevel.knowledge import Knowledge, load_default_knowledge
+from patchlevel.knowledge import Knowledge, load_default_knowledge, with_epss_for
 from patchlevel.model import ExitCode, Report, Resolution, Status, exit_code
 from patchlevel.platforms import ClusterFacts, derive_facts
 from patchlevel.policy import Policy
@@ -365,11 +365,16 @@ def run(
 ) -> AuditOutcome:
     """Run one audit.  Raises ``PatchlevelError`` subclasses when it cannot (bad input, unreachable cluster)."""
     config.images.validate()
+    # Knowledge first, so broken reference data fails before a long collection; EPSS scores once the
+    # scans are known (the whole feed is some 60 MB, an audit needs the scores of its scans' CVEs).
+    loads_epss = knowledge is None
     if knowledge is None:
-        knowledge = load_default_knowledge(config.data_dir)
+        knowledge = load_default_knowledge(config.data_dir, epss=False)
     inventory = collect(source, notify=notify, progress=progress)
     evidence = gather_image_evidence(inventory, config.images, config.policy, clock=clock, notify=notify)
     inventory = gather_node_evidence(evidence.inventory, config.images)
+    if loads_epss:
+        knowledge = with_epss_for(knowledge, inventory)
     facts = derive_facts(inventory)
     report = build_report(
         inventory,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -36,11 +36,12 @@ class Knowledge:
     epss: EpssScores | None = None
 
 
-def load_knowledge(catalog: Catalog, *, epss_only: Collection[str] | None = None) -> Knowledge:
+def load_knowledge(catalog: Catalog, *, epss_only: Collection[str] | None = None, epss: bool = True) -> Knowledge:
     """Everything else comes from the same data directory as the catalog (bundled data for what it lacks).
 
     ``epss_only``: keep only these CVEs' EPSS scores (``scan_cves`` of the inventory to be judged);
     None keeps every score (about 300,000: some 60 MB), as a ``Knowledge`` shared by many audits must.
+    ``epss=False`` reads no EPSS file (``with_epss_for`` adds the scores once the scans are known).
     """
     data_dir = catalog.data_dir
     compat_path = data_dir / RUNTIME_COMPAT
@@ -51,13 +52,23 @@ def load_knowledge(catalog: Catalog, *, epss_only: Collection[str] | None = None
         osv=load_cve_feed(data_dir, fallback=BUNDLED_DATA),
         runtime_compat=json.loads(compat_path.read_text(encoding="utf-8")),
         kev=load_kev_data(data_dir, fallback=BUNDLED_DATA),
-        epss=load_epss_data(data_dir, only=epss_only),
+        epss=load_epss_data(data_dir, only=epss_only) if epss else None,
     )
 
 
-def load_default_knowledge(data_dir: Path | None = None, *, epss_only: Collection[str] | None = None) -> Knowledge:
+def load_default_knowledge(
+    data_dir: Path | None = None, *, epss_only: Collection[str] | None = None, epss: bool = True
+) -> Knowledge:
     """Knowledge from ``data_dir`` (or the user's updated data, else the bundled data)."""
-    return load_knowledge(load_catalog(data_dir), epss_only=epss_only)
+    return load_knowledge(load_catalog(data_dir), epss_only=epss_only, epss=epss)
+
+
+def with_epss_for(knowledge: Knowledge, inventory: Inventory) -> Knowledge:
+    """``knowledge`` with the EPSS scores of the CVEs the inventory's scans name (none read without scans)."""
+    cves = scan_cves(inventory)
+    if not cves:
+        return knowledge
+    return replace(knowledge, epss=load_epss_data(knowledge.catalog.data_dir, only=cves))
 
 
 def scan_cves(inventory: Inventory) -> frozenset[str]:

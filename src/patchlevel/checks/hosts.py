@@ -7,14 +7,9 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime
 
 from patchlevel.agents import LOOKED_FOR, REBOOT_CONDITION, AgentObjectReading, AgentReading, AgentState, read_agents
+from patchlevel.checks import sla
 from patchlevel.checks.common import Context, Verdict, combine, finding, per_node, support_verdict, unknown
-from patchlevel.checks.images import (
-    VULNERABILITY_DETAIL_CAP,
-    _first_fix_seen,
-    _judge,
-    _scanner_vex,
-    _vulnerability_parts,
-)
+from patchlevel.checks.images import VULNERABILITY_DETAIL_CAP
 from patchlevel.drain import MAX_NAMED_BLOCKERS, BlockReason, disruption_of, judge
 from patchlevel.hostscans import NodeScan
 from patchlevel.images import MatchBy, ScanMatch
@@ -671,15 +666,15 @@ def _packages_verdict(ctx: Context, scans: Sequence[NodeScan]) -> Verdict:
     if report.list_incomplete:
         gaps.append(report.list_incomplete)
     matches = [ScanMatch(s.report, MatchBy.DIGEST, s.node) for s in scanning if s.report is not None]
-    first_fix = _first_fix_seen(matches)
+    first_fix = sla.first_fix_seen(matches)
     data_day = report.db_updated_at.date() if report.db_updated_at else day
     judged = []
     for v in dict.fromkeys((*report.vulnerabilities, *report.suppressed)):
         rank = rank_vulnerability(
             v, policy, ctx.as_of, kev=ctx.kev, epss=ctx.epss, report_data_date=data_day, scanner=report.scanner
         )
-        vex, note = _scanner_vex(v, report) if v.suppression is not None else (None, "")
-        judged.append(_judge(v, rank, first_fix, policy, ctx.as_of, vex, note))
+        vex, note = sla.scanner_vex(v, report) if v.suppression is not None else (None, "")
+        judged.append(sla.judge(v, rank, first_fix, policy, ctx.as_of, vex, note))
     acting = sorted(
         (j for j in judged if j.status is not Status.PASS),
         key=lambda j: (-STATUS_RANK[j.status], -(j.age_days or 0), j.vulnerability.id),
@@ -692,7 +687,7 @@ def _packages_verdict(ctx: Context, scans: Sequence[NodeScan]) -> Verdict:
     if len(acting) > VULNERABILITY_DETAIL_CAP:
         base["vulnerabilities_not_detailed"] = len(acting) - VULNERABILITY_DETAIL_CAP
     typed = tuple(j.typed() for j in judged)
-    parts = _vulnerability_parts(judged, policy)
+    parts = sla.vulnerability_parts(judged, policy)
     if gaps:
         base["evidence_gaps"] = gaps
         parts += [(Status.UNKNOWN, Severity.MEDIUM, gap) for gap in gaps]

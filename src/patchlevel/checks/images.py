@@ -25,6 +25,16 @@ from fnmatch import fnmatchcase
 
 from patchlevel import osnames
 from patchlevel.checks.common import Context, Verdict, finding, support_verdict, unknown
+from patchlevel.checks.sla import (
+    Judged,
+    VexOverride,
+    count_text,
+    first_fix_seen,
+    judge,
+    scan_day,
+    scanner_vex,
+    vulnerability_parts,
+)
 from patchlevel.imageref import InvalidReferenceError, parse_reference
 from patchlevel.images import (
     Identity,
@@ -41,7 +51,6 @@ from patchlevel.model import (
     STATUS_RANK,
     Finding,
     JSONValue,
-    OpenVulnerability,
     Resolution,
     ResolutionStatus,
     Severity,
@@ -49,13 +58,13 @@ from patchlevel.model import (
 )
 from patchlevel.policy import Policy
 from patchlevel.scans import ScanReport, Vulnerability
-from patchlevel.vuln.rank import RANK_KEV, Rank
+from patchlevel.vuln.rank import Rank
 from patchlevel.vuln.rank import rank as rank_vulnerability
-from patchlevel.vuln.vex import VexIgnored, VexIndex, VexMatchBy, VexStatement, VexStatus
+from patchlevel.vuln.vex import VexIgnored, VexIndex, VexStatement
 
 CLUSTER = "cluster"
+VEX_DETAIL_CAP = 50  # VEX statements (applied or ignored) described one by one in a finding's evidence
 VULNERABILITY_DETAIL_CAP = 50  # vulnerabilities described one by one in a finding's evidence
-MESSAGE_IDS = 5  # vulnerability ids named in a message before "+N more"
 # Image configs of reproducible builds (ko, Bazel, Nix, distroless) carry a placeholder date.
 PLACEHOLDER_CREATED_BEFORE = date(1990, 1, 1)
 
@@ -101,10 +110,6 @@ def _digest_unknown(image: RunningImage) -> Verdict:
 # Scan evidence for one image
 
 
-def _scan_day(report: ScanReport) -> date | None:
-    return report.scanned_at.date() if report.scanned_at else None
-
-
 @dataclass(frozen=True, slots=True)
 class ScanEvidence:
     """What the scan reports say about one running image on the as-of date."""
@@ -120,7 +125,7 @@ class ScanEvidence:
     without_packages: tuple[ScanMatch, ...] = ()
 
     def fresh(self, max_age: int, as_of: date) -> bool:
-        day = _scan_day(self.best.report) if self.best else None
+        day = scan_day(self.best.report) if self.best else None
         return day is not None and (as_of - day).days <= max_age
 
     @property
@@ -145,7 +150,7 @@ def scan_evidence(image: RunningImage, index: ScanIndex, policy: Policy, as_of: 
     other: list[ScanMatch] = []
     empty: list[ScanMatch] = []
     for match in index.matches(image):
-        day = _scan_day(match.report)
+        day = scan_day(match.report)
         if not match.usable:
             other.append(match)
         elif day is not None and day > as_of:
@@ -158,7 +163,7 @@ def scan_evidence(image: RunningImage, index: ScanIndex, policy: Policy, as_of: 
             usable.append(match)
 
     def rank(match: ScanMatch) -> tuple[bool, bool, str]:
-        day = _scan_day(match.report)
+        day = scan_day(match.report)
         fresh = day is not None and (as_of - day).days <= policy.scan_max_age_days
         moment = match.report.scanned_at.isoformat() if match.report.scanned_at else ""
         return fresh, match.by.exact, moment
@@ -179,7 +184,7 @@ def _report_evidence(match: ScanMatch, as_of: date) -> dict[str, JSONValue]:
         "matched_on": match.key,
         "scanned_artifact": report.artifact or None,
     }
-    day = _scan_day(report)
+    day = scan_day(report)
     if day is not None:
         out["scan_age_days"] = (as_of - day).days
     if report.db_updated_at is not None:
@@ -302,7 +307,7 @@ def _scanned_verdict(image: RunningImage, evidence: ScanEvidence, ctx: Context) 
             message = "no scan evidence for the running image"
         return Verdict(Status.FAIL, Severity.HIGH, message, base)
     base.update(_report_evidence(best, ctx.as_of))
-    day = _scan_day(best.report)
+    day = scan_day(best.report)
     by_tag = "" if best.by.exact else " by tag only: the scanned image may not be the running digest"
     if day is None:
         # An undated report cannot show a scan inside the window: no better than no report.
@@ -360,311 +365,6 @@ def _outdated_database(report: ScanReport, policy: Policy, evidence: dict[str, J
 # ------------------------------------------------------------------------------------------
 # fixable_vulnerabilities_patched_in_time
 
-CLOCK_FIX = "fix release date"
-CLOCK_PUBLISHED = "publication date"
-CLOCK_FIRST_SCAN = "first scan reporting the fix"
-CLOCK_KEV = "date added to CISA KEV"
-VEX_DETAIL_CAP = 50  # VEX statements (applied or ignored) described one by one in a finding's evidence
-VEX_REMOVES = frozenset({VexStatus.NOT_AFFECTED.value, VexStatus.FIXED.value})
-
-
-@dataclass(frozen=True, slots=True)
-class _Vex:
-    """A VEX statement that takes one vulnerability out of the SLA judgement."""
-
-    status: str  # "not_affected" or "fixed"
-    by: str  # "digest", "repository" (the statement names the image's repository only), "scanner"
-    statement: str  # one line: "NOT AFFECTED (VEX: format document, author, date): justification"
-    detail: dict[str, JSONValue]
-
-
-@dataclass(frozen=True, slots=True)
-class _Judged:
-    vulnerability: Vulnerability
-    status: Status  # PASS when inside its window, not timed, or out of the SLA by VEX (WARN: by repository only)
-    # "overdue", "no-fix", "unknown-severity", "unknown-clock", "future-clock", "within", "untimed", "vex"
-    reason: str
-    clock: str
-    clock_start: date | None
-    age_days: int | None
-    sla_days: int | None
-    rank: Rank
-    vex: _Vex | None = None
-    note: str = ""  # why a finding the scanner suppressed is judged anyway
-
-    @property
-    def severity(self) -> Severity | None:
-        """The ranked severity (the one the SLA applies)."""
-        return self.rank.severity
-
-    @property
-    def known_exploited(self) -> bool:
-        return self.rank.source == RANK_KEV
-
-    def detail(self) -> dict[str, JSONValue]:
-        v = self.vulnerability
-        out: dict[str, JSONValue] = {
-            "id": v.id,
-            "package": v.package,
-            "installed_version": v.installed_version,
-            "fixed_version": v.fixed_version,
-            "severity": self.severity.value if self.severity else "unknown",
-            "scanner_status": v.status or None,
-            "status": self.status.value,
-            "clock": self.clock or None,
-            "clock_start": self.clock_start.isoformat() if self.clock_start else None,
-            "age_days": self.age_days,
-            "sla_days": self.sla_days,
-            "url": v.url or None,
-            "rank": self.rank.evidence(),
-        }
-        if v.aliases:
-            out["aliases"] = list(v.aliases)
-        if v.risk is not None:
-            out["scanner_risk"] = v.risk
-        if self.vex is not None:
-            out["vex"] = self.vex.detail
-        if self.note:
-            out["note"] = self.note
-        return out
-
-    def typed(self) -> OpenVulnerability:
-        v = self.vulnerability
-        exploited = self.rank.known_exploited
-        return OpenVulnerability(
-            id=v.id,
-            severity=self.severity,
-            package=v.package,
-            installed_version=v.installed_version,
-            fixed_version=v.fixed_version,
-            clock_start=self.clock_start,
-            clock=self.clock,
-            age_days=self.age_days,
-            sla_days=self.sla_days,
-            overdue=self.reason == "overdue",
-            status=self.status,
-            rank_source=self.rank.source,
-            known_exploited_due=exploited.due_date if exploited is not None else None,
-            vex=self.vex.status if self.vex is not None else "",
-            vex_statement=self.vex.statement if self.vex is not None else "",
-        )
-
-
-def _first_fix_seen(matches: Sequence[ScanMatch]) -> dict[tuple[str, str], date]:
-    """For each (vulnerability, package): the earliest scan day that already listed its fix."""
-    first: dict[tuple[str, str], date] = {}
-    for match in matches:
-        day = _scan_day(match.report)
-        if day is None:
-            continue
-        for v in (*match.report.vulnerabilities, *match.report.suppressed):
-            if v.fixable:
-                key = (v.id, v.package)
-                if key not in first or day < first[key]:
-                    first[key] = day
-    return first
-
-
-def _judge(
-    v: Vulnerability,
-    rank: Rank,
-    first_fix: dict[tuple[str, str], date],
-    policy: Policy,
-    as_of: date,
-    vex: _Vex | None = None,
-    note: str = "",
-) -> _Judged:
-    """One vulnerability under the policy: VEX first, then its ranked severity's window.
-
-    A known exploited vulnerability (CISA KEV) is judged against ``known_exploited_sla_days`` and
-    FAILs past it; its clock starts no earlier than the day it was added to KEV (it became critical
-    then).
-    """
-    if vex is not None:
-        status = Status.WARN if vex.by == VexMatchBy.REPOSITORY.value else Status.PASS
-        return _Judged(v, status, "vex", "", None, None, None, rank, vex, note)
-    severity = rank.severity
-    exploited = rank.known_exploited if rank.source == RANK_KEV else None
-    if exploited is not None:
-        sla: int | None = policy.known_exploited_sla_days
-    else:
-        sla = policy.sla_days.get(severity) if severity else None
-    timed = severity is None or sla is not None
-
-    def judged(
-        status: Status, reason: str, clock: str, start: date | None, age: int | None, days: int | None
-    ) -> _Judged:
-        return _Judged(v, status, reason, clock, start, age, days, rank, None, note)
-
-    if not v.fixable:
-        if timed:
-            return judged(policy.no_fix_status, "no-fix", "", None, None, sla)
-        return judged(Status.PASS, "untimed", "", None, None, None)
-    if v.fix_released:
-        clock, start = CLOCK_FIX, v.fix_released
-    elif v.published:
-        clock, start = CLOCK_PUBLISHED, v.published
-    elif (v.id, v.package) in first_fix:
-        clock, start = CLOCK_FIRST_SCAN, first_fix[(v.id, v.package)]
-    else:
-        clock, start = "", None
-    added = exploited.date_added if exploited is not None else None
-    if added is not None and start is not None and added > start:
-        clock, start = CLOCK_KEV, added
-    if start is not None and start > as_of:
-        # A fix released (or a vulnerability published) after the as-of date, in a scan dated on
-        # or before it: the dates contradict each other, so the clock cannot be started.
-        if severity is not None and sla is None:
-            return judged(Status.PASS, "untimed", clock, start, None, None)
-        return judged(Status.UNKNOWN, "future-clock", clock, start, None, sla)
-    age = (as_of - start).days if start else None
-    if severity is None:
-        shortest = min(policy.sla_days.values(), default=None)
-        if age is None or shortest is None or age > shortest:
-            return judged(Status.UNKNOWN, "unknown-severity", clock, start, age, shortest)
-        return judged(Status.PASS, "within", clock, start, age, shortest)
-    if sla is None:
-        return judged(Status.PASS, "untimed", clock, start, age, None)
-    if age is None:
-        return judged(Status.UNKNOWN, "unknown-clock", clock, start, age, sla)
-    if age > sla:
-        status = Status.FAIL if exploited is not None else policy.sla_status.get(severity, Status.FAIL)
-        return judged(status, "overdue", clock, start, age, sla)
-    return judged(Status.PASS, "within", clock, start, age, sla)
-
-
-def _ids(judged: Sequence[_Judged]) -> str:
-    ids = list(dict.fromkeys(j.vulnerability.id for j in judged))
-    shown = ", ".join(ids[:MESSAGE_IDS])
-    return shown + (f" +{len(ids) - MESSAGE_IDS} more" if len(ids) > MESSAGE_IDS else "")
-
-
-def _kev_ids(judged: Sequence[_Judged]) -> str:
-    """ "CVE-2020-15999 known exploited (CISA KEV, added 2021-11-03, federal due date 2021-11-17), …"."""
-    described: dict[str, str] = {}
-    for j in judged:
-        exploited = j.rank.known_exploited
-        if exploited is not None:
-            described.setdefault(j.vulnerability.id, f"{j.vulnerability.id} {exploited.describe()}")
-    shown = ", ".join(list(described.values())[:MESSAGE_IDS])
-    return shown + (f" +{len(described) - MESSAGE_IDS} more" if len(described) > MESSAGE_IDS else "")
-
-
-def _plural(n: int, word: str) -> str:
-    if n == 1:
-        return f"1 {word}"
-    return f"{n} {word[:-1]}ies" if word.endswith("y") else f"{n} {word}s"
-
-
-def _count(judged: Sequence[_Judged], word: str) -> str:
-    """ "2 fixable critical vulnerabilities", saying so when they affect more packages than that."""
-    ids = len({j.vulnerability.id for j in judged})
-    text = _plural(ids, word)
-    return text + (f" (in {len(judged)} packages)" if len(judged) > ids else "")
-
-
-def _clocks(judged: Sequence[_Judged]) -> str:
-    clocks = list(dict.fromkeys(j.clock for j in judged if j.clock))
-    return ("clock: " if len(clocks) == 1 else "clocks: ") + ", ".join(clocks)
-
-
-def _vulnerability_parts(judged: Sequence[_Judged], policy: Policy) -> list[tuple[Status, Severity, str]]:
-    """(status, finding severity, sentence) for each group of vulnerabilities that needs action."""
-    parts: list[tuple[Status, Severity, str]] = []
-    exploited = sorted(
-        (j for j in judged if j.reason == "overdue" and j.known_exploited and j.status is not Status.PASS),
-        key=lambda j: (-(j.age_days or 0), j.vulnerability.id),
-    )
-    if exploited:
-        parts.append(
-            (
-                exploited[0].status,
-                Severity.CRITICAL,
-                f"{_count(exploited, 'fixable known exploited vulnerability')} open longer than the "
-                f"{policy.known_exploited_sla_days}-day window for known exploited vulnerabilities "
-                f"({_clocks(exploited)}): {_kev_ids(exploited)}",
-            )
-        )
-    for severity in sorted(policy.sla_days, key=lambda s: -SEVERITY_RANK[s]):
-        overdue = sorted(
-            (
-                j
-                for j in judged
-                if j.reason == "overdue"
-                and not j.known_exploited
-                and j.severity is severity
-                and j.status is not Status.PASS
-            ),
-            key=lambda j: (-(j.age_days or 0), j.vulnerability.id),
-        )
-        if overdue:
-            status = overdue[0].status
-            window = policy.sla_days[severity]
-            parts.append(
-                (
-                    status,
-                    severity,
-                    f"{_count(overdue, f'fixable {severity.value} vulnerability')} open longer than the "
-                    f"{window}-day window ({_clocks(overdue)}): {_ids(overdue)}",
-                )
-            )
-    no_severity = [j for j in judged if j.reason == "unknown-severity"]
-    if no_severity:
-        parts.append(
-            (
-                Status.UNKNOWN,
-                Severity.MEDIUM,
-                f"{_count(no_severity, 'fixable vulnerability')} without a severity from the scanner "
-                f"(UNKNOWN severity), open longer than the shortest window or for an unknown time: {_ids(no_severity)}",
-            )
-        )
-    no_clock = [j for j in judged if j.reason == "unknown-clock"]
-    if no_clock:
-        parts.append(
-            (
-                Status.UNKNOWN,
-                Severity.MEDIUM,
-                f"{_count(no_clock, 'fixable vulnerability')} with no fix date, publication date or dated "
-                f"scan to start the clock: {_ids(no_clock)}",
-            )
-        )
-    future = [j for j in judged if j.reason == "future-clock"]
-    if future:
-        parts.append(
-            (
-                Status.UNKNOWN,
-                Severity.MEDIUM,
-                f"{_count(future, 'fixable vulnerability')} whose clock would start after the as-of date "
-                f"(a fix release or publication date later than it, in a scan dated before it): {_ids(future)}",
-            )
-        )
-    no_fix = sorted(
-        (j for j in judged if j.reason == "no-fix" and j.status is not Status.PASS),
-        key=lambda j: (-SEVERITY_RANK[j.severity] if j.severity else 1, j.vulnerability.id),
-    )
-    if no_fix:
-        parts.append(
-            (
-                no_fix[0].status,
-                Severity.MEDIUM,
-                f"{_count(no_fix, 'vulnerability')} with no fix released yet: {_ids(no_fix)}",
-            )
-        )
-    by_repository = [
-        j for j in judged if j.vex is not None and j.vex.by == VexMatchBy.REPOSITORY.value and j.status is Status.WARN
-    ]
-    if by_repository:
-        parts.append(
-            (
-                Status.WARN,
-                Severity.MEDIUM,
-                f"{_count(by_repository, 'vulnerability')} taken out of the SLA by a VEX statement that names the "
-                f"image's repository, not its digest (it covers every version of the image): {_ids(by_repository)}",
-            )
-        )
-    return parts
-
-
 def fixable_vulnerabilities_patched_in_time(ctx: Context) -> Iterator[Finding]:
     check = "fixable_vulnerabilities_patched_in_time"
     images, empty = _images(ctx, check)
@@ -699,38 +399,9 @@ def _statement_detail(statement: VexStatement, by: str) -> dict[str, JSONValue]:
     }
 
 
-def _scanner_vex(v: Vulnerability, report: ScanReport) -> tuple[_Vex | None, str]:
-    """A finding the scanner suppressed: a VEX statement it applied (``_Vex``), or why it is judged anyway."""
-    suppression = v.suppression
-    assert suppression is not None
-    source = suppression.source or "source not stated"
-    said = f"{suppression.status}, {source}" + (f": {suppression.statement}" if suppression.statement else "")
-    if suppression.status in VEX_REMOVES:
-        if suppression.status == VexStatus.NOT_AFFECTED.value and not suppression.statement:
-            return None, (
-                f"the scanner suppressed it ({said}), but a not_affected statement without a justification "
-                "is ignored: judged as open"
-            )
-        day = _scan_day(report)
-        label = suppression.status.replace("_", " ").upper()
-        statement = f"{label} (VEX applied by {report.scanner} in its scan of {day or 'an undated day'}: {source})"
-        statement += f": {suppression.statement}" if suppression.statement else ""
-        detail: dict[str, JSONValue] = {
-            "status": suppression.status,
-            "matched_by": "scanner",
-            "document": suppression.source or None,
-            "justification": suppression.statement or None,
-            "applied_by": f"{report.scanner} {report.scanner_version or ''}".strip(),
-            "scan_report": report.source,
-            "statement": statement,
-        }
-        return _Vex(suppression.status, "scanner", statement, detail), ""
-    return None, f"the scanner suppressed it ({said}); that is no VEX statement: judged as open"
-
-
 @dataclass(frozen=True, slots=True)
 class _VexOutcome:
-    vex: _Vex | None
+    vex: VexOverride | None
     ignored: tuple[VexIgnored, ...]
     note: str = ""
 
@@ -764,7 +435,7 @@ def _vex_for(
             return _VexOutcome(None, ignored, note)
         statement = applied.statement
         detail = _statement_detail(statement, applied.by.value)
-        return _VexOutcome(_Vex(statement.status.value, applied.by.value, statement.describe(), detail), ignored)
+        return _VexOutcome(VexOverride(statement.status.value, applied.by.value, statement.describe(), detail), ignored)
     if v.suppression is None:
         return _VexOutcome(None, ignored)
     if ignored:
@@ -774,11 +445,11 @@ def _vex_for(
             f"the scanner suppressed it ({v.suppression.status}), but the VEX statement given about it is ignored "
             f"({ignored[0].reason}): judged as open",
         )
-    scanner, note = _scanner_vex(v, report)
+    scanner, note = scanner_vex(v, report)
     return _VexOutcome(scanner, ignored, note)
 
 
-def _vex_note(judged: Sequence[_Judged]) -> str:
+def _vex_note(judged: Sequence[Judged]) -> str:
     """What VEX took out of the SLA, counted apart: "; 1 vulnerability out of the SLA by VEX …"."""
     applied = [j for j in judged if j.vex is not None]
     if not applied:
@@ -788,7 +459,7 @@ def _vex_note(judged: Sequence[_Judged]) -> str:
     ids = len({j.vulnerability.id for j in applied})
     more = f"; +{ids - 1} more" if ids > 1 else ""
     return (
-        f"; {_count(applied, 'vulnerability')} out of the SLA by VEX (counted apart): "
+        f"; {count_text(applied, 'vulnerability')} out of the SLA by VEX (counted apart): "
         f"{first.vulnerability.id} {first.vex.statement}{more}"
     )
 
@@ -841,7 +512,7 @@ def _vulnerability_verdict(
     # What keeps the report from showing that no other vulnerability is open: each is a part of
     # the verdict (UNKNOWN), so listed vulnerabilities past their window still FAIL.
     gaps: list[str] = []
-    day = _scan_day(best.report)
+    day = scan_day(best.report)
     if day is None:
         gaps.append("the scan report is undated, so what it shows cannot be placed on or before the as-of date")
     elif not evidence.fresh(policy.scan_max_age_days, ctx.as_of):
@@ -853,10 +524,10 @@ def _vulnerability_verdict(
     if best.report.list_incomplete:
         gaps.append(best.report.list_incomplete)
     same_kind = [m for m in evidence.usable if m.by.exact == best.by.exact]
-    first_fix = _first_fix_seen(same_kind)
+    first_fix = first_fix_seen(same_kind)
     report = best.report
     data_day = report.db_updated_at.date() if report.db_updated_at else day
-    judged: list[_Judged] = []
+    judged: list[Judged] = []
     ignored: dict[VexStatement, tuple[Vulnerability, VexIgnored]] = {}  # each statement once, whatever the packages
     ranks = {} if ranks is None else ranks
     for v in dict.fromkeys((*report.vulnerabilities, *report.suppressed)):
@@ -869,7 +540,7 @@ def _vulnerability_verdict(
         outcome = _vex_for(v, image, report, vex, ctx)
         for skipped in outcome.ignored:
             ignored.setdefault(skipped.statement, (v, skipped))
-        judged.append(_judge(v, rank, first_fix, policy, ctx.as_of, outcome.vex, outcome.note))
+        judged.append(judge(v, rank, first_fix, policy, ctx.as_of, outcome.vex, outcome.note))
     open_judged = [j for j in judged if j.vex is None]
     by_severity = Counter(j.severity.value if j.severity else "unknown" for j in open_judged)
     fixable = Counter(j.severity.value if j.severity else "unknown" for j in open_judged if j.vulnerability.fixable)
@@ -916,7 +587,7 @@ def _vulnerability_verdict(
     tag_note = "" if best.by.exact else " (scan matched by tag only)"
     notes = _vex_note(judged) + _ignored_note(list(ignored.values())) + tag_note
     typed = tuple(j.typed() for j in judged)
-    parts = _vulnerability_parts(judged, policy)
+    parts = vulnerability_parts(judged, policy)
     if gaps:
         base["evidence_gaps"] = gaps
         parts += [(Status.UNKNOWN, Severity.MEDIUM, gap) for gap in gaps]

@@ -22,11 +22,11 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from patchlevel.errors import UsageError
+from patchlevel.errors import PatchlevelError, UsageError
 from patchlevel.evaluate import build_report
 from patchlevel.inventory import Inventory
 from patchlevel.knowledge import Knowledge, load_default_knowledge, with_epss_for
-from patchlevel.model import ExitCode, Report, Resolution, Status, exit_code
+from patchlevel.model import ExitCode, Report, Resolution, Status, WorkloadFixClock, exit_code
 from patchlevel.platforms import ClusterFacts, derive_facts
 from patchlevel.policy import Policy
 
@@ -376,6 +376,13 @@ def run(
     if loads_epss:
         knowledge = with_epss_for(knowledge, inventory)
     facts = derive_facts(inventory)
+    fix_history: dict[tuple[str, str], WorkloadFixClock] | None = None
+    incomplete = list(evidence.incomplete)
+    if config.ledger:
+        try:
+            fix_history = fix_clocks_from_ledger(config.ledger, inventory, config.cluster_name, config.as_of)
+        except PatchlevelError as exc:  # the audit stands on the scans' own clocks, and says so
+            incomplete.append(f"clocks from the ledger's history could not be read: {exc}")
     report = build_report(
         inventory,
         knowledge,
@@ -384,17 +391,42 @@ def run(
         clock(),
         registry=evidence.registry,
         facts=facts,
+        fix_history=fix_history,
     )
     outcome = AuditOutcome(
         report=report,
         inventory=inventory,
         facts=facts,
-        incomplete=evidence.incomplete,
+        incomplete=tuple(incomplete),
         protected=_protected(source, config, inventory),
     )
     if config.ledger:
         outcome = record(outcome, config, notify=notify)
     return outcome
+
+
+FIX_HISTORY_DAYS = 400  # how far back the ledger is read for when fixes were first known (a PCI year and more)
+
+
+def fix_clocks_from_ledger(
+    url: str, inventory: Inventory, cluster_name: str | None, as_of: date
+) -> dict[tuple[str, str], WorkloadFixClock]:
+    """Clocks from history: per (workload, vulnerability), when the ledger first knew a fix for it in any image
+    that workload ran (empty for a cluster the ledger has not recorded yet)."""
+    from patchlevel.ledger.clocks import first_known_fix, fix_observations
+    from patchlevel.ledger.evidence import cluster_identity
+    from patchlevel.ledger.query import recorded_history
+    from patchlevel.ledger.store import open_store
+
+    identity = cluster_identity(inventory, cluster_name)
+    with open_store(url) as store:
+        history = recorded_history(store, identity.key, as_of, FIX_HISTORY_DAYS)
+    if history is None:
+        return {}
+    return {
+        key: WorkloadFixClock(clock.start, clock.clock, clock.image)
+        for key, clock in first_known_fix(fix_observations(history)).items()
+    }
 
 
 def record(outcome: AuditOutcome, config: AuditConfig, *, notify: Notify = _quiet) -> AuditOutcome:

@@ -29,6 +29,7 @@ from patchlevel.model import (
     Resolution,
     Severity,
     Status,
+    WorkloadFixClock,
 )
 from patchlevel.platforms import ClusterFacts, derive_facts
 from patchlevel.policy import Policy
@@ -45,11 +46,12 @@ def evaluate(
     checks: Sequence[CheckSpec] = ALL_CHECKS,
     facts: ClusterFacts | None = None,
     registry: Mapping[str, Resolution] | None = None,
+    fix_history: Mapping[tuple[str, str], WorkloadFixClock] | None = None,
 ) -> tuple[Finding, ...]:
     """Run every check; a check that raises yields an ERROR finding instead of stopping the audit.
 
     ``registry`` is what registries said each image reference points to now (``--registry-check``);
-    None when no registry was asked.
+    None when no registry was asked.  ``fix_history``: clocks from the audit ledger (see ``Context``).
     """
     requirements = requirements_by_check(load_requirements(c.id for c in ALL_CHECKS))
     ctx = Context(
@@ -63,6 +65,7 @@ def evaluate(
         registry=registry,
         kev=knowledge.kev,
         epss=knowledge.epss,
+        fix_history=fix_history,
     )
     # Node findings carry their node's pool (typed, for charts, plans and metrics), set here once.
     pools = {node.subject: node.pool for node in ctx.facts.nodes if node.pool}
@@ -263,13 +266,14 @@ def build_report(
     generated_at: datetime,
     registry: Mapping[str, Resolution] | None = None,
     facts: ClusterFacts | None = None,
+    fix_history: Mapping[tuple[str, str], WorkloadFixClock] | None = None,
 ) -> Report:
     """The Report of one cluster: every check run, waivers applied, charts computed.
 
-    ``registry``: see ``evaluate``; ``facts``: derived from the inventory when not given.
+    ``registry``, ``fix_history``: see ``evaluate``; ``facts``: derived from the inventory when not given.
     """
     facts = facts or derive_facts(inventory)
-    findings = evaluate(inventory, knowledge, policy, as_of, facts=facts, registry=registry)
+    findings = evaluate(inventory, knowledge, policy, as_of, facts=facts, registry=registry, fix_history=fix_history)
     coverage = scan_coverage_warning(findings, policy.scan_max_age_days)
     node_coverage = node_scan_coverage_warning(findings, policy.scan_max_age_days)
     findings, waiver_outcomes = apply_waivers(findings, policy.waivers, as_of)

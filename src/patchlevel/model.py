@@ -162,6 +162,19 @@ class OpenVulnerability:
 
 
 @dataclass(frozen=True, slots=True)
+class WorkloadFixClock:
+    """From the audit ledger: when a fix for a vulnerability was first known in any image a workload ran.
+
+    Rebuilding the image without the fix, or rolling a new digest that still carries the vulnerability,
+    does not restart this clock (PCI DSS 6.3.3: within one month of the fix being available).
+    """
+
+    start: date
+    clock: str  # what gave the date: fix-released, published, first-scan
+    image: str  # the image (digest) whose scan gave it
+
+
+@dataclass(frozen=True, slots=True)
 class Waiver:
     """An accepted exception from a policy file (see policy.py)."""
 

@@ -29,6 +29,7 @@ from patchlevel.model import (
     Severity,
     Status,
     SupportWindow,
+    WorkloadFixClock,
 )
 from patchlevel.platforms import ClusterFacts, NodeFacts
 from patchlevel.policy import Policy
@@ -51,6 +52,9 @@ class Context:
     # What registries said each image reference (as the pod spec writes it) points to now;
     # None when no registry was asked (``--registry-check`` not given).
     registry: Mapping[str, Resolution] | None = None
+    # From the audit ledger (audits with --ledger): (workload "Kind/namespace/name", vulnerability id) -> when
+    # a fix was first known in any image the workload ran.  None: no ledger, so clocks come from the scans alone.
+    fix_history: Mapping[tuple[str, str], WorkloadFixClock] | None = None
     # Risk-ranking reference data (issue 10): CISA KEV (None when no catalog was found) and FIRST EPSS
     # scores (None until ``lifecycle update`` fetched them).
     kev: KevCatalog | None = None

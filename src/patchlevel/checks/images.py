@@ -43,6 +43,7 @@ from patchlevel.images import (
     RunningImage,
     ScanIndex,
     ScanMatch,
+    Workload,
     capped,
 )
 from patchlevel.lifecycle.catalog import Catalog, Product
@@ -55,6 +56,7 @@ from patchlevel.model import (
     ResolutionStatus,
     Severity,
     Status,
+    WorkloadFixClock,
 )
 from patchlevel.policy import Policy
 from patchlevel.scans import ScanReport, Vulnerability
@@ -474,6 +476,20 @@ def _ignored_note(ignored: Sequence[tuple[Vulnerability, VexIgnored]]) -> str:
     return f"; {len(ignored)} VEX {word} ignored: {v.id} ({where}): {first.reason}{more}"
 
 
+def _workload_key(workload: Workload) -> str:
+    """The workload as the audit ledger names it ("Kind/namespace/name")."""
+    if workload.namespace:
+        return f"{workload.kind}/{workload.namespace}/{workload.name}"
+    return f"{workload.kind}/{workload.name}"
+
+
+def _history_clock(ctx: Context, workloads: Sequence[str], vulnerability: str) -> WorkloadFixClock | None:
+    """The earliest first-known fix of ``vulnerability`` over the workloads running the image."""
+    assert ctx.fix_history is not None
+    found = [c for w in workloads if (c := ctx.fix_history.get((w, vulnerability))) is not None]
+    return min(found, key=lambda c: c.start) if found else None
+
+
 def _vulnerability_verdict(
     image: RunningImage,
     index: ScanIndex,
@@ -525,6 +541,7 @@ def _vulnerability_verdict(
         gaps.append(best.report.list_incomplete)
     same_kind = [m for m in evidence.usable if m.by.exact == best.by.exact]
     first_fix = first_fix_seen(same_kind)
+    workload_keys = [_workload_key(w) for w in image.workloads] if ctx.fix_history else []
     report = best.report
     data_day = report.db_updated_at.date() if report.db_updated_at else day
     judged: list[Judged] = []
@@ -540,7 +557,8 @@ def _vulnerability_verdict(
         outcome = _vex_for(v, image, report, vex, ctx)
         for skipped in outcome.ignored:
             ignored.setdefault(skipped.statement, (v, skipped))
-        judged.append(judge(v, rank, first_fix, policy, ctx.as_of, outcome.vex, outcome.note))
+        history = _history_clock(ctx, workload_keys, v.id) if workload_keys else None
+        judged.append(judge(v, rank, first_fix, policy, ctx.as_of, outcome.vex, outcome.note, history))
     open_judged = [j for j in judged if j.vex is None]
     by_severity = Counter(j.severity.value if j.severity else "unknown" for j in open_judged)
     fixable = Counter(j.severity.value if j.severity else "unknown" for j in open_judged if j.vulnerability.fixable)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from patchlevel.images import ScanMatch
-from patchlevel.model import SEVERITY_RANK, JSONValue, OpenVulnerability, Severity, Status
+from patchlevel.model import SEVERITY_RANK, JSONValue, OpenVulnerability, Severity, Status, WorkloadFixClock
 from patchlevel.policy import Policy
 from patchlevel.scans import ScanReport, Vulnerability
 from patchlevel.vuln.rank import RANK_KEV, Rank
@@ -33,6 +33,7 @@ CLOCK_FIX = "fix release date"
 CLOCK_PUBLISHED = "publication date"
 CLOCK_FIRST_SCAN = "first scan reporting the fix"
 CLOCK_KEV = "date added to CISA KEV"
+CLOCK_HISTORY = "fix first known for the workload in the audit ledger"
 VEX_REMOVES = frozenset({VexStatus.NOT_AFFECTED.value, VexStatus.FIXED.value})
 
 
@@ -141,12 +142,14 @@ def judge(
     as_of: date,
     vex: VexOverride | None = None,
     note: str = "",
+    history: WorkloadFixClock | None = None,
 ) -> Judged:
     """One vulnerability under the policy: VEX first, then its ranked severity's window.
 
-    A known exploited vulnerability (CISA KEV) is judged against ``known_exploited_sla_days`` and
-    FAILs past it; its clock starts no earlier than the day it was added to KEV (it became critical
-    then).
+    ``history`` (from the audit ledger) starts the clock earlier when a fix was known before in an
+    image the same workload ran.  A known exploited vulnerability (CISA KEV) is judged against
+    ``known_exploited_sla_days`` and FAILs past it; its clock starts no earlier than the day it was
+    added to KEV (it became critical then).
     """
     if vex is not None:
         status = Status.WARN if vex.by == VexMatchBy.REPOSITORY.value else Status.PASS
@@ -176,6 +179,9 @@ def judge(
         clock, start = CLOCK_FIRST_SCAN, first_fix[(v.id, v.package)]
     else:
         clock, start = "", None
+    if history is not None and (start is None or history.start < start):
+        # the ledger knew the fix earlier, in an image the same workload ran: a rebuild did not restart it
+        clock, start = f"{CLOCK_HISTORY} ({history.clock}, image {history.image})", history.start
     added = exploited.date_added if exploited is not None else None
     if added is not None and start is not None and added > start:
         clock, start = CLOCK_KEV, added

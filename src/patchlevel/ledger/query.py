@@ -113,6 +113,23 @@ def load_history(store: Store, cluster: str | None, start: date, end: date, look
         raise
 
 
+def recorded_history(store: Store, cluster_key: str, as_of: date, lookback_days: int) -> History | None:
+    """The history of the cluster with ``cluster_key`` up to ``as_of`` (audits observed on or before it),
+    for the clocks of an audit being recorded; None when the ledger holds no audit of that cluster yet."""
+    try:
+        with store.reading() as conn:
+            known = conn.execute(select(s.clusters.c.id).where(s.clusters.c.key == cluster_key)).first()
+    except Exception as exc:
+        from sqlalchemy.exc import SQLAlchemyError
+
+        if isinstance(exc, SQLAlchemyError):
+            raise store.error("reading the history", exc) from None
+        raise
+    if known is None:
+        return None
+    return load_history(store, cluster_key, as_of, as_of, lookback_days)
+
+
 def _load(conn: Connection, shown: str, cluster: str | None, start: date, end: date, lookback: int) -> History:
     cluster_id, ref = find_cluster(conn, cluster, shown)
     a = s.audits

@@ -236,11 +236,11 @@ def _findings(findings: Sequence[Finding]) -> tuple[dict[bytes, Body], list[tupl
 
 
 def _release(f: Finding) -> tuple[str, str]:
-    product = f.evidence.get("lifecycle_product")
-    cycle = f.evidence.get("release_cycle")
-    if isinstance(product, str) and product and isinstance(cycle, str) and cycle:
-        return product, cycle
-    return "", ""
+    """(lifecycle product, release line) the finding judged: its typed support window."""
+    support = f.support
+    if support is None or not support.product or not support.line:
+        return "", ""
+    return support.product, support.line
 
 
 def _node_releases(findings: Sequence[Finding]) -> dict[str, dict[str, tuple[str, str]]]:

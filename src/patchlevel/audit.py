@@ -37,7 +37,7 @@ Notify = Callable[[str], None]
 Clock = Callable[[], datetime]
 
 
-def _quiet(_: str) -> None:
+def quiet(_: str) -> None:
     pass
 
 
@@ -201,7 +201,7 @@ class ImageEvidence:
 # The stages
 
 
-def collect(source: Source, *, notify: Notify = _quiet, progress: Progress | None = None) -> Inventory:
+def collect(source: Source, *, notify: Notify = quiet, progress: Progress | None = None) -> Inventory:
     """The inventory of a source: read a snapshot or bundle, or collect a live cluster."""
     if isinstance(source, InventorySource):
         return source.inventory
@@ -241,7 +241,7 @@ def gather_image_evidence(
     policy: Policy,
     *,
     clock: Clock = utc_now,
-    notify: Notify = _quiet,
+    notify: Notify = quiet,
 ) -> ImageEvidence:
     """The I/O behind the image checks: read scan reports and VEX documents, run a scanner, ask registries."""
     from patchlevel.images import registry_references, running_images
@@ -360,7 +360,7 @@ def run(
     *,
     knowledge: Knowledge | None = None,
     clock: Clock = utc_now,
-    notify: Notify = _quiet,
+    notify: Notify = quiet,
     progress: Progress | None = None,
 ) -> AuditOutcome:
     """Run one audit.  Raises ``PatchlevelError`` subclasses when it cannot (bad input, unreachable cluster)."""
@@ -429,7 +429,7 @@ def fix_clocks_from_ledger(
     }
 
 
-def record(outcome: AuditOutcome, config: AuditConfig, *, notify: Notify = _quiet) -> AuditOutcome:
+def record(outcome: AuditOutcome, config: AuditConfig, *, notify: Notify = quiet) -> AuditOutcome:
     """Record an audit in ``config.ledger``.  A failure never loses the report: it makes the audit incomplete."""
     from patchlevel.ledger.errors import LedgerError
     from patchlevel.ledger.evidence import policy_digest
@@ -473,7 +473,7 @@ def audit_fleet(
     fleet: FleetOptions,
     *,
     clock: Clock = utc_now,
-    notify: Notify = _quiet,
+    notify: Notify = quiet,
 ) -> int:
     """Audit every kubeconfig context: a report each in ``fleet.output`` and ``fleet-summary.json``.
 

@@ -3,7 +3,8 @@
 Exit codes: 0 nothing at or above ``--fail-on``; 1 findings at or above it; 2 usage error;
 3 the audit could not complete.  ``main(argv)`` returns the code and never raises, so tests call
 it directly; only ``entry_point`` exits the process.  No audit logic lives here: ``patchlevel.audit``
-runs audits, ``patchlevel.output`` writes files.
+runs audits, ``patchlevel.plan.run`` plans, ``patchlevel.ledger.run`` judges periods,
+``patchlevel.serve`` exports metrics, ``patchlevel.output`` writes files.
 """
 
 from __future__ import annotations
@@ -13,10 +14,11 @@ import os
 import re
 import shutil
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
+from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import click
 
@@ -26,10 +28,14 @@ from patchlevel.model import ExitCode, Status
 from patchlevel.text import visible
 
 if TYPE_CHECKING:
-    from patchlevel.audit import AuditOutcome, LiveSource, NodeScanSpec
+    from patchlevel.audit import AuditConfig, LiveSource, Source
     from patchlevel.collect.live import TerminalProgress
     from patchlevel.policy import Policy
     from patchlevel.render import Format
+
+E = TypeVar("E", bound=StrEnum)  # a kind of output format
+F = TypeVar("F", bound=StrEnum)
+T = TypeVar("T")
 
 FAIL_ON = {"fail": Status.FAIL, "unknown": Status.UNKNOWN, "warn": Status.WARN, "never": None}
 _ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -51,15 +57,19 @@ def _parse_as_of(value: str | None, option: str = "--as-of") -> date:
     raise UsageError(f"{option} {value!r} is not a date (use YYYY-MM-DD)")
 
 
+def _choose(value: str, kind: type[E]) -> list[E]:
+    """``--format`` values of one kind (report, plan or period formats), comma separated, each once."""
+    names = [v.strip().lower() for v in value.split(",") if v.strip()]
+    allowed = [f.value for f in kind]
+    if not names or any(n not in allowed for n in names):
+        raise UsageError(f"--format {value!r}: choose from {', '.join(allowed)} (comma separated)")
+    return [kind(n) for n in dict.fromkeys(names)]
+
+
 def _formats(value: str) -> list[Format]:
     from patchlevel.render import Format
 
-    names = [v.strip().lower() for v in value.split(",") if v.strip()]
-    allowed = [f.value for f in Format]
-    bad = [n for n in names if n not in allowed]
-    if bad or not names:
-        raise UsageError(f"--format {value!r}: choose from {', '.join(allowed)} (comma separated)")
-    return [Format(n) for n in dict.fromkeys(names)]
+    return _choose(value, Format)
 
 
 def _notify(line: str) -> None:
@@ -87,7 +97,7 @@ def _live_options(command: Callable[..., int]) -> Callable[..., int]:
             default=30.0,
             show_default=True,
             metavar="SECONDS",
-            help="Time allowed for each API request (live clusters).",
+            help="Time allowed for each API request, and for a credential plugin run without a terminal (live clusters).",
         ),
         click.option(
             "--deadline",
@@ -132,6 +142,152 @@ def _progress() -> TerminalProgress | None:
     return terminal_progress(sys.stderr)
 
 
+def _options(*options: Callable[[Callable[..., int]], Callable[..., int]]) -> Callable[..., Callable[..., int]]:
+    def decorate(command: Callable[..., int]) -> Callable[..., int]:
+        for option in reversed(options):
+            command = option(command)
+        return command
+
+    return decorate
+
+
+# What every command that audits reads beyond the cluster: policy, reference data, scans, VEX, host scans.
+_evidence_options = _options(
+    click.option(
+        "--policy",
+        "policy_file",
+        type=click.Path(path_type=Path),
+        metavar="FILE",
+        help="Policy file: thresholds and waivers ('patchlevel policy init' writes one). Default: built-in.",
+    ),
+    click.option(
+        "--data-dir", type=click.Path(path_type=Path), help="Lifecycle data directory to use instead of the default."
+    ),
+    click.option(
+        "--scan-report",
+        "scan_reports",
+        multiple=True,
+        type=click.Path(path_type=Path),
+        metavar="PATH",
+        help="Trivy, Grype or trivy-operator report, or a directory of them (repeatable).",
+    ),
+    click.option(
+        "--vex",
+        "vex",
+        multiple=True,
+        type=click.Path(path_type=Path),
+        metavar="PATH",
+        help="VEX document (OpenVEX, CycloneDX or CSAF; format from the content), or a directory of them (repeatable).",
+    ),
+    click.option(
+        "--node-scan",
+        "node_scans",
+        multiple=True,
+        metavar="[NODE=]PATH",
+        help="Scan or SBOM of a node's root filesystem (Trivy rootfs/fs/vm, CycloneDX, SPDX, NodeVulnerabilityReport), "
+        "or a directory of them; placed by NODE=, the report's host name or a file named after the node (repeatable).",
+    ),
+)
+
+# Recording audits in the ledger (audit, serve).
+_recording_options = _options(
+    click.option(
+        "--ledger",
+        envvar="PATCHLEVEL_LEDGER",
+        metavar="URL",
+        help="Record the audit in a ledger: sqlite:///PATH or postgresql://USER@HOST/DB (env PATCHLEVEL_LEDGER).",
+    ),
+    click.option(
+        "--cluster",
+        "cluster_name",
+        metavar="NAME",
+        help="The cluster's name in the ledger when the input has no kube-system namespace UID to identify it.",
+    ),
+)
+
+
+def _config(
+    as_of: str | None,
+    policy_file: Path | None,
+    data_dir: Path | None,
+    scan_reports: Sequence[Path],
+    vex: Sequence[Path],
+    node_scans: Sequence[str],
+    *,
+    ledger: str | None = None,
+    cluster_name: str | None = None,
+    **image_options: object,
+) -> AuditConfig:
+    """The AuditConfig the options describe; usage errors in them are raised before any input is read."""
+    from patchlevel.audit import AuditConfig, ImageEvidenceOptions, NodeScanSpec
+
+    images = ImageEvidenceOptions(
+        scan_reports=tuple(scan_reports),
+        vex=tuple(vex),
+        node_scans=tuple(NodeScanSpec.parse(value) for value in node_scans),
+        **image_options,  # type: ignore[arg-type]
+    )
+    images.validate()
+    return AuditConfig(
+        as_of=_parse_as_of(as_of),
+        policy=_load_policy(policy_file),
+        data_dir=data_dir,
+        images=images,
+        ledger=ledger or None,
+        cluster_name=cluster_name,
+    )
+
+
+def _source(path: Path | None, live: LiveSource) -> Source:
+    from patchlevel.audit import SnapshotSource
+
+    if path is None:
+        return live
+    if live.context is not None or live.kubeconfig is not None:
+        raise UsageError("--context and --kubeconfig are for live clusters; PATH is a snapshot or bundle")
+    return SnapshotSource(path)
+
+
+def _with_progress(source: Source, work: Callable[[TerminalProgress | None], T]) -> T:
+    """``work(progress)``, with a progress bar on a terminal while a live cluster is collected."""
+    from patchlevel.audit import LiveSource
+
+    progress = _progress() if isinstance(source, LiveSource) else None
+    if progress is None:
+        return work(None)
+    with progress:
+        return work(progress)
+
+
+def _write(
+    output: Path | None,
+    formats: Sequence[F],
+    render: Callable[[F], bytes | Iterable[bytes]],
+    extensions: Mapping[F, str],
+    *,
+    stem: str,
+    noun: str,
+    protected: Iterable[Path] = (),
+    terminal: Callable[[bool, int], str] | None = None,
+    terminal_format: F | None = None,
+) -> None:
+    """Print one format on stdout (the terminal format laid out for it), or write each where ``-o`` says."""
+    from patchlevel.output import report_targets, write_atomically, write_stdout
+
+    if output is None:
+        if terminal is not None and formats[0] == terminal_format:
+            tty = sys.stdout.isatty()
+            width = max(100, shutil.get_terminal_size((120, 40)).columns) if tty else 120
+            write_stdout(terminal(tty, width).encode("utf-8", "replace"))
+        else:
+            write_stdout(render(formats[0]))
+        return
+    targets = report_targets(output, [extensions[f] for f in formats], stem=stem)
+    for fmt, target in zip(formats, targets, strict=True):
+        write_atomically(target, render(fmt), protected)
+        click.echo(f"wrote {fmt} {noun} to {target}", err=True)
+
+
 # ------------------------------------------------------------------------------------------
 
 
@@ -164,44 +320,11 @@ def cli() -> None:
     show_default=True,
     help="Exit 1 when a finding is at or above this status (warn < unknown < fail).",
 )
-@click.option(
-    "--data-dir", type=click.Path(path_type=Path), help="Lifecycle data directory to use instead of the default."
-)
-@click.option(
-    "--policy",
-    "policy_file",
-    type=click.Path(path_type=Path),
-    metavar="FILE",
-    help="Policy file: thresholds and waivers ('patchlevel policy init' writes one). Default: built-in.",
-)
 @click.option("--show-passed", is_flag=True, help="List passed findings in the terminal report too.")
 @click.option(
     "--color/--no-color", default=None, help="Colour the terminal report (default: when stdout is a terminal)."
 )
-@click.option(
-    "--scan-report",
-    "scan_reports",
-    multiple=True,
-    type=click.Path(path_type=Path),
-    metavar="PATH",
-    help="Trivy, Grype or trivy-operator report, or a directory of them (repeatable).",
-)
-@click.option(
-    "--vex",
-    "vex",
-    multiple=True,
-    type=click.Path(path_type=Path),
-    metavar="PATH",
-    help="VEX document (OpenVEX, CycloneDX or CSAF; format from the content), or a directory of them (repeatable).",
-)
-@click.option(
-    "--node-scan",
-    "node_scans",
-    multiple=True,
-    metavar="[NODE=]PATH",
-    help="Scan or SBOM of a node's root filesystem (Trivy rootfs/fs/vm, CycloneDX, SPDX, NodeVulnerabilityReport), "
-    "or a directory of them; placed by NODE=, the report's host name or a file named after the node (repeatable).",
-)
+@_evidence_options
 @click.option("--scan", type=click.Choice(["trivy", "grype"]), help="Scan each running image with this scanner.")
 @click.option(
     "--scan-cache",
@@ -231,18 +354,7 @@ def cli() -> None:
     metavar="PATH",
     help="Registry credentials (docker config.json). Default: $DOCKER_CONFIG or ~/.docker/config.json.",
 )
-@click.option(
-    "--ledger",
-    envvar="PATCHLEVEL_LEDGER",
-    metavar="URL",
-    help="Record this audit in a ledger: sqlite:///PATH or postgresql://USER@HOST/DB (env PATCHLEVEL_LEDGER).",
-)
-@click.option(
-    "--cluster",
-    "cluster_name",
-    metavar="NAME",
-    help="The cluster's name in the ledger when the input has no kube-system namespace UID to identify it.",
-)
+@_recording_options
 def audit(
     path: Path | None,
     as_of: str | None,
@@ -275,62 +387,40 @@ def audit(
 
     Without PATH: the kubeconfig's current context (or --context), or inside a pod its service account.
     """
-    from patchlevel.audit import AuditConfig, FleetOptions, ImageEvidenceOptions, SnapshotSource, audit_fleet, run
+    from patchlevel.audit import FleetOptions, audit_fleet, run
+    from patchlevel.render import EXTENSIONS, Format, render_chunks
+    from patchlevel.render.terminal import render_terminal
 
     gc.disable()  # a short-lived run over up to millions of acyclic records: reference counting suffices
     formats = _formats(fmt)
     if len(formats) > 1 and output is None:
         raise UsageError("several formats need -o DIR to write them into")
-    config = AuditConfig(
-        as_of=_parse_as_of(as_of),
-        policy=_load_policy(policy_file),
-        data_dir=data_dir,
-        images=ImageEvidenceOptions(
-            scan_reports=scan_reports,
-            scanner=scan,
-            scan_cache=scan_cache,
-            registry_check=registry_check,
-            insecure_registries=insecure_registries,
-            registry_timeout=registry_timeout,
-            docker_config=docker_config,
-            vex=vex,
-            node_scans=_node_scans(node_scans),
-        ),
-        ledger=ledger or None,
-        cluster_name=cluster_name,
-    )
-    config.images.validate()
+    config = _config(
+        as_of, policy_file, data_dir, scan_reports, vex, node_scans, ledger=ledger, cluster_name=cluster_name,
+        scanner=scan, scan_cache=scan_cache, registry_check=registry_check, insecure_registries=insecure_registries,
+        registry_timeout=registry_timeout, docker_config=docker_config,
+    )  # fmt: skip
     live = _live_source(context, kubeconfig, request_timeout, deadline, page_size)
     if all_contexts:
-        from patchlevel.render import Format
-
         if path is not None or context is not None:
             raise UsageError("--all-contexts audits every kubeconfig context: give neither PATH nor --context")
         if output is None or output.is_file() or Format.TERMINAL in formats:
             raise UsageError("--all-contexts writes one report per cluster: give -o DIR and a file format (e.g. json)")
         fleet = FleetOptions(output=output, formats=[f.value for f in formats], fail_on=FAIL_ON[fail_on])
         return audit_fleet(config, live, fleet, notify=_notify)
-    if path is not None and (context is not None or kubeconfig is not None):
-        raise UsageError("--context and --kubeconfig are for live clusters; PATH is a snapshot or bundle")
-    if path is not None:
-        outcome = run(config, SnapshotSource(path), notify=_notify)
-    else:
-        progress = _progress()
-        import contextlib
-
-        with progress if progress is not None else contextlib.nullcontext():
-            outcome = run(config, live, notify=_notify, progress=progress)
-    _emit(outcome, formats, output, color=color, show_passed=show_passed)
+    source = _source(path, live)
+    outcome = _with_progress(source, lambda progress: run(config, source, notify=_notify, progress=progress))
+    report = outcome.report
+    _write(
+        output, formats, lambda f: render_chunks(report, f), EXTENSIONS, stem="patchlevel-report", noun="report",
+        protected=outcome.protected, terminal_format=Format.TERMINAL,
+        terminal=lambda tty, width: render_terminal(
+            report, color=tty if color is None else color, width=width, show_passed=show_passed
+        ),
+    )  # fmt: skip
     for reason in outcome.incomplete:
         _notify(f"error: the audit is incomplete: {reason}")
     return outcome.exit_code(FAIL_ON[fail_on])
-
-
-def _node_scans(values: Sequence[str]) -> tuple[NodeScanSpec, ...]:
-    """``--node-scan`` values: ``PATH`` or ``NODE=PATH``."""
-    from patchlevel.audit import NodeScanSpec
-
-    return tuple(NodeScanSpec.parse(value) for value in values)
 
 
 def _load_policy(policy_file: Path | None) -> Policy:
@@ -338,29 +428,6 @@ def _load_policy(policy_file: Path | None) -> Policy:
     from patchlevel.policy import Policy, load_policy
 
     return load_policy(policy_file, {c.id for c in ALL_CHECKS}) if policy_file is not None else Policy()
-
-
-def _emit(outcome: AuditOutcome, formats: Sequence[Format], output: Path | None, *, color: bool | None,
-          show_passed: bool) -> None:  # fmt: skip
-    """Print the report (terminal or one format on stdout) or write each format where ``-o`` says."""
-    from patchlevel.output import report_targets, write_atomically, write_stdout
-    from patchlevel.render import EXTENSIONS, Format, render_chunks
-    from patchlevel.render.terminal import render_terminal
-
-    report = outcome.report
-    if output is None:
-        if formats[0] is Format.TERMINAL:
-            tty = sys.stdout.isatty()
-            width = max(100, shutil.get_terminal_size((120, 40)).columns) if tty else 120
-            text = render_terminal(report, color=tty if color is None else color, width=width, show_passed=show_passed)
-            write_stdout(text.encode("utf-8", "replace"))
-        else:
-            write_stdout(render_chunks(report, formats[0]))
-        return
-    targets = report_targets(output, [EXTENSIONS[f] for f in formats])
-    for fmt, target in zip(formats, targets, strict=True):
-        write_atomically(target, render_chunks(report, fmt), outcome.protected)
-        click.echo(f"wrote {fmt.value} report to {target}", err=True)
 
 
 @cli.command("collect")
@@ -576,49 +643,8 @@ def policy_check(file: Path) -> int:
 @click.option(
     "--as-of", "as_of", metavar="DATE", help="Judge every audit as of this date. Default: the day each audit runs, UTC."
 )
-@click.option(
-    "--policy",
-    "policy_file",
-    type=click.Path(path_type=Path),
-    metavar="FILE",
-    help="Policy file: thresholds and waivers. Default: built-in.",
-)
-@click.option(
-    "--data-dir", type=click.Path(path_type=Path), help="Lifecycle data directory to use instead of the default."
-)
-@click.option(
-    "--scan-report",
-    "scan_reports",
-    multiple=True,
-    type=click.Path(path_type=Path),
-    metavar="PATH",
-    help="Trivy, Grype or trivy-operator report, or a directory of them, read again by each audit (repeatable).",
-)
-@click.option(
-    "--vex",
-    "vex",
-    multiple=True,
-    type=click.Path(path_type=Path),
-    metavar="PATH",
-    help="VEX document (OpenVEX, CycloneDX or CSAF), or a directory of them, read again by each audit (repeatable).",
-)
-@click.option(
-    "--node-scan",
-    "node_scans",
-    multiple=True,
-    metavar="[NODE=]PATH",
-    help="Scan or SBOM of a node's root filesystem (Trivy rootfs/fs/vm, CycloneDX, SPDX, NodeVulnerabilityReport), "
-    "or a directory of them; placed by NODE=, the report's host name or a file named after the node (repeatable).",
-)
-@click.option(
-    "--ledger",
-    envvar="PATCHLEVEL_LEDGER",
-    metavar="URL",
-    help="Record every audit in this ledger (sqlite:///PATH or postgresql://...; env PATCHLEVEL_LEDGER).",
-)
-@click.option(
-    "--cluster", "cluster_name", metavar="NAME", help="The cluster's name in the ledger when the input cannot name it."
-)
+@_evidence_options
+@_recording_options
 def serve(
     path: Path | None,
     listen: str,
@@ -642,25 +668,15 @@ def serve(
 
     Serves /metrics, /healthz (liveness) and /readyz (an audit has completed) until SIGTERM or SIGINT.
     """
-    from patchlevel.audit import AuditConfig, ImageEvidenceOptions, SnapshotSource
     from patchlevel.serve import ServeConfig, parse_duration, parse_listen, stop_on_signals
     from patchlevel.serve import serve as run_exporter
 
-    if path is not None and (context is not None or kubeconfig is not None):
-        raise UsageError("--context and --kubeconfig are for live clusters; PATH is a snapshot or bundle")
     host, port = parse_listen(listen)
     config = ServeConfig(
-        audit=AuditConfig(
-            as_of=_parse_as_of(as_of),
-            policy=_load_policy(policy_file),
-            data_dir=data_dir,
-            images=ImageEvidenceOptions(scan_reports=scan_reports, vex=vex, node_scans=_node_scans(node_scans)),
-            ledger=ledger or None,
-            cluster_name=cluster_name,
+        audit=_config(
+            as_of, policy_file, data_dir, scan_reports, vex, node_scans, ledger=ledger, cluster_name=cluster_name
         ),
-        source=SnapshotSource(path)
-        if path is not None
-        else _live_source(context, kubeconfig, request_timeout, deadline, page_size),
+        source=_source(path, _live_source(context, kubeconfig, request_timeout, deadline, page_size)),
         host=host,
         port=port,
         interval=parse_duration(interval),
@@ -836,56 +852,30 @@ def period(
     """Judge a period from the audit ledger: verdicts per requirement, gaps, SLA days, charts."""
     gc.disable()  # as for audits: a short run over many acyclic records
     from patchlevel.knowledge import load_default_knowledge
-    from patchlevel.ledger.report import PeriodReport
-    from patchlevel.ledger.run import fleet_table, period_report
-    from patchlevel.model import exit_code
-    from patchlevel.output import report_targets, write_atomically, write_stdout
-    from patchlevel.render.period_formats import FLEET_RENDERERS, PERIOD_EXTENSIONS, PERIOD_RENDERERS, PeriodFormat
+    from patchlevel.ledger.run import exit_code_of, period_fleet, period_report
+    from patchlevel.render.period_formats import PERIOD_EXTENSIONS, PERIOD_RENDERERS, PeriodFormat
 
     first, last = _parse_as_of(start, "--from"), _parse_as_of(end, "--to")
-    names = [v.strip().lower() for v in fmt.split(",") if v.strip()]
-    allowed = [f.value for f in PeriodFormat]
-    if not names or any(n not in allowed for n in names):
-        raise UsageError(f"--format {fmt!r}: choose from {', '.join(allowed)} (comma separated)")
-    formats = [PeriodFormat(n) for n in dict.fromkeys(names)]
+    formats = _choose(fmt, PeriodFormat)
     if len(formats) > 1 and output is None:
         raise UsageError("several formats need -o DIR to write them into")
     policy = _ledger_policy(policy_file)
     knowledge = load_default_knowledge(data_dir)
-    threshold = FAIL_ON[fail_on]
     if all_clusters:
         if cluster is not None:
             raise UsageError("--all-clusters reports every cluster: do not give --cluster")
         if output is None or output.is_file():
             raise UsageError("--all-clusters writes one report per cluster: give -o DIR")
-        from patchlevel.collect.fleet import report_stem
-
-        taken: set[str] = set()
-        codes: list[int] = []
-
-        def write_one(report: PeriodReport) -> None:
-            stem = report_stem(report.cluster_name, taken)
-            for f in formats:
-                target = output / f"{stem}.{PERIOD_EXTENSIONS[f]}"
-                write_atomically(target, PERIOD_RENDERERS[f](report))
-            codes.append(exit_code(report.findings, threshold))
-
-        table = fleet_table(ledger_url, first, last, policy=policy, knowledge=knowledge, each=write_one)
-        for f in formats:
-            target = output / f"fleet.{PERIOD_EXTENSIONS[f]}"
-            write_atomically(target, FLEET_RENDERERS[f](table))
-            click.echo(f"wrote the fleet table to {target}", err=True)
-        failed = any(row.error for row in table.rows)
-        return 3 if failed else max(codes, default=0)
+        return period_fleet(
+            ledger_url, first, last, policy=policy, knowledge=knowledge, formats=[f.value for f in formats],
+            output=output, fail_on=FAIL_ON[fail_on], notify=_notify,
+        )  # fmt: skip
     report = period_report(ledger_url, cluster, first, last, policy=policy, knowledge=knowledge)
-    if output is None:
-        write_stdout(PERIOD_RENDERERS[formats[0]](report))
-    else:
-        targets = report_targets(output, [PERIOD_EXTENSIONS[f] for f in formats], stem="period-report")
-        for f, target in zip(formats, targets, strict=True):
-            write_atomically(target, PERIOD_RENDERERS[f](report))
-            click.echo(f"wrote {f.value} period report to {target}", err=True)
-    return exit_code(report.findings, threshold)
+    _write(
+        output, formats, lambda f: PERIOD_RENDERERS[f](report), PERIOD_EXTENSIONS, stem="period-report",
+        noun="period report",
+    )  # fmt: skip
+    return exit_code_of(report, FAIL_ON[fail_on])
 
 
 # ------------------------------------------------------------------------------------------
@@ -911,40 +901,7 @@ def period(
     help="terminal, markdown, json or html; several, comma separated, need -o DIR.",
 )
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="Write the plan here (a file, or a directory).")
-@click.option(
-    "--policy",
-    "policy_file",
-    type=click.Path(path_type=Path),
-    metavar="FILE",
-    help="Policy file: the warning window and SLAs the dates use. Default: built-in.",
-)
-@click.option(
-    "--data-dir", type=click.Path(path_type=Path), help="Lifecycle data directory to use instead of the default."
-)
-@click.option(
-    "--scan-report",
-    "scan_reports",
-    multiple=True,
-    type=click.Path(path_type=Path),
-    metavar="PATH",
-    help="Trivy, Grype or trivy-operator report, or a directory of them (repeatable): images to rebuild.",
-)
-@click.option(
-    "--vex",
-    "vex",
-    multiple=True,
-    type=click.Path(path_type=Path),
-    metavar="PATH",
-    help="VEX document (OpenVEX, CycloneDX or CSAF; format from the content), or a directory of them (repeatable).",
-)
-@click.option(
-    "--node-scan",
-    "node_scans",
-    multiple=True,
-    metavar="[NODE=]PATH",
-    help="Scan or SBOM of a node's root filesystem (Trivy rootfs/fs/vm, CycloneDX, SPDX, NodeVulnerabilityReport), "
-    "or a directory of them; placed by NODE=, the report's host name or a file named after the node (repeatable).",
-)
+@_evidence_options
 @click.option("--prepared-by", metavar="NAME", help="Who prepared the plan (its approval block). Default: patchlevel.")
 @click.option("--color/--no-color", default=None, help="Colour the terminal plan (default: when stdout is a terminal).")
 def plan_command(
@@ -970,72 +927,30 @@ def plan_command(
 
     Exit 0 when no step is past its latest safe date, 1 when one is, 3 when the audit was incomplete.
     """
-    from patchlevel.audit import AuditConfig, ImageEvidenceOptions, SnapshotSource, run
-    from patchlevel.knowledge import load_default_knowledge
-    from patchlevel.lifecycle.removals import load_removals
-    from patchlevel.output import report_targets, write_atomically, write_stdout
-    from patchlevel.plan.build import build_plan
-    from patchlevel.plan.inputs import from_inventory
-    from patchlevel.plan.model import PlanState
+    from patchlevel.plan.run import plan_cluster
     from patchlevel.render.plan import PLAN_EXTENSIONS, PlanFormat, render_plan
     from patchlevel.render.plan_terminal import render_plan_terminal
 
-    names = [v.strip().lower() for v in fmt.split(",") if v.strip()]
-    allowed = [f.value for f in PlanFormat]
-    if not names or any(n not in allowed for n in names):
-        raise UsageError(f"--format {fmt!r}: choose from {', '.join(allowed)} (comma separated)")
-    formats = [PlanFormat(n) for n in dict.fromkeys(names)]
+    formats = _choose(fmt, PlanFormat)
     if len(formats) > 1 and output is None:
         raise UsageError("several formats need -o DIR to write them into")
-    if path is not None and (context is not None or kubeconfig is not None):
-        raise UsageError("--context and --kubeconfig are for live clusters; PATH is a snapshot or bundle")
-    policy = _load_policy(policy_file)
-    config = AuditConfig(
-        as_of=_parse_as_of(as_of),
-        policy=policy,
-        data_dir=data_dir,
-        images=ImageEvidenceOptions(scan_reports=scan_reports, vex=vex, node_scans=_node_scans(node_scans)),
+    config = _config(as_of, policy_file, data_dir, scan_reports, vex, node_scans)
+    source = _source(path, _live_source(context, kubeconfig, request_timeout, deadline, page_size))
+    outcome = _with_progress(
+        source,
+        lambda progress: plan_cluster(
+            config, source, target=target, prepared_by=prepared_by or "", notify=_notify, progress=progress
+        ),
     )
-    config.images.validate()
-    knowledge = load_default_knowledge(data_dir)
-    removals = load_removals()
-    if path is not None:
-        outcome = run(config, SnapshotSource(path), knowledge=knowledge, notify=_notify)
-    else:
-        import contextlib
-
-        progress = _progress()
-        live = _live_source(context, kubeconfig, request_timeout, deadline, page_size)
-        with progress if progress is not None else contextlib.nullcontext():
-            outcome = run(config, live, knowledge=knowledge, notify=_notify, progress=progress)
-    plan = build_plan(
-        outcome.report,
-        outcome.facts,
-        knowledge,
-        policy,
-        removals=removals,
-        inputs=from_inventory(outcome.inventory),
-        target=target,
-        prepared_by=prepared_by or "",
-    )
-    if output is None:
-        if formats[0] is PlanFormat.TERMINAL:
-            tty = sys.stdout.isatty()
-            width = max(100, shutil.get_terminal_size((120, 40)).columns) if tty else 120
-            text = render_plan_terminal(plan, color=tty if color is None else color, width=width)
-            write_stdout(text.encode("utf-8", "replace"))
-        else:
-            write_stdout(render_plan(plan, formats[0]))
-    else:
-        targets = report_targets(output, [PLAN_EXTENSIONS[f] for f in formats], stem="patchlevel-plan")
-        for plan_format, written in zip(formats, targets, strict=True):
-            write_atomically(written, render_plan(plan, plan_format), outcome.protected)
-            click.echo(f"wrote {plan_format.value} plan to {written}", err=True)
-    for reason in outcome.incomplete:
+    plan = outcome.plan
+    _write(
+        output, formats, lambda f: render_plan(plan, f), PLAN_EXTENSIONS, stem="patchlevel-plan", noun="plan",
+        protected=outcome.audit.protected, terminal_format=PlanFormat.TERMINAL,
+        terminal=lambda tty, width: render_plan_terminal(plan, color=tty if color is None else color, width=width),
+    )  # fmt: skip
+    for reason in outcome.audit.incomplete:
         _notify(f"error: the audit behind the plan is incomplete: {reason}")
-    if outcome.incomplete:
-        return ExitCode.INCOMPLETE
-    return ExitCode.FINDINGS if plan.summary.state is PlanState.LATE else ExitCode.OK
+    return outcome.exit_code
 
 
 # ------------------------------------------------------------------------------------------

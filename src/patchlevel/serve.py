@@ -40,7 +40,7 @@ from prometheus_client.metrics_core import Metric
 from prometheus_client.process_collector import ProcessCollector
 from prometheus_client.registry import CollectorRegistry
 
-from patchlevel.audit import AuditConfig, Clock, SnapshotSource, Source, run, utc_now
+from patchlevel.audit import AuditConfig, Clock, SnapshotSource, Source, quiet, run, utc_now
 from patchlevel.errors import PatchlevelError, UsageError
 from patchlevel.knowledge import Knowledge, load_default_knowledge
 from patchlevel.metrics import (
@@ -65,10 +65,6 @@ WSGIEnviron = dict[str, Any]
 StartResponse = Callable[..., Any]
 
 DEFAULT_PORT = 9877
-
-
-def _quiet(_: str) -> None:
-    pass
 
 
 @dataclass(frozen=True, slots=True)
@@ -341,7 +337,7 @@ class Exporter:
         config: ServeConfig,
         *,
         knowledge: Knowledge | None = None,
-        notify: Notify = _quiet,
+        notify: Notify = quiet,
         clock: Clock = utc_now,
     ) -> None:
         config.validate()
@@ -402,7 +398,7 @@ def serve(
     stop: threading.Event,
     *,
     knowledge: Knowledge | None = None,
-    notify: Notify = _quiet,
+    notify: Notify = quiet,
     clock: Clock = utc_now,
 ) -> None:
     """Serve until ``stop`` is set (``stop_on_signals`` sets it on SIGTERM and SIGINT)."""

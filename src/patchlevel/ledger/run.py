@@ -174,6 +174,47 @@ def fleet_table(
     return FleetTable(start, end, moment, requirements, tuple(rows), ledger=shown)
 
 
+def period_fleet(
+    store_url: str,
+    start: date,
+    end: date,
+    *,
+    policy: Policy,
+    formats: Sequence[str],
+    output: Path,
+    fail_on: Status | None,
+    knowledge: Knowledge | None = None,
+    notify: Callable[[str], None] | None = None,
+) -> int:
+    """``period --all-clusters``: each cluster's report and the fleet table (``fleet.<ext>``) in ``output``.
+
+    Returns the worst exit code: 3 when a cluster could not be judged, else its findings' (``fail_on``).
+    """
+    from patchlevel.collect.fleet import report_stem
+    from patchlevel.output import write_atomically
+    from patchlevel.render.period_formats import FLEET_RENDERERS, PERIOD_EXTENSIONS, PERIOD_RENDERERS, PeriodFormat
+
+    chosen = [PeriodFormat(f) for f in formats]
+    taken: set[str] = set()
+    codes: list[int] = []
+
+    def write_one(report: PeriodReport) -> None:
+        stem = report_stem(report.cluster_name, taken)
+        for f in chosen:
+            write_atomically(output / f"{stem}.{PERIOD_EXTENSIONS[f]}", PERIOD_RENDERERS[f](report))
+        codes.append(exit_code_of(report, fail_on))
+
+    table = fleet_table(store_url, start, end, policy=policy, knowledge=knowledge, each=write_one)
+    for f in chosen:
+        target = output / f"fleet.{PERIOD_EXTENSIONS[f]}"
+        write_atomically(target, FLEET_RENDERERS[f](table))
+        if notify is not None:
+            notify(f"wrote the fleet table to {target}")
+    if any(row.error for row in table.rows):
+        return 3
+    return max(codes, default=0)
+
+
 def exit_code_of(report: PeriodReport, fail_on: Status | None) -> int:
     from patchlevel.model import exit_code
 

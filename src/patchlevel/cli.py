@@ -97,7 +97,7 @@ def _live_options(command: Callable[..., int]) -> Callable[..., int]:
             default=30.0,
             show_default=True,
             metavar="SECONDS",
-            help="Time allowed for each API request, and for a credential plugin run without a terminal (live clusters).",
+            help="Time allowed for each API request, and for a credential plugin without a terminal (live clusters).",
         ),
         click.option(
             "--deadline",

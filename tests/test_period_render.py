@@ -115,6 +115,13 @@ def test_html_escapes_every_external_string(report: PeriodReport) -> None:
     assert "default-src 'none'" in html
 
 
+def test_html_shows_control_characters_from_the_input_instead_of_passing_them_on(report: PeriodReport) -> None:
+    node = dataclasses.replace(hostile(report), cluster_name="prod\x1b[2J\u202eevil")
+    html = render_period(node, PeriodFormat.HTML).decode("utf-8")
+    assert "\x1b" not in html and "\u202e" not in html
+    assert "prod\\x1b[2J\\u202eevil" in html
+
+
 def test_markdown_keeps_external_text_inert(report: PeriodReport) -> None:
     text = render_period(hostile(report), PeriodFormat.MARKDOWN).decode("utf-8")
     assert "<script>" not in text and "\\<script\\>" in text

@@ -1,6 +1,6 @@
 """The HTML evidence report: one self-contained file an assessor can file and an engineer can act on.
 
-Rendered from a Jinja2 template with autoescape, every value passing ``_finalize`` first (control
+Rendered from a Jinja2 template with autoescape, every value passing ``render.jinja``'s finalize first (control
 and invisible format characters from the input made visible: an escape sequence or a right-to-left
 override in a node name is shown, not obeyed); inline CSS and SVG only (no script, font, image or
 style from anywhere else, which the page's Content-Security-Policy also forbids), readable printed
@@ -14,8 +14,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import jinja2
-
 from patchlevel.model import Chart, Report, Status, requirement_results
 from patchlevel.render.groups import (
     ACTION_STATUSES,
@@ -25,8 +23,8 @@ from patchlevel.render.groups import (
     subject_kind,
     subject_names,
 )
+from patchlevel.render.jinja import environment
 from patchlevel.render.vex import vex_rows, vex_summary
-from patchlevel.text import visible
 
 GUIDANCE_PREFIX = "PCI SSC Container Guidance"
 MAX_GROUPS_PER_CHECK = 25  # rows per check in "what needs action"
@@ -157,25 +155,9 @@ def view(report: Report) -> dict[str, Any]:
     }
 
 
-def _finalize(value: Any) -> Any:
-    """Every ``{{ … }}`` value before autoescape: input text with its control characters made visible."""
-    if isinstance(value, str) and not hasattr(value, "__html__"):  # Markup (macro output) is ours
-        return visible(value, keep_lines=True)
-    return value
 
-
-def _environment() -> jinja2.Environment:
-    return jinja2.Environment(
-        loader=jinja2.PackageLoader("patchlevel.render", "templates"),
-        autoescape=True,
-        finalize=_finalize,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
 
 
 def render_html(report: Report) -> bytes:
-    template = _environment().get_template("report.html.j2")
+    template = environment().get_template("report.html.j2")
     return template.render(**view(report)).encode("utf-8")

@@ -13,10 +13,9 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-import jinja2
-
 from patchlevel.ledger.report import FleetTable, PeriodReport, Series, period_requirement_results
 from patchlevel.model import STATUS_RANK, Status, count_by_status, group_findings
+from patchlevel.render.jinja import environment
 
 STATUS_LABELS: Mapping[str, str] = {
     "pass": "PASS",
@@ -177,25 +176,16 @@ def view(report: PeriodReport) -> dict[str, Any]:
     }
 
 
-def _environment() -> jinja2.Environment:
-    return jinja2.Environment(
-        loader=jinja2.PackageLoader("patchlevel.render", "templates"),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
 
 
 def render_period_html(report: PeriodReport) -> bytes:
-    return _environment().get_template("period.html.j2").render(**view(report)).encode("utf-8")
+    return environment().get_template("period.html.j2").render(**view(report)).encode("utf-8")
 
 
 def render_fleet_html(table: FleetTable) -> bytes:
     assessed = [r for r in table.requirements if r.checks]
     return (
-        _environment()
+        environment()
         .get_template("period-fleet.html.j2")
         .render(
             table=table,

@@ -1,6 +1,6 @@
 """The plan as one self-contained HTML page: summary, steps with dates and reasons, approval block.
 
-Rendered from ``templates/plan.html.j2`` with autoescape; every value passes ``_finalize`` (control
+Rendered from ``templates/plan.html.j2`` with autoescape; every value passes ``render.jinja``'s finalize (control
 and invisible format characters from the input made visible) before it is escaped.  Inline CSS only,
 nothing fetched (the page's Content-Security-Policy forbids it); prints to PDF for a change record.
 The approval block (PCI DSS 12.3.4) leaves "approved by" and the date empty for the approver.
@@ -8,36 +8,17 @@ The approval block (PCI DSS 12.3.4) leaves "approved by" and the date empty for 
 
 from __future__ import annotations
 
-from typing import Any
-
-import jinja2
-
 from patchlevel.plan.model import STEP_KIND_LABELS, Plan
-from patchlevel.text import visible
+from patchlevel.render.jinja import environment
 
 MAX_ITEMS = 50  # reasons, nodes, blockers … listed per step, then "+N more"
 
 
-def _finalize(value: Any) -> Any:
-    if isinstance(value, str) and not hasattr(value, "__html__"):
-        return visible(value, keep_lines=True)
-    return value
 
-
-def _environment() -> jinja2.Environment:
-    return jinja2.Environment(
-        loader=jinja2.PackageLoader("patchlevel.render", "templates"),
-        autoescape=True,
-        finalize=_finalize,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
 
 
 def render_plan_html(plan: Plan) -> bytes:
-    template = _environment().get_template("plan.html.j2")
+    template = environment().get_template("plan.html.j2")
     text = template.render(
         plan=plan,
         kinds={k.value: v for k, v in STEP_KIND_LABELS.items()},

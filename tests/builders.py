@@ -21,12 +21,12 @@ from patchlevel import inventory as inv
 from patchlevel.checks import ALL_CHECKS, CheckSpec
 from patchlevel.checks.common import Context
 from patchlevel.evaluate import evaluate
+from patchlevel.facts import derive_facts
 from patchlevel.inventory import Inventory
 from patchlevel.knowledge import Knowledge, load_knowledge
 from patchlevel.kube import Node, OpenShiftClusterVersion, Pod, VersionInfo
 from patchlevel.lifecycle.catalog import BUNDLED_DATA, load_catalog
 from patchlevel.model import Finding, Status
-from patchlevel.platforms import derive_facts
 from patchlevel.policy import Policy
 from patchlevel.registry import Resolution
 
@@ -202,7 +202,7 @@ def make_context(
     openshift: OpenShiftClusterVersion | Mapping[str, Any] | None = None,
     as_of: date = AS_OF,
     policy: Policy | None = None,
-    registry: Mapping[str, Resolution] | None = None,
+    tag_resolutions: Mapping[str, Resolution] | None = None,
 ) -> Context:
     """A check context over the bundled knowledge, as the audit runner builds it."""
     if inventory is None:
@@ -218,7 +218,7 @@ def make_context(
         policy=policy or Policy(),
         as_of=as_of,
         runtime_compat=k.runtime_compat,
-        registry=registry,
+        tag_resolutions=tag_resolutions,
     )
 
 

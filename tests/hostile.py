@@ -140,7 +140,7 @@ ALLOWED: Mapping[str, Mapping[str, frozenset[Status]]] = {
     "node/pool-peer": {"node_kernel_consistent_in_pool": U},
     "node/pool-b": {"node_kernel_consistent_in_pool": U},
     _image(DIGEST_CONFIG_ONLY): {"fixable_vulnerabilities_patched_in_time": U, "image_scanned_recently": F},
-    _image(DIGEST_FUTURE_IMAGE): {"image_age": U},
+    _image(DIGEST_FUTURE_IMAGE): {"image_built_recently": U},
     _image(DIGEST_FUTURE_CLOCK): {"fixable_vulnerabilities_patched_in_time": U},
     _image(DIGEST_UNDATED): {"fixable_vulnerabilities_patched_in_time": U, "image_scanned_recently": F},
     _image(DIGEST_GRYPE_SILENT): {"fixable_vulnerabilities_patched_in_time": U, "image_scanned_recently": F},

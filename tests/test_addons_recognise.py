@@ -12,8 +12,8 @@ from addon_pods import DATA, inventory_of, manifest_pods, pod_doc, static_pod_do
 from builders import make_inventory
 from patchlevel.addons import AddonInventory, bundled_rules, parse_rules, read_version, recognise_addons
 from patchlevel.addons.rules import AddonRulesError
+from patchlevel.facts import derive_facts
 from patchlevel.kube import Pod
-from patchlevel.platforms import derive_facts
 
 
 def _pod_list(name: str) -> list[Pod]:

@@ -142,7 +142,7 @@ def test_undated_scans_give_no_pass(report: str, tmp_path: Path, capsys: pytest.
     outcome = clean(
         audit(HOSTILE / "scan-timestamps" / "cluster", tmp_path, capsys, "--scan-report", str(scan)), (0, 1)
     )
-    for check in ("image_scanned_recently", "fixable_vulnerabilities_patched_in_time", "image_age"):
+    for check in ("image_scanned_recently", "fixable_vulnerabilities_patched_in_time", "image_built_recently"):
         assert "pass" not in outcome.statuses(check, "image/"), check
 
 

@@ -59,7 +59,7 @@ IMAGE_CHECKS = (
     "image_os_supported",
     "patched_image_redeployed",
     "image_reference_immutable",
-    "image_age",
+    "image_built_recently",
 )
 NGINX = f"image/docker.io/library/nginx@{NGINX_DIGEST}"
 BUSYBOX = f"image/docker.io/library/busybox@{BUSYBOX_DIGEST}"
@@ -77,9 +77,9 @@ def context(
     as_of: date,
     *,
     policy: Policy | None = None,
-    registry: Mapping[str, Resolution] | None = None,
+    tag_resolutions: Mapping[str, Resolution] | None = None,
 ) -> Context:
-    return make_context(inventory, as_of=as_of, policy=policy, registry=registry)
+    return make_context(inventory, as_of=as_of, policy=policy, tag_resolutions=tag_resolutions)
 
 
 def run(check: str, ctx: Context) -> dict[str, Finding]:
@@ -167,7 +167,7 @@ def test_image_checks_are_registered_and_mapped() -> None:
     requirements = {r.id: r for r in load_requirements(ids)}
     assert set(requirements["PCI-CG-10.3"].checks) == set(IMAGE_CHECKS)
     assert requirements["PCI-CG-3.2"].checks == ("image_reference_immutable", "running_image_digest_known")
-    assert requirements["PCI-CG-12.1"].checks == ("image_os_supported", "image_age")
+    assert requirements["PCI-CG-12.1"].checks == ("image_os_supported", "image_built_recently")
     assert "image_os_supported" in requirements["PCI-DSS-12.3.4"].checks
     assert "fixable_vulnerabilities_patched_in_time" in requirements["PCI-DSS-6.3.3"].checks
     assert "patched_image_redeployed" in requirements["PCI-DSS-6.3.3"].checks
@@ -617,7 +617,7 @@ def test_tag_moved_fails_with_both_digests_and_the_newer_created_date() -> None:
     registry = {"registry.example/app:1.0": resolved(DIGEST_B, datetime(2026, 3, 2, 9, 0, tzinfo=UTC))}
     found = one(
         "patched_image_redeployed",
-        context(make_inventory([app_pod()]), date(2026, 4, 1), registry=registry),
+        context(make_inventory([app_pod()]), date(2026, 4, 1), tag_resolutions=registry),
         f"image/registry.example/app@{DIGEST_A}",
     )
     assert (found.status, found.severity) == (Status.FAIL, Severity.HIGH)
@@ -632,13 +632,13 @@ def test_tag_moved_fails_with_both_digests_and_the_newer_created_date() -> None:
 
 def test_tag_still_at_the_running_digest_or_its_platform_manifest_passes() -> None:
     ctx = context(
-        make_inventory([app_pod()]), date(2026, 4, 1), registry={"registry.example/app:1.0": resolved(DIGEST_A)}
+        make_inventory([app_pod()]), date(2026, 4, 1), tag_resolutions={"registry.example/app:1.0": resolved(DIGEST_A)}
     )
     assert one("patched_image_redeployed", ctx, f"image/registry.example/app@{DIGEST_A}").message == (
         "the tag still resolves to the running digest"
     )
     platform = {"registry.example/app:1.0": resolved(DIGEST_B, platform=DIGEST_A)}
-    ctx = context(make_inventory([app_pod()]), date(2026, 4, 1), registry=platform)
+    ctx = context(make_inventory([app_pod()]), date(2026, 4, 1), tag_resolutions=platform)
     assert one("patched_image_redeployed", ctx, f"image/registry.example/app@{DIGEST_A}").status is Status.PASS
 
 
@@ -653,7 +653,7 @@ def test_registry_failures_local_ids_and_digest_pins() -> None:
             ResolutionStatus.NOT_FOUND, "registry.example/app:1.0 not found (the repository exists)"
         )
     }
-    found = run("patched_image_redeployed", context(make_inventory(pods), date(2026, 4, 1), registry=registry))
+    found = run("patched_image_redeployed", context(make_inventory(pods), date(2026, 4, 1), tag_resolutions=registry))
     missing = found[f"image/registry.example/app@{DIGEST_A}"]
     assert (missing.status, missing.message) == (
         Status.UNKNOWN,
@@ -710,12 +710,12 @@ def test_worst_reference_of_an_image_counts_and_openshift_digest_pins_pass() -> 
 
 
 # ------------------------------------------------------------------------------------------
-# image_age
+# image_built_recently
 
 
 def test_image_created_long_ago_warns_with_the_date_and_its_source() -> None:
     # Trivy golden: Metadata.ImageConfig.created 2019-05-11T00:07:03Z
-    found = one("image_age", context(alpine_local_inventory(), date(2021, 9, 1)), ALPINE)
+    found = one("image_built_recently", context(alpine_local_inventory(), date(2021, 9, 1)), ALPINE)
     assert (found.status, found.message) == (
         Status.WARN,
         "the image was built more than 180 days before the as-of date: rebuild it on current packages",
@@ -723,28 +723,29 @@ def test_image_created_long_ago_warns_with_the_date_and_its_source() -> None:
     assert (found.evidence["created"], found.evidence["age_days"]) == ("2019-05-11", 844)
     assert "trivy-golden-alpine-3.9-eosl-current-schema.json" in found.evidence["created_from"]
     lenient = context(alpine_local_inventory(), date(2021, 9, 1), policy=Policy(image_max_age_days=1000))
-    young = one("image_age", lenient, ALPINE)
+    young = one("image_built_recently", lenient, ALPINE)
     assert (young.status, young.message) == (Status.PASS, "the image was built within 1000 days of the as-of date")
 
 
 def test_image_age_from_the_registry_only_when_it_describes_the_running_digest() -> None:
     subject = f"image/registry.example/app@{DIGEST_A}"
     same = {"registry.example/app:1.0": resolved(DIGEST_A, datetime(2026, 3, 1, tzinfo=UTC))}
-    found = one("image_age", context(make_inventory([app_pod()]), date(2026, 4, 1), registry=same), subject)
+    check = "image_built_recently"
+    found = one(check, context(make_inventory([app_pod()]), date(2026, 4, 1), tag_resolutions=same), subject)
     assert (
         found.status is Status.PASS
         and found.evidence["created_from"] == "registry image config (registry.example/app:1.0)"
     )
     moved = {"registry.example/app:1.0": resolved(DIGEST_B, datetime(2026, 3, 1, tzinfo=UTC))}
-    unknown = one("image_age", context(make_inventory([app_pod()]), date(2026, 4, 1), registry=moved), subject)
+    unknown = one(check, context(make_inventory([app_pod()]), date(2026, 4, 1), tag_resolutions=moved), subject)
     assert unknown.status is Status.UNKNOWN
 
 
 def test_placeholder_creation_date_of_reproducible_builds_is_unknown() -> None:
     epoch = {"registry.example/app:1.0": resolved(DIGEST_A, datetime(1970, 1, 1, tzinfo=UTC))}
     found = one(
-        "image_age",
-        context(make_inventory([app_pod()]), date(2026, 4, 1), registry=epoch),
+        "image_built_recently",
+        context(make_inventory([app_pod()]), date(2026, 4, 1), tag_resolutions=epoch),
         f"image/registry.example/app@{DIGEST_A}",
     )
     assert found.status is Status.UNKNOWN and "placeholder (reproducible build)" in found.message
@@ -756,7 +757,7 @@ def test_placeholder_creation_date_of_reproducible_builds_is_unknown() -> None:
 
 def test_evaluate_passes_registry_evidence_through() -> None:
     registry = {"registry.example/app:1.0": resolved(DIGEST_B)}
-    findings = evaluate(make_inventory([app_pod()]), knowledge(), Policy(), date(2026, 4, 1), registry=registry)
+    findings = evaluate(make_inventory([app_pod()]), knowledge(), Policy(), date(2026, 4, 1), tag_resolutions=registry)
     redeployed = [f for f in findings if f.check == "patched_image_redeployed"]
     assert [(f.subject, f.status) for f in redeployed] == [(f"image/registry.example/app@{DIGEST_A}", Status.FAIL)]
     assert "PCI-CG-10.3" in redeployed[0].requirements and "PCI-DSS-6.3.3" in redeployed[0].requirements
@@ -841,7 +842,7 @@ def test_every_running_image_of_a_generated_cluster_gets_a_verdict_from_every_ch
     ]
     registry = {ref: resolved(i.digest or "") for i in known for ref in i.references}
     inventory = dataclasses.replace(generated_cluster, scans=tuple(scans))
-    findings = evaluate(inventory, knowledge(), Policy(), date(2026, 11, 27), registry=registry)
+    findings = evaluate(inventory, knowledge(), Policy(), date(2026, 11, 27), tag_resolutions=registry)
     for check in IMAGE_CHECKS:
         mine = [f for f in findings if f.check == check]
         assert {f.subject for f in mine} == subjects, check
@@ -851,9 +852,8 @@ def test_every_running_image_of_a_generated_cluster_gets_a_verdict_from_every_ch
     # the terminal report groups images: one row per situation, not one per image
     groups = group_findings(f for f in findings if f.check in IMAGE_CHECKS and f.status is not Status.PASS)
     assert len(groups) < 15 < len(subjects)
-    result = build_report(
-        inventory, knowledge(), Policy(), date(2026, 11, 27), datetime(2026, 11, 27, tzinfo=UTC), registry=registry
-    )
+    when = datetime(2026, 11, 27, tzinfo=UTC)
+    result = build_report(inventory, knowledge(), Policy(), date(2026, 11, 27), when, tag_resolutions=registry)
     unscanned = [f for f in scanned if f.message == "no scan evidence for the running image"]
     assert len(unscanned) == len(known) - len(scans)
     assert f"{len(unscanned)} images" in render_terminal(result, width=200)

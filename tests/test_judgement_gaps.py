@@ -27,13 +27,13 @@ from builders import (
     one,
     run,
 )
+from patchlevel.facts import derive_facts, detect_distribution
 from patchlevel.kube import Node
 from patchlevel.lifecycle.catalog import BUNDLED_DATA, Phase, load_catalog
 from patchlevel.lifecycle.curated import load_curated
 from patchlevel.lifecycle.show import render_product
 from patchlevel.model import Finding, Status
 from patchlevel.osnames import OS_RULES, WINDOWS_BUILDS, match_os_name, parse_os_image
-from patchlevel.platforms import derive_facts, detect_distribution
 from patchlevel.versions import parse_kube_version
 
 GAPS = DATA / "judgement-gaps"

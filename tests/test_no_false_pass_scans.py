@@ -213,7 +213,7 @@ def test_a_report_that_scanned_no_package_is_no_clean_scan(doc: dict[str, Any]) 
     assert without["image_scanned_recently"].status is Status.FAIL  # never weaker than not giving the report
     # what the report does say about the image still counts
     if doc.get("Metadata"):
-        assert found["image_age"].evidence["created"] == "2026-11-01"
+        assert found["image_built_recently"].evidence["created"] == "2026-11-01"
         assert found["image_os_supported"].evidence["os_family"] == "debian"
 
 
@@ -287,13 +287,13 @@ def test_a_clock_that_would_start_after_the_as_of_date_is_unknown() -> None:
 
 
 def test_image_created_after_the_as_of_date_is_unknown() -> None:
-    """The reproducer: an image 'created' after the as-of date passed image_age."""
+    """The reproducer: an image 'created' after the as-of date passed image_built_recently."""
     doc = trivy_doc([os_result()])
     doc["Metadata"]["ImageConfig"]["created"] = "2027-03-01T00:00:00Z"
-    age = image_findings(parse(doc))["image_age"]
+    age = image_findings(parse(doc))["image_built_recently"]
     assert (age.status, age.message) == (
         Status.UNKNOWN,
         "the image's creation date (2027-03-01) is after the as-of date: an impossible date, not a build date",
     )
     doc["Metadata"]["ImageConfig"]["created"] = "not a date"
-    assert image_findings(parse(doc))["image_age"].status is Status.UNKNOWN
+    assert image_findings(parse(doc))["image_built_recently"].status is Status.UNKNOWN

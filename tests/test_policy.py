@@ -138,6 +138,10 @@ WAIVER = "waivers:\n  - check: node_os_supported\n    subject: node/a\n    reaso
             "team.yaml:2: waivers[0].check: no check is called 'node_os_supportd' (did you mean 'node_os_supported'?)",
         ),
         (
+            WAIVER.replace("node_os_supported", "image_age") + "    expires: 2027-01-31\n",
+            "team.yaml:2: waivers[0].check: no check is called 'image_age' (it was renamed 'image_built_recently')",
+        ),
+        (
             "waivers:\n  - {id: A, check: node_os_supported, subject: x, reason: r, owner: o, expires: 2027-01-01}\n"
             "  - {id: A, check: node_os_supported, subject: y, reason: r, owner: o, expires: 2027-01-01}\n",
             "team.yaml: waivers: id 'A' is used by more than one waiver",

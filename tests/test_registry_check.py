@@ -1,4 +1,4 @@
-"""patched_image_redeployed (and image_age) against real registries: Debian's docker-registry on loopback.
+"""patched_image_redeployed (and image_built_recently) against real registries: Debian's docker-registry on loopback.
 
 Each test pushes its own images through the registry HTTP API (``registry_harness``), points a pod
 at the digest it pushed, then moves the tag, and judges with what ``registry.resolve`` answers.
@@ -92,8 +92,8 @@ def judge(
     registry = resolve(
         registry_references(running_images(inventory)), timeout=timeout, fetch_created=True, credentials=credentials
     )
-    ctx = context(inventory, AS_OF, registry=registry)
-    return run("patched_image_redeployed", ctx), run("image_age", ctx)
+    ctx = context(inventory, AS_OF, tag_resolutions=registry)
+    return run("patched_image_redeployed", ctx), run("image_built_recently", ctx)
 
 
 def subject(server: RegistryServer, repository: str, digest: str) -> str:

@@ -57,10 +57,10 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from patchlevel import inventory as inv
+from patchlevel.facts import parse_timestamp
 from patchlevel.inventory import Inventory
 from patchlevel.kube import BottlerocketShadow, DaemonSet, MachineConfigPool, Node, UpgradePlan
 from patchlevel.model import JSONValue
-from patchlevel.platforms import parse_timestamp
 from patchlevel.text import visible
 from patchlevel.versions import release_key
 

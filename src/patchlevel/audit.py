@@ -24,10 +24,10 @@ from typing import TYPE_CHECKING
 
 from patchlevel.errors import PatchlevelError, UsageError
 from patchlevel.evaluate import build_report
+from patchlevel.facts import ClusterFacts, derive_facts
 from patchlevel.inventory import Inventory
 from patchlevel.knowledge import Knowledge, load_default_knowledge, with_epss_for
 from patchlevel.model import ExitCode, Report, Resolution, Status, WorkloadFixClock, exit_code
-from patchlevel.platforms import ClusterFacts, derive_facts
 from patchlevel.policy import Policy
 
 if TYPE_CHECKING:
@@ -193,7 +193,7 @@ class ImageEvidence:
     """The inventory with imported and produced scans added, what registries said, and what failed."""
 
     inventory: Inventory
-    registry: dict[str, Resolution] | None
+    tag_resolutions: dict[str, Resolution] | None  # what registries said each tag points to now
     incomplete: tuple[str, ...]
 
 
@@ -287,24 +287,24 @@ def gather_image_evidence(
                 f"--scan {options.scanner}: {len(failed)} image scan(s) did not produce a report"
                 + (f" ({failed[0].error})" if failed else "")
             )
-    registry: dict[str, Resolution] | None = None
+    tag_resolutions: dict[str, Resolution] | None = None
     if options.registry_check:
         from patchlevel.registry import load_docker_credentials, resolve
 
         references = registry_references(running_images(inventory))
-        registry = resolve(
+        tag_resolutions = resolve(
             references,
             timeout=options.registry_timeout,
             insecure_registries=options.insecure_registries,
             credentials=load_docker_credentials(options.docker_config),
             fetch_created=True,
         )
-        answered = sum(1 for r in registry.values() if r.digest)
-        notify(f"registry check: {answered} of {len(registry)} image references resolved")
+        answered = sum(1 for r in tag_resolutions.values() if r.digest)
+        notify(f"registry check: {answered} of {len(tag_resolutions)} image references resolved")
     changed = dataclasses.replace(
         inventory, scans=tuple(scans), inputs=tuple(inputs), warnings=tuple(warnings), vex=tuple(vex)
     )
-    return ImageEvidence(changed, registry, tuple(incomplete))
+    return ImageEvidence(changed, tag_resolutions, tuple(incomplete))
 
 
 def gather_node_evidence(inventory: Inventory, options: ImageEvidenceOptions) -> Inventory:
@@ -389,7 +389,7 @@ def run(
         config.policy,
         config.as_of,
         clock(),
-        registry=evidence.registry,
+        tag_resolutions=evidence.tag_resolutions,
         facts=facts,
         fix_history=fix_history,
     )

@@ -16,6 +16,7 @@ from patchlevel import inventory as inv
 from patchlevel.charts import compute_charts
 from patchlevel.checks import ALL_CHECKS, CheckSpec, Context
 from patchlevel.checks.hosts import node_scan_coverage_warning
+from patchlevel.facts import ClusterFacts, derive_facts
 from patchlevel.frameworks import load_requirements, requirements_by_check
 from patchlevel.inventory import Inventory
 from patchlevel.knowledge import Knowledge
@@ -31,7 +32,6 @@ from patchlevel.model import (
     Status,
     WorkloadFixClock,
 )
-from patchlevel.platforms import ClusterFacts, derive_facts
 from patchlevel.policy import Policy
 from patchlevel.vuln.epss import epss_stale_warning
 from patchlevel.vuln.kev import kev_stale_warning
@@ -45,12 +45,12 @@ def evaluate(
     as_of: date,
     checks: Sequence[CheckSpec] = ALL_CHECKS,
     facts: ClusterFacts | None = None,
-    registry: Mapping[str, Resolution] | None = None,
+    tag_resolutions: Mapping[str, Resolution] | None = None,
     fix_history: Mapping[tuple[str, str], WorkloadFixClock] | None = None,
 ) -> tuple[Finding, ...]:
     """Run every check; a check that raises yields an ERROR finding instead of stopping the audit.
 
-    ``registry`` is what registries said each image reference points to now (``--registry-check``);
+    ``tag_resolutions`` is what registries said each image reference points to now (``--registry-check``);
     None when no registry was asked.  ``fix_history``: clocks from the audit ledger (see ``Context``).
     """
     requirements = requirements_by_check(load_requirements(c.id for c in ALL_CHECKS))
@@ -62,7 +62,7 @@ def evaluate(
         policy=policy,
         as_of=as_of,
         runtime_compat=knowledge.runtime_compat,
-        registry=registry,
+        tag_resolutions=tag_resolutions,
         kev=knowledge.kev,
         epss=knowledge.epss,
         fix_history=fix_history,
@@ -264,16 +264,18 @@ def build_report(
     policy: Policy,
     as_of: date,
     generated_at: datetime,
-    registry: Mapping[str, Resolution] | None = None,
+    tag_resolutions: Mapping[str, Resolution] | None = None,
     facts: ClusterFacts | None = None,
     fix_history: Mapping[tuple[str, str], WorkloadFixClock] | None = None,
 ) -> Report:
     """The Report of one cluster: every check run, waivers applied, charts computed.
 
-    ``registry``, ``fix_history``: see ``evaluate``; ``facts``: derived from the inventory when not given.
+    ``tag_resolutions``, ``fix_history``: see ``evaluate``; ``facts``: derived from the inventory when not given.
     """
     facts = facts or derive_facts(inventory)
-    findings = evaluate(inventory, knowledge, policy, as_of, facts=facts, registry=registry, fix_history=fix_history)
+    findings = evaluate(
+        inventory, knowledge, policy, as_of, facts=facts, tag_resolutions=tag_resolutions, fix_history=fix_history
+    )
     coverage = scan_coverage_warning(findings, policy.scan_max_age_days)
     node_coverage = node_scan_coverage_warning(findings, policy.scan_max_age_days)
     findings, waiver_outcomes = apply_waivers(findings, policy.waivers, as_of)

@@ -258,7 +258,7 @@ def _normalised(reference: str) -> tuple[str, str]:
 def running_images(inventory: Inventory) -> ImageInventory:
     """Every image the pods of ``inventory`` run, deduplicated by digest (see the module docstring).
 
-    It walks every container of every pod: the audit builds it once (``platforms.derive_facts``)
+    It walks every container of every pod: the audit builds it once (``facts.derive_facts``)
     and every image check reads that one answer from ``Context.facts.images``.
     """
     if not inventory.has(PODS) and not inventory.pods:

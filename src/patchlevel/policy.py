@@ -184,8 +184,15 @@ def _pairs(source: str, node: Any, field_name: str) -> list[tuple[str, Any, Any]
     return out
 
 
+# Checks that were renamed, so a policy written for an older release says what to write instead.
+RENAMED_CHECKS = {"image_age": "image_built_recently"}
+
+
 def _suggest(word: str, choices: Iterable[str]) -> str:
     import difflib
+
+    if word in RENAMED_CHECKS:
+        return f"it was renamed {RENAMED_CHECKS[word]!r}"
 
     close = difflib.get_close_matches(word, list(choices), n=1)
     return f"did you mean {close[0]!r}?" if close else ""

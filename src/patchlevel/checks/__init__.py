@@ -264,7 +264,7 @@ ALL_CHECKS: tuple[CheckSpec, ...] = (
         "runs can change under them, so patching cannot be proven from the manifest.",
     ),
     CheckSpec(
-        images.image_age,
+        images.image_built_recently,
         "Image is recently built",
         "The image's creation date (image config, from a scan report or the registry) against the policy's "
         "maximum image age. A placeholder date (reproducible builds) or a date after the as-of date is unknown.",

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
+from patchlevel.facts import ClusterFacts, NodeFacts
 from patchlevel.inventory import Inventory
 from patchlevel.lifecycle.catalog import Catalog, PatchRelease, Support
 from patchlevel.lifecycle.osv import Match, OsvFeed
@@ -31,7 +32,6 @@ from patchlevel.model import (
     SupportWindow,
     WorkloadFixClock,
 )
-from patchlevel.platforms import ClusterFacts, NodeFacts
 from patchlevel.policy import Policy
 from patchlevel.versions import release_key
 from patchlevel.vuln.epss import EpssScores
@@ -51,7 +51,7 @@ class Context:
     runtime_compat: Mapping[str, Any] = field(default_factory=dict)
     # What registries said each image reference (as the pod spec writes it) points to now;
     # None when no registry was asked (``--registry-check`` not given).
-    registry: Mapping[str, Resolution] | None = None
+    tag_resolutions: Mapping[str, Resolution] | None = None
     # From the audit ledger (audits with --ledger): (workload "Kind/namespace/name", vulnerability id) -> when
     # a fix was first known in any image the workload ran.  None: no ledger, so clocks come from the scans alone.
     fix_history: Mapping[tuple[str, str], WorkloadFixClock] | None = None

@@ -11,11 +11,11 @@ from patchlevel.checks import sla
 from patchlevel.checks.common import Context, Verdict, combine, finding, per_node, support_verdict, unknown
 from patchlevel.checks.images import VULNERABILITY_DETAIL_CAP
 from patchlevel.drain import MAX_NAMED_BLOCKERS, BlockReason, disruption_of, judge
+from patchlevel.facts import NodeFacts, node_image, parse_timestamp
 from patchlevel.hostscans import NodeScan
 from patchlevel.images import MatchBy, ScanMatch
 from patchlevel.kernels import IMAGE_BASED_FAMILIES, compare_running, installed_kernels
 from patchlevel.model import SEVERITY_RANK, STATUS_RANK, Finding, JSONValue, PatchGap, Severity, Status
-from patchlevel.platforms import NodeFacts, node_image, parse_timestamp
 from patchlevel.versions import OsRelease, parse_kernel
 from patchlevel.vuln.rank import rank as rank_vulnerability
 

@@ -5,7 +5,7 @@ workloads, pods and namespaces that run it), subject ``image/<registry/repo>@<di
 ``image/<reference>`` when the digest is unknown.  Scan evidence comes from ``Inventory.scans``
 (imported reports, trivy-operator reports of the snapshot, or scans patchlevel ran) and is
 matched by digest, else by image ID, else by tag, which warns.  Registry evidence
-(``Context.registry``) comes from ``--registry-check``.  Messages never name the image, so the
+(``Context.tag_resolutions``) comes from ``--registry-check``.  Messages never name the image, so the
 terminal report groups identical situations into one line.
 
 Each vulnerability is ranked before its SLA is judged (``patchlevel.vuln.rank``: CISA KEV, the
@@ -772,7 +772,7 @@ def patched_image_redeployed(ctx: Context) -> Iterator[Finding]:
         "Redeploy the workloads so they run the image the tag now points to (roll the Deployment, DaemonSet "
         "or StatefulSet), and pin the new digest in the manifest."
     )
-    if ctx.registry is None:
+    if ctx.tag_resolutions is None:
         yield finding(
             check,
             CLUSTER,
@@ -788,7 +788,7 @@ def patched_image_redeployed(ctx: Context) -> Iterator[Finding]:
     if empty:
         yield empty
         return
-    registry = dict(ctx.registry)
+    registry = dict(ctx.tag_resolutions)
     for image in images.images:
         yield finding(check, image.subject, _redeployed_verdict(image, registry), remediation)
 
@@ -891,11 +891,11 @@ def _reference_verdict(image: RunningImage) -> Verdict:
 
 
 # ------------------------------------------------------------------------------------------
-# image_age
+# image_built_recently
 
 
-def image_age(ctx: Context) -> Iterator[Finding]:
-    check = "image_age"
+def image_built_recently(ctx: Context) -> Iterator[Finding]:
+    check = "image_built_recently"
     images, empty = _images(ctx, check)
     if empty:
         yield empty
@@ -909,7 +909,7 @@ def image_age(ctx: Context) -> Iterator[Finding]:
 def _created(image: RunningImage, index: ScanIndex, ctx: Context) -> tuple[date | None, str]:
     """The image's creation date and where it comes from ("" when unknown)."""
     for reference in image.references:
-        resolution = (ctx.registry or {}).get(reference)
+        resolution = (ctx.tag_resolutions or {}).get(reference)
         if (
             resolution is not None
             and resolution.created is not None

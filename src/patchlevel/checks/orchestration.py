@@ -24,6 +24,7 @@ from patchlevel.checks.common import (
     support_verdict,
     unknown,
 )
+from patchlevel.facts import Distribution, NodeFacts, openshift_release_for_kube_minor
 from patchlevel.lifecycle.osv import (
     Assessment,
     Match,
@@ -35,7 +36,6 @@ from patchlevel.lifecycle.osv import (
     runtime_packages,
 )
 from patchlevel.model import Finding, JSONValue, Severity, Status
-from patchlevel.platforms import Distribution, NodeFacts, openshift_release_for_kube_minor
 from patchlevel.versions import KubeVersion, RuntimeVersion, node_skew_allowance, release_key
 
 CLUSTER = "cluster"

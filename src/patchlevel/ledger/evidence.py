@@ -21,11 +21,11 @@ from typing import Any
 
 import msgspec
 
+from patchlevel.facts import ClusterFacts
 from patchlevel.images import Identity, RunningImage, ScanIndex
 from patchlevel.inventory import Inventory
 from patchlevel.ledger.errors import LedgerError
 from patchlevel.model import Finding, Report, Status
-from patchlevel.platforms import ClusterFacts
 from patchlevel.policy import Policy
 from patchlevel.scans import ScanReport
 

@@ -40,6 +40,7 @@ from typing import Any
 
 import yaml
 
+from patchlevel.facts import DISTRIBUTIONS
 from patchlevel.ledger.clocks import FixClock, ScanTimeline, first_known_fix, fix_observations
 from patchlevel.ledger.history import AuditPoint, History, ImageUse, NodeState, Release, Scan
 from patchlevel.ledger.report import EvidenceGap, Series, SlaSummary
@@ -55,7 +56,6 @@ from patchlevel.model import (
     Severity,
     Status,
 )
-from patchlevel.platforms import DISTRIBUTIONS
 from patchlevel.policy import Policy
 from patchlevel.versions import parse_kernel, parse_kube_version, parse_os_image, release_key
 

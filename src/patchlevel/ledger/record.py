@@ -23,13 +23,13 @@ from sqlalchemy import Connection, Table, select, update
 from sqlalchemy.dialects import postgresql as pg_dialect
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 
+from patchlevel.facts import ClusterFacts
 from patchlevel.inventory import Inventory
 from patchlevel.ledger import schema as s
 from patchlevel.ledger.errors import LedgerError
 from patchlevel.ledger.evidence import AuditEvidence, Body, ClusterIdentity, audit_evidence
 from patchlevel.ledger.store import Store, open_store
 from patchlevel.model import Report
-from patchlevel.platforms import ClusterFacts
 
 _CHUNK = 5000  # values per IN (...) lookup: under SQLite's (32,766) and PostgreSQL's (65,535) parameter limits
 _LEVEL = 1  # zlib level: the fastest; findings of one audit compress well even so

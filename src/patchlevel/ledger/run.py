@@ -16,6 +16,7 @@ from pathlib import Path
 
 from patchlevel import __version__
 from patchlevel.errors import PatchlevelError, UsageError
+from patchlevel.facts import ClusterFacts
 from patchlevel.frameworks import load_requirements
 from patchlevel.inventory import Inventory
 from patchlevel.knowledge import Knowledge, load_default_knowledge
@@ -30,7 +31,6 @@ from patchlevel.ledger.period import (
 )
 from patchlevel.ledger.report import FleetRow, FleetTable, PeriodReport, period_requirement_results
 from patchlevel.model import DataSource, Report, Requirement, Status, count_by_status
-from patchlevel.platforms import ClusterFacts
 from patchlevel.policy import Policy
 
 

@@ -17,6 +17,7 @@ from collections import Counter
 from collections.abc import Sequence
 from datetime import date
 
+from patchlevel.facts import ClusterFacts
 from patchlevel.knowledge import Knowledge
 from patchlevel.lifecycle.removals import RemovalTable
 from patchlevel.model import STATUS_RANK, Finding, Report, Status
@@ -41,7 +42,6 @@ from patchlevel.plan.model import (
 )
 from patchlevel.plan.nodes import node_steps
 from patchlevel.plan.workloads import image_steps
-from patchlevel.platforms import ClusterFacts
 from patchlevel.policy import Policy
 
 KIND_ORDER = {

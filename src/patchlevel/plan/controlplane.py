@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from patchlevel.errors import UsageError
+from patchlevel.facts import Distribution, openshift_release_for_kube_minor
 from patchlevel.lifecycle.catalog import Product, Support
 from patchlevel.lifecycle.removals import ApiRemoval, RemovalTable
 from patchlevel.model import Phase
@@ -35,7 +36,6 @@ from patchlevel.plan.model import (
     PlanTarget,
     StepKind,
 )
-from patchlevel.platforms import Distribution, openshift_release_for_kube_minor
 from patchlevel.versions import KubeVersion, release_key
 
 # Costs and contracts of the support phases past standard support, by distribution id; each names its

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from patchlevel.drain import Placement, judge, workload_key
+from patchlevel.facts import ClusterFacts, NodeFacts
 from patchlevel.model import Phase, Status
 from patchlevel.plan.controlplane import Platform
 from patchlevel.plan.draft import (
@@ -34,7 +35,6 @@ from patchlevel.plan.draft import (
 )
 from patchlevel.plan.inputs import NO_DISRUPTION_BUDGETS, Disruption
 from patchlevel.plan.model import Certainty, Deadline, DeadlineBasis, Rollout, RolloutNode, StepKind
-from patchlevel.platforms import ClusterFacts, NodeFacts
 from patchlevel.versions import node_skew_allowance, release_key
 
 NODE_CHECKS = (

@@ -13,11 +13,11 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date, timedelta
 
+from patchlevel.facts import ClusterFacts
 from patchlevel.images import RunningImage
 from patchlevel.model import Finding, Severity, Status
 from patchlevel.plan.draft import Drafts, DraftStep, PlanContext, earliest, minus_window
 from patchlevel.plan.model import Deadline, DeadlineBasis, ImageChange, StepKind, VulnerabilityFix
-from patchlevel.platforms import ClusterFacts
 
 IMAGE_CHECKS = ("image_os_supported", "fixable_vulnerabilities_patched_in_time", "patched_image_redeployed")
 PLANNED_SEVERITIES = frozenset({Severity.CRITICAL, Severity.HIGH})

@@ -17,8 +17,7 @@ from builders import (
     make_pod,
     make_pod_doc,
 )
-from patchlevel.kube import Node, Pod
-from patchlevel.platforms import (
+from patchlevel.facts import (
     derive_facts,
     detect_distribution,
     kube_proxy_versions,
@@ -27,6 +26,7 @@ from patchlevel.platforms import (
     openshift_release_for_kube_minor,
     parse_timestamp,
 )
+from patchlevel.kube import Node, Pod
 from patchlevel.versions import parse_kube_version
 
 

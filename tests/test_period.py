@@ -8,14 +8,22 @@ records built here.
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
 
-from ledger_scenario import CRITICAL, D1, D2, D3, END, GAP, HIGH, START, audit_days, build_ledger
+from ledger_scenario import CRITICAL, D1, D2, D3, END, GAP, HIGH, MEDIUM, START, audit_days, build_ledger
 from patchlevel.knowledge import load_default_knowledge
-from patchlevel.ledger.clocks import CLOCK_FIRST_SCAN, CLOCK_FIX, FixObservation, first_known_fix, fix_observations
+from patchlevel.ledger.clocks import (
+    CLOCK_FIRST_SCAN,
+    CLOCK_FIX,
+    CLOCK_KEV,
+    FixObservation,
+    first_known_fix,
+    fix_observations,
+)
 from patchlevel.ledger.history import AuditPoint, ClusterRef, History
 from patchlevel.ledger.period import coverage
 from patchlevel.ledger.query import load_history
@@ -24,6 +32,7 @@ from patchlevel.ledger.run import judge_period, lookback_days, period_report
 from patchlevel.ledger.store import open_store
 from patchlevel.model import Finding, Status
 from patchlevel.policy import Policy
+from patchlevel.vuln.kev import KevCatalog, KevEntry
 from pg_harness import ENGINES, ledger_url_for
 
 GENERATED = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
@@ -112,10 +121,92 @@ def test_the_sla_clock_is_the_workloads_and_survives_a_rebuild(report: PeriodRep
 
 def test_the_sla_summary_per_severity(report: PeriodReport) -> None:
     summary = {s.severity: s for s in report.sla}
-    assert (summary["critical"].count, summary["critical"].resolved, summary["critical"].worst) == (1, 1, 33)
-    assert summary["critical"].median == 33.0 and summary["critical"].p90 == 33.0
+    # the scanner's critical, resolved in 33 days, and the medium CISA KEV lists (critical), open for 103
+    assert (summary["critical"].count, summary["critical"].resolved, summary["critical"].worst) == (2, 1, 103)
+    assert summary["critical"].median == 68.0 and summary["critical"].p90 == 103.0
     assert (summary["high"].open_at_end, summary["high"].overdue) == (1, 1)
     assert "medium" not in summary or summary["medium"].count == 0  # medium is not timed by the default policy
+
+
+def test_a_medium_vulnerability_in_cisa_kev_is_critical_over_the_period(report: PeriodReport) -> None:
+    # CVE-2020-15999 is medium in the Trivy report, and in the bundled KEV catalog since 2021-11-03: the
+    # audit ranks it critical, so the period must too (the default policy does not time medium at all)
+    finding = only(report, "fixes_deployed_within_sla", "workload/Deployment/default/nginx")
+    items = {i["vulnerability"]: i for i in finding.evidence["items"]}  # type: ignore[union-attr]
+    exploited = items[MEDIUM]
+    assert (exploited["severity"], exploited["status"], exploited["days"], exploited["sla_days"]) == (
+        "critical",
+        "fail",
+        (END - date(2025, 12, 18)).days,
+        30,
+    )
+    assert exploited["known_exploited"] == {
+        "date_added": "2021-11-03",
+        "due_date": "2021-11-17",
+        "known_ransomware_use": None,
+    }
+    assert f"{MEDIUM} (known exploited, 103 days > 30)" in finding.message
+    assert "cisa-kev" in [d.name for d in report.data_sources]
+
+
+def _story_history(story: str) -> History:
+    with open_store(story) as store:
+        return load_history(store, "ledger-story", START, END, lookback_days(Policy()))
+
+
+def _items(report: PeriodReport) -> dict[str, dict[str, object]]:
+    finding = only(report, "fixes_deployed_within_sla", "workload/Deployment/default/nginx")
+    return {i["vulnerability"]: i for i in finding.evidence["items"]}  # type: ignore[union-attr,index,misc]
+
+
+def _kev(*entries: tuple[str, date]) -> KevCatalog:
+    return KevCatalog(
+        "test",
+        date(2026, 4, 1),
+        {cve: KevEntry(cve, "v", "p", "n", added, None, None) for cve, added in entries},
+    )
+
+
+def test_without_a_kev_catalog_the_period_says_so_and_times_the_scanners_severities(story: str) -> None:
+    knowledge = dataclasses.replace(load_default_knowledge(None), kev=None)
+    report = judge_period(_story_history(story), Policy(), knowledge, generated_at=GENERATED)
+    assert MEDIUM not in _items(report)  # medium is not timed by the default policy
+    assert any("no CISA KEV catalog was found" in w for w in report.warnings)
+    assert "cisa-kev" not in [d.name for d in report.data_sources]
+
+
+def test_a_kev_listing_never_gives_a_fix_more_time_than_its_own_severity(story: str) -> None:
+    history = _story_history(story)
+    base = load_default_knowledge(None)
+    # the critical's clock started 2026-01-04 (deadline 2026-02-03); listed 2026-01-20, the KEV window would end
+    # 2026-02-19: the earlier deadline holds and it still fails at 33 days.  The high (warn by policy), listed
+    # 2026-03-01 while open, fails: known exploited.  A listing after the period's end changes nothing.
+    kev = _kev((CRITICAL, date(2026, 1, 20)), (HIGH, date(2026, 3, 1)), (MEDIUM, date(2026, 4, 5)))
+    items = _items(judge_period(history, Policy(), dataclasses.replace(base, kev=kev), generated_at=GENERATED))
+    critical, high = items[CRITICAL], items[HIGH]
+    assert (critical["clock_start"], critical["days"], critical["status"]) == ("2026-01-04", 33, "fail")
+    assert (high["severity"], high["clock_start"], high["status"]) == ("critical", "2025-12-18", "fail")
+    assert "known_exploited" in critical and "known_exploited" in high
+    assert MEDIUM not in items
+
+
+def test_a_kev_listing_starts_the_clock_of_a_vulnerability_its_severity_did_not_time(story: str) -> None:
+    history = _story_history(story)
+    base = load_default_knowledge(None)
+    # the medium was open from 2025-12-18 to the period's end; listed on 2026-03-10, its 30 days run to 2026-04-09
+    kev = _kev((MEDIUM, date(2026, 3, 10)))
+    items = _items(judge_period(history, Policy(), dataclasses.replace(base, kev=kev), generated_at=GENERATED))
+    medium = items[MEDIUM]
+    assert (medium["clock"], medium["clock_start"], medium["days"], medium["status"]) == (
+        CLOCK_KEV,
+        "2026-03-10",
+        21,
+        "pass",
+    )
+    # listed on 2026-02-01: 58 days by the period's end, past the window
+    kev = _kev((MEDIUM, date(2026, 2, 1)))
+    items = _items(judge_period(history, Policy(), dataclasses.replace(base, kev=kev), generated_at=GENERATED))
+    assert (items[MEDIUM]["days"], items[MEDIUM]["status"]) == (58, "fail")
 
 
 def test_a_node_without_a_reboot_too_long_fails_and_one_that_rebooted_passes(report: PeriodReport) -> None:

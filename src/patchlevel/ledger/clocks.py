@@ -29,6 +29,7 @@ from patchlevel.ledger.history import History, Scan
 CLOCK_FIX = "fix-released"
 CLOCK_PUBLISHED = "published"
 CLOCK_FIRST_SCAN = "first-scan"
+CLOCK_KEV = "kev-added"  # added to CISA KEV after the fix was known: critical from that day
 _CLOCK_ORDER = {CLOCK_FIX: 0, CLOCK_PUBLISHED: 1, CLOCK_FIRST_SCAN: 2}
 
 

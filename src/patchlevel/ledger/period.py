@@ -41,7 +41,7 @@ from typing import Any
 import yaml
 
 from patchlevel.facts import DISTRIBUTIONS
-from patchlevel.ledger.clocks import FixClock, ScanTimeline, first_known_fix, fix_observations
+from patchlevel.ledger.clocks import CLOCK_KEV, FixClock, ScanTimeline, first_known_fix, fix_observations
 from patchlevel.ledger.history import AuditPoint, History, ImageUse, NodeState, Release, Scan
 from patchlevel.ledger.report import EvidenceGap, Series, SlaSummary
 from patchlevel.lifecycle.catalog import Catalog
@@ -58,6 +58,7 @@ from patchlevel.model import (
 )
 from patchlevel.policy import Policy
 from patchlevel.versions import parse_kernel, parse_kube_version, parse_os_image, release_key
+from patchlevel.vuln.kev import KevCatalog, KevEntry
 
 CLUSTER = "cluster"
 EVIDENCE_CAP = 25  # items listed in a finding's evidence before "and N more"
@@ -150,6 +151,7 @@ class PeriodContext:
     policy: Policy
     catalog: Catalog
     coverage: Coverage
+    kev: KevCatalog | None = None  # CISA KEV: a vulnerability in it is critical from the day it was added
 
 
 @dataclass(frozen=True, slots=True)
@@ -516,6 +518,7 @@ class SlaItem:
     sla_days: int | None
     status: Status
     open_at_end: bool
+    known_exploited: KevEntry | None = None  # in CISA KEV while open: critical, on the KEV window
 
     def to_json(self) -> dict[str, JSONValue]:
         out: dict[str, JSONValue] = {
@@ -533,6 +536,12 @@ class SlaItem:
             out["days_at_least"] = self.days_low
         if self.clock is not None:
             out.update(self.clock.evidence)
+        if self.known_exploited is not None:
+            out["known_exploited"] = {
+                "date_added": self.known_exploited.date_added.isoformat(),
+                "due_date": self.known_exploited.due_date.isoformat() if self.known_exploited.due_date else None,
+                "known_ransomware_use": self.known_exploited.known_ransomware,
+            }
         return out
 
 
@@ -636,15 +645,32 @@ def sla_items(ctx: PeriodContext) -> tuple[list[SlaItem], list[dict[str, int] | 
     last_index = len(cov.days) - 1
     items = []
     for (workload, vulnerability), exposure in sorted(exposures.items()):
-        severity = exposure.severity
-        sla = policy.sla_days.get(severity) if severity is not None else None
-        if severity is not None and sla is None:
-            continue  # severities the policy does not time
         first, last = exposure.first, exposure.last
         resolved_index = resolution(workload, last)
-        clock = clocks.get((workload, vulnerability))
         open_at_end = resolved_index is None and last == last_index
         resolved = cov.days[resolved_index] if resolved_index is not None else None
+        base = exposure.severity
+        base_sla = policy.sla_days.get(base) if base is not None else None
+        # In CISA KEV by the day it is last known open (or, unresolved, the period's end): critical whatever
+        # the scanner said, FAIL past the known-exploited window counted from no earlier than the day it was
+        # added.  Its own severity's deadline still holds when that is earlier: a listing never gives more time.
+        exploited = ctx.kev.lookup(vulnerability, resolved or history.end) if ctx.kev is not None else None
+        if exploited is None and base is not None and base_sla is None:
+            continue  # severities the policy does not time
+        clock = clocks.get((workload, vulnerability))
+        severity, sla = base, base_sla
+        if exploited is not None:
+            severity, kev_sla = Severity.CRITICAL, policy.known_exploited_sla_days
+            if clock is None or base_sla is None:
+                sla = kev_sla
+            else:
+                kev_start = max(clock.start, exploited.date_added)
+                if (kev_start - clock.start).days + kev_sla < base_sla:
+                    sla = kev_sla
+                    if kev_start > clock.start:
+                        clock = FixClock(kev_start, CLOCK_KEV, clock.image)
+            if clock is not None and base_sla is None and exploited.date_added > clock.start:
+                clock = FixClock(exploited.date_added, CLOCK_KEV, clock.image)
         days_low = days_high = None
         if clock is not None:
             low_day = cov.days[last] + timedelta(days=1) if not open_at_end else cov.days[last_index]
@@ -654,7 +680,7 @@ def sla_items(ctx: PeriodContext) -> tuple[list[SlaItem], list[dict[str, int] | 
         if severity is None or clock is None:
             status = Status.UNKNOWN
         elif days_low is not None and sla is not None and days_low > sla:
-            status = policy.sla_status.get(severity, Status.FAIL)
+            status = Status.FAIL if exploited is not None else policy.sla_status.get(severity, Status.FAIL)
         elif days_high is not None and sla is not None and days_high <= sla:
             status = Status.PASS
         else:
@@ -673,6 +699,7 @@ def sla_items(ctx: PeriodContext) -> tuple[list[SlaItem], list[dict[str, int] | 
                 sla,
                 status,
                 open_at_end,
+                exploited,
             )
         )
     return items, per_day
@@ -734,6 +761,12 @@ def sla_summary(items: Sequence[SlaItem], policy: Policy) -> tuple[SlaSummary, .
     return tuple(out)
 
 
+def _rank_word(item: SlaItem) -> str:
+    if item.known_exploited is not None:
+        return "known exploited"
+    return item.severity.value if item.severity else "?"
+
+
 def fixes_deployed_within_sla(ctx: PeriodContext) -> CheckResult:
     check = "fixes_deployed_within_sla"
     items, per_day = sla_items(ctx)
@@ -756,8 +789,7 @@ def fixes_deployed_within_sla(ctx: PeriodContext) -> CheckResult:
         parts = [f"{_plural(len(mine), 'fixable vulnerability')} open during the period"]
         if overdue:
             shown = ", ".join(
-                f"{i.vulnerability} ({i.severity.value if i.severity else '?'}, {i.days_high} days > {i.sla_days})"
-                for i in overdue[:4]
+                f"{i.vulnerability} ({_rank_word(i)}, {i.days_high} days > {i.sla_days})" for i in overdue[:4]
             )
             parts.append(f"{len(overdue)} past the window: {shown}" + (" …" if len(overdue) > 4 else ""))
         if unknown:

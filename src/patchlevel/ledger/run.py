@@ -31,7 +31,8 @@ from patchlevel.ledger.period import (
 )
 from patchlevel.ledger.report import FleetRow, FleetTable, PeriodReport, period_requirement_results
 from patchlevel.model import DataSource, Report, Requirement, Status, count_by_status
-from patchlevel.policy import Policy
+from patchlevel.policy import Policy, SeveritySource
+from patchlevel.vuln.kev import kev_stale_warning
 
 
 def lookback_days(policy: Policy) -> int:
@@ -60,7 +61,7 @@ def judge_period(
         raise UsageError(f"the period ends ({history.end}) before it starts ({history.start})")
     requirements, mapping = period_mapping(_requirements())
     cov = coverage(history, policy.max_evidence_gap_days)
-    result = run_period_checks(PeriodContext(history, policy, knowledge.catalog, cov), mapping)
+    result = run_period_checks(PeriodContext(history, policy, knowledge.catalog, cov, knowledge.kev), mapping)
     in_period = history.in_period()
     catalog = knowledge.catalog
     lifecycle = DataSource(
@@ -76,6 +77,32 @@ def judge_period(
         warnings.append(
             f"lifecycle data was retrieved on {catalog.data_date}, {lifecycle.age_days} days before the period's end: "
             "releases and end-of-life announcements since then are unknown; run 'patchlevel lifecycle update'"
+        )
+    sources = [lifecycle]
+    kev = knowledge.kev
+    if kev is None:
+        warnings.append(
+            "no CISA KEV catalog was found: known-exploited vulnerabilities are judged by their scanners' severities"
+        )
+    else:
+        kev_age = (history.end - kev.released).days
+        sources.append(
+            DataSource(
+                name="cisa-kev",
+                source=f"CISA Known Exploited Vulnerabilities catalog {kev.version} ({kev.licence})",
+                retrieved=kev.released,
+                age_days=kev_age,
+                stale=kev_age > policy.lifecycle_stale_days,
+                detail=f"{len(kev.entries)} entries",
+            )
+        )
+        stale_kev = kev_stale_warning(kev, history.end, policy.lifecycle_stale_days)
+        if stale_kev:
+            warnings.append(stale_kev.replace("the as-of date", "the period's end"))
+    if policy.severity_source is not SeveritySource.REPORT or policy.epss_threshold is not None:
+        warnings.append(
+            "the ledger keeps each vulnerability's severity as its scanner reported it: the period judges by that "
+            "severity (and CISA KEV), not by the policy's severity_source or epss_threshold"
         )
     if history.end > generated_at.date():
         warnings.append(
@@ -102,7 +129,7 @@ def judge_period(
         gaps=cov.gaps,
         series=result.series,
         sla=result.sla,
-        data_sources=(lifecycle,),
+        data_sources=tuple(sources),
         policy=policy.to_dict(),
         warnings=tuple(warnings),
         ledger=ledger,

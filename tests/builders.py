@@ -19,8 +19,8 @@ import msgspec
 
 from patchlevel import inventory as inv
 from patchlevel.checks import ALL_CHECKS, CheckSpec
-from patchlevel.checks.common import Context
-from patchlevel.evaluate import evaluate
+from patchlevel.checks.common import CheckFunction, Context
+from patchlevel.evaluate import evaluate, stamp
 from patchlevel.facts import derive_facts
 from patchlevel.inventory import Inventory
 from patchlevel.knowledge import Knowledge, load_knowledge
@@ -222,10 +222,14 @@ def make_context(
     )
 
 
-def run(check: CheckSpec | str, ctx: Context) -> list[Finding]:
-    """The findings of one check (by spec or id)."""
-    spec = check if isinstance(check, CheckSpec) else next(c for c in ALL_CHECKS if c.id == check)
-    return list(spec.function(ctx))
+def run(check: CheckSpec | CheckFunction | str, ctx: Context) -> list[Finding]:
+    """The findings of one check (by spec, function or id), stamped with its id as the evaluator does."""
+    if isinstance(check, CheckSpec):
+        spec = check
+    else:
+        name = check if isinstance(check, str) else check.__name__
+        spec = next(c for c in ALL_CHECKS if c.id == name)
+    return [stamp(spec.id, judged) for judged in spec.function(ctx)]
 
 
 def by_subject(findings: Iterable[Finding]) -> dict[str, Finding]:

@@ -24,7 +24,7 @@ from patchlevel.checks.common import Context
 from patchlevel.checks.images import os_release
 from patchlevel.cli import main
 from patchlevel.collect.snapshot import read_snapshot
-from patchlevel.evaluate import build_report, evaluate, scan_coverage_warning
+from patchlevel.evaluate import build_report, evaluate, scan_coverage_warning, stamp
 from patchlevel.frameworks import load_requirements
 from patchlevel.images import running_images
 from patchlevel.importers import parse_scan_document
@@ -84,7 +84,7 @@ def context(
 
 def run(check: str, ctx: Context) -> dict[str, Finding]:
     spec = next(c for c in ALL_CHECKS if c.id == check)
-    findings = list(spec.function(ctx))
+    findings = [stamp(spec.id, judged) for judged in spec.function(ctx)]
     out = {f.subject: f for f in findings}
     assert len(out) == len(findings), "two findings for one subject"
     return out

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from builders import make_context
+from builders import make_context, run
 from patchlevel.checks import ALL_CHECKS
 from patchlevel.importers import load_scan_reports, parse_scan_document
 from patchlevel.model import Finding, Status
@@ -113,7 +113,7 @@ def image_findings(*scans: ScanReport, as_of: date = AS_OF) -> dict[str, Finding
     ctx = make_context(make_inventory([pod], scans=scans), as_of=as_of)
     out: dict[str, Finding] = {}
     for spec in ALL_CHECKS:
-        for f in spec.function(ctx):
+        for f in run(spec, ctx):
             if f.subject == SUBJECT:
                 out[spec.id] = f
     return out

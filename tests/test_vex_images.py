@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from builders import make_context
+from builders import make_context, run
 from patchlevel.checks.common import Context
 from patchlevel.checks.images import fixable_vulnerabilities_patched_in_time
 from patchlevel.cli import main
@@ -125,7 +125,7 @@ def _with_vex(inventory: Inventory, documents: list[Any]) -> Inventory:
 
 def judge(inventory: Inventory, as_of: date, policy: Policy = STRICT) -> dict[str, Finding]:
     ctx: Context = make_context(inventory, as_of=as_of, policy=policy)
-    return {f.subject: f for f in fixable_vulnerabilities_patched_in_time(ctx)}
+    return {f.subject: f for f in run(fixable_vulnerabilities_patched_in_time, ctx)}
 
 
 def typed(found: Finding, cve: str) -> list[OpenVulnerability]:

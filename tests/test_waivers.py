@@ -155,17 +155,17 @@ def test_a_finding_is_about_its_open_vulnerabilities_needing_action_and_the_cves
 def test_a_waiver_for_one_unfixed_kubernetes_cve_holds_until_another_cve_needs_action() -> None:
     """CVE-2024-7598 has no fixed release: a team records its mitigation with a scoped waiver.  The waiver
     covers the finding while that CVE is the only one needing action, and never a finding with more."""
-    from builders import make_context, make_node
+    from builders import make_context, make_node, run
     from patchlevel.checks.orchestration import control_plane_free_of_known_cves
 
     mitigated = waiver("cluster", check="control_plane_free_of_known_cves", vulnerability="CVE-2024-7598")
     current = make_context(version="v1.35.2", nodes=[make_node("a", kubelet="v1.35.2")], as_of=date(2026, 3, 1))
-    (finding,) = control_plane_free_of_known_cves(current)
+    (finding,) = run(control_plane_free_of_known_cves, current)
     assert finding.status is Status.WARN and vulnerability_ids(finding) == ("CVE-2024-7598",)
     out, _ = apply_waivers([finding], [mitigated], date(2026, 3, 1))
     assert out[0].status is Status.WAIVED
     old = make_context(version="v1.25.3", nodes=[make_node("a", kubelet="v1.25.3")], as_of=date(2026, 3, 1))
-    (behind,) = control_plane_free_of_known_cves(old)
+    (behind,) = run(control_plane_free_of_known_cves, old)
     assert behind.status is Status.FAIL and "CVE-2024-7598" in vulnerability_ids(behind)
     out, _ = apply_waivers([behind], [mitigated], date(2026, 3, 1))
     assert out[0].status is Status.FAIL  # fixable CVEs stand: the waiver covers one, not all

@@ -15,7 +15,9 @@ from patchlevel import __version__
 from patchlevel import inventory as inv
 from patchlevel.charts import compute_charts
 from patchlevel.checks import ALL_CHECKS, CheckSpec, Context
+from patchlevel.checks.common import Judgement
 from patchlevel.checks.hosts import node_scan_coverage_warning
+from patchlevel.checks.images import image_scanned_recently
 from patchlevel.facts import ClusterFacts, derive_facts
 from patchlevel.frameworks import load_requirements, requirements_by_check
 from patchlevel.inventory import Inventory
@@ -50,6 +52,9 @@ def evaluate(
 ) -> tuple[Finding, ...]:
     """Run every check; a check that raises yields an ERROR finding instead of stopping the audit.
 
+    Each check yields judgements; every finding made of them carries the id of the check that
+    yielded it (``stamp``), its requirements, and for a node its pool.
+
     ``tag_resolutions`` is what registries said each image reference points to now (``--registry-check``);
     None when no registry was asked.  ``fix_history``: clocks from the audit ledger (see ``Context``).
     """
@@ -71,25 +76,56 @@ def evaluate(
     pools = {node.subject: node.pool for node in ctx.facts.nodes if node.pool}
     findings: list[Finding] = []
     for spec in checks:
-        reqs = requirements.get(spec.id, ())
+        check = spec.id
+        reqs = requirements.get(check, ())
         try:
-            produced = list(spec.function(ctx))
+            judged = list(spec.function(ctx))
         except Exception as exc:
-            produced = [
-                Finding(
-                    check=spec.id,
-                    status=Status.ERROR,
-                    severity=Severity.HIGH,
-                    subject="cluster",
-                    message=f"the check failed: {type(exc).__name__}: {exc}",
-                    evidence={"error": repr(exc)},
-                    remediation="Report this as a patchlevel bug with the input that caused it.",
-                )
-            ]
-        if not produced:  # nothing to judge (e.g. no nodes): the check is still accounted for
-            produced = [_nothing_judged(spec.id, inventory)]
-        findings.extend(f.replace(requirements=reqs, node_pool=pools.get(f.subject, f.node_pool)) for f in produced)
+            findings.append(_check_failed(check, exc).replace(requirements=reqs))
+            continue
+        if not judged:  # nothing to judge (e.g. no nodes): the check is still accounted for
+            findings.append(_nothing_judged(check, inventory).replace(requirements=reqs))
+            continue
+        wrong = next((j for j in judged if not isinstance(j, Judgement)), None)
+        if wrong is not None:  # a programming error, not a verdict: no finding may carry another check's id
+            raise TypeError(f"check {check} yielded a {type(wrong).__name__}, not a Judgement (its id is stamped here)")
+        findings.extend(stamp(check, j, reqs, pools.get(j.subject, "")) for j in judged)
     return tuple(findings)
+
+
+def stamp(check: str, judged: Judgement, requirements: tuple[str, ...] = (), node_pool: str = "") -> Finding:
+    """The finding of one judgement of ``check`` (a ``CheckSpec.id``: the check never writes it itself).
+
+    One Finding per judgement and nothing copied: the verdicts and evidence a check shares between
+    subjects (``per_node``) stay shared.  A passing finding carries no remediation.
+    """
+    verdict = judged.verdict
+    return Finding(
+        check=check,
+        status=verdict.status,
+        severity=verdict.severity,
+        subject=judged.subject,
+        message=verdict.message,
+        evidence=verdict.evidence,
+        remediation=judged.remediation if verdict.status is not Status.PASS else "",
+        requirements=requirements,
+        support=verdict.support,
+        patch=verdict.patch,
+        vulnerabilities=verdict.vulnerabilities,
+        node_pool=node_pool,
+    )
+
+
+def _check_failed(check: str, exc: Exception) -> Finding:
+    return Finding(
+        check=check,
+        status=Status.ERROR,
+        severity=Severity.HIGH,
+        subject="cluster",
+        message=f"the check failed: {type(exc).__name__}: {exc}",
+        evidence={"error": repr(exc)},
+        remediation="Report this as a patchlevel bug with the input that caused it.",
+    )
 
 
 def _nothing_judged(check: str, inventory: Inventory) -> Finding:
@@ -127,7 +163,8 @@ def scan_coverage_warning(findings: Iterable[Finding], scan_max_age_days: int) -
     the running digest, WARN recent evidence with a reservation (a match by tag only, or a scan made
     with a vulnerability database older than the policy allows).
     """
-    statuses = [f.status for f in findings if f.check == "image_scanned_recently" and f.subject.startswith("image/")]
+    check = image_scanned_recently.__name__
+    statuses = [f.status for f in findings if f.check == check and f.subject.startswith("image/")]
     recent = sum(1 for s in statuses if s in (Status.PASS, Status.WARN))
     if not statuses or recent == len(statuses):
         return None

@@ -29,17 +29,18 @@ from typing import Any
 from patchlevel.addons import AddonInstance, AddonInventory, ControlPlanePod
 from patchlevel.checks.common import (
     Context,
+    Judgement,
     Verdict,
     cve_fix_dates,
     cve_vulnerabilities,
-    finding,
+    judgement,
     patch_verdict,
     support_verdict,
     unknown,
 )
 from patchlevel.lifecycle.catalog import Product
 from patchlevel.lifecycle.osv import Match
-from patchlevel.model import Finding, JSONValue, Severity, Status
+from patchlevel.model import JSONValue, Severity, Status
 from patchlevel.versions import KubeVersion, release_key
 
 CLUSTER = "cluster"
@@ -117,19 +118,17 @@ def _lifecycle_evidence(product: Product | None) -> dict[str, JSONValue]:
     return out
 
 
-def _nothing_to_judge(ctx: Context, check: str) -> Finding | None:
-    """The one finding of a check that has no add-on to judge, and why; None when there are some."""
+def _nothing_to_judge(ctx: Context) -> Judgement | None:
+    """The one judgement of a check that has no add-on to judge, and why; None when there are some."""
     addons = ctx.facts.addons
     if not addons.pods_known:
-        return finding(
-            check,
+        return judgement(
             CLUSTER,
             unknown(f"cluster add-ons unknown: pods are not in the input ({addons.reason})"),
             "Include the pods ('kubectl get pods -A -o json') in the snapshot and audit again.",
         )
     if not addons.instances:
-        return finding(
-            check,
+        return judgement(
             CLUSTER,
             unknown(
                 f"no cluster add-on recognised among {addons.pods_read} pods ({addons.rules_count} add-ons in "
@@ -142,13 +141,12 @@ def _nothing_to_judge(ctx: Context, check: str) -> Finding | None:
     return None
 
 
-def _findings(
+def per_addon(
     ctx: Context,
-    check: str,
     judge: Callable[[AddonInstance], Verdict],
     remedy: Callable[[AddonInstance, Verdict], str],
-) -> Iterator[Finding]:
-    """One finding per add-on instance, judging each distinct version (and platform rule) once.
+) -> Iterator[Judgement]:
+    """One judgement per add-on instance, judging each distinct version (and platform rule) once.
 
     ``judge`` and ``remedy`` must read only what ``_judgement_key`` names (a mesh injects the same proxy
     into thousands of workloads); the instance's own evidence (workload, namespace, pods) is added here.
@@ -161,7 +159,7 @@ def _findings(
             verdict = judge(instance)
             cached = judged[key] = (verdict, remedy(instance, verdict))
         verdict, remediation = cached
-        yield finding(check, instance.subject, verdict, remediation, **instance_evidence(instance))
+        yield judgement(instance.subject, verdict, remediation, **instance_evidence(instance))
 
 
 def _judgement_key(instance: AddonInstance) -> tuple[str, ...]:
@@ -227,9 +225,8 @@ def _provider_note(instance: AddonInstance) -> str:
 # Support
 
 
-def addon_version_supported(ctx: Context) -> Iterator[Finding]:
-    check = "addon_version_supported"
-    empty = _nothing_to_judge(ctx, check)
+def addon_version_supported(ctx: Context) -> Iterator[Judgement]:
+    empty = _nothing_to_judge(ctx)
     if empty is not None:
         yield empty
         return
@@ -265,16 +262,15 @@ def addon_version_supported(ctx: Context) -> Iterator[Finding]:
     def remedy(instance: AddonInstance, verdict: Verdict) -> str:
         return _remediation(ctx, instance, ctx.catalog.product(instance.addon.lifecycle))
 
-    yield from _findings(ctx, check, judge, remedy)
+    yield from per_addon(ctx, judge, remedy)
 
 
 # ------------------------------------------------------------------------------------------
 # Patches
 
 
-def addon_patch_current(ctx: Context) -> Iterator[Finding]:
-    check = "addon_patch_current"
-    empty = _nothing_to_judge(ctx, check)
+def addon_patch_current(ctx: Context) -> Iterator[Judgement]:
+    empty = _nothing_to_judge(ctx)
     if empty is not None:
         yield empty
         return
@@ -328,7 +324,7 @@ def addon_patch_current(ctx: Context) -> Iterator[Finding]:
         )
         return _remediation(ctx, instance, ctx.catalog.product(instance.addon.lifecycle), target)
 
-    yield from _findings(ctx, check, judge, remedy)
+    yield from per_addon(ctx, judge, remedy)
 
 
 def _release_source(product: Product | None) -> str:
@@ -387,9 +383,8 @@ def _cve_item(match: Match, fix_date: date | None) -> dict[str, JSONValue]:
     }
 
 
-def addon_free_of_known_cves(ctx: Context) -> Iterator[Finding]:
-    check = "addon_free_of_known_cves"
-    empty = _nothing_to_judge(ctx, check)
+def addon_free_of_known_cves(ctx: Context) -> Iterator[Judgement]:
+    empty = _nothing_to_judge(ctx)
     if empty is not None:
         yield empty
         return
@@ -497,7 +492,7 @@ def addon_free_of_known_cves(ctx: Context) -> Iterator[Finding]:
         )
         return _remediation(ctx, instance, ctx.catalog.product(instance.addon.lifecycle), target)
 
-    yield from _findings(ctx, check, judge, remedy)
+    yield from per_addon(ctx, judge, remedy)
 
 
 # ------------------------------------------------------------------------------------------
@@ -515,8 +510,7 @@ def _skew_evidence(addons: AddonInventory, api: KubeVersion | None) -> dict[str,
     }
 
 
-def control_plane_components_skew_allowed(ctx: Context) -> Iterator[Finding]:
-    check = "control_plane_components_skew_allowed"
+def control_plane_components_skew_allowed(ctx: Context) -> Iterator[Judgement]:
     remediation = (
         "Upgrade the control-plane components one minor at a time, API servers first, then controller managers "
         "and schedulers, as the version-skew policy orders (kubeadm upgrade on each control-plane node)."
@@ -525,8 +519,7 @@ def control_plane_components_skew_allowed(ctx: Context) -> Iterator[Finding]:
     api = ctx.facts.api
     dist = ctx.facts.distribution
     if not addons.pods_known:
-        yield finding(
-            check,
+        yield judgement(
             CLUSTER,
             unknown(f"control-plane skew unknown: pods are not in the input ({addons.reason})"),
             remediation,
@@ -534,7 +527,7 @@ def control_plane_components_skew_allowed(ctx: Context) -> Iterator[Finding]:
         return
     components = [p for p in addons.control_plane if p.component != "etcd"]
     if not components:
-        yield finding(check, CLUSTER, _no_static_control_plane(ctx), remediation)
+        yield judgement(CLUSTER, _no_static_control_plane(ctx), remediation)
         return
     apiservers = [p for p in components if p.component == "kube-apiserver"]
     known_api = [p.version for p in apiservers if p.version is not None]
@@ -558,8 +551,8 @@ def control_plane_components_skew_allowed(ctx: Context) -> Iterator[Finding]:
         }
         if dist.provider_patches_control_plane:
             evidence_here["responsibility"] = "provider"
-        yield finding(
-            check, pod.subject, Verdict(verdict.status, verdict.severity, verdict.message, evidence_here), remediation
+        yield Judgement(
+            pod.subject, Verdict(verdict.status, verdict.severity, verdict.message, evidence_here), remediation
         )
 
 

@@ -2,8 +2,12 @@
 
 ``support_verdict`` turns a lifecycle phase into a status; ``patch_verdict`` measures how far a
 running version is behind the newest patch of its line and for how long.  Both return a
-``Verdict`` (status, severity, message, evidence) that a check wraps into Findings, so the same
-wording and thresholds apply to control planes, kubelets, runtimes and operating systems.
+``Verdict`` (status, severity, message, evidence), so the same wording and thresholds apply to
+control planes, kubelets, runtimes and operating systems.
+
+A check yields ``Judgement``s: a verdict on one subject and what to do about it.  It never writes
+its own id: ``patchlevel.evaluate`` makes each judgement a ``Finding`` stamped with the id of the
+check that yielded it (``CheckSpec.id``, the function's name), so the id is written once.
 """
 
 from __future__ import annotations
@@ -14,6 +18,8 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
+import msgspec
+
 from patchlevel.facts import ClusterFacts, NodeFacts
 from patchlevel.inventory import Inventory
 from patchlevel.lifecycle.catalog import Catalog, PatchRelease, Support
@@ -21,7 +27,6 @@ from patchlevel.lifecycle.osv import Match, OsvFeed
 from patchlevel.model import (
     SEVERITY_RANK,
     STATUS_RANK,
-    Finding,
     JSONValue,
     OpenVulnerability,
     PatchGap,
@@ -61,7 +66,33 @@ class Context:
     epss: EpssScores | None = None
 
 
-CheckFunction = Callable[[Context], Iterable[Finding]]
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """A judgement before it is stamped on a subject.  The typed facts travel with it into the Finding:
+    rebuild a verdict with ``dataclasses.replace`` (or ``combine``) so they are never dropped."""
+
+    status: Status
+    severity: Severity
+    message: str
+    evidence: Mapping[str, JSONValue]
+    support: SupportWindow | None = None
+    patch: PatchGap | None = None
+    vulnerabilities: tuple[OpenVulnerability, ...] = ()
+
+
+class Judgement(msgspec.Struct, frozen=True, gc=False):
+    """A check's verdict on one subject, and the remediation to show unless it passes.
+
+    What a check yields: ``patchlevel.evaluate`` turns it into a Finding stamped with the check's
+    id, so no check writes its own name.  (A small struct: node checks yield one per node.)
+    """
+
+    subject: str
+    verdict: Verdict
+    remediation: str = ""
+
+
+CheckFunction = Callable[[Context], Iterable[Judgement]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,53 +109,30 @@ class CheckSpec:
         return self.function.__name__
 
 
-@dataclass(frozen=True, slots=True)
-class Verdict:
-    """A judgement before it is stamped on a subject.  The typed facts travel with it into the Finding:
-    rebuild a verdict with ``dataclasses.replace`` (or ``combine``) so they are never dropped."""
-
-    status: Status
-    severity: Severity
-    message: str
-    evidence: Mapping[str, JSONValue]
-    support: SupportWindow | None = None
-    patch: PatchGap | None = None
-    vulnerabilities: tuple[OpenVulnerability, ...] = ()
-
-
-def finding(check: str, subject: str, verdict: Verdict, remediation: str = "", **extra: JSONValue) -> Finding:
+def judgement(subject: str, verdict: Verdict, remediation: str = "", **extra: JSONValue) -> Judgement:
+    """``verdict`` on ``subject``, with ``extra`` evidence added after the verdict's own (in a copy)."""
     evidence = dict(verdict.evidence)
     evidence.update(extra)
-    return Finding(
-        check=check,
-        status=verdict.status,
-        severity=verdict.severity,
-        subject=subject,
-        message=verdict.message,
-        evidence=evidence,
-        remediation=remediation if verdict.status not in (Status.PASS,) else "",
-        support=verdict.support,
-        patch=verdict.patch,
-        vulnerabilities=verdict.vulnerabilities,
-    )
+    return Judgement(subject, replace(verdict, evidence=evidence), remediation)
 
 
 def per_node(
-    ctx: Context, key: Callable[[NodeFacts], Hashable], judge: Callable[[NodeFacts], Finding]
-) -> Iterator[Finding]:
-    """One finding per node, judging each distinct ``key`` once.
+    ctx: Context, key: Callable[[NodeFacts], Hashable], judge: Callable[[NodeFacts], Judgement]
+) -> Iterator[Judgement]:
+    """One judgement per node, judging each distinct ``key`` once.
 
     ``key`` must name every input ``judge`` reads from the node (its version strings, its
     distribution): nodes with equal keys then get the same verdict, message and evidence, which a
-    5,000-node pool shares instead of recomputing.
+    5,000-node pool shares (one verdict and evidence object) instead of recomputing.
     """
-    judged: dict[Hashable, Finding] = {}
+    judged: dict[Hashable, Judgement] = {}
     for node in ctx.facts.nodes:
         k = key(node)
         template = judged.get(k)
         if template is None:
             template = judged[k] = judge(node)
-        yield template if template.subject == node.subject else template.replace(subject=node.subject)
+        subject = node.subject
+        yield template if template.subject == subject else Judgement(subject, template.verdict, template.remediation)
 
 
 def unknown(message: str, **evidence: JSONValue) -> Verdict:

@@ -8,7 +8,16 @@ from datetime import UTC, date, datetime
 
 from patchlevel.agents import LOOKED_FOR, REBOOT_CONDITION, AgentObjectReading, AgentReading, AgentState, read_agents
 from patchlevel.checks import sla
-from patchlevel.checks.common import Context, Verdict, combine, finding, per_node, support_verdict, unknown
+from patchlevel.checks.common import (
+    Context,
+    Judgement,
+    Verdict,
+    combine,
+    judgement,
+    per_node,
+    support_verdict,
+    unknown,
+)
 from patchlevel.checks.images import VULNERABILITY_DETAIL_CAP
 from patchlevel.drain import MAX_NAMED_BLOCKERS, BlockReason, disruption_of, judge
 from patchlevel.facts import NodeFacts, node_image, parse_timestamp
@@ -75,11 +84,10 @@ def _judge_candidates(ctx: Context, os: OsRelease) -> Verdict:
     return unknown(f"{os.name}: {os.reason}, and the releases differ on {ctx.as_of}: {parts}")
 
 
-def node_os_supported(ctx: Context) -> Iterator[Finding]:
-    check = "node_os_supported"
+def node_os_supported(ctx: Context) -> Iterator[Judgement]:
     remediation = "Move the node to an operating system release in standard support (new node image or OS upgrade)."
 
-    def judge(node: NodeFacts) -> Finding:
+    def judge(node: NodeFacts) -> Judgement:
         os = node.os
         evidence: dict[str, JSONValue] = {
             "os_image": os.raw or None,
@@ -88,28 +96,26 @@ def node_os_supported(ctx: Context) -> Iterator[Finding]:
         if os.detail:
             evidence["detail"] = os.detail
         if os.product is None:
-            return finding(
-                check,
+            return judgement(
                 node.subject,
                 unknown(f"{' '.join(filter(None, (os.name, os.version)))}: {os.reason}", **evidence),
                 remediation,
             )
         if os.candidates:
             evidence["candidate_releases"] = list(os.candidates)
-            return finding(check, node.subject, _judge_candidates(ctx, os), remediation, **evidence)
+            return judgement(node.subject, _judge_candidates(ctx, os), remediation, **evidence)
         line, how = _os_line(ctx, os)
         if how:
             evidence["release_from"] = how
         if line is None:
             reason = os.reason or "the release is not in the osImage"
-            return finding(
-                check,
+            return judgement(
                 node.subject,
                 unknown(f"{os.name}: {reason}", lifecycle_product=os.product, **evidence),
                 remediation,
             )
         verdict = _judge_line(ctx, os, line)
-        return finding(check, node.subject, verdict, remediation, **evidence)
+        return judgement(node.subject, verdict, remediation, **evidence)
 
     yield from per_node(ctx, _os_key, judge)
 
@@ -119,8 +125,7 @@ def _os_key(node: NodeFacts) -> tuple[str, str, str]:
     return (info.osImage, info.operatingSystem, info.kernelVersion)
 
 
-def node_kernel_consistent_in_pool(ctx: Context) -> Iterator[Finding]:
-    check = "node_kernel_consistent_in_pool"
+def node_kernel_consistent_in_pool(ctx: Context) -> Iterator[Judgement]:
     remediation = "Drain and reboot (or replace) the node so it runs the same patched kernel as its pool."
     pools: dict[tuple[str, str], list[NodeFacts]] = defaultdict(list)
     for node in ctx.facts.nodes:
@@ -141,8 +146,7 @@ def node_kernel_consistent_in_pool(ctx: Context) -> Iterator[Finding]:
                 evidence["pool_nodes_with_unknown_kernel"] = unreadable
             if node.kernel is None or newest is None:
                 raw = node.node.info.kernelVersion
-                yield finding(
-                    check,
+                yield judgement(
                     node.subject,
                     unknown(
                         "kernel version unknown" + (f": unrecognised {raw!r}" if raw else ": the node reports none"),
@@ -184,11 +188,10 @@ def node_kernel_consistent_in_pool(ctx: Context) -> Iterator[Finding]:
                     f"runs the newest kernel of its pool ({newest.raw}, on {on_newest} of {len(members)} nodes)",
                     evidence,
                 )
-            yield finding(check, node.subject, verdict, remediation)
+            yield judgement(node.subject, verdict, remediation)
 
 
-def node_image_current(ctx: Context) -> Iterator[Finding]:
-    check = "node_image_current"
+def node_image_current(ctx: Context) -> Iterator[Judgement]:
     remediation = "Upgrade the node pool to the newest node image (or replace the node) so OS patches are applied."
     policy = ctx.policy
     for node in ctx.facts.nodes:
@@ -239,7 +242,7 @@ def node_image_current(ctx: Context) -> Iterator[Finding]:
                 verdict = Verdict(Status.PASS, Severity.INFO, f"node registered {age} days ago", evidence)
         else:
             verdict = unknown("neither a node-image date nor the node's creation time is in the input", **evidence)
-        yield finding(check, node.subject, verdict, remediation)
+        yield judgement(node.subject, verdict, remediation)
 
 
 # ------------------------------------------------------------------------------------------
@@ -349,8 +352,7 @@ def _merged(parts: list[Verdict]) -> Verdict:
     return combine(parts, {"readings": readings})
 
 
-def node_not_pending_reboot(ctx: Context) -> Iterator[Finding]:
-    check = "node_not_pending_reboot"
+def node_not_pending_reboot(ctx: Context) -> Iterator[Judgement]:
     facts = read_agents(ctx.inventory)
     if not ctx.facts.nodes:
         return
@@ -358,8 +360,7 @@ def node_not_pending_reboot(ctx: Context) -> Iterator[Finding]:
     if facts.gaps:
         looked_for["evidence_gaps"] = list(facts.gaps)
     if not facts.present:
-        yield finding(
-            check,
+        yield judgement(
             CLUSTER,
             unknown(
                 f"no update agent reports on any node (looked for {_agent_names()}): whether nodes wait for a "
@@ -384,7 +385,7 @@ def node_not_pending_reboot(ctx: Context) -> Iterator[Finding]:
             )
         verdict = _merged(parts)
         remediation = NO_AGENT_REMEDIATION if verdict.status is Status.UNKNOWN and not readings else REBOOT_REMEDIATION
-        yield finding(check, node.subject, verdict, remediation)
+        yield judgement(node.subject, verdict, remediation)
 
 
 def _healthy_verdict(ctx: Context, reading: AgentReading | AgentObjectReading) -> Verdict:
@@ -432,8 +433,7 @@ def _end_of(day: date) -> datetime:
     return datetime(day.year, day.month, day.day, 23, 59, 59, tzinfo=UTC)
 
 
-def node_update_agent_healthy(ctx: Context) -> Iterator[Finding]:
-    check = "node_update_agent_healthy"
+def node_update_agent_healthy(ctx: Context) -> Iterator[Judgement]:
     facts = read_agents(ctx.inventory)
     remediation = (
         "Fix what the update agent reports (its message names it): a failed update, a degraded or stuck "
@@ -443,8 +443,7 @@ def node_update_agent_healthy(ctx: Context) -> Iterator[Finding]:
     agents = [name for name in facts.present if name != REBOOT_CONDITION]
     if not agents:
         if ctx.facts.nodes:
-            yield finding(
-                check,
+            yield judgement(
                 CLUSTER,
                 unknown(
                     f"no update agent found (looked for {_agent_names()}): no agent's health can be judged",
@@ -455,12 +454,12 @@ def node_update_agent_healthy(ctx: Context) -> Iterator[Finding]:
             )
         return
     for reading_object in facts.objects:
-        yield finding(check, reading_object.subject, _healthy_verdict(ctx, reading_object), remediation)
+        yield judgement(reading_object.subject, _healthy_verdict(ctx, reading_object), remediation)
     for node in ctx.facts.nodes:
         readings = [r for r in facts.readings(node.name) if r.agent != REBOOT_CONDITION]
         if readings:
             parts = [_healthy_verdict(ctx, r) for r in readings]
-            yield finding(check, node.subject, combine(parts, {"agents": [r.agent for r in readings]}), remediation)
+            yield judgement(node.subject, combine(parts, {"agents": [r.agent for r in readings]}), remediation)
 
 
 # ------------------------------------------------------------------------------------------
@@ -485,11 +484,10 @@ def _unplaced(ctx: Context) -> int:
     return sum(1 for scan in ctx.inventory.node_scans if not scan.node)
 
 
-def _no_host_evidence(check: str, ctx: Context, status: Status, what: str, remediation: str) -> Finding:
+def _no_host_evidence(ctx: Context, status: Status, what: str, remediation: str) -> Judgement:
     unplaced = _unplaced(ctx)
     note = f"; {unplaced} scan(s) given match no node of the input" if unplaced else ""
-    return finding(
-        check,
+    return judgement(
         CLUSTER,
         Verdict(
             status,
@@ -534,8 +532,7 @@ def _later_only(scans: Sequence[NodeScan], as_of: date) -> bool:
     return bool(scans) and all((day := _scan_day(s)) is not None and day > as_of for s in scans)
 
 
-def node_scanned_recently(ctx: Context) -> Iterator[Finding]:
-    check = "node_scanned_recently"
+def node_scanned_recently(ctx: Context) -> Iterator[Judgement]:
     max_age = ctx.policy.scan_max_age_days
     remediation = NODE_SCAN_REMEDIATION.format(days=max_age)
     if not ctx.facts.nodes:
@@ -545,7 +542,7 @@ def node_scanned_recently(ctx: Context) -> Iterator[Finding]:
         # Host scanning may be done outside the cluster's view: without any host evidence in the input, whether
         # nodes are scanned is unknown.  Once host scans are given, a node without one fails.
         what = "whether the nodes' hosts are scanned for vulnerabilities is unknown"
-        yield _no_host_evidence(check, ctx, Status.UNKNOWN, what, remediation)
+        yield _no_host_evidence(ctx, Status.UNKNOWN, what, remediation)
         return
     verdicts = [(node, _node_scan_verdict(ctx, by_node.get(node.name, []))) for node in ctx.facts.nodes]
     recent = sum(1 for _, v in verdicts if v.status is Status.PASS)
@@ -555,7 +552,7 @@ def node_scanned_recently(ctx: Context) -> Iterator[Finding]:
         "percent": round(100 * recent / len(verdicts), 1),
     }
     for node, verdict in verdicts:
-        yield finding(check, node.subject, verdict, remediation, scan_coverage=coverage)
+        yield judgement(node.subject, verdict, remediation, scan_coverage=coverage)
 
 
 def _node_scan_verdict(ctx: Context, scans: Sequence[NodeScan]) -> Verdict:
@@ -594,7 +591,7 @@ def node_scan_coverage_warning(findings: Iterable[Finding], scan_max_age_days: i
 
     Read from the statuses of ``node_scanned_recently`` (before waivers), like the image scan coverage.
     """
-    judged = [f for f in findings if f.check == "node_scanned_recently"]
+    judged = [f for f in findings if f.check == node_scanned_recently.__name__]
     if not judged:
         return None
     per_node = [f for f in judged if f.subject.startswith("node/")]
@@ -612,8 +609,7 @@ def node_scan_coverage_warning(findings: Iterable[Finding], scan_max_age_days: i
     )
 
 
-def node_os_packages_patched_in_time(ctx: Context) -> Iterator[Finding]:
-    check = "node_os_packages_patched_in_time"
+def node_os_packages_patched_in_time(ctx: Context) -> Iterator[Judgement]:
     remediation = (
         "Install the fixed OS packages on the node (or move it to a patched node image) and reboot it where the "
         "fix is in the kernel; record an exception with an owner and expiry where a fix cannot be applied yet."
@@ -624,11 +620,11 @@ def node_os_packages_patched_in_time(ctx: Context) -> Iterator[Finding]:
     if not by_node:
         what = "the nodes' OS package vulnerabilities are unknown"
         yield _no_host_evidence(
-            check, ctx, Status.UNKNOWN, what, NODE_SCAN_REMEDIATION.format(days=ctx.policy.scan_max_age_days)
+            ctx, Status.UNKNOWN, what, NODE_SCAN_REMEDIATION.format(days=ctx.policy.scan_max_age_days)
         )
         return
     for node in ctx.facts.nodes:
-        yield finding(check, node.subject, _packages_verdict(ctx, by_node.get(node.name, [])), remediation)
+        yield judgement(node.subject, _packages_verdict(ctx, by_node.get(node.name, [])), remediation)
 
 
 def _packages_verdict(ctx: Context, scans: Sequence[NodeScan]) -> Verdict:
@@ -706,8 +702,7 @@ def _packages_verdict(ctx: Context, scans: Sequence[NodeScan]) -> Verdict:
     return Verdict(worst[0], severity, message, base, vulnerabilities=typed)
 
 
-def node_running_installed_kernel(ctx: Context) -> Iterator[Finding]:
-    check = "node_running_installed_kernel"
+def node_running_installed_kernel(ctx: Context) -> Iterator[Judgement]:
     remediation = (
         "Reboot the node onto the newest installed kernel (drain it first, or let its update agent do it); remove "
         "kernels that must not run."
@@ -718,11 +713,11 @@ def node_running_installed_kernel(ctx: Context) -> Iterator[Finding]:
     if not by_node:
         what = "whether a newer kernel is installed and not booted is unknown"
         yield _no_host_evidence(
-            check, ctx, Status.UNKNOWN, what, NODE_SCAN_REMEDIATION.format(days=ctx.policy.scan_max_age_days)
+            ctx, Status.UNKNOWN, what, NODE_SCAN_REMEDIATION.format(days=ctx.policy.scan_max_age_days)
         )
         return
     for node in ctx.facts.nodes:
-        yield finding(check, node.subject, _kernel_verdict(ctx, node, by_node.get(node.name, [])), remediation)
+        yield judgement(node.subject, _kernel_verdict(ctx, node, by_node.get(node.name, [])), remediation)
 
 
 def _kernel_verdict(ctx: Context, node: NodeFacts, scans: Sequence[NodeScan]) -> Verdict:
@@ -825,8 +820,7 @@ DRAIN_INTERPRETATION = (
 )
 
 
-def node_drain_possible(ctx: Context) -> Iterator[Finding]:
-    check = "node_drain_possible"
+def node_drain_possible(ctx: Context) -> Iterator[Judgement]:
     remediation = (
         "Let the node drain: relax a PodDisruptionBudget that allows no disruption (maxUnavailable of at least 1, "
         "or minAvailable below the replicas), run a second replica on another node (or accept the interruption "
@@ -838,7 +832,7 @@ def node_drain_possible(ctx: Context) -> Iterator[Finding]:
     for node in ctx.facts.nodes:
         if placement is None or not placement.known:
             why = placement.why_unknown if placement is not None else "pods were not read"
-            yield finding(check, node.subject, unknown(f"which pods run on the node is unknown: {why}"), remediation)
+            yield judgement(node.subject, unknown(f"which pods run on the node is unknown: {why}"), remediation)
             continue
         verdict = judge([node.name], placement, disruption, by_workload)
         named = [b.message for b in verdict.blockers[:MAX_NAMED_BLOCKERS]]
@@ -860,7 +854,7 @@ def node_drain_possible(ctx: Context) -> Iterator[Finding]:
             what = "holds the drain" if held == len(confirmed) else "holds the drain or is interrupted by it"
             message = f"{len(confirmed)} workload(s) on the node {what}: {shown}{more}"
             evidence["zero_disruption_budgets"] = held
-            yield finding(check, node.subject, Verdict(Status.FAIL, Severity.MEDIUM, message, evidence), remediation)
+            yield judgement(node.subject, Verdict(Status.FAIL, Severity.MEDIUM, message, evidence), remediation)
             continue
         if not disruption.read:
             single = len(verdict.blockers)
@@ -870,10 +864,10 @@ def node_drain_possible(ctx: Context) -> Iterator[Finding]:
                 else ""
             )
             why = f"whether a PodDisruptionBudget holds a drain of the node is unknown: {disruption.unread}{also}"
-            yield finding(check, node.subject, unknown(why, **evidence), remediation)
+            yield judgement(node.subject, unknown(why, **evidence), remediation)
             continue
         if verdict.unknowns:
-            yield finding(check, node.subject, unknown("; ".join(verdict.unknowns[:3]), **evidence), remediation)
+            yield judgement(node.subject, unknown("; ".join(verdict.unknowns[:3]), **evidence), remediation)
             continue
         message = (
             f"no pod a drain evicts ({verdict.workloads} workload(s)) is held by a PodDisruptionBudget that allows "
@@ -881,4 +875,4 @@ def node_drain_possible(ctx: Context) -> Iterator[Finding]:
             if verdict.workloads
             else "no pod on the node is evicted by a drain (only DaemonSet, static or finished pods, or none)"
         )
-        yield finding(check, node.subject, Verdict(Status.PASS, Severity.INFO, message, evidence))
+        yield judgement(node.subject, Verdict(Status.PASS, Severity.INFO, message, evidence))

@@ -24,7 +24,7 @@ from datetime import date
 from fnmatch import fnmatchcase
 
 from patchlevel import osnames
-from patchlevel.checks.common import Context, Verdict, finding, support_verdict, unknown
+from patchlevel.checks.common import Context, Judgement, Verdict, judgement, support_verdict, unknown
 from patchlevel.checks.sla import (
     Judged,
     VexOverride,
@@ -50,7 +50,6 @@ from patchlevel.lifecycle.catalog import Catalog, Product
 from patchlevel.model import (
     SEVERITY_RANK,
     STATUS_RANK,
-    Finding,
     JSONValue,
     Resolution,
     ResolutionStatus,
@@ -81,17 +80,15 @@ OS_WITHOUT_LIFECYCLE: dict[str, str] = osnames.families_without_lifecycle()
 # Shared: the images, and what no image means
 
 
-def _no_images(check: str, images: ImageInventory) -> Finding | None:
+def _no_images(images: ImageInventory) -> Judgement | None:
     if not images.pods_known:
-        return finding(
-            check,
+        return judgement(
             CLUSTER,
             unknown(f"running images unknown: {images.reason}", hint="add 'kubectl get pods -A -o json' to the input"),
             "Collect the cluster's pods so every running image can be judged.",
         )
     if not images.images:
-        return finding(
-            check,
+        return judgement(
             CLUSTER,
             unknown("the input's pods hold no containers, so no running image can be judged"),
             "Collect the cluster's pods (kubectl get pods -A -o json) so every running image can be judged.",
@@ -99,9 +96,9 @@ def _no_images(check: str, images: ImageInventory) -> Finding | None:
     return None
 
 
-def _images(ctx: Context, check: str) -> tuple[ImageInventory, Finding | None]:
+def _images(ctx: Context) -> tuple[ImageInventory, Judgement | None]:
     images = ctx.facts.images
-    return images, _no_images(check, images)
+    return images, _no_images(images)
 
 
 def _digest_unknown(image: RunningImage) -> Verdict:
@@ -205,9 +202,8 @@ def _failure_head(error: str) -> str:
 # running_image_digest_known
 
 
-def running_image_digest_known(ctx: Context) -> Iterator[Finding]:
-    check = "running_image_digest_known"
-    images, empty = _images(ctx, check)
+def running_image_digest_known(ctx: Context) -> Iterator[Judgement]:
+    images, empty = _images(ctx)
     if empty:
         yield empty
         return
@@ -228,8 +224,7 @@ def running_image_digest_known(ctx: Context) -> Iterator[Finding]:
             if raw:
                 evidence["raw_image_ids"] = capped(raw)
             verdict = _digest_unknown(image)
-        yield finding(
-            check,
+        yield judgement(
             image.subject,
             verdict,
             "Run images pulled from a registry (so the kubelet reports repo@sha256 digests) and check again once "
@@ -241,9 +236,8 @@ def running_image_digest_known(ctx: Context) -> Iterator[Finding]:
 # image_scanned_recently
 
 
-def image_scanned_recently(ctx: Context) -> Iterator[Finding]:
-    check = "image_scanned_recently"
-    images, empty = _images(ctx, check)
+def image_scanned_recently(ctx: Context) -> Iterator[Judgement]:
+    images, empty = _images(ctx)
     if empty:
         yield empty
         return
@@ -258,7 +252,7 @@ def image_scanned_recently(ctx: Context) -> Iterator[Finding]:
         verdicts.append((image, _scanned_verdict(image, scan_evidence(image, index, ctx.policy, ctx.as_of), ctx)))
     coverage = _coverage(verdicts)
     for image, verdict in verdicts:
-        yield finding(check, image.subject, verdict, remediation, scan_coverage=coverage)
+        yield judgement(image.subject, verdict, remediation, scan_coverage=coverage)
 
 
 def _coverage(verdicts: Sequence[tuple[RunningImage, Verdict]]) -> dict[str, JSONValue]:
@@ -367,9 +361,8 @@ def _outdated_database(report: ScanReport, policy: Policy, evidence: dict[str, J
 # ------------------------------------------------------------------------------------------
 # fixable_vulnerabilities_patched_in_time
 
-def fixable_vulnerabilities_patched_in_time(ctx: Context) -> Iterator[Finding]:
-    check = "fixable_vulnerabilities_patched_in_time"
-    images, empty = _images(ctx, check)
+def fixable_vulnerabilities_patched_in_time(ctx: Context) -> Iterator[Judgement]:
+    images, empty = _images(ctx)
     if empty:
         yield empty
         return
@@ -381,7 +374,7 @@ def fixable_vulnerabilities_patched_in_time(ctx: Context) -> Iterator[Finding]:
     )
     ranks: dict[tuple[Vulnerability, date | None, str], Rank] = {}  # images share base layers: rank each once
     for image in images.images:
-        yield finding(check, image.subject, _vulnerability_verdict(image, index, ctx, vex, ranks), remediation)
+        yield judgement(image.subject, _vulnerability_verdict(image, index, ctx, vex, ranks), remediation)
 
 
 def _statement_detail(statement: VexStatement, by: str) -> dict[str, JSONValue]:
@@ -663,16 +656,15 @@ def os_release(catalog: Catalog, family: str, name: str) -> tuple[Product | None
     return product, None, f"{product.label} {name} is not a release in the lifecycle data"
 
 
-def image_os_supported(ctx: Context) -> Iterator[Finding]:
-    check = "image_os_supported"
-    images, empty = _images(ctx, check)
+def image_os_supported(ctx: Context) -> Iterator[Judgement]:
+    images, empty = _images(ctx)
     if empty:
         yield empty
         return
     index = ScanIndex(ctx.inventory.scans)
     remediation = "Rebuild the image on a base OS release that still receives security fixes, and redeploy it."
     for image in images.images:
-        yield finding(check, image.subject, _os_verdict(image, index, ctx), remediation)
+        yield judgement(image.subject, _os_verdict(image, index, ctx), remediation)
 
 
 def _os_verdict(image: RunningImage, index: ScanIndex, ctx: Context) -> Verdict:
@@ -766,15 +758,13 @@ def _tag_state(image: RunningImage, reference: str, registry: dict[str, Resoluti
     return _TagState(reference, "moved", resolution)
 
 
-def patched_image_redeployed(ctx: Context) -> Iterator[Finding]:
-    check = "patched_image_redeployed"
+def patched_image_redeployed(ctx: Context) -> Iterator[Judgement]:
     remediation = (
         "Redeploy the workloads so they run the image the tag now points to (roll the Deployment, DaemonSet "
         "or StatefulSet), and pin the new digest in the manifest."
     )
     if ctx.tag_resolutions is None:
-        yield finding(
-            check,
+        yield judgement(
             CLUSTER,
             unknown(
                 "whether patched images were redeployed is unknown: this needs registry evidence "
@@ -784,13 +774,13 @@ def patched_image_redeployed(ctx: Context) -> Iterator[Finding]:
             remediation,
         )
         return
-    images, empty = _images(ctx, check)
+    images, empty = _images(ctx)
     if empty:
         yield empty
         return
     registry = dict(ctx.tag_resolutions)
     for image in images.images:
-        yield finding(check, image.subject, _redeployed_verdict(image, registry), remediation)
+        yield judgement(image.subject, _redeployed_verdict(image, registry), remediation)
 
 
 def _redeployed_verdict(image: RunningImage, registry: dict[str, Resolution]) -> Verdict:
@@ -838,9 +828,8 @@ def _redeployed_verdict(image: RunningImage, registry: dict[str, Resolution]) ->
 # image_reference_immutable
 
 
-def image_reference_immutable(ctx: Context) -> Iterator[Finding]:
-    check = "image_reference_immutable"
-    images, empty = _images(ctx, check)
+def image_reference_immutable(ctx: Context) -> Iterator[Judgement]:
+    images, empty = _images(ctx)
     if empty:
         yield empty
         return
@@ -849,7 +838,7 @@ def image_reference_immutable(ctx: Context) -> Iterator[Finding]:
         "pipeline when a patched image is built."
     )
     for image in images.images:
-        yield finding(check, image.subject, _reference_verdict(image), remediation)
+        yield judgement(image.subject, _reference_verdict(image), remediation)
 
 
 def _reference_verdict(image: RunningImage) -> Verdict:
@@ -894,16 +883,15 @@ def _reference_verdict(image: RunningImage) -> Verdict:
 # image_built_recently
 
 
-def image_built_recently(ctx: Context) -> Iterator[Finding]:
-    check = "image_built_recently"
-    images, empty = _images(ctx, check)
+def image_built_recently(ctx: Context) -> Iterator[Judgement]:
+    images, empty = _images(ctx)
     if empty:
         yield empty
         return
     index = ScanIndex(ctx.inventory.scans)
     remediation = "Rebuild the image regularly so it picks up patched base layers and packages, and redeploy it."
     for image in images.images:
-        yield finding(check, image.subject, _age_verdict(image, index, ctx), remediation)
+        yield judgement(image.subject, _age_verdict(image, index, ctx), remediation)
 
 
 def _created(image: RunningImage, index: ScanIndex, ctx: Context) -> tuple[date | None, str]:
@@ -991,16 +979,14 @@ def _allowed_by(name: str, rules: Sequence[str]) -> str | None:
     return None
 
 
-def image_registry_allowed(ctx: Context) -> Iterator[Finding]:
-    check = "image_registry_allowed"
+def image_registry_allowed(ctx: Context) -> Iterator[Judgement]:
     allowed = ctx.policy.allowed_registries
     remediation = (
         "Run images only from the registries the policy allows (mirror approved images into one), or review the "
         "registry and add it to the policy's allowed_registries."
     )
     if not allowed:
-        yield finding(
-            check,
+        yield judgement(
             CLUSTER,
             unknown(
                 "the policy names no allowed registries (allowed_registries is empty), so whether running images "
@@ -1010,13 +996,13 @@ def image_registry_allowed(ctx: Context) -> Iterator[Finding]:
             "Set allowed_registries in the policy to the registries your images may come from.",
         )
         return
-    images, empty = _images(ctx, check)
+    images, empty = _images(ctx)
     if empty:
         yield empty
         return
     rules = [r for r in dict.fromkeys(_registry_rule(e) for e in allowed) if r]
     for image in images.images:
-        yield finding(check, image.subject, _registry_verdict(image, rules), remediation)
+        yield judgement(image.subject, _registry_verdict(image, rules), remediation)
 
 
 def _registry_verdict(image: RunningImage, rules: Sequence[str]) -> Verdict:

@@ -13,12 +13,13 @@ from datetime import date
 
 from patchlevel.checks.common import (
     Context,
+    Judgement,
     Verdict,
     combine,
     cve_fix_dates,
     cve_vulnerabilities,
-    finding,
     has_patch_number,
+    judgement,
     patch_verdict,
     per_node,
     support_verdict,
@@ -35,7 +36,7 @@ from patchlevel.lifecycle.osv import (
     feed_coverage_note,
     runtime_packages,
 )
-from patchlevel.model import Finding, JSONValue, Severity, Status
+from patchlevel.model import JSONValue, Severity, Status
 from patchlevel.versions import KubeVersion, RuntimeVersion, node_skew_allowance, release_key
 
 CLUSTER = "cluster"
@@ -85,21 +86,19 @@ def _what(ctx: Context, version: KubeVersion, role: str, dist: Distribution) -> 
 # Control plane
 
 
-def control_plane_version_supported(ctx: Context) -> Iterator[Finding]:
-    check = "control_plane_version_supported"
+def control_plane_version_supported(ctx: Context) -> Iterator[Judgement]:
     api = ctx.facts.api
     dist = ctx.facts.distribution
     remediation = f"Upgrade the control plane to a minor release of {dist.label} that is in standard support."
     if api is None:
         raw = ctx.inventory.version.gitVersion if ctx.inventory.version else None
         reason = "the API server version is not in the input" if raw is None else f"unrecognised version {raw!r}"
-        yield finding(check, CLUSTER, unknown(f"control plane version unknown: {reason}", raw=raw), remediation)
+        yield judgement(CLUSTER, unknown(f"control plane version unknown: {reason}", raw=raw), remediation)
         return
     product, line, description = lifecycle_line(ctx, api, dist)
     support = ctx.catalog.support(product, line, ctx.as_of)
     verdict = support_verdict(_what(ctx, api, "control plane", dist), support, ctx.policy, ctx.as_of)
-    yield finding(
-        check,
+    yield judgement(
         CLUSTER,
         verdict,
         remediation,
@@ -151,12 +150,11 @@ def _openshift_patch(ctx: Context, what: str) -> Verdict:
     )
 
 
-def control_plane_patch_current(ctx: Context) -> Iterator[Finding]:
-    check = "control_plane_patch_current"
+def control_plane_patch_current(ctx: Context) -> Iterator[Judgement]:
     api = ctx.facts.api
     dist = ctx.facts.distribution
     if api is None:
-        yield finding(check, CLUSTER, unknown("control plane patch level unknown: no API server version in the input"))
+        yield judgement(CLUSTER, unknown("control plane patch level unknown: no API server version in the input"))
         return
     what = f"the control plane ({api.raw})"
     if dist.provider_patches_control_plane:
@@ -168,14 +166,13 @@ def control_plane_patch_current(ctx: Context) -> Iterator[Finding]:
         evidence = dict(upstream.evidence)
         evidence["responsibility"] = "provider"
         evidence["upstream_comparison"] = upstream.message
-        yield finding(check, CLUSTER, Verdict(Status.PASS, Severity.INFO, message, evidence, patch=upstream.patch))
+        yield judgement(CLUSTER, Verdict(Status.PASS, Severity.INFO, message, evidence, patch=upstream.patch))
         return
     if dist.id == "openshift":
         verdict = _openshift_patch(ctx, "the control plane")
     else:
         verdict = _upstream_patch(ctx, api, what, APISERVER_PACKAGES)
-    yield finding(
-        check,
+    yield judgement(
         CLUSTER,
         verdict,
         "Upgrade the control plane to the newest patch release of its minor version.",
@@ -393,7 +390,7 @@ def _kube_cve_verdict(
     )
 
 
-def control_plane_free_of_known_cves(ctx: Context) -> Iterator[Finding]:
+def control_plane_free_of_known_cves(ctx: Context) -> Iterator[Judgement]:
     """CVEs of the control plane's upstream version that concern a control-plane component.
 
     A CVE whose record names no component is counted here and says so; kubelet, kube-proxy and
@@ -401,12 +398,11 @@ def control_plane_free_of_known_cves(ctx: Context) -> Iterator[Finding]:
     that patches the control plane (EKS, GKE, AKS) turns a FAIL into a WARN that still names the
     upstream CVEs: its bulletins are the evidence.
     """
-    check = "control_plane_free_of_known_cves"
     api = ctx.facts.api
     if api is None:
         raw = ctx.inventory.version.gitVersion if ctx.inventory.version else None
         reason = "no API server version in the input" if raw is None else f"unrecognised version {raw!r}"
-        yield finding(check, CLUSTER, unknown(f"control plane CVEs unknown: {reason}", raw=raw))
+        yield judgement(CLUSTER, unknown(f"control plane CVEs unknown: {reason}", raw=raw))
         return
     dist = ctx.facts.distribution
     verdict = _kube_cve_verdict(ctx, api, "control plane", dist.id, concerns_control_plane, "control plane")
@@ -422,7 +418,7 @@ def control_plane_free_of_known_cves(ctx: Context) -> Iterator[Finding]:
             )
         else:
             verdict = replace(verdict, evidence=evidence)
-    yield finding(check, CLUSTER, verdict, "Upgrade the control plane to a patch release that fixes these CVEs.")
+    yield judgement(CLUSTER, verdict, "Upgrade the control plane to a patch release that fixes these CVEs.")
 
 
 # ------------------------------------------------------------------------------------------
@@ -436,19 +432,18 @@ def _kubelet_unknown(node: NodeFacts) -> Verdict:
     return unknown(f"unrecognised kubelet version {raw!r}", raw=raw)
 
 
-def kubelet_version_supported(ctx: Context) -> Iterator[Finding]:
-    check = "kubelet_version_supported"
+def kubelet_version_supported(ctx: Context) -> Iterator[Judgement]:
     remediation = "Replace or upgrade the node to a kubelet minor release that is in standard support."
 
-    def judge(node: NodeFacts) -> Finding:
+    def judge(node: NodeFacts) -> Judgement:
         if node.kubelet is None:
-            return finding(check, node.subject, _kubelet_unknown(node), remediation)
+            return judgement(node.subject, _kubelet_unknown(node), remediation)
         product, line, description = lifecycle_line(ctx, node.kubelet, node.distribution)
         support = ctx.catalog.support(product, line, ctx.as_of)
         verdict = support_verdict(
             _what(ctx, node.kubelet, "kubelet", node.distribution), support, ctx.policy, ctx.as_of
         )
-        return finding(check, node.subject, verdict, remediation, kubelet=node.kubelet.raw, judged_by=description)
+        return judgement(node.subject, verdict, remediation, kubelet=node.kubelet.raw, judged_by=description)
 
     yield from per_node(ctx, _kubelet_key, judge)
 
@@ -457,17 +452,16 @@ def _kubelet_key(node: NodeFacts) -> tuple[str, str]:
     return (node.node.info.kubeletVersion, node.distribution.id)
 
 
-def kubelet_patch_current(ctx: Context) -> Iterator[Finding]:
-    check = "kubelet_patch_current"
+def kubelet_patch_current(ctx: Context) -> Iterator[Judgement]:
     remediation = "Roll the node pool to a node image (or package) with the newest kubelet patch of its minor."
-    yield from per_node(ctx, _kubelet_key, lambda node: _kubelet_patch(ctx, node, check, remediation))
+    yield from per_node(ctx, _kubelet_key, lambda node: _kubelet_patch(ctx, node, remediation))
 
 
-def _kubelet_patch(ctx: Context, node: NodeFacts, check: str, remediation: str) -> Finding:
+def _kubelet_patch(ctx: Context, node: NodeFacts, remediation: str) -> Judgement:
     """One judgement per distinct kubelet version and distribution (see ``per_node``)."""
     kubelet = node.kubelet
     if kubelet is None:
-        return finding(check, node.subject, _kubelet_unknown(node), remediation)
+        return judgement(node.subject, _kubelet_unknown(node), remediation)
     what = f"kubelet {kubelet.raw}"
     if node.distribution.id == "openshift":
         api = ctx.facts.api
@@ -500,23 +494,20 @@ def _kubelet_patch(ctx: Context, node: NodeFacts, check: str, remediation: str) 
                 verdict,
                 evidence={**verdict.evidence, "compared_as": f"upstream {kubelet.semver} ({kubelet.vendor} build)"},
             )
-    return finding(check, node.subject, verdict, remediation)
+    return judgement(node.subject, verdict, remediation)
 
 
-def kubelet_free_of_known_cves(ctx: Context) -> Iterator[Finding]:
+def kubelet_free_of_known_cves(ctx: Context) -> Iterator[Judgement]:
     """CVEs of each kubelet's upstream version that the record says concern the kubelet (or the node side)."""
-    check = "kubelet_free_of_known_cves"
 
-    def judge(node: NodeFacts) -> Finding:
+    def judge(node: NodeFacts) -> Judgement:
         kubelet = node.kubelet
         if kubelet is None:
-            return finding(check, node.subject, _kubelet_unknown(node))
+            return judgement(node.subject, _kubelet_unknown(node))
         verdict = _kube_cve_verdict(
             ctx, kubelet, f"kubelet {kubelet.raw}", node.distribution.id, concerns_kubelet, "kubelet"
         )
-        return finding(
-            check, node.subject, verdict, "Upgrade the node to a kubelet patch release that fixes these CVEs."
-        )
+        return judgement(node.subject, verdict, "Upgrade the node to a kubelet patch release that fixes these CVEs.")
 
     yield from per_node(ctx, _kubelet_key, judge)
 
@@ -560,39 +551,35 @@ def _skew_verdict(component: KubeVersion, api: KubeVersion, name: str) -> Verdic
     )
 
 
-def kubelet_version_skew_allowed(ctx: Context) -> Iterator[Finding]:
-    check = "kubelet_version_skew_allowed"
+def kubelet_version_skew_allowed(ctx: Context) -> Iterator[Judgement]:
     remediation = "Upgrade the node so its kubelet is no more minors behind the API server than the skew policy allows."
     api = ctx.facts.api
     for node in ctx.facts.nodes:
         if node.kubelet is None:
-            yield finding(check, node.subject, _kubelet_unknown(node), remediation)
+            yield judgement(node.subject, _kubelet_unknown(node), remediation)
         elif api is None:
-            yield finding(
-                check,
+            yield judgement(
                 node.subject,
                 unknown("skew unknown: no API server version in the input", kubelet=node.kubelet.raw),
             )
         else:
-            yield finding(check, node.subject, _skew_verdict(node.kubelet, api, "kubelet"), remediation)
+            yield judgement(node.subject, _skew_verdict(node.kubelet, api, "kubelet"), remediation)
 
 
-def kube_proxy_version_skew_allowed(ctx: Context) -> Iterator[Finding]:
+def kube_proxy_version_skew_allowed(ctx: Context) -> Iterator[Judgement]:
     """Both halves of kube-proxy's skew policy: against the API server and against its node's kubelet.
 
     Each half is judged on its own and the two combined (``combine``): a half that cannot be
     judged (no API server version, an unknown kubelet) keeps the check from passing, and a half
     that fails fails it whatever the other half is.
     """
-    check = "kube_proxy_version_skew_allowed"
     remediation = "Upgrade kube-proxy (its DaemonSet or static pod) to within the version-skew policy."
     api = ctx.facts.api
     for node in ctx.facts.nodes:
         proxy = node.kube_proxy
         reported = node.node.info.kubeProxyVersion or None
         if proxy is None:
-            yield finding(
-                check,
+            yield judgement(
                 node.subject,
                 unknown(
                     f"kube-proxy version unknown: {node.kube_proxy_source}",
@@ -613,7 +600,7 @@ def kube_proxy_version_skew_allowed(ctx: Context) -> Iterator[Finding]:
         verdict = combine(
             [against_api, _proxy_kubelet_skew(proxy, node)], {"kube_proxy_source": node.kube_proxy_source}
         )
-        yield finding(check, node.subject, verdict, remediation)
+        yield judgement(node.subject, verdict, remediation)
 
 
 def _proxy_kubelet_skew(proxy: KubeVersion, node: NodeFacts) -> Verdict:
@@ -716,7 +703,7 @@ def _containerd_compat(ctx: Context, runtime: RuntimeVersion, node: NodeFacts) -
     )
 
 
-def container_runtime_supported(ctx: Context) -> Iterator[Finding]:
+def container_runtime_supported(ctx: Context) -> Iterator[Judgement]:
     """The runtime release's own support, and each part that depends on the node's kubelet.
 
     containerd: its lifecycle and its support table for the kubelet's minor.  CRI-O: the
@@ -725,13 +712,12 @@ def container_runtime_supported(ctx: Context) -> Iterator[Finding]:
     that cannot be judged (an unknown kubelet, a minor the table does not cover, cri-dockerd)
     keeps the check from passing; a part that fails fails it (``combine``).
     """
-    check = "container_runtime_supported"
     remediation = "Move the node to a node image whose container runtime release is supported."
 
-    def judge(node: NodeFacts) -> Finding:
+    def judge(node: NodeFacts) -> Judgement:
         runtime = node.runtime
         if runtime is None or runtime.numbers is None:
-            return finding(check, node.subject, _runtime_unknown(node), remediation)
+            return judgement(node.subject, _runtime_unknown(node), remediation)
         evidence: dict[str, JSONValue] = {"runtime": runtime.raw}
         if runtime.suffix:
             evidence["vendor_build"] = (
@@ -800,7 +786,7 @@ def container_runtime_supported(ctx: Context) -> Iterator[Finding]:
             parts = [unknown(f"no lifecycle source for container runtime {runtime.name!r}", raw=runtime.raw)]
         verdict = combine(parts)
         evidence.update(verdict.evidence)
-        return finding(check, node.subject, replace(verdict, evidence=evidence), remediation)
+        return judgement(node.subject, replace(verdict, evidence=evidence), remediation)
 
     yield from per_node(ctx, _runtime_key, judge)
 
@@ -850,19 +836,17 @@ def _runtime_vendor_build(runtime: RuntimeVersion) -> str:
     return runtime.raw
 
 
-def container_runtime_patch_current(ctx: Context) -> Iterator[Finding]:
+def container_runtime_patch_current(ctx: Context) -> Iterator[Judgement]:
     """Each runtime against the newest patch of its line; FAIL when a newer patch fixes a known CVE past the window."""
-    check = "container_runtime_patch_current"
     remediation = "Roll the node pool to a node image with the newest patch release of its container runtime."
 
-    def judge(node: NodeFacts) -> Finding:
+    def judge(node: NodeFacts) -> Judgement:
         runtime = node.runtime
         if runtime is None or runtime.numbers is None or runtime.cycle is None:
-            return finding(check, node.subject, _runtime_unknown(node), remediation)
+            return judgement(node.subject, _runtime_unknown(node), remediation)
         product = _RUNTIME_PRODUCTS.get(runtime.name)
         if product is None:
-            return finding(
-                check,
+            return judgement(
                 node.subject,
                 unknown(
                     f"{runtime.name} {runtime.semver}: no list of patch releases is bundled for {runtime.name}",
@@ -889,12 +873,12 @@ def container_runtime_patch_current(ctx: Context) -> Iterator[Finding]:
         if problem:
             note = f"not judged: {problem}"
             verdict = replace(verdict, evidence={**verdict.evidence, "known_cves": note})
-        return finding(check, node.subject, verdict, remediation)
+        return judgement(node.subject, verdict, remediation)
 
     yield from per_node(ctx, _runtime_key, judge)
 
 
-def container_runtime_free_of_known_cves(ctx: Context) -> Iterator[Finding]:
+def container_runtime_free_of_known_cves(ctx: Context) -> Iterator[Judgement]:
     """CVEs of each node's containerd, CRI-O or Docker Engine release (Go vulnerability database).
 
     containerd 1.x and 2.x, CRI-O and Docker Engine up to 28 are matched by their upstream
@@ -902,13 +886,12 @@ def container_runtime_free_of_known_cves(ctx: Context) -> Iterator[Finding]:
     Docker Engine 29 and later cannot be matched (its module versions are not Engine releases)
     and is UNKNOWN, as is a release the lifecycle data does not know.
     """
-    check = "container_runtime_free_of_known_cves"
     remediation = "Roll the node pool to a node image whose container runtime release fixes these CVEs."
 
-    def judge(node: NodeFacts) -> Finding:
+    def judge(node: NodeFacts) -> Judgement:
         runtime = node.runtime
         if runtime is None or runtime.numbers is None:
-            return finding(check, node.subject, _runtime_unknown(node), remediation)
+            return judgement(node.subject, _runtime_unknown(node), remediation)
         assessment, product, problem = _runtime_cves(ctx, runtime)
         packages, _ = runtime_packages(runtime.name, runtime.numbers)
         verdict = _cve_verdict(
@@ -922,6 +905,6 @@ def container_runtime_free_of_known_cves(ctx: Context) -> Iterator[Finding]:
             evidence={"runtime": runtime.raw, "modules": list(packages)},
             runtime=runtime.name,
         )
-        return finding(check, node.subject, verdict, remediation)
+        return judgement(node.subject, verdict, remediation)
 
     yield from per_node(ctx, _runtime_key, judge)

@@ -2,7 +2,7 @@
 
 A check never writes its own id: ``evaluate`` makes every judgement a Finding carrying the id of the
 spec that yielded it, and refuses anything else a check yields.  Node checks share one verdict per
-node configuration.
+node configuration; image checks share each image's scan evidence, derived once per context.
 Pods and the scan report are real files (tests/data/kube, tests/data/scans; see their SOURCES.md).
 """
 
@@ -17,7 +17,9 @@ import pytest
 from builders import AS_OF, knowledge, make_context, make_inventory, make_node, run
 from patchlevel.checks import ALL_CHECKS, CheckSpec
 from patchlevel.checks.common import Context, Judgement
+from patchlevel.checks.images import image_evidence, scan_evidence
 from patchlevel.evaluate import evaluate
+from patchlevel.images import ScanIndex
 from patchlevel.inventory import Inventory
 from patchlevel.model import Finding, Severity, Status
 from patchlevel.policy import Policy
@@ -85,3 +87,38 @@ def test_nodes_of_one_configuration_share_one_verdict_and_evidence_object() -> N
     assert same[0].evidence is same[1].evidence is same[2].evidence
     assert same[0].evidence["running"] == "v1.31.2"
     assert kubelet[3].evidence is not same[0].evidence and kubelet[3].evidence["running"] == "v1.33.4"
+
+
+def test_scan_evidence_is_derived_once_per_context_and_anew_for_another_policy() -> None:
+    ctx = make_context(nginx_inventory(), as_of=date(2023, 4, 10))
+    first = ctx.derived(image_evidence)
+    for check in ("image_scanned_recently", "fixable_vulnerabilities_patched_in_time", "image_os_supported"):
+        assert [f.subject for f in run(check, ctx)] == [NGINX]
+    assert ctx.derived(image_evidence) is first  # every image check read the one derivation
+    (nginx,) = first
+    assert nginx.image.subject == NGINX
+    index = ScanIndex(ctx.inventory.scans)
+    assert nginx.scans == scan_evidence(nginx.image, index, ctx.policy, ctx.as_of)
+    assert nginx.scans.best is not None and nginx.scans.fresh(ctx.policy.scan_max_age_days, ctx.as_of)
+    # 18 days after the scan: a 7-day policy is another context, with its own evidence (the scan is stale).
+    strict = dataclasses.replace(ctx, policy=Policy(scan_max_age_days=7))
+    (stale,) = strict.derived(image_evidence)
+    assert stale is not nginx and not stale.scans.fresh(7, strict.as_of)
+    assert run("image_scanned_recently", strict)[0].status is Status.FAIL
+
+
+def count_images(ctx: Context) -> int:
+    computed_on.append(ctx.as_of)
+    return len(ctx.facts.images.images)
+
+
+computed_on: list[date] = []
+
+
+def test_a_derived_value_is_computed_once_per_context() -> None:
+    computed_on.clear()
+    ctx = make_context(nginx_inventory(), as_of=date(2023, 4, 10))
+    assert (ctx.derived(count_images), ctx.derived(count_images)) == (1, 1)
+    assert computed_on == [date(2023, 4, 10)]
+    later = dataclasses.replace(ctx, as_of=date(2023, 5, 1))
+    assert later.derived(count_images) == 1 and computed_on == [date(2023, 4, 10), date(2023, 5, 1)]

@@ -16,7 +16,7 @@ import re
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import msgspec
 
@@ -42,6 +42,8 @@ from patchlevel.versions import release_key
 from patchlevel.vuln.epss import EpssScores
 from patchlevel.vuln.kev import KevCatalog
 
+_T = TypeVar("_T")
+
 
 @dataclass(frozen=True, slots=True)
 class Context:
@@ -64,6 +66,23 @@ class Context:
     # scores (None until ``lifecycle update`` fetched them).
     kev: KevCatalog | None = None
     epss: EpssScores | None = None
+    # Values computed once from the fields above and shared by the checks that read them (see ``derived``).
+    _derived: dict[Callable[[Context], Any], Any] = field(
+        default_factory=dict, init=False, repr=False, compare=False, hash=False
+    )
+
+    def derived(self, compute: Callable[[Context], _T]) -> _T:
+        """``compute(self)``, computed the first time a check asks and shared by every check after it.
+
+        For what several checks derive alike from the context (each running image's scan evidence).
+        ``compute`` is a module-level pure function of the context (it is the cache key), so sharing
+        its value changes no verdict; checks stay pure.
+        """
+        try:
+            return cast(_T, self._derived[compute])
+        except KeyError:
+            value = self._derived[compute] = compute(self)
+            return value
 
 
 @dataclass(frozen=True, slots=True)

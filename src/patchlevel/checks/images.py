@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from fnmatch import fnmatchcase
@@ -81,6 +81,7 @@ OS_WITHOUT_LIFECYCLE: dict[str, str] = osnames.families_without_lifecycle()
 
 
 def _no_images(images: ImageInventory) -> Judgement | None:
+    """The one judgement of an image check when there is no running image to judge, and why; else None."""
     if not images.pods_known:
         return judgement(
             CLUSTER,
@@ -94,11 +95,6 @@ def _no_images(images: ImageInventory) -> Judgement | None:
             "Collect the cluster's pods (kubectl get pods -A -o json) so every running image can be judged.",
         )
     return None
-
-
-def _images(ctx: Context) -> tuple[ImageInventory, Judgement | None]:
-    images = ctx.facts.images
-    return images, _no_images(images)
 
 
 def _digest_unknown(image: RunningImage) -> Verdict:
@@ -171,6 +167,44 @@ def scan_evidence(image: RunningImage, index: ScanIndex, policy: Policy, as_of: 
     return ScanEvidence(best, tuple(usable), tuple(failed), tuple(later), tuple(other), tuple(empty))
 
 
+# ------------------------------------------------------------------------------------------
+# One skeleton for every image check
+
+
+@dataclass(frozen=True, slots=True)
+class ImageEvidence:
+    """One running image and what the scan reports say about it on the as-of date."""
+
+    image: RunningImage
+    scans: ScanEvidence
+
+
+def image_evidence(ctx: Context) -> tuple[ImageEvidence, ...]:
+    """Every running image with its scan evidence, in inventory order.
+
+    Read through ``ctx.derived(image_evidence)``: computed once per audit (one scan index, each
+    image's reports matched and sorted once) and shared by every image check.
+    """
+    index = ScanIndex(ctx.inventory.scans)
+    return tuple(
+        ImageEvidence(image, scan_evidence(image, index, ctx.policy, ctx.as_of)) for image in ctx.facts.images.images
+    )
+
+
+def per_image(ctx: Context, judge: Callable[[ImageEvidence], Verdict], remediation: str) -> Iterator[Judgement]:
+    """One judgement per running image, or one cluster UNKNOWN when there is none to judge (and why).
+
+    ``judge`` gets the image with its scan evidence (``image_evidence``); it must build a new
+    verdict (with its own evidence) for each image.
+    """
+    empty = _no_images(ctx.facts.images)
+    if empty is not None:
+        yield empty
+        return
+    for evidence in ctx.derived(image_evidence):
+        yield Judgement(evidence.image.subject, judge(evidence), remediation)
+
+
 def _report_evidence(match: ScanMatch, as_of: date) -> dict[str, JSONValue]:
     report = match.report
     out: dict[str, JSONValue] = {
@@ -203,33 +237,27 @@ def _failure_head(error: str) -> str:
 
 
 def running_image_digest_known(ctx: Context) -> Iterator[Judgement]:
-    images, empty = _images(ctx)
-    if empty:
-        yield empty
-        return
-    for image in images.images:
-        evidence = image.evidence()
-        if image.identity is Identity.DIGEST:
-            verdict = Verdict(Status.PASS, Severity.INFO, "the running image is known by its registry digest", evidence)
-        elif image.identity is Identity.LOCAL_ID:
-            verdict = Verdict(
-                Status.WARN,
-                Severity.MEDIUM,
-                "only a runtime-local image ID is reported (the image config's digest, as for images loaded into "
-                "the node or built there): no registry digest proves which published image runs",
-                evidence,
-            )
-        else:
-            raw = sorted({u.image_id for u in image.uses if u.image_id})
-            if raw:
-                evidence["raw_image_ids"] = capped(raw)
-            verdict = _digest_unknown(image)
-        yield judgement(
-            image.subject,
-            verdict,
-            "Run images pulled from a registry (so the kubelet reports repo@sha256 digests) and check again once "
-            "pending containers have started.",
+    remediation = (
+        "Run images pulled from a registry (so the kubelet reports repo@sha256 digests) and check again once "
+        "pending containers have started."
+    )
+    yield from per_image(ctx, _digest_verdict, remediation)
+
+
+def _digest_verdict(evidence: ImageEvidence) -> Verdict:
+    image = evidence.image
+    base = image.evidence()
+    if image.identity is Identity.DIGEST:
+        return Verdict(Status.PASS, Severity.INFO, "the running image is known by its registry digest", base)
+    if image.identity is Identity.LOCAL_ID:
+        return Verdict(
+            Status.WARN,
+            Severity.MEDIUM,
+            "only a runtime-local image ID is reported (the image config's digest, as for images loaded into "
+            "the node or built there): no registry digest proves which published image runs",
+            base,
         )
+    return _digest_unknown(image)
 
 
 # ------------------------------------------------------------------------------------------
@@ -237,27 +265,21 @@ def running_image_digest_known(ctx: Context) -> Iterator[Judgement]:
 
 
 def image_scanned_recently(ctx: Context) -> Iterator[Judgement]:
-    images, empty = _images(ctx)
-    if empty:
-        yield empty
-        return
-    index = ScanIndex(ctx.inventory.scans)
     max_age = ctx.policy.scan_max_age_days
     remediation = (
         f"Scan every running image at least every {max_age} days (trivy, grype or trivy-operator) and give the "
         "reports to patchlevel (--scan-report, or --scan)."
     )
-    verdicts: list[tuple[RunningImage, Verdict]] = []
-    for image in images.images:
-        verdicts.append((image, _scanned_verdict(image, scan_evidence(image, index, ctx.policy, ctx.as_of), ctx)))
-    coverage = _coverage(verdicts)
-    for image, verdict in verdicts:
-        yield judgement(image.subject, verdict, remediation, scan_coverage=coverage)
+    judged = list(per_image(ctx, lambda evidence: _scanned_verdict(evidence, ctx), remediation))
+    # Each image's finding also says how many of all the running images were scanned recently.
+    coverage = _coverage([j.verdict for j in judged if j.subject != CLUSTER])
+    for j in judged:
+        yield j if j.subject == CLUSTER else judgement(j.subject, j.verdict, remediation, scan_coverage=coverage)
 
 
-def _coverage(verdicts: Sequence[tuple[RunningImage, Verdict]]) -> dict[str, JSONValue]:
+def _coverage(verdicts: Sequence[Verdict]) -> dict[str, JSONValue]:
     total = len(verdicts)
-    recent = [v for _, v in verdicts if v.status in (Status.PASS, Status.WARN)]
+    recent = [v for v in verdicts if v.status in (Status.PASS, Status.WARN)]
     exact = [v for v in recent if v.status is Status.PASS]
     return {
         "images": total,
@@ -267,7 +289,8 @@ def _coverage(verdicts: Sequence[tuple[RunningImage, Verdict]]) -> dict[str, JSO
     }
 
 
-def _scanned_verdict(image: RunningImage, evidence: ScanEvidence, ctx: Context) -> Verdict:
+def _scanned_verdict(image_evidence: ImageEvidence, ctx: Context) -> Verdict:
+    image, evidence = image_evidence.image, image_evidence.scans
     max_age = ctx.policy.scan_max_age_days
     base = image.evidence()
     base["scan_max_age_days"] = max_age
@@ -361,20 +384,15 @@ def _outdated_database(report: ScanReport, policy: Policy, evidence: dict[str, J
 # ------------------------------------------------------------------------------------------
 # fixable_vulnerabilities_patched_in_time
 
+
 def fixable_vulnerabilities_patched_in_time(ctx: Context) -> Iterator[Judgement]:
-    images, empty = _images(ctx)
-    if empty:
-        yield empty
-        return
-    index = ScanIndex(ctx.inventory.scans)
     vex = VexIndex.build(ctx.inventory.vex) if ctx.inventory.vex else None
     remediation = (
         "Rebuild the image on patched packages (or a patched base image), push it and redeploy its workloads; "
         "record an exception with an owner and expiry where a fix cannot be applied yet."
     )
     ranks: dict[tuple[Vulnerability, date | None, str], Rank] = {}  # images share base layers: rank each once
-    for image in images.images:
-        yield judgement(image.subject, _vulnerability_verdict(image, index, ctx, vex, ranks), remediation)
+    yield from per_image(ctx, lambda evidence: _vulnerability_verdict(evidence, ctx, vex, ranks), remediation)
 
 
 def _statement_detail(statement: VexStatement, by: str) -> dict[str, JSONValue]:
@@ -484,12 +502,12 @@ def _history_clock(ctx: Context, workloads: Sequence[str], vulnerability: str) -
 
 
 def _vulnerability_verdict(
-    image: RunningImage,
-    index: ScanIndex,
+    image_evidence: ImageEvidence,
     ctx: Context,
     vex: VexIndex | None = None,
     ranks: dict[tuple[Vulnerability, date | None, str], Rank] | None = None,
 ) -> Verdict:
+    image, evidence = image_evidence.image, image_evidence.scans
     policy = ctx.policy
     base = image.evidence()
     base["sla_days"] = {s.value: d for s, d in policy.sla_days.items()}
@@ -498,7 +516,6 @@ def _vulnerability_verdict(
     base["epss_threshold"] = policy.epss_threshold
     if image.identity is Identity.UNKNOWN:
         return unknown(f"the running digest is unknown, so its vulnerabilities are unknown: {image.reason}", **base)
-    evidence = scan_evidence(image, index, policy, ctx.as_of)
     best = evidence.best
     if evidence.without_packages:
         base["reports_without_package_scan"] = capped(
@@ -657,21 +674,15 @@ def os_release(catalog: Catalog, family: str, name: str) -> tuple[Product | None
 
 
 def image_os_supported(ctx: Context) -> Iterator[Judgement]:
-    images, empty = _images(ctx)
-    if empty:
-        yield empty
-        return
-    index = ScanIndex(ctx.inventory.scans)
     remediation = "Rebuild the image on a base OS release that still receives security fixes, and redeploy it."
-    for image in images.images:
-        yield judgement(image.subject, _os_verdict(image, index, ctx), remediation)
+    yield from per_image(ctx, lambda evidence: _os_verdict(evidence, ctx), remediation)
 
 
-def _os_verdict(image: RunningImage, index: ScanIndex, ctx: Context) -> Verdict:
+def _os_verdict(image_evidence: ImageEvidence, ctx: Context) -> Verdict:
+    image, evidence = image_evidence.image, image_evidence.scans
     base = image.evidence()
     if image.identity is Identity.UNKNOWN:
         return unknown(f"the running digest is unknown, so its base OS is unknown: {image.reason}", **base)
-    evidence = scan_evidence(image, index, ctx.policy, ctx.as_of)
     with_os = [m for m in evidence.describing if m.report.os_family]
     if not with_os:
         if evidence.describing:
@@ -774,13 +785,8 @@ def patched_image_redeployed(ctx: Context) -> Iterator[Judgement]:
             remediation,
         )
         return
-    images, empty = _images(ctx)
-    if empty:
-        yield empty
-        return
     registry = dict(ctx.tag_resolutions)
-    for image in images.images:
-        yield judgement(image.subject, _redeployed_verdict(image, registry), remediation)
+    yield from per_image(ctx, lambda evidence: _redeployed_verdict(evidence.image, registry), remediation)
 
 
 def _redeployed_verdict(image: RunningImage, registry: dict[str, Resolution]) -> Verdict:
@@ -829,16 +835,11 @@ def _redeployed_verdict(image: RunningImage, registry: dict[str, Resolution]) ->
 
 
 def image_reference_immutable(ctx: Context) -> Iterator[Judgement]:
-    images, empty = _images(ctx)
-    if empty:
-        yield empty
-        return
     remediation = (
         "Reference images by digest (name@sha256:…, or name:tag@sha256:…) in workload manifests, updated by your "
         "pipeline when a patched image is built."
     )
-    for image in images.images:
-        yield judgement(image.subject, _reference_verdict(image), remediation)
+    yield from per_image(ctx, lambda evidence: _reference_verdict(evidence.image), remediation)
 
 
 def _reference_verdict(image: RunningImage) -> Verdict:
@@ -884,18 +885,13 @@ def _reference_verdict(image: RunningImage) -> Verdict:
 
 
 def image_built_recently(ctx: Context) -> Iterator[Judgement]:
-    images, empty = _images(ctx)
-    if empty:
-        yield empty
-        return
-    index = ScanIndex(ctx.inventory.scans)
     remediation = "Rebuild the image regularly so it picks up patched base layers and packages, and redeploy it."
-    for image in images.images:
-        yield judgement(image.subject, _age_verdict(image, index, ctx), remediation)
+    yield from per_image(ctx, lambda evidence: _age_verdict(evidence, ctx), remediation)
 
 
-def _created(image: RunningImage, index: ScanIndex, ctx: Context) -> tuple[date | None, str]:
+def _created(image_evidence: ImageEvidence, ctx: Context) -> tuple[date | None, str]:
     """The image's creation date and where it comes from ("" when unknown)."""
+    image = image_evidence.image
     for reference in image.references:
         resolution = (ctx.tag_resolutions or {}).get(reference)
         if (
@@ -905,8 +901,7 @@ def _created(image: RunningImage, index: ScanIndex, ctx: Context) -> tuple[date 
             and image.digest in (resolution.digest, resolution.platform_digest)
         ):
             return resolution.created.date(), f"registry image config ({reference})"
-    evidence = scan_evidence(image, index, ctx.policy, ctx.as_of)
-    dated = [m for m in evidence.describing if m.report.created is not None]
+    dated = [m for m in image_evidence.scans.describing if m.report.created is not None]
     for exact in (True, False):
         for match in dated:
             if match.by.exact is exact and match.report.created is not None:
@@ -915,13 +910,14 @@ def _created(image: RunningImage, index: ScanIndex, ctx: Context) -> tuple[date 
     return None, ""
 
 
-def _age_verdict(image: RunningImage, index: ScanIndex, ctx: Context) -> Verdict:
+def _age_verdict(image_evidence: ImageEvidence, ctx: Context) -> Verdict:
+    image = image_evidence.image
     base = image.evidence()
     max_age = ctx.policy.image_max_age_days
     base["image_max_age_days"] = max_age
     if image.identity is Identity.UNKNOWN:
         return _digest_unknown(image)
-    created, source = _created(image, index, ctx)
+    created, source = _created(image_evidence, ctx)
     if created is None:
         return unknown(
             "the image's creation date is unknown: no scan report of it or registry answer gives one", **base
@@ -996,13 +992,8 @@ def image_registry_allowed(ctx: Context) -> Iterator[Judgement]:
             "Set allowed_registries in the policy to the registries your images may come from.",
         )
         return
-    images, empty = _images(ctx)
-    if empty:
-        yield empty
-        return
     rules = [r for r in dict.fromkeys(_registry_rule(e) for e in allowed) if r]
-    for image in images.images:
-        yield judgement(image.subject, _registry_verdict(image, rules), remediation)
+    yield from per_image(ctx, lambda evidence: _registry_verdict(evidence.image, rules), remediation)
 
 
 def _registry_verdict(image: RunningImage, rules: Sequence[str]) -> Verdict:

@@ -146,9 +146,9 @@ def test_undated_scans_give_no_pass(report: str, tmp_path: Path, capsys: pytest.
         assert "pass" not in outcome.statuses(check, "image/"), check
 
 
-HUGE_EXIT_CODE = (
-    b'{"kind": "Pod", "metadata": {"name": "p"}, "status": {"containerStatuses": [{"name": "c", '
-    b'"state": {"terminated": {"exitCode": ' + b"9" * 5000 + b"}}}]}}"
+# An integer field patchlevel reads (a budget's minAvailable); integers in fields it does not read are skipped.
+HUGE_INTEGER = (
+    b'{"kind": "PodDisruptionBudget", "metadata": {"name": "p"}, "spec": {"minAvailable": ' + b"9" * 5000 + b"}}"
 )
 
 
@@ -158,7 +158,7 @@ HUGE_EXIT_CODE = (
         (lambda d: (d / "nodes.json").write_bytes(deep_json(inside="NodeList")), "JSON nested too deeply"),
         (lambda d: (d / "pods.yaml").write_bytes(b"items: " + b"[" * 5000 + b"]" * 5000), "nesting depth"),
         (lambda d: (d / "nodes.json.gz").write_bytes(gzip.compress(bytes(4 << 20))), "not JSON or YAML text"),
-        (lambda d: (d / "pods.json").write_bytes(HUGE_EXIT_CODE), "Integer value out of range"),
+        (lambda d: (d / "pdbs.json").write_bytes(HUGE_INTEGER), "Integer value out of range"),
     ],
     ids=["deep-json", "deep-yaml", "gzip-of-zeros", "huge-integer"],
 )

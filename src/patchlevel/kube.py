@@ -47,7 +47,6 @@ class NodeCondition(msgspec.Struct, frozen=True, gc=False):
     type: str = ""
     status: str = ""
     reason: str | None = None
-    message: str | None = None
     lastTransitionTime: str | None = None
 
 
@@ -59,7 +58,6 @@ class Taint(msgspec.Struct, frozen=True, gc=False):
 
 class NodeSpec(msgspec.Struct, frozen=True):
     providerID: str | None = None
-    unschedulable: bool | None = None
     taints: tuple[Taint, ...] | None = None
 
 
@@ -102,26 +100,10 @@ class ContainerSpec(msgspec.Struct, frozen=True, gc=False):
     restartPolicy: str | None = None  # "Always" on an init container = native sidecar
 
 
-class StateDetail(msgspec.Struct, frozen=True, gc=False):
-    """One container state; only the fields reports use (not dicts: pods are many)."""
-
-    startedAt: str | None = None
-    finishedAt: str | None = None
-    reason: str | None = None
-    exitCode: int | None = None
-
-
-class ContainerState(msgspec.Struct, frozen=True, gc=False):
-    running: StateDetail | None = None
-    waiting: StateDetail | None = None
-    terminated: StateDetail | None = None
-
-
 class ContainerStatus(msgspec.Struct, frozen=True, gc=False):
     name: str = ""
     image: str = ""
     imageID: str = ""
-    state: ContainerState | None = None
 
 
 class PodSpec(msgspec.Struct, frozen=True):
@@ -133,19 +115,17 @@ class PodSpec(msgspec.Struct, frozen=True):
 
 class PodStatus(msgspec.Struct, frozen=True):
     phase: str | None = None
-    startTime: str | None = None
     containerStatuses: tuple[ContainerStatus, ...] | None = None
     initContainerStatuses: tuple[ContainerStatus, ...] | None = None
     ephemeralContainerStatuses: tuple[ContainerStatus, ...] | None = None
 
 
 class PodMeta(msgspec.Struct, frozen=True):
-    """Pod metadata without annotations: pods are many, and nothing reads their annotations."""
+    """Pod metadata without annotations or timestamps: pods are many, and nothing reads those."""
 
     name: str = ""
     namespace: str = ""
-    uid: str = ""
-    creationTimestamp: str | None = None
+    uid: str = ""  # read only to tell two clusters' copies of a pod apart (collect.assemble)
     labels: dict[str, str] | None = None
     ownerReferences: tuple[OwnerReference, ...] | None = None
 
@@ -179,17 +159,12 @@ class VersionInfo(msgspec.Struct, frozen=True):
     """The body of ``GET /version`` (or ``serverVersion`` inside ``kubectl version -o json``)."""
 
     gitVersion: str = ""
-    major: str = ""
-    minor: str = ""
-    gitCommit: str = ""
-    buildDate: str = ""
     platform: str = ""
 
 
 class ClusterVersionHistory(msgspec.Struct, frozen=True):
     state: str = ""
     version: str = ""
-    completionTime: str | None = None
 
 
 class ClusterVersionDesired(msgspec.Struct, frozen=True):

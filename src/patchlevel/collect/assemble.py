@@ -49,8 +49,6 @@ def share_pod_strings(pods: Iterable[Pod], table: dict[str, str]) -> None:
     for pod in pods:
         meta = pod.metadata
         force_setattr(meta, "namespace", share(meta.namespace, meta.namespace))
-        if meta.creationTimestamp is not None:
-            force_setattr(meta, "creationTimestamp", share(meta.creationTimestamp, meta.creationTimestamp))
         for ref in meta.ownerReferences or ():
             force_setattr(ref, "kind", share(ref.kind, ref.kind))
             force_setattr(ref, "name", share(ref.name, ref.name))
@@ -68,8 +66,6 @@ def share_pod_strings(pods: Iterable[Pod], table: dict[str, str]) -> None:
         status = pod.status
         if status.phase is not None:
             force_setattr(status, "phase", share(status.phase, status.phase))
-        if status.startTime is not None:
-            force_setattr(status, "startTime", share(status.startTime, status.startTime))
         for statuses in (
             status.containerStatuses or (),
             status.initContainerStatuses or (),
@@ -79,9 +75,6 @@ def share_pod_strings(pods: Iterable[Pod], table: dict[str, str]) -> None:
                 force_setattr(cs, "name", share(cs.name, cs.name))
                 force_setattr(cs, "image", share(cs.image, cs.image))
                 force_setattr(cs, "imageID", share(cs.imageID, cs.imageID))
-                running = cs.state.running if cs.state else None
-                if running is not None and running.startedAt is not None:
-                    force_setattr(running, "startedAt", share(running.startedAt, running.startedAt))
 
 
 class InventoryBuilder:

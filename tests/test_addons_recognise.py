@@ -13,6 +13,7 @@ from builders import make_inventory
 from patchlevel.addons import AddonInventory, bundled_rules, parse_rules, read_version, recognise_addons
 from patchlevel.addons.rules import AddonRulesError
 from patchlevel.facts import derive_facts
+from patchlevel.images import pod_workloads
 from patchlevel.kube import Pod
 
 
@@ -281,6 +282,27 @@ def test_an_injected_sidecar_ignores_the_applications_version_label() -> None:
     assert instance.subject == "addon/istio/shop/ReplicaSet/checkout-5f6d8"
     assert instance.version.text == "1.27.3" and instance.labels == {}
     assert instance.containers == ("c1",)
+
+
+def test_a_native_sidecar_runs_an_add_on_and_a_plain_init_container_does_not() -> None:
+    proxy = "docker.io/istio/proxyv2:1.27.3"
+    sidecar = pod_doc("with-sidecar", "registry.example/checkout:4.2.0", namespace="shop")
+    sidecar["spec"]["initContainers"] = [{"name": "istio-proxy", "image": proxy, "restartPolicy": "Always"}]
+    init_only = pod_doc("init-only", "registry.example/checkout:4.2.0", namespace="shop")
+    init_only["spec"]["initContainers"] = [{"name": "istio-init", "image": proxy}]
+    (instance,) = recognise_addons(inventory_of([sidecar, init_only])).instances
+    assert (instance.addon.id, instance.workload.name) == ("istio", "with-sidecar")
+    assert instance.containers == ("istio-proxy",) and instance.version.text == "1.27.3"
+
+
+def test_workloads_worked_out_once_give_the_same_add_ons() -> None:
+    pods, owners = manifest_pods("ingress-nginx-v1.15.1-deploy-cloud.yaml", replicas=3)
+    more, more_owners = manifest_pods("flux-v0.29.3-workloads.yaml")
+    inventory = inventory_of([*pods, *more], [*owners, *more_owners])
+    shared = pod_workloads(inventory.pods, inventory.owners)
+    assert recognise_addons(inventory, workloads=shared) == recognise_addons(inventory)
+    with pytest.raises(ValueError, match="not the workloads of these pods"):
+        recognise_addons(inventory, workloads=shared[1:])
 
 
 def test_unknown_workloads_are_never_recognised() -> None:

@@ -19,6 +19,7 @@ from patchlevel import inventory as inv
 from patchlevel.collect.snapshot import read_snapshot
 from patchlevel.drain import BlockReason, disruption_of, judge
 from patchlevel.errors import InputError
+from patchlevel.facts import derive_facts
 from patchlevel.model import Status
 from patchlevel.plan.model import StepKind
 from plan_helpers import EKS_POOL, plan_for, steps_of
@@ -334,6 +335,26 @@ def test_the_check_and_the_planner_judge_with_the_same_rule(tmp_path: Path) -> N
     assert rollout is not None and rollout.blockers == tuple(b.message for b in verdict.blockers)
     failing = {f.subject for f in findings(snap).values() if f.status is Status.FAIL}
     assert failing == {"node/n0", "node/n1"}
+
+
+def test_the_audits_workloads_give_the_same_placement_and_budgets(tmp_path: Path) -> None:
+    pods = [
+        *deployment_pods("web", ["n0", "n1"]),
+        pod("solo-5d8f7c-0", "n1", owner=("ReplicaSet", "solo-5d8f7c")),
+        pod("bare", "n0", labels={"app": "web"}),
+        pod("agent-x1", "n0", owner=("DaemonSet", "agent")),
+        pod("done-1", "n1", owner=("Job", "done"), phase="Succeeded"),
+    ]
+    snap = snapshot(tmp_path, ["n0", "n1"], pods, [budget("web-pdb", {"matchLabels": {"app": "web"}}, min_available=2)])
+    inventory = read_snapshot(snap)
+    shared = disruption_of(inventory, derive_facts(inventory).workloads)
+    assert shared == disruption_of(inventory)
+    assert shared.placement is not None and shared.placement.kinds == {
+        "Deployment/shop/web": "Deployment",
+        "Deployment/shop/solo": "Deployment",
+        "Pod/shop/bare": "Pod",
+    }
+    assert shared.budgets[0].workloads == ("Deployment/shop/web", "Pod/shop/bare")
 
 
 def test_the_check_is_registered_for_pci_10_2_with_its_interpretation() -> None:

@@ -24,6 +24,7 @@ from patchlevel.images import (
     ScanIndex,
     Workload,
     capped,
+    pod_workloads,
     registry_references,
     running_images,
     tag_key,
@@ -518,3 +519,12 @@ def test_importers_record_tags_artifact_types_and_clusters_from_real_reports() -
     assert grype.digests == (BUSYBOX_DIGEST, "sha256:123b1fd3a44eaaf7322e08e9175d9ca57d49ebf2955d4fa1f5607e99dc31bcbb")
     operator = report("trivy-operator/defectdojo-vulnerabilityreport-nginx-alpine.json")
     assert (operator.artifact_type, operator.error, operator.cluster) == ("container_image", "", "")
+
+
+def test_workloads_worked_out_once_are_each_pods_in_order(generated: Path) -> None:
+    inventory = read_snapshot(generated)
+    shared = pod_workloads(inventory.pods, inventory.owners)
+    assert list(shared) == [workload_of(p, inventory.owners) for p in inventory.pods]
+    assert running_images(inventory, shared) == running_images(inventory)
+    with pytest.raises(ValueError, match="300 pods: not the workloads of these pods"):
+        running_images(inventory, shared[:-1])

@@ -34,10 +34,11 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from operator import attrgetter
 
-from patchlevel.images import Workload, workload_of
+from patchlevel.images import Workload, workloads_for
 from patchlevel.inventory import DISRUPTION_BUDGETS, PODS, Inventory
-from patchlevel.kube import OwnerObject, Pod, PodDisruptionBudget, PodDisruptionBudgetSpec
+from patchlevel.kube import Pod, PodDisruptionBudget, PodDisruptionBudgetSpec
 
 NOT_EVICTED = frozenset({"DaemonSet"})  # kubectl drain --ignore-daemonsets leaves them running
 RESTARTED = frozenset({"Job", "CronJob"})  # their controller starts them again: one replica is no outage
@@ -125,17 +126,26 @@ class _LabelGroup:
     pods: int = 0
 
 
+_KIND = attrgetter("kind")
+
+
 def _mirror(pod: Pod) -> bool:
-    return any(ref.kind == "Node" for ref in pod.metadata.ownerReferences or ())
+    return "Node" in map(_KIND, pod.metadata.ownerReferences or ())
 
 
-def disruption_of(inventory: Inventory) -> Disruption:
-    """The budgets of ``inventory`` resolved to workloads, where the workloads run, and what is missing."""
+def disruption_of(inventory: Inventory, workloads: Sequence[Workload] | None = None) -> Disruption:
+    """The budgets of ``inventory`` resolved to workloads, where the workloads run, and what is missing.
+
+    ``workloads`` is the workload of each pod (``ClusterFacts.workloads``) when the caller has it.
+    """
     if not inventory.has(PODS) and not inventory.pods:
         placement = Placement(False, inventory.missing_reason(PODS), {}, {}, {})
         groups: dict[str, list[_LabelGroup]] = {}
     else:
-        placement, groups = _placement(inventory.pods, inventory.owners, bool(inventory.disruption_budgets))
+        pods = inventory.pods
+        placement, groups = _placement(
+            pods, workloads_for(pods, inventory.owners, workloads), bool(inventory.disruption_budgets)
+        )
     budgets = tuple(_budget(pdb, groups) for pdb in inventory.disruption_budgets)
     read = inventory.has(DISRUPTION_BUDGETS)
     gaps: tuple[str, ...] = ()
@@ -160,22 +170,21 @@ def disruption_of(inventory: Inventory) -> Disruption:
 
 
 def _placement(
-    pods: Iterable[Pod], owners: Mapping[str, OwnerObject], with_labels: bool
+    pods: Iterable[Pod], workloads: Iterable[Workload], with_labels: bool
 ) -> tuple[Placement, dict[str, list[_LabelGroup]]]:
     counts: dict[str, int] = defaultdict(int)
     by_node: dict[str, set[str]] = defaultdict(set)
     kinds: dict[str, str] = {}
-    memo: dict[tuple[str, ...], Workload] = {}
+    keys: dict[Workload, str] = {}  # workload_key of each workload, built once
     groups: dict[tuple[str, tuple[tuple[str, str], ...]], _LabelGroup] = {}
-    for pod in pods:
+    for pod, workload in zip(pods, workloads, strict=True):
         node = pod.spec.nodeName
-        if not node or pod.status.phase in FINISHED or _mirror(pod):
+        if not node or pod.status.phase in FINISHED or _mirror(pod) or workload.kind in NOT_EVICTED:
             continue
-        workload = workload_of(pod, owners, memo)
-        if workload.kind in NOT_EVICTED:
-            continue
-        key = workload_key(workload.kind, workload.namespace, workload.name)
-        kinds[key] = workload.kind
+        key = keys.get(workload)
+        if key is None:
+            key = keys[workload] = workload_key(workload.kind, workload.namespace, workload.name)
+            kinds[key] = workload.kind
         counts[key] += 1
         by_node[node].add(key)
         if with_labels:

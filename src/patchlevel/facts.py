@@ -15,9 +15,9 @@ from datetime import date, datetime
 
 from patchlevel import inventory as inv
 from patchlevel.addons import AddonInventory, recognise_addons
-from patchlevel.images import ImageInventory, running_images
+from patchlevel.images import ImageInventory, Workload, pod_workloads, running_images
 from patchlevel.inventory import Inventory, pod_containers
-from patchlevel.kube import Node
+from patchlevel.kube import Node, Pod
 from patchlevel.versions import (
     KernelVersion,
     KubeVersion,
@@ -263,13 +263,18 @@ def _is_kube_proxy(pod_name: str, namespace: str, container: str, image: str) ->
     )
 
 
+def _may_run_kube_proxy(pod: Pod) -> bool:
+    for container in pod.spec.containers:
+        if container.name == "kube-proxy" or "kube-proxy" in (container.image or ""):
+            return True
+    return False
+
+
 def kube_proxy_versions(inventory: Inventory) -> dict[str, tuple[KubeVersion | None, str]]:
     """Per node name: the kube-proxy version read from its pod's image tag, with the source."""
     found: dict[str, tuple[KubeVersion | None, str]] = {}
     for pod in inventory.pods:
-        if not pod.node_name or not any(
-            "kube-proxy" in (c.image or "") or c.name == "kube-proxy" for c in pod.spec.containers
-        ):
+        if not pod.node_name or not _may_run_kube_proxy(pod):
             continue
         for c in pod_containers(pod):
             image = c.image or c.status_image
@@ -386,17 +391,21 @@ class ClusterFacts:
     openshift_release: str | None  # "4.7.16" from ClusterVersion, or None
     images: ImageInventory  # every running image, deduplicated by digest
     addons: AddonInventory = field(default_factory=AddonInventory)  # recognised add-ons, static control plane
+    # The workload of each pod, in the order of ``Inventory.pods`` (``drain.disruption_of`` takes it).
+    workloads: tuple[Workload, ...] = ()
 
 
 def derive_facts(inventory: Inventory) -> ClusterFacts:
     api = parse_kube_version(inventory.version.gitVersion) if inventory.version else None
     distribution = detect_distribution(api, inventory)
     openshift_release = inventory.openshift.current if inventory.openshift else None
+    workloads = pod_workloads(inventory.pods, inventory.owners)
     return ClusterFacts(
         api,
         distribution,
         node_facts(inventory, distribution),
         openshift_release or None,
-        running_images(inventory),
-        addons=recognise_addons(inventory, distribution.id),
+        running_images(inventory, workloads),
+        addons=recognise_addons(inventory, distribution.id, workloads=workloads),
+        workloads=workloads,
     )

@@ -194,17 +194,38 @@ def workload_of(
 
     ``memo`` (owner reference -> workload) saves walking the same owners for every pod of a workload.
     """
-    namespace = pod.metadata.namespace
-    ref = _controller(pod.metadata.ownerReferences)
+    meta = pod.metadata
+    refs = meta.ownerReferences
+    # A pod has one owner reference but for rare hand-made ones: skip the search for the controller.
+    ref = refs[0] if refs and len(refs) == 1 else _controller(refs)
     if ref is None or ref.kind == "Node":  # a bare pod, or a static (mirror) pod
-        return Workload("Pod", namespace, pod.metadata.name)
+        return Workload("Pod", meta.namespace, meta.name)
     if memo is None:
-        return _owner_workload(pod, owners, ref, namespace)
-    key = (namespace, ref.kind, ref.name, ref.uid, (pod.metadata.labels or {}).get("pod-template-hash", ""))
+        return _owner_workload(pod, owners, ref, meta.namespace)
+    labels = meta.labels
+    key = (meta.namespace, ref.kind, ref.name, ref.uid, labels.get("pod-template-hash", "") if labels else "")
     found = memo.get(key)
     if found is None:
-        found = memo[key] = _owner_workload(pod, owners, ref, namespace)
+        found = memo[key] = _owner_workload(pod, owners, ref, meta.namespace)
     return found
+
+
+def pod_workloads(pods: Sequence[Pod], owners: Mapping[str, OwnerObject]) -> tuple[Workload, ...]:
+    """The workload of each pod, in the order of ``pods``: worked out once per audit and shared by
+    the image inventory, add-on recognition and drain placement (``ClusterFacts.workloads``)."""
+    memo: dict[tuple[str, ...], Workload] = {}
+    return tuple([workload_of(pod, owners, memo) for pod in pods])
+
+
+def workloads_for(
+    pods: Sequence[Pod], owners: Mapping[str, OwnerObject], workloads: Sequence[Workload] | None
+) -> Sequence[Workload]:
+    """``workloads`` when given (it must be ``pod_workloads(pods, owners)``), else worked out now."""
+    if workloads is None:
+        return pod_workloads(pods, owners)
+    if len(workloads) != len(pods):
+        raise ValueError(f"{len(workloads)} workloads given for {len(pods)} pods: not the workloads of these pods")
+    return workloads
 
 
 def _owner_workload(pod: Pod, owners: Mapping[str, OwnerObject], ref: OwnerReference, namespace: str) -> Workload:
@@ -248,6 +269,8 @@ def _why_unknown(container: PodContainer, pod: Pod) -> str:
 
 def _normalised(reference: str) -> tuple[str, str]:
     """(canonical reference, repository) of a spec reference; the raw text when it does not parse."""
+    if not reference:
+        return "", ""
     try:
         ref = parse_reference(reference)
     except InvalidReferenceError:
@@ -255,66 +278,92 @@ def _normalised(reference: str) -> tuple[str, str]:
     return ref.canonical, ref.name
 
 
-def running_images(inventory: Inventory) -> ImageInventory:
+def running_images(inventory: Inventory, workloads: Sequence[Workload] | None = None) -> ImageInventory:
     """Every image the pods of ``inventory`` run, deduplicated by digest (see the module docstring).
 
     It walks every container of every pod: the audit builds it once (``facts.derive_facts``)
-    and every image check reads that one answer from ``Context.facts.images``.
+    and every image check reads that one answer from ``Context.facts.images``.  ``workloads``
+    is ``pod_workloads`` of the inventory's pods when the caller has it already.
     """
     if not inventory.has(PODS) and not inventory.pods:
         return ImageInventory((), 0, pods_known=False, reason=inventory.missing_reason(PODS))
-    groups: dict[tuple[str, str], _Group] = {}
-    parsed_ids: dict[str, tuple[str | None, str | None, str, str]] = {}  # raw -> (digest, local, repo, problem)
-    normalised: dict[str, tuple[str, str]] = {}
+    pods = inventory.pods
+    grouping = _Grouping()
+    identified = grouping.identified
     containers = 0
-    workloads: dict[tuple[str, ...], Workload] = {}
-    for pod in inventory.pods:
-        workload = workload_of(pod, inventory.owners, workloads)
+    for pod, workload in zip(pods, workloads_for(pods, inventory.owners, workloads), strict=True):
+        meta = pod.metadata
+        namespace, pod_name, node = meta.namespace, meta.name, pod.spec.nodeName or ""
         for container in pod_containers(pod):
             containers += 1
-            raw = container.image_id
-            if raw not in parsed_ids:
-                parsed_ids[raw] = _read_image_id(raw)
-            digest, local_id, repository, problem = parsed_ids[raw]
-            if container.image not in normalised:
-                normalised[container.image] = _normalised(container.image) if container.image else ("", "")
-            canonical, spec_repository = normalised[container.image]
-            why = ""
-            if digest is None and local_id is None:
-                why = problem or _why_unknown(container, pod)
-            use = ContainerUse(
-                namespace=pod.metadata.namespace,
-                pod=pod.metadata.name,
-                container=container.name,
-                container_kind=container.kind,
-                reference=container.image,
-                image_id=raw,
-                workload=workload,
-                node=pod.spec.nodeName or "",
-                why_unknown=why,
-            )
-            if digest is not None:
-                key = ("digest", digest)
-                group = groups.get(key) or groups.setdefault(
-                    key, _Group(Identity.DIGEST, "", digest, None, "", [], Counter())
-                )
-                group.repositories[repository or spec_repository] += 1
-            elif local_id is not None:
-                key = ("local", local_id)
-                group = groups.get(key) or groups.setdefault(
-                    key, _Group(Identity.LOCAL_ID, "", None, local_id, "", [], Counter())
-                )
-                group.repositories[spec_repository] += 1
+            raw, reference = container.image_id, container.image
+            found = identified.get((raw, reference)) or grouping.identify(raw, reference)
+            if found is not None:
+                group, repository = found
+                why = ""
             else:
-                shown = canonical or f"{pod.metadata.namespace}/{pod.metadata.name}/{container.name}"
-                key = ("unknown", shown)
-                group = groups.get(key) or groups.setdefault(
-                    key, _Group(Identity.UNKNOWN, "", None, None, shown, [], Counter())
-                )
-                group.repositories[spec_repository] += 1
-            group.uses.append(use)
-    images = [_image(group) for group in groups.values()]
+                group, repository, why = grouping.unidentified(container, pod)
+            group.repositories[repository] += 1
+            group.uses.append(
+                ContainerUse(namespace, pod_name, container.name, container.kind, reference, raw, workload, node, why)
+            )
+    images = [_image(group) for group in grouping.groups.values()]
     return ImageInventory(tuple(_unique_subjects(images)), containers, pods_known=True)
+
+
+@dataclass(slots=True)
+class _Grouping:
+    """The groups of one ``running_images`` call, and what it parsed once per distinct string."""
+
+    groups: dict[tuple[str, str], _Group] = field(default_factory=dict)
+    image_ids: dict[str, tuple[str | None, str | None, str, str]] = field(default_factory=dict)
+    references: dict[str, tuple[str, str]] = field(default_factory=dict)
+    # (imageID, spec reference) -> the group of the image it identifies and the repository it counts
+    identified: dict[tuple[str, str], tuple[_Group, str]] = field(default_factory=dict)
+
+    def image_id(self, raw: str) -> tuple[str | None, str | None, str, str]:
+        """(digest, local image ID, repository, problem) of a status imageID."""
+        found = self.image_ids.get(raw)
+        if found is None:
+            found = self.image_ids[raw] = _read_image_id(raw)
+        return found
+
+    def reference(self, reference: str) -> tuple[str, str]:
+        """(canonical reference, repository) of a spec reference."""
+        found = self.references.get(reference)
+        if found is None:
+            found = self.references[reference] = _normalised(reference)
+        return found
+
+    def group(self, key: tuple[str, str], identity: Identity, digest: str | None, local_id: str | None) -> _Group:
+        found = self.groups.get(key)
+        if found is None:
+            shown = key[1] if identity is Identity.UNKNOWN else ""
+            found = self.groups[key] = _Group(identity, "", digest, local_id, shown, [], Counter())
+        return found
+
+    def identify(self, raw: str, reference: str) -> tuple[_Group, str] | None:
+        """The group of the image an imageID identifies (registry digest, else local image ID) and the
+        repository it counts; None when the imageID identifies nothing."""
+        digest, local_id, repository, _ = self.image_id(raw)
+        if digest is not None:
+            group = self.group(("digest", digest), Identity.DIGEST, digest, None)
+            counted = repository or self.reference(reference)[1]
+        elif local_id is not None:
+            group = self.group(("local", local_id), Identity.LOCAL_ID, None, local_id)
+            counted = self.reference(reference)[1]
+        else:
+            return None
+        found = self.identified[raw, reference] = (group, counted)
+        return found
+
+    def unidentified(self, container: PodContainer, pod: Pod) -> tuple[_Group, str, str]:
+        """The group of a container whose image is not identified, the repository it counts, and why."""
+        problem = self.image_id(container.image_id)[3]
+        canonical, spec_repository = self.reference(container.image)
+        shown = canonical or f"{pod.metadata.namespace}/{pod.metadata.name}/{container.name}"
+        group = self.group(("unknown", shown), Identity.UNKNOWN, None, None)
+        return group, spec_repository, problem or _why_unknown(container, pod)
 
 
 def _read_image_id(raw: str) -> tuple[str | None, str | None, str, str]:

@@ -32,7 +32,7 @@ from operator import attrgetter
 
 from patchlevel.addons.rules import AddonRule, AddonRules, CompiledSuffix, ManagedRule, bundled_rules
 from patchlevel.imageref import InvalidReferenceError, parse_reference
-from patchlevel.images import EVIDENCE_CAP, Workload, workload_of
+from patchlevel.images import EVIDENCE_CAP, Workload, workloads_for
 from patchlevel.inventory import PODS, Inventory
 from patchlevel.kube import OwnerObject, OwnerReference, Pod
 from patchlevel.versions import KubeVersion, component, kube_version_from_image
@@ -238,8 +238,11 @@ def _labels_name(labels: Mapping[str, str], rules: AddonRules) -> tuple[AddonRul
     return None
 
 
+_KIND = attrgetter("kind")
+
+
 def _is_static(pod: Pod) -> bool:
-    return any(ref.kind == "Node" for ref in pod.metadata.ownerReferences or ())
+    return "Node" in map(_KIND, pod.metadata.ownerReferences or ())
 
 
 _IMAGE = attrgetter("image")
@@ -298,7 +301,6 @@ class _Recogniser:
         self.rules = rules
         self.images: dict[str, _ImageMatch] = {}
         self.groups: dict[tuple[str, ...], _Group] = {}
-        self.workloads: dict[tuple[str, ...], Workload] = {}
         self.control_plane: list[ControlPlanePod] = []
         # Pods of one controller share their template: recognise it once, then only count the pod.
         self.templates: dict[tuple[object, ...], list[_Group]] = {}
@@ -317,7 +319,22 @@ class _Recogniser:
             self.images[reference] = found
         return found
 
-    def pod(self, pod: Pod) -> None:
+    def may_run_addon(self, pod: Pod) -> bool:
+        """Whether recognition has anything to read in the pod: an image a rule names, labels that name an
+        add-on, or a static pod.  Most pods have none, and this is all that is done for them."""
+        spec = pod.spec
+        for container in spec.containers:
+            if container.image and self.image(container.image).rule is not None:
+                return True
+        for container in spec.initContainers or ():
+            if container.restartPolicy == "Always" and container.image and self.image(container.image).rule is not None:
+                return True
+        labels = pod.metadata.labels
+        return bool(labels and _labels_name(labels, self.rules)) or _is_static(pod)
+
+    def pod(self, pod: Pod, workload: Workload) -> None:
+        if not self.may_run_addon(pod):
+            return
         key = _template_key(pod)
         if key is not None:
             cached = self.templates.get(key)
@@ -327,11 +344,11 @@ class _Recogniser:
                 return
         self.touched = []
         self.read_status = False
-        self._recognise(pod)
+        self._recognise(pod, workload)
         if key is not None and not self.read_status:
             self.templates[key] = self.touched
 
-    def _recognise(self, pod: Pod) -> None:
+    def _recognise(self, pod: Pod, workload: Workload) -> None:
         spec = pod.spec
         running = [*spec.containers, *(c for c in spec.initContainers or () if c.restartPolicy == "Always")]
         hits: dict[str, list[tuple[str, str, _ImageMatch]]] = {}
@@ -351,7 +368,7 @@ class _Recogniser:
             if named is None:
                 return
             rule, how = named
-            self._by_label(pod, rule, how, static)
+            self._by_label(pod, workload, rule, how, static)
             return
         context: dict[str, str] | None = None
         for found in hits.values():
@@ -362,7 +379,9 @@ class _Recogniser:
             own = self._own_labels(context, hit)
             version = self._version(pod, hit, found, own)
             containers = [name for name, _, _ in found]
-            self._add(pod, hit, version, f"image {found[0][2].repository}", own, context, static, found, containers)
+            self._add(
+                pod, workload, hit, version, f"image {found[0][2].repository}", own, context, static, found, containers
+            )
 
     def _own_labels(self, labels: Mapping[str, str], rule: AddonRule) -> dict[str, str]:
         """The add-on's evidence labels, only when the labels belong to this add-on."""
@@ -449,7 +468,7 @@ class _Recogniser:
             )
         return readings[0]
 
-    def _by_label(self, pod: Pod, rule: AddonRule, how: str, static: bool) -> None:
+    def _by_label(self, pod: Pod, workload: Workload, rule: AddonRule, how: str, static: bool) -> None:
         context = {**_owner_labels(pod, self.inventory.owners), **(pod.metadata.labels or {})}
         own = {k: context[k] for k in EVIDENCE_LABELS if k in context}
         suffixes = self.rules.suffixes[rule.id]
@@ -480,11 +499,12 @@ class _Recogniser:
                 f"{len(images)} containers, so which image is {rule.name} is not known",
             )
         found = [(name, image, self.image(image)) for name, image in images]
-        self._add(pod, rule, version, how, own, context, static, found, [n for n, _ in images])
+        self._add(pod, workload, rule, version, how, own, context, static, found, [n for n, _ in images])
 
     def _add(
         self,
         pod: Pod,
+        workload: Workload,
         rule: AddonRule,
         version: AddonVersion,
         recognised_by: str,
@@ -495,7 +515,6 @@ class _Recogniser:
         containers: Sequence[str],
     ) -> None:
         namespace = pod.metadata.namespace
-        workload = workload_of(pod, self.inventory.owners, self.workloads)
         key = (rule.id, namespace, workload.kind, workload.name, version.raw, version.text or "", version.source)
         group = self.groups.get(key)
         if group is None:
@@ -574,8 +593,16 @@ class _Recogniser:
         )
 
 
-def recognise_addons(inventory: Inventory, distribution: str = "", rules: AddonRules | None = None) -> AddonInventory:
-    """Every recognised add-on instance and static control-plane pod of ``inventory`` (see the module doc)."""
+def recognise_addons(
+    inventory: Inventory,
+    distribution: str = "",
+    rules: AddonRules | None = None,
+    workloads: Sequence[Workload] | None = None,
+) -> AddonInventory:
+    """Every recognised add-on instance and static control-plane pod of ``inventory`` (see the module doc).
+
+    ``workloads`` is the workload of each pod (``images.pod_workloads``) when the caller has it.
+    """
     rules = rules or bundled_rules()
     if not inventory.has(PODS) and not inventory.pods:
         return AddonInventory(
@@ -586,9 +613,10 @@ def recognise_addons(inventory: Inventory, distribution: str = "", rules: AddonR
         )
     recogniser = _Recogniser(inventory, distribution, rules)
     skipped = 0
-    for pod in inventory.pods:
+    pods = inventory.pods
+    for pod, workload in zip(pods, workloads_for(pods, inventory.owners, workloads), strict=True):
         if pod.status.phase in _DONE_PHASES:
             skipped += 1
             continue
-        recogniser.pod(pod)
-    return recogniser.result(len(inventory.pods), skipped)
+        recogniser.pod(pod, workload)
+    return recogniser.result(len(pods), skipped)

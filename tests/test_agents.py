@@ -250,6 +250,22 @@ def test_kureds_daemonset_not_collected_is_a_named_gap() -> None:
     assert findings(PENDING, ctx)["node/a"].status is Status.WARN  # the node's own annotation still counts
 
 
+def test_kured_pods_are_told_by_their_image_name_and_the_first_one_on_a_node_is_named() -> None:
+    nodes = [make_node("a"), make_node("b"), make_node("c")]
+    pods = [
+        make_pod("exporter", namespace="tools", node="a", image="registry.example/tools/kured-exporter:1.0"),
+        make_pod("kured-x", namespace="kube-system", node="b", image="ghcr.io/kubereboot/kured@sha256:" + "a" * 64),
+        kured_pod("b"),
+        make_pod("kured", namespace="default", node="c", image="registry.example/kured:1.23.0", container="main"),
+    ]
+    facts = read_agents(context(nodes, pods=pods).inventory)
+    assert facts.present == {"kured": "pod kube-system/kured-x"}
+    assert facts.readings("a") == ()  # "kured" in a longer image name is another program
+    (on_b,) = facts.readings("b")
+    (on_c,) = facts.readings("c")
+    assert (on_b.evidence["kured_pod"], on_c.evidence["kured_pod"]) == ("kube-system/kured-x", "default/kured")
+
+
 # ------------------------------------------------------------------------------------------
 # Flatcar Linux Update Operator
 

@@ -55,6 +55,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from operator import attrgetter
 
 from patchlevel import inventory as inv
 from patchlevel.facts import parse_timestamp
@@ -236,8 +237,11 @@ KURED_MOST_RECENT = "kured-most-recent-reboot-needed"
 _RELEASED = {"weave.works/": "weave.works/ (released)", "kured.dev/": "kured.dev/ (unreleased pull request #1000)"}
 
 
+_IMAGE = attrgetter("image")
+
+
 def _is_kured_image(image: str | None) -> bool:
-    if not image:
+    if not image or "kured" not in image:  # every pod's images are looked at: the common answer first
         return False
     repository = image.split("@", 1)[0]
     last = repository.rsplit("/", 1)[-1]
@@ -362,10 +366,11 @@ def _read_kured(inventory: Inventory, nodes: Mapping[str, Node], out: _Readings)
         if any(_is_kured_image(c.image) for c in ds.spec.template.spec.containers)
         or any(p + KURED_LOCK in (ds.metadata.annotations or {}) for p in KURED_PREFIXES)
     ]
-    on_node: dict[str, str] = {}  # node -> kured pod
+    on_node: dict[str, str] = {}  # node -> kured pod (the first in the input)
     for pod in inventory.pods:
-        if pod.node_name and any(_is_kured_image(c.image) for c in pod.spec.containers):
-            on_node.setdefault(pod.node_name, f"{pod.namespace}/{pod.name}")
+        node_name = pod.spec.nodeName
+        if node_name and node_name not in on_node and any(map(_is_kured_image, map(_IMAGE, pod.spec.containers))):
+            on_node[node_name] = f"{pod.namespace}/{pod.name}"
     annotated = {
         name: prefix
         for name, node in nodes.items()
@@ -583,6 +588,8 @@ _FLUO_DOWNLOADING = frozenset(
 
 def _read_fluo(node: Node, out: _Readings) -> None:
     annotations, labels = node.annotations, node.labels
+    if not any(k.startswith(FLUO_PREFIXES) for k in (*annotations, *labels)):  # most nodes: one pass over the keys
+        return
     prefix = next(
         (p for p in FLUO_PREFIXES if any(k.startswith(p) for k in annotations) or any(k.startswith(p) for k in labels)),
         None,

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from builders import knowledge, make_context
+from builders import knowledge, make_context, run
 from patchlevel.checks.common import Context
 from patchlevel.checks.images import fixable_vulnerabilities_patched_in_time
 from patchlevel.evaluate import build_report, data_sources
@@ -25,7 +25,7 @@ from patchlevel.model import Finding, OpenVulnerability, Severity, Status
 from patchlevel.policy import Policy, SeveritySource
 from patchlevel.scans import CvssScore, ReportedEpss, ReportedKev, Vulnerability
 from patchlevel.vuln.epss import EpssScores, load_epss_data
-from patchlevel.vuln.kev import load_kev
+from patchlevel.vuln.kev import KevCatalog, KevEntry, load_kev
 from patchlevel.vuln.rank import (
     RANK_EPSS,
     RANK_KEV,
@@ -54,7 +54,7 @@ def context(inventory: Inventory, as_of: date, policy: Policy | None = None, **d
 
 
 def judge(ctx: Context, subject: str) -> Finding:
-    found = {f.subject: f for f in fixable_vulnerabilities_patched_in_time(ctx)}
+    found = {f.subject: f for f in run(fixable_vulnerabilities_patched_in_time, ctx)}
     return found[subject]
 
 
@@ -117,6 +117,40 @@ def test_without_kev_the_same_vulnerability_keeps_the_reports_medium_and_is_not_
     assert (medium.severity, medium.rank_source, medium.status) == (Severity.MEDIUM, RANK_REPORT, Status.PASS)
     assert medium.known_exploited_due is None
     assert "known exploited" not in found.message
+
+
+def _kev_listing(cve: str, added: date) -> KevCatalog:
+    return KevCatalog("test", date(2021, 12, 31), {cve: KevEntry(cve, "v", "p", "n", added, None, None)})
+
+
+def test_a_kev_listing_never_gives_a_fix_more_time_than_its_own_severity() -> None:
+    # CVE-2019-12900 (libbz2) is critical in the report, published 2019-06-19: on 2021-12-20 it is long
+    # past the 30-day critical window.  Listed in KEV on 2021-12-01 it would be 19 days into the KEV
+    # window: the earlier deadline holds, so adding KEV evidence keeps the FAIL and its own clock.
+    day = date(2021, 12, 20)
+    without = typed(judge(context(teamdojo(), day, kev=None), TEAMDOJO), "CVE-2019-12900")
+    found = judge(context(teamdojo(), day, kev=_kev_listing("CVE-2019-12900", date(2021, 12, 1))), TEAMDOJO)
+    listed = typed(found, "CVE-2019-12900")
+    assert (without.status, without.clock_start) == (Status.FAIL, date(2019, 6, 19))
+    assert (listed.status, listed.rank_source, listed.clock_start, listed.age_days, listed.sla_days) == (
+        Status.FAIL,
+        RANK_KEV,
+        date(2019, 6, 19),
+        without.age_days,
+        30,
+    )
+    assert "known exploited" in found.message
+
+
+def test_a_kev_listing_with_a_shorter_window_than_the_policys_critical_one_counts_from_its_date() -> None:
+    # critical gets 90 days, known exploited 14: published 2019-06-19 (deadline 2019-09-17), listed on
+    # 2021-12-01 (deadline 2021-12-15): the own window ended first, so the finding fails on it either way.
+    policy = Policy(sla_days={Severity.CRITICAL: 90, Severity.HIGH: 90}, known_exploited_sla_days=14)
+    kev = _kev_listing("CVE-2019-12900", date(2021, 12, 1))
+    found = judge(context(teamdojo(), date(2021, 12, 10), policy, kev=kev), TEAMDOJO)
+    listed = typed(found, "CVE-2019-12900")
+    assert (listed.status, listed.clock_start, listed.sla_days) == (Status.FAIL, date(2019, 6, 19), 90)
+    assert "or their own severity's window where that ended sooner" in found.message
 
 
 def test_kev_entries_added_after_the_as_of_date_do_not_count() -> None:

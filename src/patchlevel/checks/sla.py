@@ -149,7 +149,8 @@ def judge(
     ``history`` (from the audit ledger) starts the clock earlier when a fix was known before in an
     image the same workload ran.  A known exploited vulnerability (CISA KEV) is judged against
     ``known_exploited_sla_days`` and FAILs past it; its clock starts no earlier than the day it was
-    added to KEV (it became critical then).
+    added to KEV (it became critical then), unless the window of the severity it has without KEV ends
+    sooner: a listing never gives a fix more time than it had (more evidence, never a weaker verdict).
     """
     if vex is not None:
         status = Status.WARN if vex.by == VexMatchBy.REPOSITORY.value else Status.PASS
@@ -182,9 +183,14 @@ def judge(
     if history is not None and (start is None or history.start < start):
         # the ledger knew the fix earlier, in an image the same workload ran: a rebuild did not restart it
         clock, start = f"{CLOCK_HISTORY} ({history.clock}, image {history.image})", history.start
-    added = exploited.date_added if exploited is not None else None
-    if added is not None and start is not None and added > start:
-        clock, start = CLOCK_KEV, added
+    if exploited is not None and start is not None:
+        own = rank.severity_without_kev
+        own_sla = policy.sla_days.get(own) if own is not None else None
+        kev_start = max(start, exploited.date_added or start)
+        if own_sla is not None and own_sla <= (kev_start - start).days + (sla or 0):
+            sla = own_sla  # its own window ends first (or with the KEV one): its clock, FAIL past it
+        elif kev_start > start:
+            clock, start = CLOCK_KEV, kev_start
     if start is not None and start > as_of:
         # A fix released (or a vulnerability published) after the as-of date, in a scan dated on
         # or before it: the dates contradict each other, so the clock cannot be started.
@@ -242,6 +248,13 @@ def clocks_text(judged: Sequence[Judged]) -> str:
     return ("clock: " if len(clocks) == 1 else "clocks: ") + ", ".join(clocks)
 
 
+def _kev_window_text(exploited: Sequence[Judged], policy: Policy) -> str:
+    window = f"the {policy.known_exploited_sla_days}-day window for known exploited vulnerabilities"
+    if all(j.sla_days == policy.known_exploited_sla_days for j in exploited):
+        return window
+    return f"{window}, or their own severity's window where that ended sooner"
+
+
 def vulnerability_parts(judged: Sequence[Judged], policy: Policy) -> list[tuple[Status, Severity, str]]:
     """(status, finding severity, sentence) for each group of vulnerabilities that needs action."""
     parts: list[tuple[Status, Severity, str]] = []
@@ -254,9 +267,8 @@ def vulnerability_parts(judged: Sequence[Judged], policy: Policy) -> list[tuple[
             (
                 exploited[0].status,
                 Severity.CRITICAL,
-                f"{count_text(exploited, 'fixable known exploited vulnerability')} open longer than the "
-                f"{policy.known_exploited_sla_days}-day window for known exploited vulnerabilities "
-                f"({clocks_text(exploited)}): {_kevids_text(exploited)}",
+                f"{count_text(exploited, 'fixable known exploited vulnerability')} open longer than "
+                f"{_kev_window_text(exploited, policy)} ({clocks_text(exploited)}): {_kevids_text(exploited)}",
             )
         )
     for severity in sorted(policy.sla_days, key=lambda s: -SEVERITY_RANK[s]):

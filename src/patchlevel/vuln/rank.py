@@ -132,6 +132,8 @@ class Rank:
     nvd: CvssScore | None = None
     known_exploited: KnownExploited | None = None
     epss: EpssEvidence | None = None
+    # The severity it would have without CISA KEV: its own window still holds when that ends sooner.
+    severity_without_kev: Severity | None = None
 
     @property
     def nvd_severity(self) -> Severity | None:
@@ -257,16 +259,14 @@ def rank(
     exploited = known_exploited(vulnerability, kev, as_of, report_data_date=report_data_date, scanner=scanner)
     score = epss_score(vulnerability, epss, as_of)
 
-    def ranked(by: Severity | None, ranked_by: str, why: str) -> Rank:
-        return Rank(by, ranked_by, why, vulnerability.severity, nvd, exploited, score)
-
-    if exploited is not None:
-        return ranked(Severity.CRITICAL, RANK_KEV, f"{exploited.describe()}: critical whatever its CVSS")
     threshold = policy.epss_threshold
     if threshold is not None and score is not None and score.score >= threshold:
         if severity is not None and SEVERITY_RANK[severity] < SEVERITY_RANK[Severity.HIGH]:
-            why = f"{score.describe()} at or above the policy's threshold {threshold}: raised to high from {reason}"
-            return ranked(Severity.HIGH, RANK_EPSS, why)
-        if severity is None:
+            reason = f"{score.describe()} at or above the policy's threshold {threshold}: raised to high from {reason}"
+            severity, source = Severity.HIGH, RANK_EPSS
+        elif severity is None:
             reason += f"; {score.describe()} is at or above the threshold, but an unknown severity stays unknown"
-    return ranked(severity, source, reason)
+    if exploited is not None:
+        why = f"{exploited.describe()}: critical whatever its CVSS"
+        return Rank(Severity.CRITICAL, RANK_KEV, why, vulnerability.severity, nvd, exploited, score, severity)
+    return Rank(severity, source, reason, vulnerability.severity, nvd, exploited, score, severity)

@@ -28,6 +28,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
+from itertools import groupby
 from operator import attrgetter
 
 import msgspec
@@ -377,12 +378,12 @@ def _read_image_id(raw: str) -> tuple[str | None, str | None, str, str]:
     return parsed.digest, parsed.local_id, repository, ""
 
 
-def _workload_order(workload: Workload) -> tuple[str, str, str, bool]:
-    """The order of ``str(workload)``, without building the string (this runs once per container)."""
-    return (workload.kind, workload.namespace, workload.name, workload.inferred)
-
-
-_use_order = attrgetter("namespace", "pod", "container")  # C-level sort key: this sorts every container
+# C-level getters and sort keys: these run over every container of the cluster.
+_workload_order = attrgetter("kind", "namespace", "name", "inferred")  # str(workload)'s order, without the string
+_use_order = attrgetter("namespace", "pod", "container")
+_use_pod = attrgetter("namespace", "pod")
+_use_namespace = attrgetter("namespace")
+_use_workload = attrgetter("workload")
 
 
 def _most_common(counter: Counter[str]) -> str:
@@ -417,9 +418,10 @@ def _image(group: _Group) -> RunningImage:
         references=references,
         uses=uses,
         reason=reason,
-        pod_keys=tuple(f"{namespace}/{pod}" for namespace, pod in sorted({(u.namespace, u.pod) for u in uses})),
-        workloads=tuple(sorted({u.workload for u in uses}, key=_workload_order)),
-        namespaces=tuple(sorted({u.namespace for u in uses})),
+        # ``uses`` is in (namespace, pod) order: each pod and namespace once is each run of equal ones.
+        pod_keys=tuple(f"{namespace}/{pod}" for (namespace, pod), _ in groupby(map(_use_pod, uses))),
+        workloads=tuple(sorted(set(map(_use_workload, uses)), key=_workload_order)),
+        namespaces=tuple(namespace for namespace, _ in groupby(map(_use_namespace, uses))),
         container_kinds=dict(sorted(Counter(u.container_kind for u in uses).items())),
     )
 

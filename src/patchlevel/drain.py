@@ -336,24 +336,29 @@ def judge(
     for workload in workloads:
         kind = placement.kinds.get(workload, "")
         budgets = index.get(workload, ())
-        zero = [b for b in budgets if b.disruptions_allowed == 0]
-        if zero:
-            blockers.append(Blocker(workload, BlockReason.ZERO_BUDGET, zero[0].qualified))
-            continue
-        unknown = [b for b in budgets if b.disruptions_allowed is None]
-        for budget in unknown:
-            unknowns.append(
-                f"{workload}: whether PodDisruptionBudget {budget.qualified} allows a disruption is unknown: "
-                f"{budget.problem}"
-            )
+        unknown: list[DisruptionBudget] = []
+        if budgets:  # most workloads have none: nothing to look through
+            zero = [b for b in budgets if b.disruptions_allowed == 0]
+            if zero:
+                blockers.append(Blocker(workload, BlockReason.ZERO_BUDGET, zero[0].qualified))
+                continue
+            unknown = [b for b in budgets if b.disruptions_allowed is None]
+            for budget in unknown:
+                unknowns.append(
+                    f"{workload}: whether PodDisruptionBudget {budget.qualified} allows a disruption is unknown: "
+                    f"{budget.problem}"
+                )
         if kind == "Pod":  # kubectl drain refuses it without --force, whatever a budget allows
             blockers.append(Blocker(workload, BlockReason.BARE_POD))
         elif kind in RESTARTED or placement.pods_by_workload.get(workload, 0) != 1:
             continue
         elif not unknown and not any(b.disruptions_allowed for b in budgets):
             blockers.append(Blocker(workload, BlockReason.SINGLE_REPLICA, confirmed=disruption.read))
-    namespaces = {w.split("/", 2)[1] for w in workloads}
-    for budget in disruption.budgets:  # a selector that could not be matched may cover any pod of its namespace
-        if budget.problem == SELECTOR_UNKNOWN and budget.namespace in namespaces:
-            unknowns.append(f"PodDisruptionBudget {budget.qualified}: {budget.problem}")
+    # A selector that could not be matched may cover any pod of its namespace.
+    unmatched = [b for b in disruption.budgets if b.problem == SELECTOR_UNKNOWN]
+    if unmatched:
+        namespaces = {w.split("/", 2)[1] for w in workloads}
+        unknowns.extend(
+            f"PodDisruptionBudget {b.qualified}: {b.problem}" for b in unmatched if b.namespace in namespaces
+        )
     return DrainVerdict(len(workloads), tuple(blockers), tuple(dict.fromkeys(unknowns)))

@@ -173,6 +173,8 @@ def _controller(refs: Sequence[OwnerReference] | None) -> OwnerReference | None:
 
 
 def _lookup(owners: Mapping[str, OwnerObject], ref: OwnerReference, namespace: str) -> OwnerObject | None:
+    if not owners:  # the input holds no owner objects (only pods were collected)
+        return None
     found = owners.get(ref.uid) if ref.uid else None
     return found or owners.get(f"{ref.kind}/{namespace}/{ref.name}")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 from pathlib import Path
@@ -77,6 +78,20 @@ def test_stream_gives_the_same_pods_as_a_whole_decode(tmp_path: Path, chunk_size
     assert len(streamed.pods) == 300
     assert streamed.pods == whole.pods
     assert streamed.pods[123].metadata.labels == {"app": "app-6", "note": "line one\n        }, {tricky"}
+
+
+def test_decoded_pods_and_nodes_cost_the_cycle_collector_nothing(tmp_path: Path) -> None:
+    """Pods, nodes and their parts are acyclic and untracked: a full collection need not walk 150,000 pods."""
+    path = tmp_path / "pods.json"
+    node = {"kind": "Node", "metadata": {"name": "n1", "labels": {"a": "b"}}, "status": {"nodeInfo": {}}}
+    data = write_list(path, "List", [make_pod(i) for i in range(40)] + [node])
+    streamed, _, _ = collect(path, 2048)
+    whole = decode_json_bytes(data, str(path))
+    for decoded in (streamed, whole):
+        assert len(decoded.pods) == 40 and len(decoded.nodes) == 1
+        for obj in [*decoded.pods, *decoded.nodes]:
+            parts = (obj, obj.metadata, obj.spec, obj.status)
+            assert not any(gc.is_tracked(part) for part in parts), obj.metadata.name
 
 
 def test_kubectl_style_list_with_kind_last_uses_each_items_kind(tmp_path: Path) -> None:

@@ -208,6 +208,15 @@ def test_digest_known_pass_local_id_warn_pending_unknown() -> None:
     assert pending.evidence["pod_names"] == ["default/new"]
 
 
+def test_an_unreadable_image_id_is_unknown_and_shown_as_the_kubelet_wrote_it() -> None:
+    raw = "docker-pullable://nginx@sha256:0123"  # a digest cut short: identifies nothing
+    pods = [make_pod("cut", "nginx:1.27", raw)]
+    found = run("running_image_digest_known", context(make_inventory(pods), date(2026, 1, 1)))
+    (finding,) = found.values()
+    assert finding.status is Status.UNKNOWN
+    assert finding.evidence["raw_image_ids"] == [raw]
+
+
 # ------------------------------------------------------------------------------------------
 # image_scanned_recently
 

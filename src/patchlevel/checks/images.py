@@ -257,7 +257,11 @@ def _digest_verdict(evidence: ImageEvidence) -> Verdict:
             "the node or built there): no registry digest proves which published image runs",
             base,
         )
-    return _digest_unknown(image)
+    verdict = _digest_unknown(image)
+    raw = sorted({u.image_id for u in image.uses if u.image_id})
+    if raw:  # what the kubelet did report, as written: the reason it is no digest is in the message
+        verdict = replace(verdict, evidence={**verdict.evidence, "raw_image_ids": capped(raw)})
+    return verdict
 
 
 # ------------------------------------------------------------------------------------------

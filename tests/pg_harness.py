@@ -9,7 +9,9 @@ on it for one test and returns its URL.
 system user that Debian's ``postgresql`` package creates (through ``runuser``), and the data
 directory is given to that user.  When the binaries (or, as root, that user) are missing,
 ``postgres_server`` raises ``Unavailable`` with the reason, and the tests skip saying what to
-install (``.ci/run`` installs ``postgresql``).
+install.  Where PostgreSQL must be tested (CI: ``.ci/run`` installs ``postgresql`` and exports
+``PATCHLEVEL_REQUIRE_POSTGRES=1``), a server that cannot start fails those tests instead: a
+broken PostgreSQL setup must not pass CI as a row of skips.
 """
 
 from __future__ import annotations
@@ -184,10 +186,16 @@ def postgres_server() -> PostgresServer:
 
 
 ENGINES = ("sqlite", "postgresql")
+REQUIRE = "PATCHLEVEL_REQUIRE_POSTGRES"  # "1": PostgreSQL tests fail rather than skip when no server can start
+
+
+def postgres_required() -> bool:
+    return os.environ.get(REQUIRE, "").strip() not in ("", "0")
 
 
 def ledger_url_for(engine: str, tmp_path: Path) -> str:
-    """A fresh, empty ledger URL on ``engine`` for one test; skips (with the reason) when PostgreSQL cannot run."""
+    """A fresh, empty ledger URL on ``engine`` for one test.  When PostgreSQL cannot run: skips with the
+    reason, or fails with it when ``PATCHLEVEL_REQUIRE_POSTGRES=1`` (CI)."""
     import pytest
 
     if engine == "sqlite":
@@ -195,4 +203,6 @@ def ledger_url_for(engine: str, tmp_path: Path) -> str:
     try:
         return postgres_server().new_database()
     except Unavailable as exc:
+        if postgres_required():
+            pytest.fail(f"PostgreSQL is required ({REQUIRE}=1) but could not be started: {exc}", pytrace=False)
         pytest.skip(f"PostgreSQL is not available: {exc}")

@@ -174,3 +174,17 @@ def test_the_ledger_url_comes_from_the_environment(
     code, _, err = run(capsys, "ledger", "import", bundles[0])
     assert code == 0, err
     assert (tmp_path / "env-ledger.db").is_file()
+
+
+def test_one_cluster_name_for_every_context_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # every context would be recorded as the one cluster --cluster names, their audits mixed in one history
+    kubeconfig = tmp_path / "kubeconfig"
+    kubeconfig.write_text("apiVersion: v1\nkind: Config\n", encoding="utf-8")
+    code, _, err = run(
+        capsys, "audit", "--kubeconfig", kubeconfig, "--all-contexts", "--cluster", "prod", "--format", "json",
+        "-o", tmp_path / "out", "--ledger", tmp_path / "ledger.db",
+    )  # fmt: skip
+    assert code == 2
+    assert "--cluster names one cluster and --all-contexts audits several" in err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert not (tmp_path / "ledger.db").exists() and not (tmp_path / "out").exists()

@@ -404,6 +404,11 @@ def audit(
     if all_contexts:
         if path is not None or context is not None:
             raise UsageError("--all-contexts audits every kubeconfig context: give neither PATH nor --context")
+        if cluster_name is not None:  # one name for every context would record them all as one cluster
+            raise UsageError(
+                "--cluster names one cluster and --all-contexts audits several: each context is recorded under its "
+                "kube-system UID, else its context name"
+            )
         if output is None or output.is_file() or Format.TERMINAL in formats:
             raise UsageError("--all-contexts writes one report per cluster: give -o DIR and a file format (e.g. json)")
         fleet = FleetOptions(output=output, formats=[f.value for f in formats], fail_on=FAIL_ON[fail_on])

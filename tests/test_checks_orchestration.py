@@ -416,6 +416,7 @@ def test_kubelet_cves() -> None:
         "CVE-2023-2431",
         "CVE-2023-3676",
         "CVE-2023-3955",
+        "CVE-2024-5321",  # Windows container logs: node side
         "CVE-2024-9042",
         "CVE-2024-10220",
         "CVE-2025-0426",

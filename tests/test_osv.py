@@ -176,6 +176,17 @@ def test_which_role_a_cve_concerns(feed: OsvFeed) -> None:
     assert not concerns_control_plane(kubectl) and not concerns_kubelet(kubectl)
 
 
+def test_windows_container_logs_are_the_node_side(feed: OsvFeed) -> None:
+    """CVE-2024-5321 (GO-2024-2994, bundled real record): "Kubernetes sets incorrect permissions on Windows
+    containers logs" names no component, but the logs are the kubelet's, on Windows nodes: node side."""
+    match = {m.id: m for m in feed.kubernetes("1.30.2").affected}["CVE-2024-5321"]
+    assert match.aliases == ("GO-2024-2994", "GHSA-82m2-cv7p-4m75")
+    assert match.components == ("node",)
+    assert match.component_basis == "summary/details name node"
+    assert concerns_kubelet(match) and not concerns_control_plane(match)
+    assert component_text(match) == "node"
+
+
 def test_staging_module_versions_are_0_x_y() -> None:
     """CVE-2023-3955 names k8s.io/mount-utils with 0.28.1 for Kubernetes 1.28.1."""
     only_staging = go_feed("GO-2023-2170")

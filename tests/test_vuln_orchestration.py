@@ -159,6 +159,19 @@ def test_kubelet_cves_are_kubelet_or_node_side_only() -> None:
     assert f["node/n2"].status is Status.UNKNOWN
 
 
+def test_windows_container_logs_cve_is_the_kubelet_s_not_the_control_plane_s() -> None:
+    """CVE-2024-5321 (Windows container log permissions, fixed in 1.30.3) is set by the kubelet."""
+    ctx = make_context(version="v1.30.2", nodes=[make_node(kubelet="v1.30.2")], as_of=date(2026, 8, 1))
+    control_plane = one("control_plane_free_of_known_cves", ctx)
+    assert "CVE-2024-5321" not in cve_ids(control_plane)
+    assert "CVE-2024-5321" not in control_plane.message
+    assert {"id": "CVE-2024-5321", "component": "node"} in control_plane.evidence["other_components"]
+    assert "CVE-2024-5321" not in one("control_plane_patch_current", ctx).message
+    kubelet = one("kubelet_free_of_known_cves", ctx)
+    assert "CVE-2024-5321 (node; fixed in 1.30.3)" in kubelet.message
+    assert "CVE-2024-5321" in one("kubelet_patch_current", ctx).message
+
+
 # ------------------------------------------------------------------------------------------
 # Container runtimes
 

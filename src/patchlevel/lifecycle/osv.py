@@ -37,7 +37,8 @@ Go database traps, each handled here:
 Which component a CVE concerns
 ------------------------------
 ``Match.components`` names kubelet, kube-apiserver, kube-controller-manager, kube-scheduler,
-kube-proxy, kubectl, client-go or "node" (node-side, component not named) where the record says
+kube-proxy, kubectl, client-go or "node" (node-side, component not named: Windows nodes or
+containers, volumes, "the nodes where …") where the record says
 so: the cve-feed-osv package name (``k8s.io/kubelet``), the Go record's
 ``ecosystem_specific.imports`` package paths (``k8s.io/kubernetes/pkg/kubelet/server``), or the
 record's summary and details naming the component.  Empty means not stated; such a CVE concerns
@@ -180,8 +181,12 @@ _TEXT_COMPONENTS: Final[tuple[tuple[re.Pattern[str], str], ...]] = (
     (re.compile(r"\bkube-scheduler\b", re.IGNORECASE), "kube-scheduler"),
     (re.compile(r"\bkube-proxy\b", re.IGNORECASE), "kube-proxy"),
     (re.compile(r"\bkubectl\b", re.IGNORECASE), "kubectl"),
-    # node-side without a component name: Windows nodes, volumes (mounted on the node), "the nodes where …"
-    (re.compile(r"\bWindows nodes?\b|\bvolumes?\b|\bnodes where\b", re.IGNORECASE), "node"),
+    # node-side without a component name: Windows nodes, Windows containers (and their logs, which the
+    # kubelet writes: CVE-2024-5321), volumes (mounted on the node), "the nodes where …"
+    (
+        re.compile(r"\bWindows (?:nodes?|containers?)\b|\bvolumes?\b|\bnodes where\b", re.IGNORECASE),
+        "node",
+    ),
 )
 
 GO_SOURCE: Final = "Go vulnerability database"

@@ -7,10 +7,11 @@ from pathlib import Path
 
 import msgspec
 import pytest
+import yaml
 
-from addon_pods import DATA, inventory_of, manifest_pods, pod_doc, static_pod_doc
+from addon_pods import DATA, inventory_of, manifest_pods, pod_doc, static_pod_doc, workload_pods
 from builders import make_inventory
-from patchlevel.addons import AddonInventory, bundled_rules, parse_rules, read_version, recognise_addons
+from patchlevel.addons import AddonInventory, AddonRules, bundled_rules, parse_rules, read_version, recognise_addons
 from patchlevel.addons.rules import AddonRulesError
 from patchlevel.facts import derive_facts
 from patchlevel.images import pod_workloads
@@ -112,6 +113,14 @@ def test_kind_all_namespaces_with_a_dotless_looking_registry() -> None:
                 ("cilium", "kube-system/Deployment/cilium-operator", "1.17.8", "v1.17.8-0"),
             },
         ),
+        # the chart's cilium-envoy DaemonSet is part-of: cilium but runs Envoy (v1.32.6-…): not Cilium
+        (
+            "cilium-1.17.5-envoy-operator-relay-helm-rendered.yaml",
+            {
+                ("cilium", "kube-system/Deployment/cilium-operator", "1.17.5", "v1.17.5"),
+                ("cilium", "kube-system/Deployment/hubble-relay", "1.17.5", "v1.17.5"),
+            },
+        ),
         (
             "istio-1.29.1-install-workloads.yaml",
             {
@@ -160,6 +169,78 @@ def test_release_manifests_are_recognised_with_their_versions(manifest: str, exp
         for i in addons.instances
     }
     assert found == expected
+
+
+RULES_TEXT = (Path(__file__).parents[1] / "src/patchlevel/addons/rules.yaml").read_text(encoding="utf-8")
+
+
+def rules_without_exclusions() -> AddonRules:
+    doc = yaml.safe_load(RULES_TEXT)
+    for entry in doc["addons"]:
+        entry.pop("exclude", None)
+    return parse_rules(yaml.safe_dump(doc), "rules-without-exclusions.yaml")
+
+
+def test_a_component_named_apart_is_not_read_by_its_part_of_label_even_without_an_exclusion() -> None:
+    """Without the rule's exclusion, cilium-envoy is Cilium's by part-of, but its Envoy tag is no Cilium release."""
+    pods, owners = manifest_pods("cilium-1.17.5-envoy-operator-relay-helm-rendered.yaml")
+    addons = recognise_addons(inventory_of(pods, owners), rules=rules_without_exclusions())
+    envoy = _by_subject(addons)["addon/cilium/kube-system/DaemonSet/cilium-envoy"]
+    assert not envoy.version.known  # never Cilium 1.32.6
+    assert envoy.recognised_by == "label app.kubernetes.io/part-of=cilium"
+    assert "names the component 'cilium-envoy'" in envoy.version.reason
+    assert envoy.version.raw.startswith("v1.32.6-1749271279-")
+
+
+def test_components_the_rules_exclude_are_not_the_add_on() -> None:
+    rules = bundled_rules()
+    for repository, addon in [
+        ("quay.io/cilium/cilium-envoy", "cilium"),
+        ("quay.io/cilium/hubble-ui", "cilium"),
+        ("quay.io/tigera/operator", "calico"),
+        ("registry.k8s.io/ingress-nginx/kube-webhook-certgen", "ingress-nginx"),
+        ("ghcr.io/dexidp/dex", "argo-cd"),
+    ]:
+        rule = rules.rule(addon)
+        assert rule is not None and rules.excluded_image(rule, repository), repository
+    # the argo-cd chart labels its Redis part-of argocd and gives it Argo CD's version label
+    chart = {
+        "app.kubernetes.io/name": "argocd-redis",
+        "app.kubernetes.io/part-of": "argocd",
+        "app.kubernetes.io/version": "v2.13.1",
+        "helm.sh/chart": "argo-cd-7.7.7",
+    }
+    redis = pod_doc("argocd-redis-1", "public.ecr.aws/docker/library/redis:7.4.1-alpine", labels=chart)
+    hubble_ui = pod_doc(
+        "hubble-ui-1",
+        ["registry.corp.example/mirror/hubble-ui:v0.13.2", "registry.corp.example/mirror/hubble-ui-backend:v0.13.2"],
+        labels={"app.kubernetes.io/name": "hubble-ui", "app.kubernetes.io/part-of": "cilium"},
+    )
+    assert recognise_addons(inventory_of([redis, hubble_ui])).instances == ()
+
+
+def test_a_component_of_an_add_on_takes_only_its_version_label() -> None:
+    labels = {"app.kubernetes.io/name": "argocd-extension", "app.kubernetes.io/part-of": "argocd"}
+    pod = pod_doc("ext", "registry.example/argocd-extension:v9.1.0", labels=labels)
+    (instance,) = recognise_addons(inventory_of([pod])).instances
+    assert instance.addon.id == "argo-cd" and not instance.version.known
+    assert instance.version.raw == "v9.1.0" and "'argocd-extension'" in instance.version.reason
+    labelled = pod_doc(
+        "ext", "registry.example/argocd-extension:v9.1.0", labels={**labels, "app.kubernetes.io/version": "v3.5.1"}
+    )
+    (instance,) = recognise_addons(inventory_of([labelled])).instances
+    assert instance.version.text == "3.5.1" and instance.version.source == "label app.kubernetes.io/version"
+
+
+def test_running_admission_webhook_jobs_are_not_the_ingress_controller() -> None:
+    """The certgen Jobs carry the controller's name, part-of and version labels but run kube-webhook-certgen."""
+    docs = yaml.safe_load_all((DATA / "ingress-nginx-v1.15.1-deploy-cloud.yaml").read_text(encoding="utf-8"))
+    jobs = [d for d in docs if isinstance(d, dict) and d.get("kind") == "Job"]
+    assert len(jobs) == 2
+    pods = [pod for job in jobs for pod in workload_pods(job, phase="Running")[0]]
+    assert all("kube-webhook-certgen" in p["spec"]["containers"][0]["image"] for p in pods)
+    assert all(p["metadata"]["labels"]["app.kubernetes.io/name"] == "ingress-nginx" for p in pods)
+    assert recognise_addons(inventory_of(pods)).instances == ()
 
 
 def test_completed_jobs_run_nothing() -> None:
@@ -440,6 +521,19 @@ BASE = "format: 1\nvendor_suffixes: []\nmanaged: []\naddons:\n"
             "  - {id: x, name: X, category: c, lifecycle: x, upgrade: u, names: [n]}\n"
             "  - {id: y, name: Y, category: c, lifecycle: y, upgrade: u, names: [n]}\n",
             "claimed by both x and y",
+        ),
+        (
+            "  - {id: x, name: X, category: c, lifecycle: x, upgrade: u, names: [n], exclude: {why: w, names: [n]}}\n",
+            "'n' is both a name of the add-on and excluded",
+        ),
+        (
+            "  - {id: x, name: X, category: c, lifecycle: x, upgrade: u, names: [n], exclude: {why: w}}\n",
+            "exclude needs",
+        ),
+        ("  - {id: x, name: X, category: c, lifecycle: x, upgrade: u, names: [n], exclude: {images: [a/b]}}\n", "why"),
+        (
+            "  - {id: x, name: X, category: c, lifecycle: x, upgrade: u, names: [n], exclude: {why: w, images: [B]}}\n",
+            "registry/repository glob",
         ),
     ],
 )

@@ -3,8 +3,13 @@
 ``recognise_addons(inventory, distribution)`` reads every pod once.  A pod runs an add-on when one
 of its containers (regular containers and native sidecars; not init or ephemeral containers) runs
 an image the rules name, or, failing that, when its ``app.kubernetes.io/name``/``part-of`` label or
-its Helm chart names the add-on (an image mirrored somewhere the rules do not know).  Completed
-pods (``Succeeded``/``Failed``) run nothing and are skipped.
+its Helm chart names the add-on (an image mirrored somewhere the rules do not know).  The name label
+comes first: ``part-of`` and the chart name the application a component belongs to, not the
+component, so a component the rule excludes (the Cilium chart's cilium-envoy is ``part-of: cilium``
+but runs Envoy) is not the add-on, nor is a pod whose every image the rule excludes.  A pod named
+by ``part-of`` or its chart whose name label names another component is the add-on's, but its
+image tag is that component's version: only the ``app.kubernetes.io/version`` label gives the
+release.  Completed pods (``Succeeded``/``Failed``) run nothing and are skipped.
 
 The version is read from the image tag (``v1.14.2``, ``3.5.9-0``, ``v1.10.1-eksbuild.1``), or from
 the ``app.kubernetes.io/version`` label of the pod or its owners when the tag cannot be read and
@@ -225,17 +230,27 @@ def _owner_labels(pod: Pod, owners: Mapping[str, OwnerObject]) -> dict[str, str]
 
 
 def _labels_name(labels: Mapping[str, str], rules: AddonRules) -> tuple[AddonRule, str] | None:
-    """The add-on the labels name (name, part-of, then Helm chart), with the label that named it."""
-    for key in (NAME_LABEL, PART_OF_LABEL):
-        value = labels.get(key)
-        if value and value in rules.by_name:
-            return rules.by_name[value], f"label {key}={value}"
-    chart = labels.get(CHART_LABEL)
-    if chart:
-        name = chart_name(chart)
-        if name in rules.by_chart:
-            return rules.by_chart[name], f"label {CHART_LABEL}={chart}"
-    return None
+    """The add-on the labels name (name, part-of, then Helm chart), with the label that named it.
+
+    ``part-of`` and the chart name an application, not the component the pod runs: they are not taken
+    when the name label names a component the add-on's rule excludes (cilium-envoy is part of cilium).
+    """
+    name = labels.get(NAME_LABEL)
+    if name:
+        named = rules.by_name.get(name)
+        if named is not None:
+            return named, f"label {NAME_LABEL}={name}"
+    found: tuple[AddonRule, str] | None = None
+    part_of = labels.get(PART_OF_LABEL)
+    if part_of and part_of in rules.by_name:
+        found = rules.by_name[part_of], f"label {PART_OF_LABEL}={part_of}"
+    else:
+        chart = labels.get(CHART_LABEL)
+        if chart and chart_name(chart) in rules.by_chart:
+            found = rules.by_chart[chart_name(chart)], f"label {CHART_LABEL}={chart}"
+    if found is not None and name and name in found[0].excluded_names:
+        return None
+    return found
 
 
 _KIND = attrgetter("kind")
@@ -468,14 +483,35 @@ class _Recogniser:
             )
         return readings[0]
 
+    def _excluded(self, rule: AddonRule, image: str) -> bool:
+        repository = self.image(image).repository
+        return bool(repository) and self.rules.excluded_image(rule, repository)
+
     def _by_label(self, pod: Pod, workload: Workload, rule: AddonRule, how: str, static: bool) -> None:
-        context = {**_owner_labels(pod, self.inventory.owners), **(pod.metadata.labels or {})}
+        images = [(c.name, c.image or "") for c in pod.spec.containers if c.image]
+        if images and all(self._excluded(rule, image) for _, image in images):
+            return  # a component the rule names as versioned apart (kube-webhook-certgen), not the add-on
+        images = [(name, image) for name, image in images if not self._excluded(rule, image)]
+        labels = pod.metadata.labels or {}
+        context = {**_owner_labels(pod, self.inventory.owners), **labels}
         own = {k: context[k] for k in EVIDENCE_LABELS if k in context}
         suffixes = self.rules.suffixes[rule.id]
         label = own.get(VERSION_LABEL)
-        images = [(c.name, c.image or "") for c in pod.spec.containers if c.image]
+        component = labels.get(NAME_LABEL) or ""
+        if self.rules.by_name.get(component) is rule:
+            component = ""
         if label is not None:
             version = read_version(label, rule, suffixes, f"label {VERSION_LABEL}")
+        elif component:
+            tag = self.image(images[0][1]).tag if len(images) == 1 else None
+            version = AddonVersion(
+                None,
+                None,
+                tag or "",
+                how,
+                reason=f"recognised by {how}, but its {NAME_LABEL} label names the component {component!r}, whose "
+                f"image tag need not be a {rule.name} release, and no {VERSION_LABEL} label is set",
+            )
         elif len(images) == 1:
             match = self.image(images[0][1])
             version = (

@@ -7,6 +7,11 @@ One entry per add-on says how to recognise it in a pod and how to judge it:
 * ``names``: values of the pod's ``app.kubernetes.io/name`` or ``app.kubernetes.io/part-of`` label,
   and ``charts``: Helm chart names (the ``helm.sh/chart`` label is ``<chart>-<chart version>``),
   which recognise an add-on whose image is a mirror the globs do not know;
+* ``exclude``: components shipped with the add-on (same chart, same ``part-of`` label) that are
+  versioned apart and so are not the add-on: their images (globs, as ``images``) and their
+  ``app.kubernetes.io/name`` values (Cilium's cilium-envoy and hubble-ui, Calico's tigera-operator,
+  ingress-nginx's kube-webhook-certgen), with ``why``.  A pod they describe is not recognised as
+  the add-on by its labels, and an excluded image never matches the add-on's globs;
 * ``lifecycle``: the lifecycle product that judges it (endoflife.date's id, or a curated one);
 * ``version_from``: ``image`` (the tag; the label only when the tag is unreadable) or ``label``
   (``app.kubernetes.io/version`` first: Flux labels its distribution version, while each controller
@@ -26,7 +31,7 @@ and the entry.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fnmatch import translate
 from functools import cache
 from importlib import resources
@@ -61,6 +66,14 @@ class ManagedRule(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     namespace_prefix: str = ""
 
 
+class Exclusion(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """Components that carry an add-on's labels but are versioned apart from it."""
+
+    why: str  # what they are and how they are versioned, in our words
+    images: tuple[str, ...] = ()  # registry/repository globs
+    names: tuple[str, ...] = ()  # app.kubernetes.io/name values
+
+
 class AddonRule(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     id: str
     name: str
@@ -75,6 +88,11 @@ class AddonRule(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     suffixes: tuple[VendorSuffix, ...] = ()
     osv: tuple[str, ...] = ()
     note: str = ""
+    exclude: Exclusion | None = None
+
+    @property
+    def excluded_names(self) -> tuple[str, ...]:
+        return self.exclude.names if self.exclude is not None else ()
 
 
 class _Document(msgspec.Struct, forbid_unknown_fields=True):
@@ -102,6 +120,12 @@ class AddonRules:
     by_name: dict[str, AddonRule]  # app.kubernetes.io/name or part-of value -> add-on
     by_chart: dict[str, AddonRule]  # Helm chart name -> add-on
     source: str = RULES_FILE
+    excluded_images: dict[str, re.Pattern[str]] = field(default_factory=dict)  # add-on id -> its exclusions
+
+    def excluded_image(self, rule: AddonRule, repository: str) -> bool:
+        """Whether ``registry/repository`` is a component of ``rule``'s add-on that is versioned apart."""
+        pattern = self.excluded_images.get(rule.id)
+        return pattern is not None and pattern.match(repository) is not None
 
     def rule(self, addon_id: str) -> AddonRule | None:
         return next((a for a in self.addons if a.id == addon_id), None)
@@ -109,7 +133,7 @@ class AddonRules:
     def match_repository(self, repository: str) -> AddonRule | None:
         """The add-on whose image globs match ``registry/repository``, first in file order."""
         for pattern, rule in self.image_patterns:
-            if pattern.match(repository):
+            if pattern.match(repository) and not self.excluded_image(rule, repository):
                 return rule
         return None
 
@@ -133,15 +157,22 @@ def _addon(raw: dict[str, object], index: int, where: str) -> AddonRule:
         raise AddonRulesError(f"{label}: id must be lower-case letters, digits and dashes")
     if not (rule.images or rule.names or rule.charts):
         raise AddonRulesError(f"{label}: no images, names or charts to recognise it by")
-    for pattern in rule.images:
+    excluded = rule.exclude.images if rule.exclude is not None else ()
+    for pattern in (*rule.images, *excluded):
         if "/" not in pattern or pattern != pattern.strip() or pattern.lower() != pattern:
             raise AddonRulesError(f"{label}: image glob {pattern!r} must be a lower-case registry/repository glob")
+    if rule.exclude is not None:
+        if not rule.exclude.why.strip() or not (rule.exclude.images or rule.exclude.names):
+            raise AddonRulesError(f"{label}: exclude needs images or names, and why")
+        for name in rule.exclude.names:
+            if name in rule.names:
+                raise AddonRulesError(f"{label}: {name!r} is both a name of the add-on and excluded")
     for module in rule.osv:
         if not _MODULE_PATH.match(module):
             raise AddonRulesError(f"{label}: {module!r} is not a Go module path")
-    for text, field in ((rule.name, "name"), (rule.lifecycle, "lifecycle"), (rule.upgrade, "upgrade")):
+    for text, what in ((rule.name, "name"), (rule.lifecycle, "lifecycle"), (rule.upgrade, "upgrade")):
         if not text.strip():
-            raise AddonRulesError(f"{label}: {field} is empty")
+            raise AddonRulesError(f"{label}: {what} is empty")
     return rule
 
 
@@ -160,6 +191,7 @@ def parse_rules(text: str | bytes, where: str = RULES_FILE) -> AddonRules:
     by_name: dict[str, AddonRule] = {}
     by_chart: dict[str, AddonRule] = {}
     patterns: list[tuple[re.Pattern[str], AddonRule]] = []
+    excluded: dict[str, re.Pattern[str]] = {}
     suffixes: dict[str, tuple[CompiledSuffix, ...]] = {}
     for rule in addons:
         if rule.id in seen:
@@ -173,7 +205,9 @@ def parse_rules(text: str | bytes, where: str = RULES_FILE) -> AddonRules:
                 raise AddonRulesError(f"{where}: {kind} {value!r} is claimed by both {other.id} and {rule.id}")
             index[value] = rule
         if rule.images:
-            patterns.append((re.compile("|".join(f"(?:{translate(p)})" for p in rule.images)), rule))
+            patterns.append((_globs(rule.images), rule))
+        if rule.exclude is not None and rule.exclude.images:
+            excluded[rule.id] = _globs(rule.exclude.images)
         suffixes[rule.id] = (
             *(_compile_suffix(s, f"{where}: add-on {rule.id}") for s in rule.suffixes),
             *shared,
@@ -187,7 +221,11 @@ def parse_rules(text: str | bytes, where: str = RULES_FILE) -> AddonRules:
             raise AddonRulesError(f"{where}: managed rule {managed.id}: source must be an https URL")
         if not managed.labels and not managed.namespace_prefix:
             raise AddonRulesError(f"{where}: managed rule {managed.id}: no labels or namespace prefix to match")
-    return AddonRules(addons, doc.managed, shared, tuple(patterns), suffixes, by_name, by_chart, where)
+    return AddonRules(addons, doc.managed, shared, tuple(patterns), suffixes, by_name, by_chart, where, excluded)
+
+
+def _globs(patterns: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile("|".join(f"(?:{translate(p)})" for p in patterns))
 
 
 @cache

@@ -11,6 +11,9 @@ rules do not recognise is never judged, and says nothing here.  Each recognised 
 * ``addon_patch_current``: its release against the newest patch of its line released by the
   as-of date; FAIL when a newer patch fixes a known CVE and has been out longer than the window;
 * ``addon_free_of_known_cves``: its release against the vulnerability records of its Go modules;
+  "no known CVE" passes only for a release the lifecycle and release data know (its line is listed
+  and it is not newer than every release listed): of a release the data does not know (a newer
+  one, or a tag that is not the add-on's release) the records cannot say it is free of CVEs;
 * ``control_plane_components_skew_allowed``: the static kube-apiserver, kube-controller-manager
   and kube-scheduler pods of a self-managed control plane against the version-skew policy.
 
@@ -26,7 +29,7 @@ from dataclasses import replace
 from datetime import date
 from typing import Any
 
-from patchlevel.addons import AddonInstance, AddonInventory, ControlPlanePod
+from patchlevel.addons import AddonInstance, AddonInventory, AddonVersion, ControlPlanePod
 from patchlevel.checks.common import (
     Context,
     Judgement,
@@ -38,7 +41,7 @@ from patchlevel.checks.common import (
     support_verdict,
     unknown,
 )
-from patchlevel.lifecycle.catalog import Product
+from patchlevel.lifecycle.catalog import Product, in_cycle
 from patchlevel.lifecycle.osv import Match
 from patchlevel.model import JSONValue, Severity, Status
 from patchlevel.versions import KubeVersion, release_key
@@ -327,6 +330,42 @@ def addon_patch_current(ctx: Context) -> Iterator[Judgement]:
     yield from per_addon(ctx, judge, remedy)
 
 
+def release_unknown(ctx: Context, lifecycle: str, version: AddonVersion) -> str:
+    """Why the lifecycle and release data do not know ``version`` as a release ("" when they do).
+
+    Known: its line is a line of the data (or the data lists a release of it), and it is not newer than
+    every release the data lists for the product or for its line.  A tag read as the add-on's release
+    that is not one (cilium-envoy's v1.32.6 read as Cilium) or a release newer than the data is not known.
+    """
+    text, cycle = version.text, version.cycle
+    if text is None or cycle is None:
+        return version.reason or "the version is not known"
+    product = ctx.catalog.product(lifecycle)
+    if product is None:
+        return f"the lifecycle data has no product {lifecycle!r}, so no release of it is known"
+    data_date = product.retrieved if product.curated and product.retrieved else ctx.catalog.data_date
+    running = release_key(text)[:3]
+    releases = [r.version for r in product.versions] + [c.latest for c in product.cycles if c.latest]
+    newest = max(releases, key=lambda v: release_key(v)[:3], default=None)
+    if newest is not None and running > release_key(newest)[:3]:
+        return (
+            f"{product.label} {text} is newer than every release in the lifecycle data (newest {newest}; data of "
+            f"{data_date})"
+        )
+    line_releases = [v for v in releases if in_cycle(v, cycle)]
+    if product.cycle(cycle) is None and not line_releases:
+        lines = sorted((c.name for c in product.cycles), key=release_key)
+        listed = f"its lines are {lines[0]} to {lines[-1]}" if lines else "it lists no release line"
+        return f"{product.label} {cycle} is not a release line in the lifecycle data (data of {data_date}: {listed})"
+    newest_here = max(line_releases, key=lambda v: release_key(v)[:3], default=None)
+    if newest_here is not None and running > release_key(newest_here)[:3]:
+        return (
+            f"{product.label} {text} is newer than every {cycle} release in the lifecycle data (newest "
+            f"{newest_here}; data of {data_date})"
+        )
+    return ""
+
+
 def _release_source(product: Product | None) -> str:
     if product is None:
         return "no lifecycle data"
@@ -457,13 +496,22 @@ def addon_free_of_known_cves(ctx: Context) -> Iterator[Judgement]:
             )
             verdict = replace(verdict, vulnerabilities=typed)
         else:
-            verdict = Verdict(
-                Status.PASS,
-                Severity.INFO,
-                f"{what}: no CVE known to the bundled data (to {_feed_date(ctx)}) affects this release; later CVEs "
-                "are not covered",
-                evidence,
-            )
+            not_known = release_unknown(ctx, rule.lifecycle, version)
+            if not_known:
+                evidence["release_unknown"] = not_known
+                verdict = unknown(
+                    f"{what}: no CVE known to the bundled data (to {_feed_date(ctx)}) affects it, but {not_known}: "
+                    "a release the data does not know is not shown free of known CVEs",
+                    **evidence,
+                )
+            else:
+                verdict = Verdict(
+                    Status.PASS,
+                    Severity.INFO,
+                    f"{what}: no CVE known to the bundled data (to {_feed_date(ctx)}) affects this release; later "
+                    "CVEs are not covered",
+                    evidence,
+                )
         if (
             instance.managed is not None
             and instance.managed.responsibility == "provider"

@@ -243,3 +243,59 @@ def test_the_new_check_is_registered_and_mapped() -> None:
     assert ids[ids.index("container_runtime_patch_current") + 1] == "container_runtime_free_of_known_cves"
     mapped = requirements_by_check(load_requirements(ids))
     assert set(mapped["container_runtime_free_of_known_cves"]) == {"PCI-CG-10.1", "PCI-DSS-6.3.1", "PCI-DSS-6.3.3"}
+
+
+@pytest.mark.parametrize(
+    ("runtime", "release"),
+    [
+        ("containerd://2.1.0-rc.1", "2.1.0"),
+        ("containerd://2.0.0-beta.2", "2.0.0"),
+        ("docker://29.0.0-rc.1", "29.0.0"),
+        ("containerd://2.2.0-alpha.1", "2.2.0"),
+    ],
+)
+def test_a_runtime_pre_release_is_unknown_as_kubelet_pre_releases_are(runtime: str, release: str) -> None:
+    """A pre-release is no vendor package: no vendor leniency (WARN), but no release the ranges name either."""
+    ctx = make_context(version="v1.33.4", nodes=[make_node(runtime=runtime)])
+    text = runtime.split("://")[1]
+    f = one("container_runtime_free_of_known_cves", ctx)
+    assert (f.status, f.severity) == (Status.UNKNOWN, Severity.MEDIUM)
+    assert f.message.endswith(f"{text} is a pre-release of {release}; CVE ranges are judged for releases only")
+    assert "vendor_note" not in f.evidence
+    kubelet = one(
+        "kubelet_free_of_known_cves", make_context(version="v1.33.4", nodes=[make_node(kubelet="v1.35.0-rc.1")])
+    )
+    assert kubelet.status is Status.UNKNOWN and "is a pre-release" in kubelet.message
+    supported = one("container_runtime_supported", ctx)
+    assert "vendor_build" not in supported.evidence
+    assert str(supported.evidence["prerelease"]).startswith(f"{text.split('-', 1)[1]}: a pre-release of ")
+
+
+def test_a_containerd_release_candidate_is_still_behind_its_fixed_patches() -> None:
+    """containerd 2.1.0-rc.1 is compared as 2.1.0, which it precedes: 2.1.5 fixes CVE-2024-25621 (as of 2025-12-10)."""
+    ctx = make_context(
+        version="v1.33.4", nodes=[make_node(runtime="containerd://2.1.0-rc.1")], as_of=date(2025, 12, 10)
+    )
+    patch = one("container_runtime_patch_current", ctx)
+    assert patch.status is Status.FAIL
+    assert "CVE-2024-25621" in patch.message
+    assert patch.evidence["prerelease"] == "2.1.0-rc.1 is a pre-release, compared as 2.1.0, the release it precedes"
+
+
+@pytest.mark.parametrize(
+    "runtime",
+    [
+        "containerd://1.7.12-0ubuntu4",  # Ubuntu's package
+        "containerd://1.7.27+bottlerocket",
+        "cri-o://1.29.1-3.rhaos4.16.git2f2fb91.el9",  # OpenShift's RPM
+        "cri-o://1.17.4-18.dev.rhaos4.4.gitfb8131a.el8",  # "dev" inside a RHEL release: a vendor build
+        "containerd://1.7.25-eks-1",
+    ],
+)
+def test_distribution_runtime_builds_keep_the_vendor_warning(runtime: str) -> None:
+    ctx = make_context(version="v1.33.4", nodes=[make_node(runtime=runtime)], as_of=date(2026, 8, 1))
+    f = one("container_runtime_free_of_known_cves", ctx)
+    assert f.status is Status.WARN
+    assert str(f.evidence["vendor_note"]).startswith(f"{runtime} is a vendor build; vendors backport fixes")
+    assert "pre-release" not in f.message
+    assert "prerelease" not in one("container_runtime_supported", ctx).evidence

@@ -719,7 +719,12 @@ def container_runtime_supported(ctx: Context) -> Iterator[Judgement]:
         if runtime is None or runtime.numbers is None:
             return judgement(node.subject, _runtime_unknown(node), remediation)
         evidence: dict[str, JSONValue] = {"runtime": runtime.raw}
-        if runtime.suffix:
+        prerelease = _runtime_prerelease(runtime)
+        if prerelease:
+            evidence["prerelease"] = (
+                f"{prerelease}: a pre-release of {runtime.name} {runtime.semver}; judged by its release line"
+            )
+        elif runtime.suffix:
             evidence["vendor_build"] = (
                 f"{runtime.suffix.lstrip('+-')}: a vendor package of {runtime.name} {runtime.semver}; "
                 "judged by the upstream release line"
@@ -825,13 +830,28 @@ def _runtime_cves(ctx: Context, runtime: RuntimeVersion) -> tuple[Assessment, st
     return ctx.osv.assess(packages, semver), product, problem
 
 
+# A semver pre-release of the runtime itself: containerd ``2.1.0-rc.1``, ``2.0.0-beta.2``, Docker
+# ``29.0.0-rc.1`` (and Docker CE's ``17.03.0-ce-rc1``).  Only the first identifier decides: a RHEL
+# package ``1.17.4-18.dev.rhaos4.4…`` is a vendor build, not a pre-release.
+_RUNTIME_PRERELEASE = re.compile(
+    r"^-(?:ce-)?(?:alpha|beta|rc|preview|pre|dev)(?:[.\-]?\d+)*(?=$|[+.\-~])", re.IGNORECASE
+)
+
+
+def _runtime_prerelease(runtime: RuntimeVersion) -> str:
+    """The pre-release part of a runtime version (``rc.1``), "" for a release or a vendor build."""
+    m = _RUNTIME_PRERELEASE.match(runtime.suffix)
+    return m[0].lstrip("-") if m else ""
+
+
 def _runtime_vendor_build(runtime: RuntimeVersion) -> str:
     """A vendor package (``-2.rhaos4.7…``, ``+bottlerocket``, ``-0ubuntu1``): vendors backport fixes.
 
-    k3s and RKE2 builds (``-k3s2``) carry the upstream release they are named after.
+    k3s and RKE2 builds (``-k3s2``) carry the upstream release they are named after, and a
+    pre-release (``-rc.1``) is upstream's own build, no vendor's: neither is a vendor build.
     """
     suffix = runtime.suffix
-    if not suffix or suffix.lstrip("+-").startswith("k3s"):
+    if not suffix or suffix.lstrip("+-").startswith("k3s") or _runtime_prerelease(runtime):
         return ""
     return runtime.raw
 
@@ -873,6 +893,9 @@ def container_runtime_patch_current(ctx: Context) -> Iterator[Judgement]:
         if problem:
             note = f"not judged: {problem}"
             verdict = replace(verdict, evidence={**verdict.evidence, "known_cves": note})
+        if _runtime_prerelease(runtime):
+            note = f"{runtime.text} is a pre-release, compared as {runtime.semver}, the release it precedes"
+            verdict = replace(verdict, evidence={**verdict.evidence, "prerelease": note})
         return judgement(node.subject, verdict, remediation)
 
     yield from per_node(ctx, _runtime_key, judge)
@@ -893,6 +916,10 @@ def container_runtime_free_of_known_cves(ctx: Context) -> Iterator[Judgement]:
         if runtime is None or runtime.numbers is None:
             return judgement(node.subject, _runtime_unknown(node), remediation)
         assessment, product, problem = _runtime_cves(ctx, runtime)
+        prerelease = _runtime_prerelease(runtime)
+        if prerelease and runtime.semver:
+            # as for kubelets: the ranges name releases, and a pre-release is none of them
+            problem = f"{runtime.text} is a pre-release of {runtime.semver}; CVE ranges are judged for releases only"
         packages, _ = runtime_packages(runtime.name, runtime.numbers)
         verdict = _cve_verdict(
             ctx,

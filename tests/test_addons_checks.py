@@ -444,6 +444,54 @@ def test_controller_manager_and_scheduler_follow_the_api_servers(
         assert words in finding.message
 
 
+UNREADABLE_API = static_pod_doc("kube-apiserver", "registry.k8s.io/kube-apiserver@sha256:" + "ef" * 32, "cp-3")
+
+
+def test_an_api_server_whose_version_cannot_be_read_keeps_the_others_from_passing() -> None:
+    result = skew(
+        static("kube-apiserver", "v1.31.4", "cp-1"),
+        static("kube-apiserver", "v1.30.8", "cp-2"),
+        UNREADABLE_API,
+        static("kube-controller-manager", "v1.30.8", "cp-2"),
+        static("kube-scheduler", "v1.30.8", "cp-2"),
+    )
+    assert result["pod/kube-system/kube-apiserver-cp-3"].status is Status.UNKNOWN
+    for subject in (
+        "pod/kube-system/kube-apiserver-cp-1",
+        "pod/kube-system/kube-apiserver-cp-2",
+        "pod/kube-system/kube-controller-manager-cp-2",
+        "pod/kube-system/kube-scheduler-cp-2",
+    ):
+        finding = result[subject]
+        assert finding.status is Status.UNKNOWN, (subject, finding.message)
+        assert "kube-system/kube-apiserver-cp-3 on node cp-3" in finding.message and "cannot be read" in finding.message
+        assert finding.evidence["api_servers_unreadable"] == [
+            {
+                "pod": "kube-system/kube-apiserver-cp-3",
+                "node": "cp-3",
+                "image": UNREADABLE_API["spec"]["containers"][0]["image"],
+            }
+        ]
+
+
+def test_a_known_skew_violation_fails_beside_an_unreadable_api_server() -> None:
+    result = skew(
+        static("kube-apiserver", "v1.31.4", "cp-1"),
+        static("kube-apiserver", "v1.29.12", "cp-2"),
+        UNREADABLE_API,
+        static("kube-scheduler", "v1.32.0", "cp-1"),
+    )
+    assert result["pod/kube-system/kube-apiserver-cp-1"].status is Status.FAIL
+    assert result["pod/kube-system/kube-scheduler-cp-1"].status is Status.FAIL  # newer than a known API server
+
+
+def test_no_readable_api_server_pod_is_not_replaced_by_the_version_endpoint() -> None:
+    # /version answers for whichever API server took the request; the static pod that cannot be read is another
+    result = skew(UNREADABLE_API, static("kube-scheduler", "v1.31.4", "cp-3"), version="v1.31.4")
+    finding = result["pod/kube-system/kube-scheduler-cp-3"]
+    assert finding.status is Status.UNKNOWN and "kube-apiserver-cp-3" in finding.message
+
+
 def test_without_static_api_server_pods_the_version_endpoint_is_the_reference() -> None:
     result = skew(static("kube-scheduler", "v1.32.0", "cp-0"), version="v1.31.4")
     finding = result["pod/kube-system/kube-scheduler-cp-0"]

@@ -579,7 +579,12 @@ def control_plane_components_skew_allowed(ctx: Context) -> Iterator[Judgement]:
         return
     apiservers = [p for p in components if p.component == "kube-apiserver"]
     known_api = [p.version for p in apiservers if p.version is not None]
+    unreadable = [p for p in apiservers if p.version is None]
     evidence = _skew_evidence(addons, api)
+    if unreadable:
+        evidence["api_servers_unreadable"] = [
+            {"pod": f"{p.namespace}/{p.pod}", "node": p.node, "image": p.image} for p in unreadable
+        ]
     for pod in components:
         if pod.version is None:
             verdict = unknown(
@@ -588,9 +593,19 @@ def control_plane_components_skew_allowed(ctx: Context) -> Iterator[Judgement]:
             )
         elif pod.component == "kube-apiserver":
             verdict = _apiserver_skew(pod.version, known_api, evidence)
+        elif unreadable and not known_api:
+            verdict = unknown(f"{pod.component} skew unknown: {_unreadable_api_servers(unreadable)}", **evidence)
         else:
             reference = known_api or ([api] if api is not None else [])
             verdict = _follower_skew(pod, reference, bool(known_api), evidence)
+        if unreadable and verdict.status is Status.PASS and pod.version is not None:
+            # within the policy of the API servers whose versions are known; one that cannot be read may be
+            # the one out of step (a known violation above stays a FAIL)
+            verdict = unknown(
+                f"{pod.component} {_minor(pod.version)} skew unknown: {_unreadable_api_servers(unreadable)} "
+                f"(against the others: {verdict.message})",
+                **verdict.evidence,
+            )
         evidence_here = {
             **verdict.evidence,
             "component": pod.component,
@@ -602,6 +617,15 @@ def control_plane_components_skew_allowed(ctx: Context) -> Iterator[Judgement]:
         yield Judgement(
             pod.subject, Verdict(verdict.status, verdict.severity, verdict.message, evidence_here), remediation
         )
+
+
+def _unreadable_api_servers(pods: Sequence[ControlPlanePod]) -> str:
+    named = "; ".join(f"{p.namespace}/{p.pod} on node {p.node or '?'} runs {p.image!r}" for p in pods)
+    return (
+        f"the version of {'an API server' if len(pods) == 1 else f'{len(pods)} API servers'} cannot be read "
+        f"({named}: no Kubernetes release in the tag), so whether the control plane keeps to the version-skew "
+        "policy is not known"
+    )
 
 
 def _no_static_control_plane(ctx: Context) -> Verdict:

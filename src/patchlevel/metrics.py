@@ -5,12 +5,14 @@ the text exposition (``--format prometheus``) and ``serve.py`` serves them, so a
 CronJob and a scrape of the exporter say the same thing about the same Report.
 
 Cardinality is bounded by design.  No series is per node, pod, image or vulnerability: findings
-are counted by check and status, vulnerabilities by severity, and release lines are shown one by
-one only when the lifecycle data knows them, at most ``MAX_LINES_PER_COMPONENT`` per component (a
-line the data does not know is counted under empty ``product`` and ``line`` labels, and lines
-past the cap together, so hostile or odd version strings cannot create series).  The count is at
-most ``series_bound`` below: it depends on the checks, the requirements and the waivers in the
-policy, never on the size of the cluster.
+are counted by check and status, vulnerabilities by source and severity, and release lines are
+shown one by one only when the lifecycle data knows them, at most ``MAX_LINES_PER_COMPONENT`` per
+component (a line the data does not know is counted under empty ``product`` and ``line`` labels,
+and lines past the cap together, so hostile or odd version strings cannot create series).  Every
+other label value comes from a closed table here (components, vulnerability sources, data sources,
+statuses, verdicts, severities); a check the tables do not name is counted under ``other``.  The
+count is at most ``series_bound`` below: it depends on the number of checks and requirements in
+the registry and of waivers in the policy, never on the size of the cluster.
 
 Values are read from the typed facts findings carry (``support``, ``patch``,
 ``vulnerabilities``) and from statuses, never from the free-form ``evidence``.
@@ -118,8 +120,8 @@ REQUIREMENT_VERDICT = MetricSpec(
 DATA_TIMESTAMP = MetricSpec(
     "patchlevel_data_timestamp_seconds",
     MetricType.GAUGE,
-    "Date of the reference data the verdicts rest on, by source (lifecycle, kubernetes-cve-feed, cisa-kev), and of the "
-    "newest image scan (source scans), as Unix time; age is time() minus this.",
+    "Date of the reference data the verdicts rest on, by source (lifecycle, kubernetes-cve-feed, cisa-kev, "
+    "first-epss), and of the newest image scan (source scans), as Unix time; age is time() minus this.",
     (CLUSTER, "source"),
 )
 DATA_STALE = MetricSpec(
@@ -161,16 +163,16 @@ PATCH_BEHIND = MetricSpec(
 VULNERABILITIES_FIXABLE = MetricSpec(
     "patchlevel_vulnerabilities_fixable",
     MetricType.GAUGE,
-    "Open vulnerabilities with a fix, by severity: one per subject, vulnerability and package, waived findings "
-    "excluded.",
-    (CLUSTER, "severity"),
+    "Open vulnerabilities with a fix, by source (image, node, kubernetes, runtime, addon) and severity: one per "
+    "subject, vulnerability and package, waived findings excluded.",
+    (CLUSTER, "source", "severity"),
 )
 VULNERABILITIES_OVERDUE = MetricSpec(
     "patchlevel_vulnerabilities_overdue",
     MetricType.GAUGE,
-    "Open vulnerabilities with a fix past the policy's SLA window, by severity: one per subject, vulnerability "
-    "and package, waived findings excluded.",
-    (CLUSTER, "severity"),
+    "Open vulnerabilities with a fix past the policy's SLA window, by source (image, node, kubernetes, runtime, "
+    "addon) and severity: one per subject, vulnerability and package, waived findings excluded.",
+    (CLUSTER, "source", "severity"),
 )
 IMAGES_WITHOUT_RECENT_SCAN = MetricSpec(
     "patchlevel_images_without_recent_scan",
@@ -293,22 +295,44 @@ EXPORTER_METRICS: tuple[MetricSpec, ...] = (
 ALL_METRICS: tuple[MetricSpec, ...] = REPORT_METRICS + EXPORTER_METRICS
 
 # ------------------------------------------------------------------------------------------
-# Which checks feed which metric.  Checks not listed here still count in patchlevel_findings;
-# a check whose findings carry ``support`` or ``patch`` facts and is not named below appears
-# under its own id as the component.
+# Which checks feed which metric, and under which label value.  The tables are closed: a check
+# not named in one whose findings carry such facts is counted under OTHER, so no check, and no
+# input, can add a label value that ``series_bound`` does not count.
 
-COMPONENTS: Mapping[str, str] = {
+OTHER = "other"
+
+# Checks whose findings carry support windows (``Finding.support``), by the component they judge.
+SUPPORT_COMPONENTS: Mapping[str, str] = {
     "control_plane_version_supported": "control_plane",
-    "control_plane_patch_current": "control_plane",
     "kubelet_version_supported": "kubelet",
-    "kubelet_patch_current": "kubelet",
     "container_runtime_supported": "container_runtime",
-    "container_runtime_patch_current": "container_runtime",
     "node_os_supported": "node_os",
     "image_os_supported": "image_os",
     "addon_version_supported": "addon",
-    "addon_patch_current": "addon",
 }
+# Checks whose findings carry patch gaps (``Finding.patch``), by the component they judge.
+PATCH_COMPONENTS: Mapping[str, str] = {
+    "control_plane_patch_current": "control_plane",
+    "kubelet_patch_current": "kubelet",
+    "container_runtime_patch_current": "container_runtime",
+    "addon_patch_current": "addon",
+    "node_running_installed_kernel": "node_kernel",
+}
+# Checks whose findings carry open vulnerabilities, by where the vulnerable software runs: the
+# ``source`` label of the vulnerability counts (container images, node OS packages, Kubernetes
+# itself, the container runtime, cluster add-ons).
+VULNERABILITY_SOURCES: Mapping[str, str] = {
+    "fixable_vulnerabilities_patched_in_time": "image",
+    "node_os_packages_patched_in_time": "node",
+    "control_plane_free_of_known_cves": "kubernetes",
+    "kubelet_free_of_known_cves": "kubernetes",
+    "container_runtime_free_of_known_cves": "runtime",
+    "addon_free_of_known_cves": "addon",
+}
+# Every reference data source a report can name (``evaluate.data_sources``; the tests hold the two
+# together), and the newest image scan, which is dated but never judged stale.
+DATA_SOURCES: tuple[str, ...] = ("lifecycle", "kubernetes-cve-feed", "cisa-kev", "first-epss")
+SCANS_SOURCE = "scans"
 
 # (metric, check, statuses counted, subject prefix): counts of subjects by one check's verdicts.
 SUBJECT_COUNTS: tuple[tuple[MetricSpec, str, frozenset[Status], str], ...] = (
@@ -326,10 +350,12 @@ STATUSES: tuple[str, ...] = tuple(s.value for s in Status)
 VERDICTS: tuple[str, ...] = ("not-assessed", "pass", "warn", "unknown", "fail", "error")
 SEVERITIES: tuple[str, ...] = (*(s.value for s in Severity), "unknown")
 OBJECT_KINDS: tuple[str, ...] = ("nodes", "pods", "images")
-SCANS_SOURCE = "scans"
+# Sources every severity is exported for, counted or not (OTHER only when it counts something).
+VULNERABILITY_SOURCE_NAMES: tuple[str, ...] = tuple(dict.fromkeys(VULNERABILITY_SOURCES.values()))
 # Release lines shown one by one per component (those whose support ends first, or furthest behind their
 # newest patch); any more are counted together as OTHER_LINES, so odd version strings cannot add series.
 MAX_LINES_PER_COMPONENT = 20
+WINDOWS: tuple[str, ...] = ("standard", "extended")  # support windows: a line's end of standard, of any support
 OTHER_LINES = "(other lines)"
 DAY_SECONDS = 86_400
 
@@ -377,23 +403,36 @@ def series_count(families: Iterable[MetricFamily]) -> int:
     return sum(len(f.samples) for f in families)
 
 
-def series_bound(checks: int, requirements: int, waivers: int, support_components: int, patch_components: int) -> int:
-    """The most series ``report_metrics`` can produce, whatever the cluster's size.
+def series_bound(checks: int, requirements: int, waivers: int = 0) -> int:
+    """The most series ``report_metrics`` can produce, whatever the cluster's size and inputs.
 
-    ``support_components`` and ``patch_components``: components (control plane, kubelet, runtime,
-    node OS, image OS, add-on, or a check's own id) whose findings carry support windows or patch
-    gaps.  Fixed: cluster info, two timestamps, warnings and three subject counts (one each), three
-    object kinds, a timestamp and a staleness flag for up to three data sources, six severities
-    twice.  Per check six statuses; per requirement six statuses and six verdicts; two per waiver.
-    Per support component: ``MAX_LINES_PER_COMPONENT`` lines of two windows and a subject count,
-    one series for lines the data does not know, one per phase for the lines folded together.  Per
-    patch component: ``MAX_LINES_PER_COMPONENT`` lines and the folded ones, two series each.
+    ``checks`` and ``requirements``: how many the registry holds (``patchlevel.checks.ALL_CHECKS`` and
+    the requirements of ``patchlevel.frameworks``); ``waivers``: the policy's.  Everything else is
+    read from the tables of this module, so the bound follows them when they change:
+
+    - one series each: cluster info, the two timestamps, the warnings and each subject count
+      (``SUBJECT_COUNTS``); one per object kind;
+    - a timestamp for each data source and the newest scan, a staleness flag for each data source;
+    - fixable and overdue vulnerabilities: every severity of every vulnerability source, OTHER included;
+    - every status per check; every status and every verdict per requirement; two per waiver;
+    - per support component (the components of ``SUPPORT_COMPONENTS`` and OTHER): for each of
+      ``MAX_LINES_PER_COMPONENT`` lines two windows and a subject count, one series for lines the
+      data does not know, one per known phase for the lines folded together;
+    - per patch component (``PATCH_COMPONENTS`` and OTHER): ``MAX_LINES_PER_COMPONENT`` lines and
+      the folded ones, two series each.
     """
-    fixed = 1 + 2 + 1 + 3 + 3 + 3 * 2 + 2 * len(SEVERITIES)
-    per_support_component = MAX_LINES_PER_COMPONENT * 3 + 1 + (len(Phase) - 1)
+    single = 1 + 2 + 1 + len(SUBJECT_COUNTS) + len(OBJECT_KINDS)
+    data = (len(DATA_SOURCES) + 1) + len(DATA_SOURCES)
+    vulnerability_sources = len({*VULNERABILITY_SOURCES.values(), OTHER})
+    vulnerabilities = 2 * vulnerability_sources * len(SEVERITIES)
+    support_components = len({*SUPPORT_COMPONENTS.values(), OTHER})
+    patch_components = len({*PATCH_COMPONENTS.values(), OTHER})
+    per_support_component = MAX_LINES_PER_COMPONENT * (len(WINDOWS) + 1) + 1 + (len(Phase) - 1)
     per_patch_component = (MAX_LINES_PER_COMPONENT + 1) * 2
     return (
-        fixed
+        single
+        + data
+        + vulnerabilities
         + len(STATUSES) * checks
         + (len(STATUSES) + len(VERDICTS)) * requirements
         + 2 * waivers
@@ -441,10 +480,6 @@ def _data_families(report: Report, cluster: str) -> tuple[MetricFamily, MetricFa
     return _family(DATA_TIMESTAMP, dated, cluster), _family(DATA_STALE, stale, cluster)
 
 
-def _component(finding: Finding) -> str:
-    return COMPONENTS.get(finding.check, finding.check)
-
-
 @dataclass(slots=True)
 class _Line:
     phase: Phase
@@ -467,7 +502,8 @@ def _support_families(findings: Sequence[Finding], as_of: date, cluster: str) ->
         if window is None:
             continue
         known = window.phase is not Phase.UNKNOWN
-        key = (_component(finding), window.product if known else "", window.line if known else "")
+        component = SUPPORT_COMPONENTS.get(finding.check, OTHER)
+        key = (component, window.product if known else "", window.line if known else "")
         line = lines.get(key)
         if line is None:
             phase = window.phase if known else Phase.UNKNOWN
@@ -495,7 +531,7 @@ def _support_families(findings: Sequence[Finding], as_of: date, cluster: str) ->
                 subjects[(component, "", OTHER_LINES, line.phase.value)] += len(line.subjects)
                 continue
             subjects[(*key, line.phase.value)] += len(line.subjects)
-            for name, end in (("standard", line.support_ends), ("extended", line.extended_ends)):
+            for name, end in zip(WINDOWS, (line.support_ends, line.extended_ends), strict=True):
                 if end is not None:
                     remaining.append(((*key, name), float((end - as_of).days * DAY_SECONDS)))
     return (
@@ -515,7 +551,7 @@ def _patch_families(findings: Sequence[Finding], cluster: str) -> tuple[MetricFa
         gap = finding.patch
         if gap is None:
             continue
-        key = (_component(finding), gap.line)
+        key = (PATCH_COMPONENTS.get(finding.check, OTHER), gap.line)
         behind[key] = max(behind.get(key, 0), gap.behind)
         days[key] = max(days.get(key, 0), gap.days_behind if gap.behind > 0 else 0)
     by_component: dict[str, list[tuple[str, str]]] = {}
@@ -535,25 +571,33 @@ def _patch_families(findings: Sequence[Finding], cluster: str) -> tuple[MetricFa
 
 
 def _vulnerability_families(findings: Sequence[Finding], cluster: str) -> tuple[MetricFamily, MetricFamily]:
-    fixable: dict[tuple[str, str, str, str], str] = {}
+    fixable: dict[tuple[str, str, str, str], tuple[str, str]] = {}  # -> (source, severity)
     overdue: set[tuple[str, str, str, str]] = set()
     for finding in findings:
-        if finding.status is Status.WAIVED:
+        if finding.status is Status.WAIVED or not finding.vulnerabilities:
             continue
+        source = VULNERABILITY_SOURCES.get(finding.check, OTHER)
         for vulnerability in finding.vulnerabilities:
             if not vulnerability.fixed_version or not vulnerability.is_open:  # VEX took it out of the SLA
                 continue
             key = (finding.subject, vulnerability.id, vulnerability.package, vulnerability.installed_version)
             severity = vulnerability.severity.value if vulnerability.severity is not None else "unknown"
-            # One vulnerability seen by two checks counts once, at the higher severity either gives it.
-            fixable[key] = max(fixable.get(key, severity), severity, key=SEVERITIES[::-1].index)
+            # One vulnerability seen by two checks counts once, under the first check's source, at the
+            # higher severity either gives it.
+            known = fixable.get(key)
+            if known is None:
+                fixable[key] = (source, severity)
+            else:
+                fixable[key] = (known[0], max(known[1], severity, key=SEVERITIES[::-1].index))
             if vulnerability.overdue:
                 overdue.add(key)
     open_counts = Counter(fixable.values())
     overdue_counts = Counter(fixable[key] for key in overdue)
+    sources = VULNERABILITY_SOURCE_NAMES + ((OTHER,) if any(s == OTHER for s, _ in open_counts) else ())
+    pairs = [(source, severity) for source in sources for severity in SEVERITIES]
     return (
-        _family(VULNERABILITIES_FIXABLE, [((s,), float(open_counts[s])) for s in SEVERITIES], cluster),
-        _family(VULNERABILITIES_OVERDUE, [((s,), float(overdue_counts[s])) for s in SEVERITIES], cluster),
+        _family(VULNERABILITIES_FIXABLE, [(pair, float(open_counts[pair])) for pair in pairs], cluster),
+        _family(VULNERABILITIES_OVERDUE, [(pair, float(overdue_counts[pair])) for pair in pairs], cluster),
     )
 
 

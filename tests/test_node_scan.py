@@ -372,6 +372,50 @@ def test_an_sbom_or_a_stale_or_undated_scan_leaves_vulnerabilities_unknown() -> 
     assert stale.status is Status.UNKNOWN and "vulnerabilities published since are unknown" in stale.message
 
 
+EOSL_SCAN = ROOT / "data" / "scans" / "trivy" / "trivy-golden-alpine-3.9-eosl-current-schema.json"
+
+
+def eosl_rootfs_report(*, vulnerabilities: bool, eosl: bool = True) -> dict[str, Any]:
+    """Trivy's real golden of an end-of-life Alpine 3.9.4 (``Metadata.OS.EOSL`` true); constructed: written as a
+    ``trivy rootfs /host`` report (ArtifactType filesystem, ArtifactName /host), run on 2026-12-01, and with
+    ``vulnerabilities`` False its os-pkgs result listing none (the EOSL flag removed with ``eosl`` False)."""
+    report: dict[str, Any] = nsd.load(EOSL_SCAN)
+    report.update(ArtifactType="filesystem", ArtifactName="/host", CreatedAt="2026-12-01T02:00:00Z")
+    if not eosl:
+        del report["Metadata"]["OS"]["EOSL"]
+    if not vulnerabilities:
+        for result in report["Results"]:
+            result.pop("Vulnerabilities", None)
+    return report
+
+
+def test_a_host_os_past_its_end_of_service_life_fails_like_an_image_does() -> None:
+    """The reproducer: a host scan whose scanner says the OS is end of service life, and which lists no fixable
+    vulnerability (the vendor publishes no fixes any more), passed node_os_packages_patched_in_time."""
+    node = make_node("n1", os_image="Alpine Linux v3.9", kernel="4.19.80-0-virt")
+    clean = placed(read(eosl_rootfs_report(vulnerabilities=False)), "n1")
+    assert clean.report is not None and clean.report.os_eosl is True and clean.has_vulnerability_scan
+    f = one_node("node_os_packages_patched_in_time", node, [clean])
+    assert (f.status, f.severity) == (Status.FAIL, Severity.HIGH)
+    assert f.message == (
+        "host OS alpine 3.9.4 is end of service life according to the scanner (EOSL): its vendor publishes no more "
+        "fixes, so the absence of fixable vulnerabilities proves nothing"
+    )
+    assert f.evidence["scanner_eosl"] is True
+    # the same report without the flag: nothing open, a pass (the flag alone fails it)
+    supported = placed(read(eosl_rootfs_report(vulnerabilities=False, eosl=False)), "n1")
+    g = one_node("node_os_packages_patched_in_time", node, [supported])
+    assert g.status is Status.PASS and g.evidence["scanner_eosl"] is None
+    # with its real vulnerabilities (a critical musl fix of 2019), both reasons are named, EOSL first
+    overdue = one_node(
+        "node_os_packages_patched_in_time", node, [placed(read(eosl_rootfs_report(vulnerabilities=True)), "n1")]
+    )
+    assert overdue.status is Status.FAIL
+    assert overdue.message.startswith("host OS alpine 3.9.4 is end of service life") and "CVE-2019-14697" in (
+        overdue.message
+    )
+
+
 # ------------------------------------------------------------------------------------------
 # node_scanned_recently and coverage
 

@@ -661,6 +661,20 @@ def _packages_verdict(ctx: Context, scans: Sequence[NodeScan]) -> Verdict:
         )
     if report.list_incomplete:
         gaps.append(report.list_incomplete)
+    base["scanner_eosl"] = report.os_eosl
+    eosl: list[tuple[Status, Severity, str]] = []
+    if report.os_eosl:
+        # As image_os_supported does for an image: the scanner says the distribution is past its end of service
+        # life, so its vendor publishes no more fixes and "no fixable vulnerability" proves nothing.
+        label = " ".join(filter(None, (report.os_family or best.os_family, report.os_name or best.os_name)))
+        eosl.append(
+            (
+                Status.FAIL,
+                Severity.HIGH,
+                f"host OS {label or '(unnamed)'} is end of service life according to the scanner (EOSL): its vendor "
+                "publishes no more fixes, so the absence of fixable vulnerabilities proves nothing",
+            )
+        )
     matches = [ScanMatch(s.report, MatchBy.DIGEST, s.node) for s in scanning if s.report is not None]
     first_fix = sla.first_fix_seen(matches)
     data_day = report.db_updated_at.date() if report.db_updated_at else day
@@ -683,7 +697,7 @@ def _packages_verdict(ctx: Context, scans: Sequence[NodeScan]) -> Verdict:
     if len(acting) > VULNERABILITY_DETAIL_CAP:
         base["vulnerabilities_not_detailed"] = len(acting) - VULNERABILITY_DETAIL_CAP
     typed = tuple(j.typed() for j in judged)
-    parts = sla.vulnerability_parts(judged, policy)
+    parts = eosl + sla.vulnerability_parts(judged, policy)
     if gaps:
         base["evidence_gaps"] = gaps
         parts += [(Status.UNKNOWN, Severity.MEDIUM, gap) for gap in gaps]

@@ -543,14 +543,65 @@ def test_the_real_openshift_worker_and_its_pool_are_up_to_date() -> None:
     assert f[f"node/{node.name}"].message == (
         f"no reboot pending: {MCO}: the node runs its pool's rendered machine config (state Done)"
     )
-    # the 4.4 node is of another cluster: alone, its own annotations say Done
-    assert findings(PENDING, context([old], as_of=date(2020, 7, 1)))[f"node/{old.name}"].status is Status.PASS
+    # the 4.4 node is of another cluster: alone, its own annotations say Done, but without its pool nobody can
+    # tell whether it waits its turn for an update
+    assert findings(PENDING, context([old], as_of=date(2020, 7, 1)))[f"node/{old.name}"].status is Status.UNKNOWN
     # beside the 4.7 cluster's worker pool it would be behind that pool's target: when since is unknown
     mixed = findings(PENDING, context([old], pools=pools, as_of=date(2021, 7, 20)))[f"node/{old.name}"]
     assert mixed.status is Status.UNKNOWN and "since when is not recorded" in mixed.message
     h = findings(HEALTHY, ctx)
     assert h["machineconfigpool/worker"].status is Status.PASS
     assert h["machineconfigpool/worker"].message == (f"{MCO} reports no failure (up to date)")
+
+
+def test_a_done_openshift_node_without_its_pool_is_unknown() -> None:
+    """The reproducer: the real 4.7 worker (state Done, currentConfig == desiredConfig) passed when its
+    MachineConfigPool was not in the input; a node still waiting for its turn has exactly those annotations."""
+    node = msgspec.convert(json_document("mco-worker-node-4.7-done.json"), Node)
+    subject = f"node/{node.name}"
+    rendered = "rendered-worker-39c9df4a2c026c3149a02abe6f88cfc8"
+    as_of = date(2021, 7, 20)
+    cases = {
+        "not collected": (
+            context([node], as_of=as_of),
+            "the input holds no machineconfigpools (on a live cluster: its CRD is not installed)",
+        ),
+        "denied": (
+            context([node], denied={inv.MACHINE_CONFIG_POOLS: "forbidden"}, as_of=as_of),
+            "MachineConfigPools could not be read: forbidden",
+        ),
+        # the real master pool (its own target is the worker's rendered name in this archive): renamed, with a
+        # selector and target of another role, it neither names nor selects the worker
+        "another pool only": (
+            context([node], pools=[infra_pool()], collected=[inv.MACHINE_CONFIG_POOLS], as_of=as_of),
+            "no MachineConfigPool in the input names the node's desiredConfig or selects its labels",
+        ),
+    }
+    for name, (ctx, why) in cases.items():
+        f = findings(PENDING, ctx)[subject]
+        assert f.status is Status.UNKNOWN, name
+        assert f.message == (
+            f"{MCO}: the node's annotations say Done, but its pool target is unknown, and a node waiting its turn "
+            f"for an update looks the same: {why}"
+        ), name
+        reading = f.evidence["readings"][0]
+        assert (reading["currentConfig"], reading["desiredConfig"], reading["state"], reading["pool"]) == (
+            rendered,
+            rendered,
+            "Done",
+            None,
+        ), name
+        assert findings(HEALTHY, ctx)[subject].status is Status.UNKNOWN, name
+
+
+def infra_pool() -> MachineConfigPool:
+    """The real 4.7 master pool document; constructed: named infra, selecting and targeting infra nodes only."""
+    document = json_document("mco-machineconfigpool-master-4.7.json")
+    document["metadata"]["name"] = "infra"
+    document["spec"]["nodeSelector"] = {"matchLabels": {"node-role.kubernetes.io/infra": ""}}
+    for part in ("spec", "status"):
+        document[part]["configuration"]["name"] = "rendered-infra-0123"
+    return msgspec.convert(document, MachineConfigPool)
 
 
 def test_an_openshift_node_mid_update_is_judged_by_its_pool_updating_time() -> None:

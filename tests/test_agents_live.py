@@ -174,7 +174,8 @@ def test_without_the_crds_the_agents_are_not_installed_not_an_error(tmp_path: Pa
     assert pending["node/kured-a"] is Status.FAIL  # kured's record is on nodes and its DaemonSet: still read
     assert pending["node/bottlerocket"] is Status.UNKNOWN  # opted in, but no BottlerocketShadow to read
     assert pending["node/k3s-agent"] is Status.UNKNOWN  # its plan label names a plan that is not there
-    assert pending["node/rhcos-worker"] is Status.PASS  # the node's own annotations
+    # the node's own annotations say Done, but without its pool a node waiting its turn looks the same
+    assert pending["node/rhcos-worker"] is Status.UNKNOWN
     finding = next(
         f
         for f in run_audit(inventory).findings
@@ -189,6 +190,8 @@ def test_without_the_crds_the_agents_are_not_installed_not_an_error(tmp_path: Pa
         ("bottlerocketshadows.brupop.bottlerocket.aws", inv.BOTTLEROCKET_SHADOWS, "node/bottlerocket"),
         ("plans.upgrade.cattle.io", inv.UPGRADE_PLANS, "node/k3s-agent"),
         ("daemonsets.apps", inv.DAEMONSETS, "node/kured-b"),
+        # the Done worker passed while its pool could not be read (issue 11 audit)
+        ("machineconfigpools.machineconfiguration.openshift.io", inv.MACHINE_CONFIG_POOLS, "node/rhcos-worker"),
     ],
 )
 def test_a_denied_agent_resource_is_recorded_and_never_passes(

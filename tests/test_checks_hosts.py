@@ -389,7 +389,8 @@ def test_reboot_signals_per_node() -> None:
     assert health["node/degraded"].status is Status.FAIL
     assert "reports Degraded: failed to drain node" in health["node/degraded"].message
     assert f["node/pending"].status is Status.WARN
-    assert f["node/done"].status is Status.PASS
+    # Done, but no MachineConfigPool in the input: a node waiting its turn has the same annotations
+    assert f["node/done"].status is Status.UNKNOWN and "its pool target is unknown" in f["node/done"].message
     assert f["node/silent"].status is Status.UNKNOWN
     assert f["node/silent"].message.startswith("no update agent covers this node (found in the cluster:")
 
@@ -406,10 +407,14 @@ def test_no_reboot_signal_anywhere_is_one_cluster_level_unknown() -> None:
 
 def test_real_openshift_node_reports_its_machine_config_state() -> None:
     f = one("node_not_pending_reboot", make_context(nodes=[real_node("kube/openshift-4.7-rhcos-master-node.json")]))
+    # its annotations say Done; whether its pool has a newer target it has not been handed yet is unknown
     assert (f.status, f.message) == (
-        Status.PASS,
-        "no reboot pending: OpenShift machine-config: the node runs its pool's rendered machine config (state Done)",
+        Status.UNKNOWN,
+        "OpenShift machine-config: the node's annotations say Done, but its pool target is unknown, and a node "
+        "waiting its turn for an update looks the same: the input holds no machineconfigpools (on a live cluster: "
+        "its CRD is not installed)",
     )
+    assert f.evidence["readings"][0]["currentConfig"] == "rendered-master-025110333ea44423ccb1052723956671"
 
 
 # ------------------------------------------------------------------------------------------

@@ -33,6 +33,8 @@ states per node (``AgentState``), with the raw annotations, labels or resource f
   ``desiredConfig`` and ``state`` (``Done``, ``Working``, ``Rebooting``, ``Degraded``,
   ``Unreconcilable``) annotations, and its ``MachineConfigPool``'s conditions (``Updated``,
   ``Updating``, ``Degraded``).  ``Degraded`` does not imply a pending update (configuration drift).
+  A node waiting its turn has currentConfig == desiredConfig: only its pool's target shows it behind,
+  so a Done node whose pool is not in the input is unknown.
 - a **RebootRequired node condition**: no upstream agent sets one; a node-problem-detector custom
   plugin can, and it is read when present.
 - **managed platforms**, only where the API shows an upgrade: AKS labels a node it could not drain
@@ -984,11 +986,16 @@ def _read_mco(inventory: Inventory, nodes: Mapping[str, Node], out: _Readings) -
             "the machine-config pools' Updating times are unknown: "
             + _missing(inventory, inv.MACHINE_CONFIG_POOLS, "MachineConfigPools")
         )
+    no_pool = (
+        "no MachineConfigPool in the input names the node's desiredConfig or selects its labels"
+        if inventory.has(inv.MACHINE_CONFIG_POOLS)
+        else _missing(inventory, inv.MACHINE_CONFIG_POOLS, "MachineConfigPools")
+    )
     for name, node in managed.items():
-        out.add(name, _mco_reading(node, _pool_of(node, pools)))
+        out.add(name, _mco_reading(node, _pool_of(node, pools), no_pool))
 
 
-def _mco_reading(node: Node, pool: MachineConfigPool | None) -> AgentReading:
+def _mco_reading(node: Node, pool: MachineConfigPool | None, no_pool: str = "") -> AgentReading:
     annotations = node.annotations
     current = annotations.get(MCO_PREFIX + "currentConfig")
     desired = annotations.get(MCO_PREFIX + "desiredConfig")
@@ -1041,6 +1048,17 @@ def _mco_reading(node: Node, pool: MachineConfigPool | None) -> AgentReading:
             since,
             since_from,
             evidence,
+        )
+    if state == "Done" and not target:
+        # currentConfig == desiredConfig also on a node still waiting for its turn: only the pool's target
+        # can show that it is not behind
+        why = no_pool if pool is None else f"pool {_text(pool.metadata.name)} has no spec.configuration"
+        return AgentReading(
+            MCO,
+            AgentState.UNKNOWN,
+            "the node's annotations say Done, but its pool target is unknown, and a node waiting its turn for an "
+            f"update looks the same: {why}",
+            evidence=evidence,
         )
     if state == "Done":
         return AgentReading(

@@ -209,6 +209,125 @@ def test_kured_without_annotate_nodes_knows_only_the_lock_holder() -> None:
     assert "kured_reboot_required metric" in g["node/a"].message
 
 
+def kured_daemonset_env(**env: str) -> DaemonSet:
+    """kured's real DaemonSet with --annotate-nodes; constructed: KURED_* variables beside its KURED_NODE_ID."""
+    [document] = [d for d in yaml_documents("kured-ds.yaml") if d["kind"] == "DaemonSet"]
+    container = document["spec"]["template"]["spec"]["containers"][0]
+    container["command"].append("--annotate-nodes")
+    container["env"].extend({"name": name, "value": value} for name, value in env.items())
+    return msgspec.convert(document, DaemonSet)
+
+
+def test_the_real_kured_daemonset_has_kureds_default_reboot_window() -> None:
+    # the manifest lists --reboot-days, --start-time, --end-time, --time-zone commented out, at their defaults
+    window = kured_flags(kured_daemonset()).window
+    assert (window.always_open, window.set_by) == (True, ())
+    assert window.describe() == "su,mo,tu,we,th,fr,sa between 0:00 and 23:59:59 UTC"
+    explicit = kured_flags(
+        kured_daemonset("--reboot-days=sun,mon,tue,wed,thu,fri,sat", "--start-time=0:00", "--end-time=23:59:59")
+    )
+    assert explicit.window.always_open is True
+    weekend = kured_flags(kured_daemonset("--reboot-days=sat", "--reboot-days", "sun", "--start-time=02:00")).window
+    assert (weekend.days, weekend.start, weekend.always_open) == (("sat", "sun"), "02:00", False)  # a slice adds up
+    env = kured_flags(kured_daemonset_env(KURED_REBOOT_DAYS="mo,tu", KURED_END_TIME="05pm")).window
+    assert (env.days, env.end, env.set_by, env.always_open) == (("mo", "tu"), "05pm", ("KURED_REBOOT_DAYS",
+                                                                "KURED_END_TIME"), False)  # fmt: skip
+    assert kured_flags(kured_daemonset("--reboot-days=funday")).window.always_open is None  # kured refuses it
+    assert kured_flags(kured_daemonset("--start-time=25:00")).window.always_open is None
+    assert kured_flags(kured_daemonset("--period=4h")).period == "4h"
+
+
+def test_kured_marks_nodes_only_inside_its_reboot_window() -> None:
+    """The reproducer: with --annotate-nodes and a weekend window, an unmarked node passed on a weekday, although
+    kured does not even check the sentinel outside the window (cmd/kured/main.go rebootAsRequired:
+    ``if !window.Contains(time.Now()) { ... continue }`` before ``rebootRequired``)."""
+    nodes, _ = kured_cluster()
+    pods = [kured_pod(n.name) for n in nodes if n.name != "no-kured"]
+
+    def judged(ds: DaemonSet) -> dict[str, Finding]:
+        return findings(PENDING, context(nodes, pods=pods, daemonsets=[ds], collected=[inv.DAEMONSETS]))
+
+    weekend = judged(
+        kured_daemonset(
+            "--annotate-nodes", "--reboot-days=sat,sun", "--start-time=2:00", "--end-time=5:00",
+            "--time-zone=Europe/Berlin",
+        )
+    )  # fmt: skip
+    quiet = weekend["node/quiet"]
+    assert quiet.status is Status.UNKNOWN
+    assert quiet.message == (
+        "kured: kured's reboot window is sat,sun between 2:00 and 5:00 Europe/Berlin: kured checks the reboot "
+        "sentinel, and marks a node that needs a reboot, only inside it; outside the window kured neither checks "
+        "nor marks, so the node's missing weave.works/kured-reboot-in-progress annotation does not show that no "
+        "reboot is pending"
+    )
+    reading = quiet.evidence["readings"][0]
+    assert reading["reboot_window_set_by"] == ["--reboot-days", "--start-time", "--end-time", "--time-zone"]
+    assert weekend["node/rebooted"].status is Status.UNKNOWN
+    assert "its last reboot was needed on 2026-10-02T08:00:00Z" in weekend["node/rebooted"].message
+    # a node kured marked is pending whatever the window
+    assert weekend["node/pending-3d"].status is Status.WARN and weekend["node/pending-10d"].status is Status.FAIL
+    # the same window from KURED_* variables
+    env = judged(kured_daemonset_env(KURED_REBOOT_DAYS="sat,sun", KURED_START_TIME="2:00"))
+    assert env["node/quiet"].status is Status.UNKNOWN and "sat,sun between 2:00 and 23:59:59 UTC" in env[
+        "node/quiet"].message  # fmt: skip
+    # a window whose end is not after its start never opens (timewindow.Contains compares within one day)
+    never = judged(kured_daemonset("--annotate-nodes", "--start-time=22:00", "--end-time=04:00"))["node/quiet"]
+    assert never.status is Status.UNKNOWN and "kured's window never opens" in never.message
+    refused = judged(kured_daemonset("--annotate-nodes", "--reboot-days=funday"))["node/quiet"]
+    assert refused.status is Status.UNKNOWN and "a value kured refuses" in refused.message
+    # open around the clock, set explicitly: the absence of the mark counts
+    always = judged(kured_daemonset("--annotate-nodes", "--reboot-days=0,1,2,3,4,5,6", "--end-time=23:59"))
+    assert always["node/quiet"].status is Status.PASS
+    assert always["node/quiet"].message == (
+        "no reboot pending: kured: kured found no reboot required at its last check (its reboot window is open "
+        "around the clock; it checks every 1h)"
+    )
+
+
+def test_an_unmarked_node_without_a_kured_pod_is_unknown() -> None:
+    """kured checks a node's sentinel from its pod on that node: with none there, no mark proves nothing."""
+    node = make_node("rebooted", annotations={MOST_RECENT: "2026-10-02T08:00:00Z"})
+    ds = kured_daemonset("--annotate-nodes")
+    other = kured_pod("elsewhere")
+    f = findings(PENDING, context([node], pods=[other], daemonsets=[ds], collected=[inv.DAEMONSETS]))["node/rebooted"]
+    assert f.status is Status.UNKNOWN
+    assert f.message.startswith("kured: kured marks nodes that need a reboot, but no kured pod runs on the node")
+    unread = context([node], daemonsets=[ds], collected=[inv.DAEMONSETS], denied={inv.PODS: "forbidden"})
+    g = findings(PENDING, unread)["node/rebooted"]
+    assert g.status is Status.UNKNOWN and "which nodes kured runs on is unknown" in g.message
+
+
+def kind_node_marked(mark: str) -> Node:
+    """The real kind Ubuntu 22.04 node (Ready since 2024-02-20T11:18:12Z); constructed: kured's mark on it."""
+    path = Path(__file__).parent / "data" / "kube" / "kind-ubuntu2204-containerd-v1.25-node.json"
+    document = json.loads(path.read_text(encoding="utf-8"))
+    document["metadata"].setdefault("annotations", {}).update({IN_PROGRESS: mark, MOST_RECENT: mark})
+    return msgspec.convert(document, Node)
+
+
+def test_a_kured_mark_older_than_the_nodes_return_to_ready_is_possibly_stale() -> None:
+    """kured removes its reboot-in-progress mark only after a reboot it made (holding the lock); a node rebooted
+    another way keeps the mark, which then failed the node after 7 days however current it was."""
+    as_of = date(2024, 3, 1)
+    before = kind_node_marked("2024-02-10T03:00:00Z")  # marked, then Ready again on 2024-02-20
+    name = before.name
+    ds = kured_daemonset("--annotate-nodes")
+    ctx = context([before], pods=[kured_pod(name)], daemonsets=[ds], collected=[inv.DAEMONSETS], as_of=as_of)
+    f = findings(PENDING, ctx)[f"node/{name}"]
+    assert f.status is Status.UNKNOWN
+    assert f.message == (
+        "kured: kured marked the node as needing a reboot on 2024-02-10T03:00:00Z, but the node became Ready again "
+        "on 2024-02-20T11:18:12Z, after that: the mark is possibly stale (a reboot made outside kured leaves it in "
+        "place; a kubelet restart changes Ready too)"
+    )
+    assert f.evidence["readings"][0]["ready_since"] == "2024-02-20T11:18:12Z"
+    # marked after the node's last return to Ready: pending, and past the policy it fails
+    after = kind_node_marked("2024-02-21T03:00:00Z")
+    ctx = context([after], pods=[kured_pod(name)], daemonsets=[ds], collected=[inv.DAEMONSETS], as_of=as_of)
+    assert findings(PENDING, ctx)[f"node/{name}"].status is Status.FAIL  # 9 days
+
+
 def test_kured_pre_reboot_labels_mean_draining() -> None:
     ds = kured_daemonset(
         "--annotate-nodes", "--pre-reboot-node-labels=kured=rebooting", "--post-reboot-node-labels=kured=done"

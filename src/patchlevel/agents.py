@@ -17,7 +17,12 @@ states per node (``AgentState``), with the raw annotations, labels or resource f
   request #1000: both prefixes are read, ``weave.works/`` is the released one.  The flags come from
   the DaemonSet's container arguments and its ``KURED_*`` environment variables; only they say
   whether kured marks nodes now (it removes its annotation only while it does, so one left from an
-  earlier configuration is stale), so without the DaemonSet an unmarked node is unknown.
+  earlier configuration is stale), so without the DaemonSet an unmarked node is unknown.  kured
+  checks the sentinel, and marks, only inside its reboot window (``--reboot-days``, ``--start-time``,
+  ``--end-time``, ``--time-zone``; ``rebootAsRequired`` skips the tick outside ``window.Contains``),
+  so an unmarked node is up to date only where the window is open around the clock (the defaults)
+  and a kured pod runs on it.  A mark older than the node's last return to Ready is possibly stale
+  (a reboot made outside kured leaves it).
 - **Flatcar Linux Update Operator** (``flatcar-linux-update.v1.flatcar-linux.net/``, and the older
   CoreOS operator's ``container-linux-update.v1.coreos.com/``): ``status`` (update_engine's
   operation), ``reboot-needed``, ``reboot-in-progress``, ``reboot-ok``, ``reboot-paused`` annotations
@@ -250,6 +255,67 @@ def _is_kured_image(image: str | None) -> bool:
     return last.split(":", 1)[0] == "kured"
 
 
+# kured's reboot window (cmd/kured/main.go flags --reboot-days, --start-time, --end-time, --time-zone, and
+# pkg/timewindow): outside it, rebootAsRequired skips the tick before it even checks the sentinel, so it
+# neither marks a node that needs a reboot nor reboots it.  Defaults: every day, 0:00 to 23:59:59, UTC.
+_WEEKDAYS = {
+    **dict.fromkeys(("su", "sun", "sunday", "0"), 0),
+    **dict.fromkeys(("mo", "mon", "monday", "1"), 1),
+    **dict.fromkeys(("tu", "tue", "tuesday", "2"), 2),
+    **dict.fromkeys(("we", "wed", "wednesday", "3"), 3),
+    **dict.fromkeys(("th", "thu", "thursday", "4"), 4),
+    **dict.fromkeys(("fr", "fri", "friday", "5"), 5),
+    **dict.fromkeys(("sa", "sat", "saturday", "6"), 6),
+}
+# timewindow.parseTime's layouts: "15:04", "15:04:06" (the last field is Go's year, not seconds), "03:04pm",
+# "15", "03pm".
+_CLOCK_24 = re.compile(r"(\d{1,2})(?::(\d{2})(?::\d{2})?)?")
+_CLOCK_12 = re.compile(r"(\d{2})(?::(\d{2}))?(am|pm)")
+
+
+def _clock(text: str) -> tuple[int, int] | None:
+    """A kured --start-time/--end-time as (hour, minute) the way kured parses it; None when kured refuses it."""
+    text = text.strip()
+    if (match := _CLOCK_24.fullmatch(text)) is not None:
+        hour, minute = int(match[1]), int(match[2] or 0)
+        return (hour, minute) if hour < 24 and minute < 60 else None
+    if (match := _CLOCK_12.fullmatch(text)) is not None:
+        hour, minute = int(match[1]), int(match[2] or 0)
+        if hour > 12 or minute >= 60:
+            return None
+        return (hour % 12 + (12 if match[3] == "pm" else 0), minute)
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class KuredWindow:
+    """kured's reboot window as its DaemonSet sets it (the raw values; defaults where unset)."""
+
+    days: tuple[str, ...] = ("su", "mo", "tu", "we", "th", "fr", "sa")
+    start: str = "0:00"
+    end: str = "23:59:59"
+    time_zone: str = "UTC"
+    set_by: tuple[str, ...] = ()  # the flags or KURED_* variables that set it (none: kured's defaults)
+
+    @property
+    def always_open(self) -> bool | None:
+        """True: open every day from 0:00 to 23:59 (kured checks around the clock); False: closed some of the
+        time; None: a value kured would refuse (it then does not start)."""
+        days = [_WEEKDAYS.get(d.strip().lower()) for d in self.days]
+        start, end = _clock(self.start), _clock(self.end)
+        if any(d is None for d in days) or start is None or end is None:
+            return None
+        return set(days) == set(range(7)) and start == (0, 0) and end >= (23, 59)
+
+    def describe(self) -> str:
+        days = ",".join(_text(d) for d in self.days) if self.days else "no day"
+        where = f"{days} between {_text(self.start)} and {_text(self.end)} {_text(self.time_zone)}"
+        start, end = _clock(self.start), _clock(self.end)
+        if start is not None and end is not None and end <= start:
+            where += " (the end is not after the start: kured's window never opens)"
+        return where
+
+
 @dataclass(frozen=True, slots=True)
 class KuredFlags:
     """What kured's DaemonSet says about how it runs (flags and ``KURED_*`` environment variables)."""
@@ -259,6 +325,8 @@ class KuredFlags:
     pre_reboot_labels: Mapping[str, str]
     post_reboot_labels: Mapping[str, str]
     lock_ttl: timedelta | None  # --lock-ttl; None: not set (0, never expires)
+    window: KuredWindow = field(default_factory=KuredWindow)
+    period: str = "1h"  # --period: how often kured checks the sentinel (default 60 minutes)
 
 
 _GO_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)")
@@ -321,6 +389,40 @@ def kured_flags(daemonset: DaemonSet) -> KuredFlags:
         pre_reboot_labels=_labels(pre),
         post_reboot_labels=_labels(post),
         lock_ttl=go_duration(ttl) if ttl else None,
+        window=_kured_window(argv, env),
+        period=last("period") or "1h",
+    )
+
+
+def _kured_window(argv: Sequence[str], env: Mapping[str, str]) -> KuredWindow:
+    default = KuredWindow()
+    set_by: list[str] = []
+
+    def value(name: str, fallback: str) -> str:
+        given = _flag_values(argv, name)
+        if given:
+            set_by.append(f"--{name}")
+            return given[-1]
+        variable = "KURED_" + name.upper().replace("-", "_")
+        if variable in env:
+            set_by.append(variable)
+            return env[variable]
+        return fallback
+
+    # --reboot-days is a string slice: each flag's value is comma-separated and repeated flags add up
+    given_days = _flag_values(argv, "reboot-days")
+    if given_days:
+        set_by.append("--reboot-days")
+    elif "KURED_REBOOT_DAYS" in env:
+        set_by.append("KURED_REBOOT_DAYS")
+        given_days = [env["KURED_REBOOT_DAYS"]]
+    days = tuple(d.strip() for v in given_days for d in v.split(",") if d.strip()) if given_days else default.days
+    return KuredWindow(
+        days,
+        value("start-time", default.start),
+        value("end-time", default.end),
+        value("time-zone", default.time_zone),
+        tuple(set_by),
     )
 
 
@@ -400,6 +502,9 @@ def _read_kured(inventory: Inventory, nodes: Mapping[str, Node], out: _Readings)
         )
     pre = next((f.pre_reboot_labels for f in flags if f.pre_reboot_labels), {})
     post = next((f.post_reboot_labels for f in flags if f.post_reboot_labels), {})
+    # the window of the DaemonSet that marks nodes; with several, the first that is not open around the clock
+    marking = [f for f in flags if f.annotate_nodes] or flags
+    marker = next((f for f in marking if f.window.always_open is not True), marking[0]) if marking else None
     holders: dict[str, tuple[KuredLock, str]] = {}
     for ds, ds_flags in zip(daemonsets, flags, strict=True):
         _kured_lock(ds, ds_flags, out, holders)
@@ -409,12 +514,16 @@ def _read_kured(inventory: Inventory, nodes: Mapping[str, Node], out: _Readings)
             + _missing(inventory, inv.DAEMONSETS, "DaemonSets", crd=False)
         )
     covered = set(on_node) | set(annotated) | {n for n in holders if n in nodes}
+    no_pod = (
+        "no kured pod runs on the node in the input"
+        if inventory.has(inv.PODS)
+        else "which nodes kured runs on is unknown: " + inventory.missing_reason(inv.PODS)
+    )
     for name in sorted(covered):
         node = nodes.get(name)
         if node is not None:
-            out.add(
-                name, _kured_node(node, on_node.get(name, ""), holders.get(name), annotate, annotate_from, pre, post)
-            )
+            seen = _KuredView(on_node.get(name, ""), no_pod, annotate, annotate_from, pre, post, marker)
+            out.add(name, _kured_node(node, holders.get(name), seen))
     if not on_node and daemonsets and not inventory.has(inv.PODS):
         out.gaps.append("which nodes kured runs on is unknown: " + inventory.missing_reason(inv.PODS))
 
@@ -483,21 +592,32 @@ def _kured_lock(ds: DaemonSet, flags: KuredFlags, out: _Readings, holders: dict[
         )
 
 
-def _kured_node(
-    node: Node,
-    pod: str,
-    lock: tuple[KuredLock, str] | None,
-    annotate: bool | None,
-    annotate_from: str,
-    pre: Mapping[str, str],
-    post: Mapping[str, str],
-) -> AgentReading:
+@dataclass(frozen=True, slots=True)
+class _KuredView:
+    """What the kured DaemonSet and pods say, for one node."""
+
+    pod: str  # the kured pod on the node ("" none in the input)
+    no_pod: str  # why there is none
+    annotate: bool | None
+    annotate_from: str
+    pre: Mapping[str, str]
+    post: Mapping[str, str]
+    flags: KuredFlags | None  # of the DaemonSet that marks nodes (None: no DaemonSet in the input)
+
+
+def _kured_node(node: Node, lock: tuple[KuredLock, str] | None, seen: _KuredView) -> AgentReading:
     annotations, labels = node.annotations, node.labels
+    annotate = seen.annotate
     evidence: dict[str, JSONValue] = {
-        "kured_pod": pod or None,
+        "kured_pod": seen.pod or None,
         "annotate_nodes": annotate,
-        "annotate_nodes_from": annotate_from or None,
+        "annotate_nodes_from": seen.annotate_from or None,
     }
+    if seen.flags is not None:
+        window = seen.flags.window
+        evidence["reboot_window"] = window.describe()
+        evidence["reboot_window_set_by"] = list(window.set_by) or "kured's defaults"
+        evidence["sentinel_check_period"] = _text(seen.flags.period)
     family = ""
     for prefix in KURED_PREFIXES:
         for key in (KURED_IN_PROGRESS, KURED_MOST_RECENT):
@@ -528,18 +648,8 @@ def _kured_node(
             evidence=evidence,
         )
     if in_progress is not None:
-        raw = annotations[in_progress + KURED_IN_PROGRESS]
-        since = moment(raw)
-        note = "" if since is not None else f" (its time {_text(raw)!r} does not parse)"
-        return AgentReading(
-            KURED,
-            AgentState.REBOOT_PENDING,
-            f"kured found the reboot sentinel and waits to reboot the node{note}",
-            since,
-            f"annotation {in_progress}{KURED_IN_PROGRESS} (set when kured first saw the sentinel inside its reboot "
-            "window: the reboot may have been needed earlier)",
-            evidence,
-        )
+        return _kured_pending(node, annotations[in_progress + KURED_IN_PROGRESS], in_progress, evidence)
+    pre, post = seen.pre, seen.post
     if pre and all(labels.get(k) == v for k, v in pre.items()) and any(post.get(k) != v for k, v in pre.items()):
         evidence["pre_reboot_labels"] = dict(pre)
         return AgentReading(
@@ -548,15 +658,8 @@ def _kured_node(
             "the node carries kured's pre-reboot labels: kured is draining or rebooting it",
             evidence=evidence,
         )
-    if annotate:
-        recent = next((p for p in KURED_PREFIXES if p + KURED_MOST_RECENT in annotations), None)
-        last = f"; its last reboot was needed on {_text(annotations[recent + KURED_MOST_RECENT])}" if recent else ""
-        return AgentReading(
-            KURED,
-            AgentState.UP_TO_DATE,
-            f"kured found no reboot required at its last check inside its reboot window{last}",
-            evidence=evidence,
-        )
+    if annotate and seen.flags is not None:
+        return _kured_unmarked(annotations, seen.pod, seen.no_pod, seen.flags, evidence)
     why = (
         "kured runs without --annotate-nodes"
         if annotate is False
@@ -568,6 +671,79 @@ def _kured_node(
         AgentState.UNKNOWN,
         f"{why}: the API shows only which node holds its reboot lock, not whether this node needs a reboot "
         "(that is in kured's kured_reboot_required metric)",
+        evidence=evidence,
+    )
+
+
+def _kured_pending(node: Node, raw: str, prefix: str, evidence: dict[str, JSONValue]) -> AgentReading:
+    """A node kured marked as needing a reboot: pending since the mark, unless the node came back since."""
+    since = moment(raw)
+    since_from = (
+        f"annotation {prefix}{KURED_IN_PROGRESS} (set when kured first saw the sentinel inside its reboot window: "
+        "the reboot may have been needed earlier)"
+    )
+    # kured removes its mark only after a reboot it made itself (holding the lock); a node rebooted some
+    # other way keeps it.  A Ready condition that changed after the mark may be that reboot.
+    ready = node.condition("Ready")
+    ready_since = moment(ready.lastTransitionTime) if ready is not None and ready.status == "True" else None
+    if since is not None and ready_since is not None and ready_since > since:
+        evidence["ready_since"] = _iso(ready_since)
+        return AgentReading(
+            KURED,
+            AgentState.UNKNOWN,
+            f"kured marked the node as needing a reboot on {_iso(since)}, but the node became Ready again on "
+            f"{_iso(ready_since)}, after that: the mark is possibly stale (a reboot made outside kured leaves it in "
+            "place; a kubelet restart changes Ready too)",
+            since,
+            since_from,
+            evidence,
+        )
+    note = "" if since is not None else f" (its time {_text(raw)!r} does not parse)"
+    return AgentReading(
+        KURED,
+        AgentState.REBOOT_PENDING,
+        f"kured found the reboot sentinel and waits to reboot the node{note}",
+        since,
+        since_from,
+        evidence,
+    )
+
+
+def _kured_unmarked(
+    annotations: Mapping[str, str], pod: str, no_pod: str, flags: KuredFlags, evidence: dict[str, JSONValue]
+) -> AgentReading:
+    """A node kured (with --annotate-nodes) has not marked: up to date only if kured checks it around the clock."""
+    recent = next((p for p in KURED_PREFIXES if p + KURED_MOST_RECENT in annotations), None)
+    last = f"; its last reboot was needed on {_text(annotations[recent + KURED_MOST_RECENT])}" if recent else ""
+    if not pod:
+        return AgentReading(
+            KURED,
+            AgentState.UNKNOWN,
+            f"kured marks nodes that need a reboot, but {no_pod}: nothing is known to check this node's reboot "
+            f"sentinel, so the absence of a mark proves nothing{last}",
+            evidence=evidence,
+        )
+    window = flags.window
+    open_ = window.always_open
+    if open_ is not True:
+        why = (
+            "a value kured refuses (it would not start)"
+            if open_ is None
+            else "kured checks the reboot sentinel, and marks a node that needs a reboot, only inside it"
+        )
+        return AgentReading(
+            KURED,
+            AgentState.UNKNOWN,
+            f"kured's reboot window is {window.describe()}: {why}; outside the window kured neither checks nor "
+            f"marks, so the node's missing {KURED_PREFIXES[0]}{KURED_IN_PROGRESS} annotation does not show that no "
+            f"reboot is pending{last}",
+            evidence=evidence,
+        )
+    return AgentReading(
+        KURED,
+        AgentState.UP_TO_DATE,
+        "kured found no reboot required at its last check (its reboot window is open around the clock; it checks "
+        f"every {_text(flags.period)}){last}",
         evidence=evidence,
     )
 

@@ -333,6 +333,9 @@ class MachineConfigPoolSpec(msgspec.Struct, frozen=True):
     nodeSelector: LabelSelector | None = None
     paused: bool | None = None
     configuration: NamedReference | None = None
+    # How many of the pool's nodes the operator updates at once: a count or a percentage ("10%"), as
+    # written; None when unset (the operator's default, 1).  Read by the planner (issue 13).
+    maxUnavailable: int | str | None = None
 
 
 class MachineConfigPoolStatus(msgspec.Struct, frozen=True):

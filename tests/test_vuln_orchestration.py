@@ -13,8 +13,10 @@ import pytest
 
 from builders import audit_findings, by_subject, make_context, make_node, one, run
 from patchlevel.checks import ALL_CHECKS
+from patchlevel.checks.common import Context
 from patchlevel.frameworks import load_requirements, requirements_by_check
 from patchlevel.model import Severity, Status
+from patchlevel.policy import Policy
 
 DATA_TO = "(CVE data to 2026-08-21)"
 
@@ -299,3 +301,78 @@ def test_distribution_runtime_builds_keep_the_vendor_warning(runtime: str) -> No
     assert str(f.evidence["vendor_note"]).startswith(f"{runtime} is a vendor build; vendors backport fixes")
     assert "pre-release" not in f.message
     assert "prerelease" not in one("container_runtime_supported", ctx).evidence
+
+
+# ------------------------------------------------------------------------------------------
+# Vendor builds: the patch check and the CVE check say the same of the same CVEs
+
+
+@pytest.mark.parametrize(
+    ("patch_check", "cve_check", "ctx", "ids"),
+    [
+        (
+            "kubelet_patch_current",
+            "kubelet_free_of_known_cves",
+            make_context(version="v1.31.4", nodes=[make_node(kubelet="v1.31.4-eks-ecaa3a6")], as_of=date(2026, 8, 1)),
+            ["CVE-2024-9042", "CVE-2025-0426"],
+        ),
+        (
+            "control_plane_patch_current",
+            "control_plane_free_of_known_cves",
+            make_context(version="v1.21.2-13+d2965f0db10712", as_of=date(2026, 8, 1)),
+            ["CVE-2021-25741"],
+        ),
+        (
+            "container_runtime_patch_current",
+            "container_runtime_free_of_known_cves",
+            make_context(
+                version="v1.33.4", nodes=[make_node(runtime="containerd://1.7.27+bottlerocket")], as_of=date(2026, 8, 1)
+            ),
+            ["CVE-2024-25621", "CVE-2025-64329", "CVE-2026-46680", "CVE-2026-47262", "CVE-2026-53488"],
+        ),
+        (
+            "container_runtime_patch_current",
+            "container_runtime_free_of_known_cves",
+            make_context(
+                version="v1.33.4", nodes=[make_node(runtime="containerd://1.7.12-0ubuntu4")], as_of=date(2026, 8, 1)
+            ),
+            ["CVE-2024-25621", "CVE-2024-40635", "CVE-2025-64329", "CVE-2026-47262", "CVE-2026-53488"],
+        ),
+    ],
+    ids=["eks-kubelet", "vendor-control-plane", "bottlerocket-containerd", "ubuntu-containerd"],
+)
+def test_a_vendor_build_warns_in_both_checks_naming_the_upstream_cves(
+    patch_check: str, cve_check: str, ctx: Context, ids: list[str]
+) -> None:
+    """Vendors backport fixes: an upstream match is a presumption, so neither check fails on it alone."""
+    patch = one(patch_check, ctx)
+    cves = one(cve_check, ctx)
+    assert (patch.status, patch.severity) == (Status.WARN, Severity.MEDIUM)
+    assert cves.status is Status.WARN
+    assert f"upstream it fixes known CVEs ({', '.join(ids)}) and has been out longer than the 30-day window" in (
+        patch.message
+    )
+    assert patch.message.endswith("but this vendor build may carry the fixes: confirm with the vendor's advisories")
+    assert set(ids) <= set(cve_ids(cves))
+    assert patch.evidence["vendor_note"] == cves.evidence["vendor_note"]
+
+
+def test_k3s_builds_carry_upstream_and_fail_in_both_checks() -> None:
+    ctx = make_context(version="v1.33.4", nodes=[make_node(runtime="containerd://1.7.23-k3s2")], as_of=date(2026, 8, 1))
+    patch = one("container_runtime_patch_current", ctx)
+    assert patch.status is Status.FAIL and "; it fixes known CVEs (" in patch.message
+    assert "vendor_note" not in patch.evidence
+    assert one("container_runtime_free_of_known_cves", ctx).status is Status.FAIL
+
+
+def test_a_policy_that_fails_being_behind_fails_a_vendor_build_too() -> None:
+    ctx = make_context(
+        version="v1.33.4",
+        nodes=[make_node(runtime="containerd://1.7.27+bottlerocket")],
+        as_of=date(2026, 8, 1),
+        policy=Policy(patch_behind=Status.FAIL),
+    )
+    patch = one("container_runtime_patch_current", ctx)
+    assert patch.status is Status.FAIL
+    assert patch.message.endswith("longer than the 30-day window")
+    assert "vendor_note" in patch.evidence

@@ -299,6 +299,14 @@ def has_patch_number(version: str) -> bool:
     return _PATCH_NUMBER.search(text) is not None
 
 
+def vendor_note(build: str) -> str:
+    """What a CVE match by upstream version means for a vendor build (evidence ``vendor_note``)."""
+    return (
+        f"{build} is a vendor build; vendors backport fixes, so an upstream range match means "
+        "'upstream says affected', to be confirmed with the vendor's advisories"
+    )
+
+
 def patch_verdict(
     what: str,
     running: str,
@@ -312,6 +320,7 @@ def patch_verdict(
     *,
     patch_given: bool | None = None,
     running_released: date | None = None,
+    vendor_build: str = "",
 ) -> Verdict:
     """How far ``running`` is behind the newest patch of its line released on or before ``as_of``.
 
@@ -326,6 +335,11 @@ def patch_verdict(
     is UNKNOWN with the reason.  Behind a known newer patch is judged whatever the running
     version is: that much is known.  ``patch_given`` None reads it from ``running`` (see
     ``has_patch_number``).
+
+    ``vendor_build`` names a vendor package (``v1.31.4-eks-…``, ``containerd://1.7.27+bottlerocket``):
+    its CVEs are matched by the upstream version it carries, a presumption, since vendors backport
+    fixes.  A newer upstream patch that fixes them then WARNs and says so, as the
+    ``*_free_of_known_cves`` checks do for the same CVEs, instead of failing.
     """
     window = policy.patch_window_days
     evidence: dict[str, JSONValue] = {
@@ -415,8 +429,8 @@ def patch_verdict(
         window_days=window,
         fixes_known_cves=tuple(sorted({m.id for m, _ in cve_fixes if on_line(m)})),
     )
-    if overdue:
-        ids = ", ".join(sorted({m.id for m, _ in overdue}))
+    ids = ", ".join(sorted({m.id for m, _ in overdue}))
+    if overdue and not vendor_build:
         return Verdict(
             Status.FAIL,
             Severity.HIGH,
@@ -424,8 +438,19 @@ def patch_verdict(
             evidence,
             patch=gap,
         )
+    if overdue:
+        evidence["vendor_note"] = vendor_note(vendor_build)
     if days > window and policy.patch_behind is Status.FAIL:
         return Verdict(Status.FAIL, Severity.HIGH, f"{base}, longer than the {window}-day window", evidence, patch=gap)
+    if overdue:
+        return Verdict(
+            Status.WARN,
+            Severity.MEDIUM,
+            f"{base}; upstream it fixes known CVEs ({ids}) and has been out longer than the {window}-day window, "
+            "but this vendor build may carry the fixes: confirm with the vendor's advisories",
+            evidence,
+            patch=gap,
+        )
     inside = "within" if days <= window else "beyond"
     return Verdict(
         Status.WARN,

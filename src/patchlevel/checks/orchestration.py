@@ -24,6 +24,7 @@ from patchlevel.checks.common import (
     per_node,
     support_verdict,
     unknown,
+    vendor_note,
 )
 from patchlevel.facts import Distribution, NodeFacts, openshift_release_for_kube_minor
 from patchlevel.lifecycle.osv import (
@@ -109,6 +110,12 @@ def control_plane_version_supported(ctx: Context) -> Iterator[Judgement]:
     )
 
 
+def _kube_vendor_build(version: KubeVersion) -> str:
+    """The version when it is a vendor build (EKS, GKE, AKS hotfix, OpenShift, unnamed): vendors backport
+    fixes.  k3s and RKE2 builds carry the upstream release they are named after."""
+    return version.raw if version.vendor not in ("", "k3s", "rke2") else ""
+
+
 def _upstream_patch(ctx: Context, version: KubeVersion, what: str, packages: tuple[str, ...]) -> Verdict:
     releases = ctx.catalog.patches("kubernetes", version.cycle, ctx.as_of)
     fixes = cve_fix_dates(_patch_cves(ctx, version, packages), ctx.catalog)
@@ -124,6 +131,7 @@ def _upstream_patch(ctx: Context, version: KubeVersion, what: str, packages: tup
         source="endoflife.date release-data: kubernetes",
         patch_given=has_patch_number(version.raw),
         running_released=ctx.catalog.release_date("kubernetes", version.semver),
+        vendor_build=_kube_vendor_build(version),
     )
 
 
@@ -291,10 +299,7 @@ def _cve_verdict(
         **(evidence or {}),
     }
     if vendor_build:
-        details["vendor_note"] = (
-            f"{vendor_build} is a vendor build; vendors backport fixes, so an upstream range match means "
-            "'upstream says affected', to be confirmed with the vendor's advisories"
-        )
+        details["vendor_note"] = vendor_note(vendor_build)
     if problem is not None:
         return unknown(f"{what}: {problem}", **details)
     affected: list[Match] = []
@@ -371,7 +376,6 @@ def _kube_cve_verdict(
     if version.prerelease:
         problem = f"{version.raw} is a pre-release; CVE ranges are judged for releases only"
     assessment, others = _kube_cves(ctx, version, distribution, keep)
-    vendor = version.vendor not in ("", "k3s", "rke2")
     evidence: dict[str, JSONValue] = {
         "version": version.raw,
         "judged_for": role,
@@ -384,7 +388,7 @@ def _kube_cve_verdict(
         compared_as,
         assessment,
         "kubernetes",
-        vendor_build=version.raw if vendor else "",
+        vendor_build=_kube_vendor_build(version),
         problem=problem,
         evidence=evidence,
     )
@@ -889,6 +893,7 @@ def container_runtime_patch_current(ctx: Context) -> Iterator[Judgement]:
             source=f"endoflife.date release-data: {product}",
             patch_given=has_patch_number(runtime.text),
             running_released=ctx.catalog.release_date(product, runtime.semver or ""),
+            vendor_build=_runtime_vendor_build(runtime),
         )
         if problem:
             note = f"not judged: {problem}"

@@ -90,7 +90,7 @@ def build_plan(
         api_migration_steps(platform, ctx, hops, removals, inputs.api_usage, drafts)
     if hops and inputs.api_usage.gaps:
         unknowns.extend(inputs.api_usage.gaps)
-    node_steps(ctx, facts, platform, hops, current, target_minor, inputs.disruption, drafts)
+    node_steps(ctx, facts, platform, hops, current, target_minor, inputs, drafts)
     if any(s.rollout is not None for s in drafts.values()) and not inputs.disruption.read:
         unknowns.extend(inputs.disruption.gaps)
     image_steps(ctx, facts, drafts)

@@ -7,7 +7,11 @@ Two typed inputs, each saying how complete it is, so a gap is reported instead o
 * ``Disruption``: the PodDisruptionBudgets and the workloads they cover (``patchlevel.drain``, the
   rule ``node_drain_possible`` shares).
 
-``from_inventory`` fills both from what the collectors hold (snapshot, live, bundle): every object
+and a third, ``Surge``: how many nodes at a time the platform's own updater takes, where the input
+shows it (an OpenShift ``MachineConfigPool``'s ``maxUnavailable``, a system-upgrade-controller
+``Plan``'s ``concurrency``).
+
+``from_inventory`` fills them from what the collectors hold (snapshot, live, bundle): every object
 but pods and nodes by the apiVersion it was written in (``Inventory.written``: a snapshot file's own
 apiVersion, or kubectl's last-applied configuration), the item kinds of the whole lists the input
 holds, the API server's metric, and the budgets.  ``build_plan`` reads nothing else.
@@ -21,14 +25,15 @@ complete and the metric was read from kube-apiserver; otherwise its use is unkno
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
 from patchlevel import inventory as inv
 from patchlevel.drain import NO_DISRUPTION_BUDGETS, Disruption, DisruptionBudget, disruption_of
 from patchlevel.inventory import Inventory, WrittenObject
+from patchlevel.kube import MachineConfigPool, Node, UpgradePlan
 
 
 class UsageSource(StrEnum):
@@ -79,10 +84,116 @@ class ApiUsage:
         )
 
 
+MCO = "machine-config operator"
+SUC = "system-upgrade-controller"
+MCO_SOURCE = (
+    "openshift/machine-config-operator pkg/controller/node/node_controller.go maxUnavailable(): unset is 1, a "
+    "percentage is scaled by the pool's node count rounding down (intstr.GetScaledValueFromIntOrPercent, roundUp "
+    "false), and 0 becomes 1"
+)
+SUC_SOURCE = (
+    "rancher/system-upgrade-controller pkg/upgrade/plan/plan.go SelectConcurrentNodes(): nodes are selected while "
+    "fewer than spec.concurrency are applying"
+)
+_MCO_BUILTIN = ("master", "worker")
+_SUC_LABEL = "plan.upgrade.cattle.io/"
+_HOSTNAME = "kubernetes.io/hostname"
+_PERCENT = re.compile(r"^(\d{1,9})%$")
+
+
+@dataclass(frozen=True, slots=True)
+class SurgeSetting:
+    """An object in the input that says how many of its nodes its updater takes at once.
+
+    ``value`` is as written (None when the object leaves it unset); ``size`` is how many nodes of the
+    input the object covers, the pool size a percentage is taken of.
+    """
+
+    kind: str  # "MachineConfigPool" or "Plan"
+    name: str  # "worker"; "system-upgrade/k3s-agent"
+    setting: str  # "maxUnavailable" or "concurrency"
+    value: int | str | None
+    size: int
+    paused: bool = False  # a MachineConfigPool with spec.paused: the operator updates none of its nodes
+
+    @property
+    def label(self) -> str:
+        return f"{self.kind} {self.name}"
+
+    def resolve(self) -> tuple[int | None, str]:
+        """(nodes at a time, how that follows from the object); None when the updater takes none or refuses it."""
+        if self.kind == "MachineConfigPool":
+            return self._max_unavailable()
+        return self._concurrency()
+
+    def _max_unavailable(self) -> tuple[int | None, str]:
+        value = self.value
+        paused = "; the pool is paused, so the operator updates none of its nodes until it is unpaused"
+        tail = paused if self.paused else ""
+        if value is None:
+            return 1, f"{self.label} sets no maxUnavailable: the {MCO}'s default, 1{tail}"
+        if isinstance(value, bool) or (isinstance(value, int) and value < 0):
+            return None, f"{self.label} sets maxUnavailable {value!r}, which is not a count of nodes{tail}"
+        if isinstance(value, int):
+            if value == 0:
+                return 1, f"{self.label} sets maxUnavailable 0, which the {MCO} takes as 1{tail}"
+            return value, f"{self.label} sets maxUnavailable {value}{tail}"
+        match = _PERCENT.match(value.strip())
+        if match is None:
+            return None, (
+                f"{self.label} sets maxUnavailable {value!r}, neither a count nor a percentage: the {MCO} refuses it "
+                f"and updates none of the pool's nodes{tail}"
+            )
+        percent = int(match[1])
+        scaled = percent * self.size // 100
+        nodes = f"{self.size} node{'s' if self.size != 1 else ''}"
+        if scaled == 0:
+            return 1, (
+                f"{self.label} sets maxUnavailable {value} of its {nodes}: {percent * self.size / 100:g} rounds down "
+                f"to 0, which the {MCO} takes as 1{tail}"
+            )
+        return scaled, (
+            f"{self.label} sets maxUnavailable {value} of its {nodes}: {scaled}, rounded down as the {MCO} does{tail}"
+        )
+
+    def _concurrency(self) -> tuple[int | None, str]:
+        value = self.value
+        if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+            return value, f"{self.label} sets concurrency {value}"
+        shown = "no concurrency" if value is None else f"concurrency {value!r}"
+        return None, (
+            f"{self.label} sets {shown}: the {SUC} starts no upgrade job for its nodes until concurrency is at least 1"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Surge:
+    """Per node name: the objects of the input whose updater takes that node, with their settings."""
+
+    by_node: Mapping[str, tuple[SurgeSetting, ...]] = field(default_factory=dict)
+    unknowns: Mapping[str, str] = field(default_factory=dict)  # node name -> why its updater's setting is unknown
+
+    def of(self, nodes: Iterable[str]) -> tuple[list[SurgeSetting], list[str], list[str]]:
+        """(the distinct settings covering ``nodes``, the nodes no setting covers, why some are unknown)."""
+        settings: dict[tuple[str, str], SurgeSetting] = {}
+        uncovered: list[str] = []
+        unknown: dict[str, None] = {}
+        for name in nodes:
+            found = self.by_node.get(name, ())
+            for setting in found:
+                settings.setdefault((setting.kind, setting.name), setting)
+            if name in self.unknowns:
+                unknown[self.unknowns[name]] = None
+            elif not found:
+                uncovered.append(name)
+        return [settings[k] for k in sorted(settings)], uncovered, list(unknown)
+
+
 @dataclass(frozen=True, slots=True)
 class PlanInputs:
     api_usage: ApiUsage
     disruption: Disruption
+    surge: Surge = field(default_factory=Surge)
 
 
 NO_OBJECTS_BY_API_VERSION = (
@@ -105,8 +216,11 @@ __all__ = [
     "Disruption",
     "DisruptionBudget",
     "PlanInputs",
+    "Surge",
+    "SurgeSetting",
     "UsageSource",
     "from_inventory",
+    "surge_of",
 ]
 
 
@@ -214,4 +328,99 @@ def from_inventory(inventory: Inventory) -> PlanInputs:
         requests_since=since,
         gaps=tuple(gaps),
     )
-    return PlanInputs(api_usage=usage, disruption=disruption_of(inventory))
+    return PlanInputs(api_usage=usage, disruption=disruption_of(inventory), surge=surge_of(inventory))
+
+
+# ------------------------------------------------------------------------------------------
+# Surge settings: how many nodes at a time the platform's updater takes
+
+
+def _mco_pool(node: Node, pools: Sequence[MachineConfigPool]) -> tuple[MachineConfigPool | None, str]:
+    """The pool the machine-config operator updates ``node`` with, as its GetPoolsForNode chooses it.
+
+    A pool whose selector is unset or empty matches no node; Windows nodes are not the operator's; of
+    the matching pools a single custom one wins unless ``master`` matches too; ``master`` over ``worker``;
+    two custom pools are refused (openshift/machine-config-operator pkg/helpers/helpers.go).
+    """
+    if node.labels.get("kubernetes.io/os") == "windows":
+        return None, ""
+    matching = []
+    for pool in pools:
+        selector = pool.spec.nodeSelector
+        if selector is None or not (selector.matchLabels or selector.matchExpressions):
+            continue
+        matched = selector.matches(node.labels)
+        if matched is None:
+            return (
+                None,
+                f"MachineConfigPool {pool.metadata.name}'s node selector uses an operator the API does not define",
+            )
+        if matched:
+            matching.append(pool)
+    by_name = {p.metadata.name: p for p in matching}
+    custom = [p for p in matching if p.metadata.name not in _MCO_BUILTIN]
+    if len(custom) > 1:
+        names = ", ".join(sorted(p.metadata.name for p in custom))
+        return None, f"the node matches {len(custom)} custom MachineConfigPools ({names}), which the {MCO} refuses"
+    if "master" in by_name:
+        return by_name["master"], ""
+    if custom:
+        return custom[0], ""
+    return by_name.get("worker"), ""
+
+
+def _suc_plans(node: Node, plans: Sequence[UpgradePlan]) -> tuple[list[UpgradePlan], str]:
+    """The Plans whose jobs take ``node``: its labels match the selector, it has a hostname label, it is not
+    labelled ``plan.upgrade.cattle.io/<plan>=disabled`` (pkg/upgrade/plan/plan.go: NodeSelector,
+    SelectConcurrentNodes)."""
+    found = []
+    labels = node.labels
+    if _HOSTNAME not in labels:
+        return [], ""
+    for plan in plans:
+        selector = plan.spec.nodeSelector
+        if selector is None:  # a nil selector selects nothing
+            continue
+        matched = selector.matches(labels)
+        if matched is None:
+            return [], f"Plan {plan.metadata.name}'s node selector uses an operator the API does not define"
+        if matched and labels.get(_SUC_LABEL + plan.metadata.name) != "disabled":
+            found.append(plan)
+    return found, ""
+
+
+def surge_of(inventory: Inventory) -> Surge:
+    """Which MachineConfigPool or system-upgrade-controller Plans of the input take each node, with their settings."""
+    pools = inventory.agents.machine_config_pools
+    plans = inventory.agents.upgrade_plans
+    if not pools and not plans:
+        return Surge()
+    members: dict[tuple[str, str], list[str]] = {}
+    objects: dict[tuple[str, str], MachineConfigPool | UpgradePlan] = {}
+    unknowns: dict[str, str] = {}
+    for node in inventory.nodes:
+        pool, why = _mco_pool(node, pools) if pools else (None, "")
+        selected, why_plans = _suc_plans(node, plans) if plans else ([], "")
+        if why or why_plans:
+            unknowns[node.name] = f"which updater takes node {node.name} is unknown: {why or why_plans}"
+            continue
+        if pool is not None:
+            key = ("MachineConfigPool", pool.metadata.name)
+            members.setdefault(key, []).append(node.name)
+            objects[key] = pool
+        for plan in selected:
+            key = ("Plan", f"{plan.metadata.namespace}/{plan.metadata.name}")
+            members.setdefault(key, []).append(node.name)
+            objects[key] = plan
+    by_node: dict[str, list[SurgeSetting]] = {}
+    for key, names in members.items():
+        obj = objects[key]
+        if isinstance(obj, MachineConfigPool):
+            setting = SurgeSetting(
+                key[0], key[1], "maxUnavailable", obj.spec.maxUnavailable, len(names), bool(obj.spec.paused)
+            )
+        else:
+            setting = SurgeSetting(key[0], key[1], "concurrency", obj.spec.concurrency, len(names))
+        for name in names:
+            by_node.setdefault(name, []).append(setting)
+    return Surge({name: tuple(found) for name, found in by_node.items()}, unknowns)

@@ -110,10 +110,11 @@ class Rollout:
     """How a pool's nodes are replaced or upgraded: batch size, order, blockers, unknowns."""
 
     batch_size: int  # nodes at a time
-    batch_basis: str  # why that many ("the platform's surge setting is not in the input: one at a time")
+    batch_basis: str  # why that many (the pool's maxUnavailable, a Plan's concurrency, or the default: one)
     order: tuple[RolloutNode, ...]
     blockers: tuple[str, ...] = ()  # workloads whose pods cannot be evicted without an outage
     unknowns: tuple[str, ...] = ()
+    batches: int = 1  # rounds of ``batch_size`` nodes the rollout takes, in ``order``
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,9 +7,11 @@ target.  A node's container runtime must support the Kubernetes minor it moves t
 support table), or it is upgraded first.  An OS release past support goes with the node's next
 rollout (a node image with the target OS); where no Kubernetes upgrade is due it is a step of its own.
 
-Each rollout goes one node at a time (the pools' surge settings are not in the input), nodes with
-a pending reboot or an older kernel than their pool first, and names the workloads whose pods
-cannot be evicted without an outage (``patchlevel.drain``: the rule ``node_drain_possible`` applies).
+Each rollout takes as many nodes at a time as the platform's own updater does where the input shows
+its setting (a MachineConfigPool's ``maxUnavailable``, a system-upgrade-controller Plan's
+``concurrency``: ``plan.inputs.Surge``), one at a time otherwise and says so; nodes with a pending
+reboot or an older kernel than their pool go first; it names the workloads whose pods cannot be
+evicted without an outage (``patchlevel.drain``: the rule ``node_drain_possible`` applies).
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from patchlevel.plan.draft import (
     support_deadline,
     typed_patch_deadline,
 )
-from patchlevel.plan.inputs import NO_DISRUPTION_BUDGETS, Disruption
+from patchlevel.plan.inputs import NO_DISRUPTION_BUDGETS, Disruption, PlanInputs, Surge
 from patchlevel.plan.model import Certainty, Deadline, DeadlineBasis, Rollout, RolloutNode, StepKind
 from patchlevel.versions import node_skew_allowance, release_key
 
@@ -59,7 +61,11 @@ RUNTIME_PRODUCTS = {"containerd": "containerd", "docker": "docker-engine"}
 DOCKERSHIM_REMOVED = 24  # Kubernetes 1.24 removed dockershim: the kubelet needs a CRI runtime (or cri-dockerd)
 MAX_BLOCKERS = 20
 MAX_NAMES = 3
-ONE_AT_A_TIME = "one node at a time: the pool's surge setting is not in the input"
+ONE_AT_A_TIME = (
+    "one node at a time, the default: the input shows no surge setting for these nodes (no MachineConfigPool or "
+    "system-upgrade-controller Plan takes them)"
+)
+SURGE_FIELDS = {"MachineConfigPool": "the pool's maxUnavailable", "Plan": "the plan's concurrency"}
 
 
 def pool_name(pool: str) -> str:
@@ -161,7 +167,56 @@ def placement(facts: ClusterFacts) -> Placement:
     return Placement(facts.images.pods_known, facts.images.reason, counts, nodes, kinds)
 
 
-def rollout(ctx: PlanContext, nodes: Sequence[NodeFacts], where: Placement, disruption: Disruption) -> Rollout:
+@dataclass(frozen=True, slots=True)
+class RolloutInputs:
+    """What every rollout reads: where workloads run, their disruption budgets, the updaters' surge settings."""
+
+    where: Placement
+    disruption: Disruption
+    surge: Surge
+
+
+def batch(surge: Surge, nodes: Sequence[NodeFacts]) -> tuple[int, str, list[str]]:
+    """(nodes at a time, why, unknowns) for a rollout of ``nodes``.
+
+    The updater's setting where every node has one that takes it (the smallest when several do), else one
+    at a time, the default; an updater that takes no node (a Plan without concurrency, a maxUnavailable the
+    operator refuses) leaves one at a time, by hand, and says why.
+    """
+    settings, uncovered, unknowns = surge.of(n.name for n in nodes)
+    if not settings:
+        return 1, ONE_AT_A_TIME, unknowns
+    resolved = [(setting, *setting.resolve()) for setting in settings]
+    texts = "; ".join(text for _, _, text in resolved)
+    stopped = [text for _, size, text in resolved if size is None]
+    if stopped:
+        return 1, f"one node at a time, the default: {'; '.join(stopped)}", unknowns
+    if uncovered:
+        return (
+            1,
+            f"one node at a time, the default: {_count(uncovered)} ({', '.join(uncovered[:MAX_NAMES])}"
+            f"{' …' if len(uncovered) > MAX_NAMES else ''}) {'is' if len(uncovered) == 1 else 'are'} taken by no "
+            f"updater whose setting the input shows ({texts})",
+            unknowns,
+        )
+    size = min(s for _, s, _ in resolved if s is not None)
+    kinds = {setting.kind for setting, _, _ in resolved}
+    per = (
+        f"per {SURGE_FIELDS[next(iter(kinds))]}"
+        if len(resolved) == 1
+        else "per the smallest of the settings of the updaters that take them"
+    )
+    if size >= len(nodes):
+        at_once = "all of them at once" if len(nodes) > 1 else "one node at a time"
+        return len(nodes), f"{at_once} {per} ({texts})", unknowns
+    words = "one node" if size == 1 else f"{size} nodes"
+    rounds = -(-len(nodes) // size)
+    tail = f": {rounds} rounds for {_count(nodes)}" if size > 1 else ""
+    return size, f"{words} at a time {per} ({texts}){tail}", unknowns
+
+
+def rollout(ctx: PlanContext, nodes: Sequence[NodeFacts], inputs: RolloutInputs) -> Rollout:
+    where, disruption = inputs.where, inputs.disruption
     order = []
     for node in nodes:
         reasons = []
@@ -173,7 +228,7 @@ def rollout(ctx: PlanContext, nodes: Sequence[NodeFacts], where: Placement, disr
             reasons.append("older kernel than its pool")
         order.append(RolloutNode(node.name, tuple(reasons)))
     order.sort(key=lambda n: (0 if n.reasons else 1, n.name))
-    unknowns: list[str] = []
+    size, basis, unknowns = batch(inputs.surge, nodes)
     blockers: list[str] = []
     if not where.known:
         unknowns.append(
@@ -187,7 +242,14 @@ def rollout(ctx: PlanContext, nodes: Sequence[NodeFacts], where: Placement, disr
             blockers = [*blockers[:MAX_BLOCKERS], f"… and {len(blockers) - MAX_BLOCKERS} more"]
     if not disruption.read:
         unknowns.extend(disruption.gaps or (NO_DISRUPTION_BUDGETS,))
-    return Rollout(1, ONE_AT_A_TIME, tuple(order), tuple(blockers), tuple(unknowns))
+    return Rollout(
+        size,
+        basis,
+        tuple(order),
+        tuple(blockers),
+        tuple(dict.fromkeys(unknowns)),
+        batches=-(-len(order) // size) if order else 0,
+    )
 
 
 # ------------------------------------------------------------------------------------------
@@ -472,8 +534,7 @@ def _node_step(
     why: list[str],
     deadlines: list[Deadline | None],
     ended: bool,
-    where: Placement,
-    disruption: Disruption,
+    rollouts: RolloutInputs,
     to_version: str,
     after: Iterable[str] = (),
     certainty: Certainty = Certainty.REQUIRED,
@@ -495,7 +556,7 @@ def _node_step(
             from_version=_versions(members),
             to_version=to_version,
             resolves=resolves,
-            rollout=rollout(ctx, [s.facts for s in members], where, disruption),
+            rollout=rollout(ctx, [s.facts for s in members], rollouts),
         )
     )
 
@@ -506,8 +567,7 @@ def _skew_steps(
     hops: list[tuple[int, str]],
     current: int | None,
     states: dict[str, NodeState],
-    where: Placement,
-    disruption: Disruption,
+    rollouts: RolloutInputs,
     drafts: Drafts,
     target: int | None,
 ) -> None:
@@ -545,8 +605,7 @@ def _skew_steps(
                 ],
                 deadlines=deadlines,
                 ended=ended,
-                where=where,
-                disruption=disruption,
+                rollouts=rollouts,
                 to_version=platform.release(prev),
                 after=[f"cp:{prev}"] if current is not None and prev > current else [],
             )
@@ -603,11 +662,12 @@ def node_steps(
     hops: list[tuple[int, str]],
     current: int | None,
     target: int | None,
-    disruption: Disruption,
+    inputs: PlanInputs,
     drafts: Drafts,
 ) -> None:
     """Every node, runtime and node-OS step of the plan."""
-    where = disruption.placement or placement(facts)
+    disruption = inputs.disruption
+    rollouts = RolloutInputs(disruption.placement or placement(facts), disruption, inputs.surge)
     states = {n.name: _state(n) for n in facts.nodes}
     unknown_kubelets = [s.facts for s in states.values() if s.minor is None]
     if unknown_kubelets and hops:
@@ -621,7 +681,7 @@ def node_steps(
         message = f"kube-proxy versions are unknown ({facts.images.reason}): only kubelets are planned against skew"
         for _, key in hops:
             drafts.steps[key].unknowns.append(message)
-    _skew_steps(ctx, platform, hops, current, states, where, disruption, drafts, target)
+    _skew_steps(ctx, platform, hops, current, states, rollouts, drafts, target)
 
     # After the last hop: every node to the target, with its OS where that is past support.
     final_after = [hops[-1][1]] if hops else []
@@ -678,8 +738,7 @@ def node_steps(
             deadlines=[d for d in deadlines if d is not None]
             or [Deadline(None, DeadlineBasis.NONE, "due now: the findings above ask for it, and no date forces it")],
             ended=ended,
-            where=where,
-            disruption=disruption,
+            rollouts=rollouts,
             to_version=to_version,
             after=final_after if upgrades else [],
             certainty=Certainty.VERIFY if unknown and not upgrades else Certainty.REQUIRED,

@@ -35,6 +35,7 @@ def _rollout(rollout: Rollout | None) -> dict[str, Any] | None:
         "order": [{"name": n.name, "reasons": list(n.reasons)} for n in rollout.order],
         "blockers": list(rollout.blockers),
         "unknowns": list(rollout.unknowns),
+        "batches": rollout.batches,
     }
 
 

@@ -406,9 +406,13 @@ def fluo_node(name: str, *, labels: Mapping[str, str] | None = None, **annotatio
     )
 
 
+# update_engine's LastCheckedTime (UNIX seconds) a day before AS_OF: 2026-11-26T12:00:00Z
+CHECKED_YESTERDAY = "1795694400"
+
+
 def test_every_state_the_flatcar_update_agent_reports() -> None:
     nodes = [
-        fluo_node("idle", status="UPDATE_STATUS_IDLE", reboot_needed="false"),
+        fluo_node("idle", status="UPDATE_STATUS_IDLE", reboot_needed="false", last_checked_time=CHECKED_YESTERDAY),
         fluo_node("downloading", status="UPDATE_STATUS_DOWNLOADING", reboot_needed="false"),
         fluo_node(
             "needs-reboot", status="UPDATE_STATUS_UPDATED_NEED_REBOOT", reboot_needed="true", new_version="1520.0.0"
@@ -420,7 +424,9 @@ def test_every_state_the_flatcar_update_agent_reports() -> None:
     ctx = context(nodes)
     f = findings(PENDING, ctx)
     assert f["node/idle"].status is Status.PASS
-    assert f["node/downloading"].status is Status.PASS and "fetching an update" in f["node/downloading"].message
+    # fetching since a time the agent does not record: for all one can tell, it never finishes
+    assert f["node/downloading"].status is Status.UNKNOWN and "fetching an update" in f["node/downloading"].message
+    assert "since when is not recorded" in f["node/downloading"].message
     needs = f["node/needs-reboot"]
     assert needs.status is Status.UNKNOWN  # the agent records no time: past the policy or not cannot be told
     assert needs.message.startswith(
@@ -433,12 +439,54 @@ def test_every_state_the_flatcar_update_agent_reports() -> None:
     h = findings(HEALTHY, ctx)
     assert h["node/error"].status is Status.FAIL and "UPDATE_STATUS_REPORTING_ERROR_EVENT" in h["node/error"].message
     assert h["node/idle"].status is Status.PASS
-    assert findings(PENDING, ctx)["node/idle"].evidence["readings"][0]["last_checked"] == "2017-08-01T21:01:47Z"
+    assert h["node/downloading"].status is Status.WARN
+    assert h["node/downloading"].message.endswith("not applied yet; since when is not recorded")
+    assert f["node/idle"].evidence["readings"][0]["last_checked"] == "2026-11-26T12:00:00Z"
+
+
+def test_an_idle_update_engine_is_only_as_current_as_its_last_check() -> None:
+    """The reproducer: UPDATE_STATUS_IDLE passed with the operator's documented last-checked-time, 1501621307
+    (2017-08-01, doc/labels-and-annotations.md): update_engine had not looked for an update in nine years."""
+    nodes = [
+        fluo_node("stale", status="UPDATE_STATUS_IDLE", reboot_needed="false"),  # the document's value, as is
+        fluo_node("never", status="UPDATE_STATUS_IDLE", reboot_needed="false", last_checked_time="0"),
+        fluo_node("recent", status="UPDATE_STATUS_IDLE", reboot_needed="false", last_checked_time=CHECKED_YESTERDAY),
+        # 2026-11-15T12:00:00Z: 12 days before AS_OF
+        fluo_node("12-days", status="UPDATE_STATUS_IDLE", reboot_needed="false", last_checked_time="1794744000"),
+    ]
+    ctx = context(nodes)
+    f, h = findings(PENDING, ctx), findings(HEALTHY, ctx)
+    stale = f["node/stale"]
+    assert stale.status is Status.UNKNOWN
+    assert stale.message == (
+        f"{FLUO}: update_engine has no update waiting (UPDATE_STATUS_IDLE); but update_engine has not checked for "
+        "updates since 2017-08-01T21:01:47Z (3405 days before the as-of date; policy: 7 days), so updates released "
+        "since are unknown"
+    )
+    assert stale.evidence["readings"][0][FLUO_PREFIX + "last-checked-time"] == "1501621307"
+    assert h["node/stale"].status is Status.WARN
+    assert "update_engine has not checked for updates since 2017-08-01T21:01:47Z" in h["node/stale"].message
+    assert f["node/never"].status is Status.UNKNOWN and h["node/never"].status is Status.WARN
+    assert "update_engine records no check for updates" in f["node/never"].message
+    assert (f["node/recent"].status, h["node/recent"].status) == (Status.PASS, Status.PASS)
+    assert (f["node/12-days"].status, h["node/12-days"].status) == (Status.UNKNOWN, Status.WARN)
+    # the policy's reboot_pending_max_days bounds it: a longer one accepts the 12-day-old check
+    longer = dataclasses.replace(ctx, policy=Policy(reboot_pending_max_days=14))
+    assert findings(PENDING, longer)["node/12-days"].status is Status.PASS
+    # a check dated after the as-of date says nothing about that date
+    early = findings(PENDING, dataclasses.replace(ctx, as_of=date(2026, 11, 20)))["node/recent"]
+    assert early.status is Status.UNKNOWN and "is dated after the as-of date" in early.message
 
 
 def test_the_older_coreos_operator_names_are_read_too() -> None:
-    node = make_node("old", annotations={"container-linux-update.v1.coreos.com/status": "UPDATE_STATUS_IDLE"})
+    old = "container-linux-update.v1.coreos.com/"
+    node = make_node(
+        "old", annotations={old + "status": "UPDATE_STATUS_IDLE", old + "last-checked-time": CHECKED_YESTERDAY}
+    )
     assert findings(PENDING, context([node]))["node/old"].status is Status.PASS
+    # without the time of update_engine's last check, "idle" is as of an unknown time
+    bare = make_node("bare", annotations={old + "status": "UPDATE_STATUS_IDLE"})
+    assert findings(PENDING, context([bare]))["node/bare"].status is Status.UNKNOWN
 
 
 # ------------------------------------------------------------------------------------------
@@ -499,7 +547,8 @@ def test_every_state_of_the_bottlerocket_shadow_crd() -> None:
     f = findings(PENDING, ctx)
     expected = {
         "idle": Status.PASS,
-        "behind": Status.PASS,  # an update is available; nothing waits for a reboot yet
+        # an update is available and the operator records no time it became so: it may stay idle behind forever
+        "behind": Status.UNKNOWN,
         "staged-2d": Status.WARN,
         "staged-9d": Status.FAIL,
         "rebooting": Status.WARN,
@@ -513,6 +562,14 @@ def test_every_state_of_the_bottlerocket_shadow_crd() -> None:
     h = findings(HEALTHY, ctx)
     assert h["node/error"].status is Status.FAIL and "crash count 3" in h["node/error"].message
     assert h["node/idle"].status is Status.PASS
+    # the reproducer: a node idle behind its target_version passed both checks, however long it stayed there
+    assert "since when is not recorded" in f["node/behind"].message
+    assert (h["node/behind"].status, h["node/behind"].message) == (
+        Status.WARN,
+        f"{BRUPOP}: an update is available (1.19.4 → 1.19.5); the operator has not started it: not applied yet; "
+        "since when is not recorded",
+    )
+    assert h["node/behind"].evidence["status.target_version"] == "1.19.5"
 
 
 def test_bottlerocket_shadows_not_collected_leave_opted_in_nodes_unknown() -> None:
@@ -572,16 +629,41 @@ def test_system_upgrade_controller_plans_against_their_node_labels() -> None:
     }
     ctx = context(nodes, plans=plans(status), collected=[inv.UPGRADE_PLANS])
     f = findings(PENDING, ctx)
-    assert f["node/server-done"].status is Status.PASS
-    assert f["node/server-done"].message == f"no reboot pending: {SUC}: plan k3s-server (v1.20.11+k3s1) is applied"
-    assert f["node/agent-behind-3d"].status is Status.PASS  # resolved 3 days ago, within the policy
-    assert "not yet applied to the node (its label names an older version)" in f["node/agent-behind-3d"].message
-    assert f["node/agent-applying"].status is Status.WARN
+    # The reproducer: an applied plan passed node_not_pending_reboot.  The controller records that the plan's
+    # Job completed (the node label), not whether the node rebooted afterwards or still has to.
+    done = f["node/server-done"]
+    assert done.status is Status.UNKNOWN
+    assert done.message.startswith(
+        f"no update agent covers this node ({SUC} read it, but not whether it waits for a reboot; found in the "
+        f"cluster: {SUC}; looked for kured"
+    )
+    assert done.evidence["readings"][0]["state"] == "up_to_date"
+    behind = f["node/agent-behind-3d"]
+    assert behind.status is Status.UNKNOWN  # resolved 3 days ago, within the policy; reboots unknown
+    assert behind.evidence["readings"][0]["since_note"].startswith("LatestResolved's time is when the controller")
+    assert f["node/agent-applying"].status is Status.UNKNOWN  # being upgraded now; what follows is unknown
     assert f["node/unrelated"].status is Status.UNKNOWN
     late = findings(PENDING, dataclasses.replace(ctx, as_of=date(2026, 12, 10)))
-    assert late["node/agent-behind-3d"].status is Status.FAIL  # 16 days: stuck past the policy
+    assert late["node/agent-behind-3d"].status is Status.FAIL  # 16 days: a plan left unapplied still fails
+    assert "not yet applied to the node (its label names an older version)" in late["node/agent-behind-3d"].message
     h = findings(HEALTHY, ctx)
     assert h["plan/system-upgrade/k3s-server"].status is Status.PASS
+    assert h["node/server-done"].status is Status.PASS
+    assert h["node/agent-behind-3d"].status is Status.WARN
+    assert h["node/agent-behind-3d"].message.endswith("not applied yet (3 days)")
+    # beside an agent that reports reboots (kured marking nodes), that agent decides
+    kured_too = [k3s_node("both", server=True, label=HASH)]
+    both = context(
+        kured_too,
+        pods=[kured_pod("both")],
+        daemonsets=[kured_daemonset("--annotate-nodes")],
+        plans=plans(status),
+        collected=[inv.UPGRADE_PLANS, inv.DAEMONSETS],
+    )
+    covered = findings(PENDING, both)["node/both"]
+    assert covered.status is Status.PASS
+    assert covered.message.startswith("no reboot pending: kured: kured found no reboot required")
+    assert [r["agent"] for r in covered.evidence["readings"]] == [KURED, SUC]
 
 
 def test_a_plan_that_is_not_valid_fails_and_one_without_status_is_unknown() -> None:

@@ -128,8 +128,8 @@ def test_with_the_agents_installed_each_gives_a_real_verdict(tmp_path: Path) -> 
         "node/kured-a": Status.FAIL,  # reboot pending since 2026-11-15: 12 days
         "node/kured-b": Status.WARN,  # holds kured's lock: draining or rebooting
         "node/bottlerocket": Status.PASS,
-        "node/k3s-agent": Status.PASS,
-        "node/rhcos-worker": Status.PASS,
+        "node/k3s-agent": Status.UNKNOWN,  # its plan is applied: a plan says nothing about reboots
+        "node/rhcos-worker": Status.PASS,  # Done, and its pool's target is the config it runs
     }
     healthy = statuses(inventory, "node_update_agent_healthy")
     assert healthy["daemonset/kube-system/kured"] is Status.PASS

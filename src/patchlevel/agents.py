@@ -26,14 +26,16 @@ states per node (``AgentState``), with the raw annotations, labels or resource f
 - **Flatcar Linux Update Operator** (``flatcar-linux-update.v1.flatcar-linux.net/``, and the older
   CoreOS operator's ``container-linux-update.v1.coreos.com/``): ``status`` (update_engine's
   operation), ``reboot-needed``, ``reboot-in-progress``, ``reboot-ok``, ``reboot-paused`` annotations
-  and the ``before-reboot`` label (``pkg/constants/constants.go``).
+  and the ``before-reboot`` label (``pkg/constants/constants.go``); "no update waiting" holds as of
+  ``last-checked-time`` (UNIX seconds, ``0`` if never checked), which the checks hold to the policy.
 - **Bottlerocket update operator** (brupop): the ``BottlerocketShadow`` ``brs-<node>``,
   ``status.current_state``, ``current_version``, ``target_version``, ``crash_count`` and
   ``spec.state_transition_timestamp``; nodes opt in with ``bottlerocket.aws/updater-interface-version``.
 - **Rancher system-upgrade-controller**: a ``Plan`` applies to the nodes its ``spec.nodeSelector``
   selects; a node is done with it when its ``plan.upgrade.cattle.io/<plan>`` label equals the
   plan's ``status.latestHash`` (``disabled`` excludes the node); ``status.applying`` names the
-  nodes being upgraded now.
+  nodes being upgraded now.  A finished plan says nothing about reboots: its readings count for the
+  agent's health and for a plan left unapplied, but do not cover a node for ``node_not_pending_reboot``.
 - **OpenShift machine-config**: the node's ``machineconfiguration.openshift.io/currentConfig``,
   ``desiredConfig`` and ``state`` (``Done``, ``Working``, ``Rebooting``, ``Degraded``,
   ``Unreconcilable``) annotations, and its ``MachineConfigPool``'s conditions (``Updated``,
@@ -130,7 +132,14 @@ class AgentReading:
     since: datetime | None = None  # when the state began, where the agent records it (UTC)
     since_from: str = ""  # what ``since`` was read from
     evidence: Mapping[str, JSONValue] = field(default_factory=dict)
-    covers: bool = True  # False: a signal that adds a reading but says nothing when absent (managed platforms)
+    # False: a reading that says nothing about whether a reboot is pending (managed platforms, whose signal
+    # says nothing when absent; system-upgrade-controller, whose finished plan says nothing about reboots)
+    covers: bool = True
+    # When the agent last looked for updates, for an agent that records it (Flatcar's update_engine): an
+    # "up to date" is only as current as that check.  ``checked_by`` names the checker ("" for agents that
+    # record no such time); with it, ``checked`` None means the time is 0 (never), absent or unreadable.
+    checked: datetime | None = None
+    checked_by: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -800,10 +809,12 @@ def _read_fluo(node: Node, out: _Readings) -> None:
         if v is not None
     }
     checked = value("last-checked-time")
+    last_checked: datetime | None = None
     if checked is not None:
         evidence[prefix + "last-checked-time"] = _text(checked)
-        if checked.isdigit() and 0 < len(checked) <= 11 and int(checked) > 0:
-            evidence["last_checked"] = _iso(datetime.fromtimestamp(int(checked), UTC))
+        if checked.isdigit() and 0 < len(checked) <= 11 and int(checked) > 0:  # UNIX seconds, "0": never
+            last_checked = datetime.fromtimestamp(int(checked), UTC)
+            evidence["last_checked"] = _iso(last_checked)
     paused_note = " (reboots of this node are paused by reboot-paused)" if paused == "true" else ""
     if in_progress == "true" or value("before-reboot", label=True) == "true" or (ok == "true" and needed == "true"):
         reading = AgentReading(
@@ -829,12 +840,20 @@ def _read_fluo(node: Node, out: _Readings) -> None:
             evidence=evidence,
         )
     elif status in _FLUO_DOWNLOADING:
+        version = value("new-version")
+        to = f" {_text(version)}" if version and version != "0.0.0" else ""
         reading = AgentReading(
-            FLUO, AgentState.UPDATE_DOWNLOADED, f"update_engine is fetching an update ({status})", evidence=evidence
+            FLUO, AgentState.UPDATE_DOWNLOADED, f"update_engine is fetching an update{to} ({status})", evidence=evidence
         )
     elif status in _FLUO_UP_TO_DATE and needed in (None, "false"):
+        # as of update_engine's last check for updates: the checks judge how old that is
         reading = AgentReading(
-            FLUO, AgentState.UP_TO_DATE, f"update_engine has no update waiting ({status})", evidence=evidence
+            FLUO,
+            AgentState.UP_TO_DATE,
+            f"update_engine has no update waiting ({status})",
+            evidence=evidence,
+            checked=last_checked,
+            checked_by="update_engine",
         )
     else:
         shown = _text(status) if status is not None else "absent"
@@ -1045,6 +1064,7 @@ def _read_suc(inventory: Inventory, nodes: Mapping[str, Node], out: _Readings) -
                         AgentState.UNKNOWN,
                         f"the node carries the label of plan {_text(plan_name)}, but {reason}",
                         evidence={SUC_NODE_LABEL + plan_name: _text(label or "")},
+                        covers=False,
                     ),
                 )
                 continue
@@ -1052,6 +1072,13 @@ def _read_suc(inventory: Inventory, nodes: Mapping[str, Node], out: _Readings) -
 
 
 def _plan_reading(plan: UpgradePlan, node: str, label: str | None) -> AgentReading:
+    """What one Plan says about one node: applied, being applied, or not yet.
+
+    A plan runs whatever its upgrade container does; the controller records that the Job completed
+    (the node label), never whether the node then rebooted or still needs to.  So no SUC reading
+    covers a node for ``node_not_pending_reboot`` (``covers=False``): an applied plan is no evidence
+    that no reboot is pending, while a plan not applied for too long still counts against the node.
+    """
     status = plan.status
     name = _text(plan.metadata.name)
     version = _text(status.latestVersion or plan.spec.version or "")
@@ -1067,6 +1094,7 @@ def _plan_reading(plan: UpgradePlan, node: str, label: str | None) -> AgentReadi
             AgentState.REBOOTING,
             f"the controller is applying plan {name} ({version}) to the node",
             evidence=evidence,
+            covers=False,
         )
     if not status.latestHash:
         return AgentReading(
@@ -1074,10 +1102,22 @@ def _plan_reading(plan: UpgradePlan, node: str, label: str | None) -> AgentReadi
             AgentState.UNKNOWN,
             f"plan {name} has not resolved a version yet (no status.latestHash)",
             evidence=evidence,
+            covers=False,
         )
     if label == status.latestHash:
-        return AgentReading(SUC, AgentState.UP_TO_DATE, f"plan {name} ({version}) is applied", evidence=evidence)
+        return AgentReading(
+            SUC,
+            AgentState.UP_TO_DATE,
+            f"plan {name} ({version}) is applied (a plan records its Job's completion, not whether the node rebooted)",
+            evidence=evidence,
+            covers=False,
+        )
     resolved = _condition_time(plan, "LatestResolved")
+    if resolved is not None:
+        evidence["since_note"] = (
+            "LatestResolved's time is when the controller last resolved the plan, which need not be when "
+            f"{version or 'this version'} first appeared"
+        )
     return AgentReading(
         SUC,
         AgentState.UPDATE_DOWNLOADED,
@@ -1086,6 +1126,7 @@ def _plan_reading(plan: UpgradePlan, node: str, label: str | None) -> AgentReadi
         resolved,
         "the plan's LatestResolved condition (when its latest version was resolved)",
         evidence,
+        covers=False,
     )
 
 

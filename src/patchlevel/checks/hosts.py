@@ -298,16 +298,33 @@ def _pending_verdict(ctx: Context, reading: AgentReading) -> Verdict:
     days = _elapsed(ctx, reading.since)
     since = f" since {reading.since.date()}" if reading.since is not None else ""
     if state is AgentState.UP_TO_DATE:
+        stale = _stale_check(ctx, reading)
+        if stale is not None:
+            return unknown(f"{head}; but {stale}, so updates released since are unknown", **evidence)
+        if not reading.covers:  # a finished plan: says nothing about reboots (the node is covered or not by others)
+            return Verdict(Status.PASS, Severity.INFO, f"{head}; this says nothing about reboots", evidence)
         return Verdict(Status.PASS, Severity.INFO, f"no reboot pending: {head}", evidence)
     if state is AgentState.UPDATE_DOWNLOADED:
-        if days is not None and days > limit:
+        if days is None:
+            # an update found and not applied, for all one can tell forever: never a pass
+            return unknown(
+                f"{head}; since when is not recorded, so whether it waits longer than the {limit}-day policy "
+                "cannot be told",
+                **evidence,
+            )
+        if days > limit:
             return Verdict(
                 Status.FAIL,
                 Severity.HIGH,
                 f"{head}, for {days} days{since}: longer than the {limit}-day policy",
                 evidence,
             )
-        return Verdict(Status.PASS, Severity.INFO, f"no reboot pending yet: {head}", evidence)
+        return Verdict(
+            Status.PASS,
+            Severity.INFO,
+            f"no reboot pending yet: {head} ({days} days{since}; policy: {limit} days)",
+            evidence,
+        )
     if state is AgentState.REBOOT_PENDING:
         if days is None:
             return unknown(
@@ -342,6 +359,29 @@ def _pending_verdict(ctx: Context, reading: AgentReading) -> Verdict:
     return unknown(head, **evidence)
 
 
+def _stale_check(ctx: Context, reading: AgentReading) -> str | None:
+    """Why an agent's "up to date" is not current on the as-of date: its last check for updates (for agents that
+    record one, Flatcar's update_engine) is older than ``reboot_pending_max_days``, later than the as-of date,
+    never made or unreadable.  None when the reading is current or the agent records no such time."""
+    if not reading.checked_by or reading.state is not AgentState.UP_TO_DATE:
+        return None
+    limit = ctx.policy.reboot_pending_max_days
+    checked = reading.checked
+    if checked is None:
+        return f"{reading.checked_by} records no check for updates (its last-checked time is 0, absent or unreadable)"
+    day = checked.date()
+    shown = checked.isoformat().replace("+00:00", "Z")
+    if day > ctx.as_of:
+        return f"{reading.checked_by}'s last check for updates ({shown}) is dated after the as-of date"
+    days = (ctx.as_of - day).days
+    if days > limit:
+        return (
+            f"{reading.checked_by} has not checked for updates since {shown} ({days} days before the as-of date; "
+            f"policy: {limit} days)"
+        )
+    return None
+
+
 def _merged(parts: list[Verdict]) -> Verdict:
     """``combine``, with every reading's evidence kept (each part holds one under "readings")."""
     readings: list[JSONValue] = []
@@ -373,12 +413,16 @@ def node_not_pending_reboot(ctx: Context) -> Iterator[Judgement]:
         return
     present = ", ".join(facts.present)
     for node in ctx.facts.nodes:
-        readings = facts.readings(node.name)
+        # covering readings first: when every part passes, the first part's message is the finding's
+        readings = tuple(sorted(facts.readings(node.name), key=lambda r: not r.covers))
         parts = [_pending_verdict(ctx, r) for r in readings]
         if not any(r.covers for r in readings):
+            reading_agents = ", ".join(dict.fromkeys(r.agent for r in readings))
+            also = f"{reading_agents} read it, but not whether it waits for a reboot; " if readings else ""
             parts.append(
                 unknown(
-                    f"no update agent covers this node (found in the cluster: {present}; looked for {_agent_names()})",
+                    f"no update agent covers this node ({also}found in the cluster: {present}; looked for "
+                    f"{_agent_names()})",
                     agents_present=dict(facts.present),
                     **looked_for,
                 )
@@ -405,6 +449,20 @@ def _healthy_verdict(ctx: Context, reading: AgentReading | AgentObjectReading) -
         return Verdict(Status.FAIL, Severity.HIGH, head + when, evidence)
     if state is AgentState.UNKNOWN:
         return unknown(head, **evidence)
+    if isinstance(reading, AgentReading) and (stale := _stale_check(ctx, reading)) is not None:
+        return Verdict(Status.WARN, Severity.MEDIUM, f"{head}; but {stale}", evidence)
+    if isinstance(reading, AgentReading) and state is AgentState.UPDATE_DOWNLOADED:
+        # an update found (or a newer target) and not applied: the agent is not doing its job, however briefly
+        if days is not None and days > limit:
+            return Verdict(
+                Status.FAIL,
+                Severity.HIGH,
+                f"{head}, for {days} days (since {reading.since.date() if reading.since else '?'}): not applied "
+                f"within the {limit}-day policy",
+                evidence,
+            )
+        when = f" ({days} days)" if days is not None else "; since when is not recorded"
+        return Verdict(Status.WARN, Severity.MEDIUM, f"{head}: not applied yet{when}", evidence)
     if isinstance(reading, AgentObjectReading) and state in (AgentState.REBOOTING, AgentState.UPDATE_DOWNLOADED):
         # kured's lock held, a machine-config pool updating (or paused): stuck when it lasts past the policy
         expires = reading.expires_after

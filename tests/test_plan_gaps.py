@@ -31,10 +31,11 @@ from builders import (
     write_json,
 )
 from patchlevel.collect.snapshot import read_snapshot
+from patchlevel.model import Status
 from patchlevel.plan.inputs import Surge, SurgeSetting, from_inventory
-from patchlevel.plan.model import Plan, Step
+from patchlevel.plan.model import Certainty, Plan, PlanState, Step, StepKind
 from patchlevel.render.plan_json import plan_document
-from plan_helpers import EKS_POOL, plan_for
+from plan_helpers import EKS_POOL, audit, plan_for, steps_of
 
 AGENTS = DATA / "update-agents"
 K3S_AS_OF = date(2026, 11, 27)
@@ -240,3 +241,55 @@ def test_surge_of_nodes_reports_settings_uncovered_and_unknown() -> None:
     surge = Surge({"a": (pool,), "b": (pool,)}, {"c": "which updater takes node c is unknown: …"})
     settings, uncovered, unknowns = surge.of(["a", "b", "c", "d"])
     assert settings == [pool] and uncovered == ["d"] and unknowns == ["which updater takes node c is unknown: …"]
+
+
+# ------------------------------------------------------------------------------------------
+# No nodes in the input
+
+
+def test_a_snapshot_of_only_the_version_says_nodes_are_missing_and_counts_its_unknowns_honestly(tmp_path: Path) -> None:
+    write_json(tmp_path / "version.json", version_doc("v1.36.4"))
+    inventory = read_snapshot(tmp_path)
+    outcome = audit(inventory, date(2026, 11, 27))
+    plan = plan_for(inventory, date(2026, 11, 27))
+    assert plan.steps == ()
+    (nodes,) = [u for u in plan.unknowns if u.startswith("nodes are not in the input")]
+    assert "(the snapshot holds no nodes)" in nodes and "no node, runtime or node OS step can be planned" in nodes
+    unjudged = [f for f in outcome.report.findings if f.status in (Status.UNKNOWN, Status.ERROR)]
+    assert len(unjudged) > 20  # every node check, every image check …
+    summary = plan.summary
+    assert summary.state is PlanState.UNPROVEN
+    assert summary.unjudged_findings == len(unjudged) and summary.unknowns == len(plan.unknowns) >= 1
+    assert f"{len(unjudged)} findings could not be judged from the input" in summary.headline
+    assert "0 thing" not in summary.headline
+    assert f"{len(plan.unknowns)} thing" in summary.headline
+
+
+def test_without_nodes_each_control_plane_step_says_the_skew_is_unknown(tmp_path: Path) -> None:
+    write_json(tmp_path / "version.json", version_doc("v1.34.2"))
+    plan = plan_for(read_snapshot(tmp_path), date(2026, 11, 27))
+    hops = steps_of(plan, StepKind.CONTROL_PLANE_UPGRADE)
+    assert [s.to_version.rsplit(".", 1)[0] for s in hops] == ["1.35", "1.36"]
+    for hop in hops:
+        assert any(
+            u.startswith("whether nodes break the version-skew policy after this step is unknown") for u in hop.unknowns
+        )
+    assert not steps_of(plan, StepKind.NODE_POOL_UPGRADE)
+    assert any(u.startswith("nodes are not in the input") for u in plan.unknowns)
+    assert plan.summary.state is not PlanState.COMPLIANT
+    assert "Not shown:" in plan.summary.headline and plan.summary.unknowns >= 3
+
+
+# ------------------------------------------------------------------------------------------
+# The summary
+
+
+def test_a_plan_with_steps_still_counts_what_it_could_not_see() -> None:
+    nodes = [make_node("n1", kubelet="v1.33.4", runtime="containerd://2.1.4")]
+    plan = plan_for(make_inventory("v1.34.2", nodes=nodes, pods=None), date(2026, 11, 27))
+    assert plan.steps and plan.summary.unknowns > 0 and plan.summary.unjudged_findings > 0
+    assert f"Not shown: {plan.summary.unjudged_findings} findings could not be judged" in plan.summary.headline
+    document = plan_document(plan)
+    assert document["summary"]["unknowns"] == plan.summary.unknowns
+    assert document["summary"]["unjudged_findings"] == plan.summary.unjudged_findings
+    assert all(step.certainty in (Certainty.REQUIRED, Certainty.VERIFY) for step in plan.steps)

@@ -90,7 +90,7 @@ def build_plan(
         api_migration_steps(platform, ctx, hops, removals, inputs.api_usage, drafts)
     if hops and inputs.api_usage.gaps:
         unknowns.extend(inputs.api_usage.gaps)
-    node_steps(ctx, facts, platform, hops, current, target_minor, inputs, drafts)
+    unknowns.extend(node_steps(ctx, facts, platform, hops, current, target_minor, inputs, drafts))
     if any(s.rollout is not None for s in drafts.values()) and not inputs.disruption.read:
         unknowns.extend(inputs.disruption.gaps)
     image_steps(ctx, facts, drafts)
@@ -100,7 +100,8 @@ def build_plan(
     steps = tuple(_freeze(step, ids, as_of) for step in ordered)
     open_items = _open_items(report.findings, steps)
     unknowns = list(dict.fromkeys(unknowns))
-    summary = _summary(steps, open_items, unknowns, as_of, plan_target.kubernetes if plan_target else "")
+    unjudged = _unjudged(report.findings, steps)
+    summary = _summary(steps, open_items, unknowns, unjudged, as_of, plan_target.kubernetes if plan_target else "")
     catalog = knowledge.catalog
     data = [
         f"lifecycle data retrieved {catalog.data_date} ({catalog.source or catalog.data_dir})",
@@ -230,13 +231,21 @@ def _freeze(step: DraftStep, ids: dict[str, str], as_of: date) -> Step:
     )
 
 
+def _addressed(steps: Sequence[Step]) -> set[tuple[str, str]]:
+    return {(check, subject) for step in steps for check in step.resolves for subject in step.subjects}
+
+
+def _unjudged(findings: Sequence[Finding], steps: Sequence[Step]) -> int:
+    """Findings no step addresses that could not be judged from the input (unknown, or an error)."""
+    addressed = _addressed(steps)
+    return sum(
+        1 for f in findings if f.status in (Status.UNKNOWN, Status.ERROR) and (f.check, f.subject) not in addressed
+    )
+
+
 def _open_items(findings: Sequence[Finding], steps: Sequence[Step]) -> tuple[OpenItem, ...]:
     """Findings that ask for action and that no step addresses, grouped by check."""
-    addressed: set[tuple[str, str]] = set()
-    for step in steps:
-        for check in step.resolves:
-            for subject in step.subjects:
-                addressed.add((check, subject))
+    addressed = _addressed(steps)
     groups: dict[str, list[Finding]] = {}
     for finding in findings:
         if finding.status in ACTION and (finding.check, finding.subject) not in addressed:
@@ -262,27 +271,58 @@ def _open_items(findings: Sequence[Finding], steps: Sequence[Step]) -> tuple[Ope
     return tuple(items)
 
 
+def _plural(count: int, noun: str, plural: str = "") -> str:
+    return f"{count} {noun if count == 1 else plural or noun + 's'}"
+
+
+def _not_shown(open_items: Sequence[OpenItem], unjudged: int, unknowns: int) -> str:
+    """What the summary must not leave out: findings the input could not settle, and what the planner could not see."""
+    parts = []
+    if unjudged:
+        parts.append(
+            f"{_plural(unjudged, 'finding')} could not be judged from the input (under “Not addressed by a step”)"
+        )
+    acting = sum(i.findings for i in open_items) - unjudged
+    if acting > 0:
+        parts.append(f"{_plural(acting, 'finding')} {'needs' if acting == 1 else 'need'} action outside this plan")
+    if unknowns:
+        parts.append(f"{_plural(unknowns, 'thing')} the planner could not see (under “Unknown”)")
+    return "; ".join(parts)
+
+
+def _step_unknowns(steps: Sequence[Step]) -> list[str]:
+    return [u for s in steps for u in (*s.unknowns, *(s.rollout.unknowns if s.rollout is not None else ()))]
+
+
 def _summary(
-    steps: Sequence[Step], open_items: Sequence[OpenItem], unknowns: Sequence[str], as_of: date, target: str
+    steps: Sequence[Step],
+    open_items: Sequence[OpenItem],
+    unknowns: Sequence[str],
+    unjudged: int,
+    as_of: date,
+    target: str,
 ) -> Summary:
     late = tuple(s.id for s in steps if s.late)
     upcoming = [s.deadline.latest_safe for s in steps if not s.late and s.deadline.latest_safe is not None]
     next_deadline = min(upcoming) if upcoming else None
     kinds = Counter(s.kind.value for s in steps)
+    unseen = len(dict.fromkeys([*unknowns, *_step_unknowns(steps)]))
     where = f"Kubernetes {target}" if target else "the target"
+    missing = _not_shown(open_items, unjudged, unseen)
     if not steps:
-        if not open_items and not unknowns:
+        if not open_items and not unseen:
             return Summary(
                 PlanState.COMPLIANT,
                 f"Nothing to do: the cluster runs {where} and no finding asks for action as of {as_of}.",
             )
         return Summary(
             PlanState.UNPROVEN,
-            f"No step could be derived, but compliance is not shown as of {as_of}: "
-            f"{len(open_items)} kind(s) of finding need action outside this plan and "
-            f"{len(unknowns)} thing(s) are unknown.",
+            f"No step could be derived, but compliance is not shown as of {as_of}: {missing}.",
+            unjudged_findings=unjudged,
+            unknowns=unseen,
         )
     count = f"{len(steps)} step{'s' if len(steps) != 1 else ''} to {where}"
+    tail = f" Not shown: {missing}." if unjudged or unseen else ""
     if late:
         named = ", ".join(late[:MAX_NAMED_LATE]) + (
             f" and {len(late) - MAX_NAMED_LATE} more" if len(late) > MAX_NAMED_LATE else ""
@@ -290,13 +330,23 @@ def _summary(
         every = "all" if len(late) == len(steps) else f"{len(late)}"
         return Summary(
             PlanState.LATE,
-            f"{count}; {every} already late (past their latest safe date as of {as_of}): {named}.",
+            f"{count}; {every} already late (past their latest safe date as of {as_of}): {named}.{tail}",
             late,
             next_deadline,
             dict(kinds),
+            unjudged_findings=unjudged,
+            unknowns=unseen,
         )
     first = f"; the first latest safe date is {next_deadline}" if next_deadline else ""
-    return Summary(PlanState.ON_TRACK, f"{count}{first}.", (), next_deadline, dict(kinds))
+    return Summary(
+        PlanState.ON_TRACK,
+        f"{count}{first}.{tail}",
+        (),
+        next_deadline,
+        dict(kinds),
+        unjudged_findings=unjudged,
+        unknowns=unseen,
+    )
 
 
 def _with_id(plan: Plan) -> Plan:

@@ -9,7 +9,7 @@ Two typed inputs, each saying how complete it is, so a gap is reported instead o
 
 and a third, ``Surge``: how many nodes at a time the platform's own updater takes, where the input
 shows it (an OpenShift ``MachineConfigPool``'s ``maxUnavailable``, a system-upgrade-controller
-``Plan``'s ``concurrency``).
+``Plan``'s ``concurrency``); ``nodes_gap`` says why the input holds no nodes, when it holds none.
 
 ``from_inventory`` fills them from what the collectors hold (snapshot, live, bundle): every object
 but pods and nodes by the apiVersion it was written in (``Inventory.written``: a snapshot file's own
@@ -194,6 +194,7 @@ class PlanInputs:
     api_usage: ApiUsage
     disruption: Disruption
     surge: Surge = field(default_factory=Surge)
+    nodes_gap: str = ""  # why the input holds no nodes ("" when it holds some, or when not known)
 
 
 NO_OBJECTS_BY_API_VERSION = (
@@ -328,7 +329,10 @@ def from_inventory(inventory: Inventory) -> PlanInputs:
         requests_since=since,
         gaps=tuple(gaps),
     )
-    return PlanInputs(api_usage=usage, disruption=disruption_of(inventory), surge=surge_of(inventory))
+    nodes_gap = "" if inventory.nodes else inventory.missing_reason(inv.NODES)
+    return PlanInputs(
+        api_usage=usage, disruption=disruption_of(inventory), surge=surge_of(inventory), nodes_gap=nodes_gap
+    )
 
 
 # ------------------------------------------------------------------------------------------

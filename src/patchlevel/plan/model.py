@@ -191,6 +191,8 @@ class Summary:
     late: tuple[str, ...] = ()  # step ids past their latest safe date
     next_deadline: date | None = None  # the earliest latest-safe date not yet passed
     steps_by_kind: dict[str, int] = field(default_factory=dict)
+    unjudged_findings: int = 0  # findings no step addresses that could not be judged (unknown, error)
+    unknowns: int = 0  # distinct things the planner could not see: the plan's, its steps' and their rollouts'
 
 
 @dataclass(frozen=True, slots=True)

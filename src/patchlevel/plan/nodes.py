@@ -12,6 +12,9 @@ its setting (a MachineConfigPool's ``maxUnavailable``, a system-upgrade-controll
 ``concurrency``: ``plan.inputs.Surge``), one at a time otherwise and says so; nodes with a pending
 reboot or an older kernel than their pool go first; it names the workloads whose pods cannot be
 evicted without an outage (``patchlevel.drain``: the rule ``node_drain_possible`` applies).
+
+An input without nodes is said, never skipped: the plan and each control-plane step name what that
+leaves unknown.
 """
 
 from __future__ import annotations
@@ -664,10 +667,24 @@ def node_steps(
     target: int | None,
     inputs: PlanInputs,
     drafts: Drafts,
-) -> None:
-    """Every node, runtime and node-OS step of the plan."""
+) -> list[str]:
+    """Every node, runtime and node-OS step of the plan; returns what the plan as a whole could not see."""
     disruption = inputs.disruption
     rollouts = RolloutInputs(disruption.placement or placement(facts), disruption, inputs.surge)
+    unknowns: list[str] = []
+    if not facts.nodes:
+        gap = inputs.nodes_gap or "the input holds no nodes"
+        unknowns.append(
+            f"nodes are not in the input ({gap}): which kubelets, kube-proxies, container runtimes and node OS "
+            "releases must be upgraded, before each control-plane step (version skew) or to the target, is unknown; "
+            "no node, runtime or node OS step can be planned (add `kubectl get nodes -o json` to the snapshot)"
+        )
+        for _, key in hops:
+            drafts.steps[key].unknowns.append(
+                f"whether nodes break the version-skew policy after this step is unknown: nodes are not in the input "
+                f"({gap})"
+            )
+        return unknowns
     states = {n.name: _state(n) for n in facts.nodes}
     unknown_kubelets = [s.facts for s in states.values() if s.minor is None]
     if unknown_kubelets and hops:
@@ -706,7 +723,7 @@ def node_steps(
         moved = {s.name for s in moving}
         resting = [s for s in members if s.name not in moved]
         if resting:
-            runtime_step(ctx, pool, resting, None, None, drafts, platform.managed)
+            unknowns.extend(runtime_step(ctx, pool, resting, None, None, drafts, platform.managed))
         if not moving:
             continue
         upgrades = target is not None and any(s.minor is None or s.minor < target for s in moving)
@@ -748,3 +765,4 @@ def node_steps(
         step.unknowns.extend(
             runtime_step(ctx, pool, moving, target if upgrades else None, key, drafts, platform.managed)
         )
+    return list(dict.fromkeys(unknowns))

@@ -121,6 +121,8 @@ def plan_document(plan: Plan) -> dict[str, Any]:
             "late": list(plan.summary.late),
             "next_deadline": _day(plan.summary.next_deadline),
             "steps_by_kind": dict(plan.summary.steps_by_kind),
+            "unjudged_findings": plan.summary.unjudged_findings,
+            "unknowns": plan.summary.unknowns,
         },
         "steps": [_step(s) for s in plan.steps],
         "open_items": [

@@ -365,14 +365,18 @@ def test_an_impact_statement_is_enough_and_the_age_limit_is_inclusive() -> None:
 
 
 def test_affected_and_under_investigation_change_nothing() -> None:
+    # The statements name registry.k8s.io/kube-apiserver:v1.26.0 (as a reference and as a purl with &tag=):
+    # they describe an image run under that tag.
     decision = index("openvex-vexctl-v0.0.1-images-under-investigation.json").match(
         vulnerability="CVE-1234-5678",
         repository="registry.k8s.io/kube-apiserver",
         digest=OTHER,
         as_of=date(2023, 1, 1),
         max_age_days=365,
+        tags=("v1.26.0",),
     )
     assert decision.applied is not None and decision.applied.statement.status is VexStatus.UNDER_INVESTIGATION
+    assert decision.applied.by is VexMatchBy.TAG
     assert not decision.removes_from_sla
 
 

@@ -61,7 +61,7 @@ from patchlevel.policy import Policy
 from patchlevel.scans import ScanReport, Vulnerability
 from patchlevel.vuln.rank import Rank
 from patchlevel.vuln.rank import rank as rank_vulnerability
-from patchlevel.vuln.vex import VexIgnored, VexIndex, VexStatement
+from patchlevel.vuln.vex import VexIgnored, VexIndex, VexStatement, reference_tags
 
 CLUSTER = "cluster"
 VEX_DETAIL_CAP = 50  # VEX statements (applied or ignored) described one by one in a finding's evidence
@@ -438,6 +438,7 @@ def _vex_for(
             max_age_days=ctx.policy.vex_max_age_days,
             package=v.purl or None,
             package_name=v.package,
+            tags=reference_tags(image.references, image.repository),
         )
     ignored = decision.ignored if decision is not None else ()
     if decision is not None and decision.applied is not None:

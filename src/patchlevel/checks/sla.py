@@ -4,7 +4,8 @@ One rule for every check that times fixable vulnerabilities (images, node OS pac
 starts at the fix's release date, else the vulnerability's publication, else the first scan that
 already listed the fix; a known exploited vulnerability (CISA KEV) is timed by
 ``known_exploited_sla_days`` from no earlier than the day it was added; a VEX statement (``not_affected``
-with a justification, or ``fixed``) takes it out of the judgement; a clock that would start after the
+with a justification, or ``fixed``) takes it out of the judgement (WARN when it names the image's tag or
+repository only, not its digest); a clock that would start after the
 as-of date, or a severity or date that is unknown, is UNKNOWN, never within the window.
 ``vulnerability_parts`` words what needs action, so both checks say it the same way.
 """
@@ -35,6 +36,19 @@ CLOCK_FIRST_SCAN = "first scan reporting the fix"
 CLOCK_KEV = "date added to CISA KEV"
 CLOCK_HISTORY = "fix first known for the workload in the audit ledger"
 VEX_REMOVES = frozenset({VexStatus.NOT_AFFECTED.value, VexStatus.FIXED.value})
+# What a WARN-grade VEX match leaves open, by how it matched (VexOverride.by)
+VEX_WARNINGS = (
+    (
+        VexMatchBy.TAG.value,
+        "taken out of the SLA by a VEX statement that names the image's tag, not its digest (a tag can be moved "
+        "to another build)",
+    ),
+    (
+        VexMatchBy.REPOSITORY.value,
+        "taken out of the SLA by a VEX statement that names the image's repository, not its digest (it covers "
+        "every version of the image)",
+    ),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +56,9 @@ class VexOverride:
     """A VEX statement that takes one vulnerability out of the SLA judgement."""
 
     status: str  # "not_affected" or "fixed"
-    by: str  # "digest", "repository" (the statement names the image's repository only), "scanner"
+    # "digest", "tag" (the image's tag, which can move: WARN), "repository" (every version of the image:
+    # WARN), "scanner"
+    by: str
     statement: str  # one line: "NOT AFFECTED (VEX: format document, author, date): justification"
     detail: dict[str, JSONValue]
 
@@ -50,7 +66,7 @@ class VexOverride:
 @dataclass(frozen=True, slots=True)
 class Judged:
     vulnerability: Vulnerability
-    status: Status  # PASS when inside its window, not timed, or out of the SLA by VEX (WARN: by repository only)
+    status: Status  # PASS when inside its window, not timed, or out of the SLA by VEX (WARN: by tag or repository)
     # "overdue", "no-fix", "unknown-severity", "unknown-clock", "future-clock", "within", "untimed", "vex"
     reason: str
     clock: str
@@ -153,7 +169,8 @@ def judge(
     sooner: a listing never gives a fix more time than it had (more evidence, never a weaker verdict).
     """
     if vex is not None:
-        status = Status.WARN if vex.by == VexMatchBy.REPOSITORY.value else Status.PASS
+        # A tag moves and a repository is every build: neither names the build that runs.
+        status = Status.WARN if vex.by in (VexMatchBy.TAG.value, VexMatchBy.REPOSITORY.value) else Status.PASS
         return Judged(v, status, "vex", "", None, None, None, rank, vex, note)
     severity = rank.severity
     exploited = rank.known_exploited if rank.source == RANK_KEV else None
@@ -337,18 +354,12 @@ def vulnerability_parts(judged: Sequence[Judged], policy: Policy) -> list[tuple[
                 f"{count_text(no_fix, 'vulnerability')} with no fix released yet: {ids_text(no_fix)}",
             )
         )
-    by_repository = [
-        j for j in judged if j.vex is not None and j.vex.by == VexMatchBy.REPOSITORY.value and j.status is Status.WARN
-    ]
-    if by_repository:
-        parts.append(
-            (
-                Status.WARN,
-                Severity.MEDIUM,
-                f"{count_text(by_repository, 'vulnerability')} taken out of the SLA by a VEX statement that names the "
-                f"image's repository, not its digest (it covers every version of the image): {ids_text(by_repository)}",
+    for by, text in VEX_WARNINGS:
+        warned = [j for j in judged if j.vex is not None and j.vex.by == by and j.status is Status.WARN]
+        if warned:
+            parts.append(
+                (Status.WARN, Severity.MEDIUM, f"{count_text(warned, 'vulnerability')} {text}: {ids_text(warned)}")
             )
-        )
     return parts
 
 

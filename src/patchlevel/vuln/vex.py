@@ -22,22 +22,26 @@ Three formats are read, detected from the content, into one normalised ``VexStat
 Traps handled (see ``tests/data/vex/SOURCES.md``): purl digests are percent-encoded
 (``pkg:oci/alpine@sha256%3A…``); real published image VEX (Trivy, SUSE Rancher) names images by
 ``pkg:oci/NAME?repository_url=…`` with no digest, i.e. every version of the image, which
-``match`` reports as a match *by repository only*; the same statement can appear twice, the second
+``match`` reports as a match *by repository only*; a product with a tag (``&tag=v1.26.0``,
+``registry.k8s.io/kube-apiserver:v1.26.0``, or a purl version that is not a digest) is about that
+tag only; the same statement can appear twice, the second
 without its own timestamp (the document's applies); a later statement about the same product
 supersedes an earlier one; CycloneDX ``affects[].versions[].status`` describes the component's
 versions (advisory data), not the VEX status, which is ``analysis.state`` alone (Trivy's test file
 pairs ``not_affected`` with a version ``affected``); a CycloneDX 1.3 BOM or a CSAF document
 without product statuses is not VEX.
 
-Matching (``VexIndex.match``) is pure: given a running image (repository, digest), a vulnerability
-id (and its aliases), the as-of date and a maximum age, it returns the statement that applies and
-how it matched (by digest, or by repository only), and every statement it ignored with the reason:
-``not_affected`` without a justification or impact statement, no timestamp, dated after the
-as-of date, older than the maximum age.  I/O is only in ``load_vex``.
+Matching (``VexIndex.match``) is pure: given a running image (repository, digest, the tags it runs
+under), a vulnerability id (and its aliases), the as-of date and a maximum age, it returns the
+statement that applies and how it matched (by digest: exact; by tag: tags move; by repository only),
+and every statement it ignored with the reason: ``not_affected`` without a justification or impact
+statement, no timestamp, dated after the as-of date, older than the maximum age, ``fixed`` naming
+the repository only (fixed is about a version).  I/O is only in ``load_vex``.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
@@ -67,8 +71,17 @@ class VexStatus(StrEnum):
 
 
 class VexMatchBy(StrEnum):
-    DIGEST = "digest"  # the product names the running image's digest
+    DIGEST = "digest"  # the product names the running image's digest: exact
+    TAG = "tag"  # the product names a tag (or version) the image runs under: tags move, so not exact
     REPOSITORY = "repository"  # the product names the image's repository only: every version of it
+
+
+# How much a match says, for choosing among statements: a digest is one build, a tag was one build
+# when the statement was written, a repository is every build.
+MATCH_GRADE: Final = {VexMatchBy.DIGEST: 2, VexMatchBy.TAG: 1, VexMatchBy.REPOSITORY: 0}
+FIXED_WITHOUT_VERSION: Final = (
+    "fixed, naming the image's repository without a digest, tag or version: it says nothing about the build that runs"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,8 +138,14 @@ class VexProduct:
     identifier: str  # as written: a purl, an image reference, a CPE, a CSAF product name
     digest: str = ""  # "sha256:…" when the product names one image
     repository: str = ""  # "docker.io/aquasec/trivy" when it names an image repository
-    tag: str = ""
+    tag: str = ""  # the purl's ``tag`` qualifier, or the reference's tag ("2.0.0")
     subcomponents: tuple[str, ...] = ()
+    version: str = ""  # an OCI purl's version when it is not a digest (the purl spec wants a digest there)
+
+    @property
+    def tags(self) -> frozenset[str]:
+        """The tags the product is limited to (its tag and a non-digest version); empty: every tag."""
+        return frozenset(t for t in (self.tag, self.version) if t)
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,8 +213,17 @@ class VexDecision:
 
     @property
     def removes_from_sla(self) -> bool:
-        """``not_affected`` and ``fixed`` take the vulnerability out of the SLA judgement."""
-        return self.applied is not None and self.applied.statement.status in (VexStatus.NOT_AFFECTED, VexStatus.FIXED)
+        """``not_affected`` and ``fixed`` take the vulnerability out of the SLA judgement.
+
+        ``fixed`` only where the product names a version (digest or tag): naming the repository
+        alone, it says nothing about the build that runs (``match_statements`` never applies one).
+        """
+        applied = self.applied
+        if applied is None:
+            return False
+        if applied.statement.status is VexStatus.FIXED:
+            return applied.by is not VexMatchBy.REPOSITORY
+        return applied.statement.status is VexStatus.NOT_AFFECTED
 
 
 # --------------------------------------------------------------------------------------------
@@ -235,7 +263,8 @@ def product_from_identifier(identifier: str, subcomponents: Sequence[str] = ()) 
             if url.rsplit("/", 1)[-1].lower() != purl.name.lower():
                 url = f"{url}/{purl.name}"
             repository = _image_repository(url)
-        return VexProduct(identifier, digest, repository, purl.qualifiers.get("tag", ""), subs)
+        version = "" if digest else purl.version
+        return VexProduct(identifier, digest, repository, purl.qualifiers.get("tag", ""), subs, version)
     # a bare image reference (the early OpenVEX shape): only when it names a registry path, tag or digest
     text = identifier.strip()
     if "/" in text or "@" in text or (":" in text and not text.lower().startswith(("cpe:", "http"))):
@@ -808,9 +837,43 @@ def _read(path: Path) -> bytes:
 # Matching
 
 
+@functools.lru_cache(maxsize=4096)
+def reference_tags(references: tuple[str, ...], repository: str) -> tuple[str, ...]:
+    """The tags under which the references run ``repository`` ("nginx" runs ``latest``), sorted.
+
+    A reference of another repository (a mirror of the same digest) says nothing about this one's
+    tags; a reference by digest alone has none.  Cached: the image checks ask once per vulnerability.
+    """
+    wanted = _image_repository(repository) if repository else ""
+    found: set[str] = set()
+    for reference in references:
+        try:
+            ref = parse_reference(reference.strip())
+        except InvalidReferenceError:
+            continue
+        if ref.name != wanted:
+            continue
+        if ref.tag:
+            found.add(ref.tag)
+        elif not ref.digest:
+            found.add("latest")  # what the runtime pulls for a reference with neither tag nor digest
+    return tuple(sorted(found))
+
+
 def _product_matches(
-    product: VexProduct, repository: str, digest: str, package: Purl | None, package_name: str = ""
+    product: VexProduct,
+    repository: str,
+    digest: str,
+    package: Purl | None,
+    package_name: str = "",
+    tags: Collection[str] = (),
 ) -> VexMatchBy | None:
+    """How ``product`` names the running image (``repository``@``digest``, run under ``tags``), or None.
+
+    A digest must be the running one.  A tag (or a non-digest purl version) must be one the image
+    runs under: a statement about ``app:2.0.0`` says nothing about ``app:1.0.0``.  Only a product
+    naming neither covers the whole repository.
+    """
     if product.subcomponents and package is not None:
         subs = [parse_purl(s) for s in product.subcomponents]
         if not any(s is not None and s.same_package(package) for s in subs):
@@ -823,9 +886,12 @@ def _product_matches(
             return None
     if product.digest:
         return VexMatchBy.DIGEST if digest and product.digest == digest else None
-    if product.repository and repository and product.repository == repository:
-        return VexMatchBy.REPOSITORY
-    return None
+    if not (product.repository and repository and product.repository == repository):
+        return None
+    stated = product.tags
+    if stated:
+        return VexMatchBy.TAG if stated <= set(tags) else None
+    return VexMatchBy.REPOSITORY
 
 
 @dataclass(frozen=True, slots=True)
@@ -864,14 +930,18 @@ class VexIndex:
         aliases: Collection[str] = (),
         package: str | None = None,
         package_name: str = "",
+        tags: Collection[str] = (),
     ) -> VexDecision:
         """The statement that applies to ``vulnerability`` in the image ``repository``@``digest``.
 
         ``repository`` is normalised like an image reference (``nginx`` is ``docker.io/library/nginx``);
-        ``package`` (a purl from the scan) narrows statements that name subcomponents, and so does
-        ``package_name`` (the scan's package name) when the scan gives no purl.  Among the usable
-        statements a digest match beats a repository-only match, then the newest wins, then the
-        later in its document.
+        ``tags`` are the tags the image runs under (``reference_tags``): a product naming a tag matches
+        only one of them; ``package`` (a purl from the scan) narrows statements that name subcomponents,
+        and so does ``package_name`` (the scan's package name) when the scan gives no purl.  Among the
+        usable statements a digest match beats a tag match, which beats a repository-only match, then
+        the newest wins, then the later in its document.  A ``fixed`` statement that wins by repository
+        only is not applied but reported as ignored: without a version or digest it says nothing about
+        the build that runs.
         """
         statements = self.statements_for((vulnerability, *aliases))
         if not statements:  # the common case: no statement names this vulnerability
@@ -886,6 +956,7 @@ class VexIndex:
             aliases=aliases,
             package=package,
             package_name=package_name,
+            tags=tags,
         )
 
 
@@ -900,32 +971,39 @@ def match_statements(
     aliases: Collection[str] = (),
     package: str | None = None,
     package_name: str = "",
+    tags: Collection[str] = (),
 ) -> VexDecision:
     """``VexIndex.match`` over a plain list of statements."""
     wanted = {i.strip().upper() for i in (vulnerability, *aliases) if i}
     repo = _image_repository(repository) if repository else ""
     package_purl = parse_purl(package) if package else None
-    usable: list[tuple[tuple[bool, datetime, int], VexApplied]] = []
+    usable: list[tuple[tuple[int, datetime, int], VexApplied]] = []
     ignored: list[VexIgnored] = []
     for statement in statements:
         if not wanted & statement.ids:
             continue
         hits = [
-            (p, by) for p in statement.products if (by := _product_matches(p, repo, digest, package_purl, package_name))
+            (p, by)
+            for p in statement.products
+            if (by := _product_matches(p, repo, digest, package_purl, package_name, tags))
         ]
         if not hits:
             continue
-        product, by = min(hits, key=lambda h: h[1] is not VexMatchBy.DIGEST)
+        product, by = max(hits, key=lambda h: MATCH_GRADE[h[1]])
         reason = _unusable(statement, as_of, max_age_days)
         if reason:
             ignored.append(VexIgnored(statement, reason))
             continue
         assert statement.timestamp is not None  # _unusable refuses undated statements
-        key = (by is VexMatchBy.DIGEST, statement.timestamp, statement.order)
+        key = (MATCH_GRADE[by], statement.timestamp, statement.order)
         usable.append((key, VexApplied(statement, product, by)))
     if not usable:
         return VexDecision(None, tuple(ignored))
     best = max(usable, key=lambda item: item[0])[1]
+    if best.statement.status is VexStatus.FIXED and best.by is VexMatchBy.REPOSITORY:
+        # It still supersedes what it is newer than (an older statement does not take its place).
+        ignored.append(VexIgnored(best.statement, FIXED_WITHOUT_VERSION))
+        return VexDecision(None, tuple(ignored))
     return VexDecision(best, tuple(ignored))
 
 

@@ -17,14 +17,16 @@ Three formats are read, detected from the content, into one normalised ``VexStat
   ``first_affected``/``last_affected``, ``under_investigation``), resolved through
   ``product_tree`` (branches, ``full_product_names``, and ``relationships``: a component *of* a
   product); the justification is a ``flags[].label``, the impact statement a ``threats[]`` of
-  category ``impact``.
+  category ``impact``, each naming its products by ``product_ids`` or ``group_ids`` (expanded
+  through ``product_tree.product_groups``).
 
 Traps handled (see ``tests/data/vex/SOURCES.md``): purl digests are percent-encoded
 (``pkg:oci/alpine@sha256%3A…``); real published image VEX (Trivy, SUSE Rancher) names images by
 ``pkg:oci/NAME?repository_url=…`` with no digest, i.e. every version of the image, which
 ``match`` reports as a match *by repository only*; a product with a tag (``&tag=v1.26.0``,
 ``registry.k8s.io/kube-apiserver:v1.26.0``, or a purl version that is not a digest) is about that
-tag only; the same statement can appear twice, the second
+tag only; a CSAF flag naming no product or group is invalid (CSAF 2.0 test 6.1.32) and justifies
+nothing; the same statement can appear twice, the second
 without its own timestamp (the document's applies); a later statement about the same product
 supersedes an earlier one; CycloneDX ``affects[].versions[].status`` describes the component's
 versions (advisory data), not the VEX status, which is ``analysis.state`` alone (Trivy's test file
@@ -550,10 +552,17 @@ class _CsafRelationship(msgspec.Struct):
     category: str = ""
 
 
+class _CsafGroup(msgspec.Struct):
+    group_id: str
+    product_ids: list[str] = []
+    summary: str = ""
+
+
 class _CsafTree(msgspec.Struct):
     branches: list[_CsafBranch] = []
     full_product_names: list[_CsafProduct] = []
     relationships: list[_CsafRelationship] = []
+    product_groups: list[_CsafGroup] = []
 
 
 class _CsafPublisher(msgspec.Struct):
@@ -583,6 +592,7 @@ class _CsafThreat(msgspec.Struct):
     category: str = ""
     details: str = ""
     product_ids: list[str] = []
+    group_ids: list[str] = []
     date: str = ""
 
 
@@ -590,6 +600,7 @@ class _CsafRemediation(msgspec.Struct):
     category: str = ""
     details: str = ""
     product_ids: list[str] = []
+    group_ids: list[str] = []
 
 
 class _CsafId(msgspec.Struct):
@@ -651,16 +662,46 @@ def _csaf_products(tree: _CsafTree) -> dict[str, VexProduct]:
     return products
 
 
-def _for_product(items: Sequence[Any], product_id: str) -> list[Any]:
-    """Flags, threats or remediations that name ``product_id``, or name no product at all."""
-    return [i for i in items if product_id in i.product_ids or not i.product_ids]
+def _csaf_groups(tree: _CsafTree) -> dict[str, frozenset[str]]:
+    """group_id -> the product ids it stands for (CSAF 2.0 section 3.2.2.3, Product Tree Property - Product Groups)."""
+    groups: dict[str, set[str]] = {}
+    for group in tree.product_groups:
+        groups.setdefault(group.group_id, set()).update(group.product_ids)
+    return {gid: frozenset(ids) for gid, ids in groups.items()}
+
+
+def _for_product(
+    items: Sequence[Any], product_id: str, groups: Mapping[str, frozenset[str]], *, unscoped_applies: bool
+) -> list[Any]:
+    """Flags, threats or remediations that name ``product_id``, directly or through one of their product groups.
+
+    CSAF 2.0 scopes these items by ``product_ids`` and ``group_ids`` (a group expands through
+    ``product_tree.product_groups``; an undefined group names nothing, cf. mandatory test 6.1.4).
+    For flags (section 3.2.3.5) and remediations (3.2.3.12) "at least one of ... group_ids and
+    product_ids MUST be present" (mandatory tests 6.1.32 Flag without Product Reference and 6.1.29
+    Remediation without Product Reference), so one naming neither is invalid and applies to no
+    product (``unscoped_applies=False``): a justification that names no product justifies nothing.
+    For threats (3.2.3.14) both are optional, and one naming neither is about the vulnerability as
+    a whole, every product of it (``unscoped_applies=True``).
+    """
+    found = []
+    for item in items:
+        if not item.product_ids and not item.group_ids:
+            if unscoped_applies:
+                found.append(item)
+            continue
+        if product_id in item.product_ids or any(product_id in groups.get(g, ()) for g in item.group_ids):
+            found.append(item)
+    return found
 
 
 def _csaf(data: bytes, where: str) -> VexDocument:
     doc = _decode(data, _Csaf, where, "CSAF")
     if doc.document.csaf_version != "2.0":
         raise InputError(f"{where}: CSAF {doc.document.csaf_version} is not read (CSAF 2.0 only)")
-    products = _csaf_products(doc.product_tree or _CsafTree())
+    tree = doc.product_tree or _CsafTree()
+    products = _csaf_products(tree)
+    groups = _csaf_groups(tree)
     tracking = doc.document.tracking or _CsafTracking()
     author = doc.document.publisher.name if doc.document.publisher else ""
     doc_time = _timestamp(tracking.current_release_date)
@@ -673,14 +714,26 @@ def _csaf(data: bytes, where: str) -> VexDocument:
         aliases = tuple(a for a in _aliases(name, *(i.text for i in vuln.ids)) if a != name)
         if not vuln.product_status:
             notes.append(f"vulnerabilities[{index}] ({name}): no product_status")
+        unscoped = sum(1 for f in (*vuln.flags, *vuln.remediations) if not f.product_ids and not f.group_ids)
+        if unscoped:
+            notes.append(
+                f"vulnerabilities[{index}] ({name}): {unscoped} flag(s) or remediation(s) name no product or group "
+                "(invalid in CSAF 2.0, mandatory tests 6.1.29 and 6.1.32), so they apply to no product"
+            )
         for key, product_ids in vuln.product_status.items():
             status = _CSAF_STATUS.get(key)
             if status is None:
                 continue  # "recommended" names a product to use, not a status of this one
             for product_id in product_ids:
-                flags = [f for f in _for_product(vuln.flags, product_id) if f.label]
-                impacts = [t for t in _for_product(vuln.threats, product_id) if t.category == "impact" and t.details]
-                actions = [r for r in _for_product(vuln.remediations, product_id) if r.details]
+                flags = [f for f in _for_product(vuln.flags, product_id, groups, unscoped_applies=False) if f.label]
+                impacts = [
+                    t
+                    for t in _for_product(vuln.threats, product_id, groups, unscoped_applies=True)
+                    if t.category == "impact" and t.details
+                ]
+                actions = [
+                    r for r in _for_product(vuln.remediations, product_id, groups, unscoped_applies=False) if r.details
+                ]
                 dated = [_timestamp(x.date) for x in (*flags, *impacts)]
                 statements.append(
                     VexStatement(

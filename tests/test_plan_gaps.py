@@ -25,6 +25,7 @@ from builders import (
     DATA,
     make_cluster_version_doc,
     make_inventory,
+    make_kube_proxy_pod,
     make_node,
     make_node_doc,
     version_doc,
@@ -36,6 +37,7 @@ from patchlevel.plan.inputs import Surge, SurgeSetting, from_inventory
 from patchlevel.plan.model import Certainty, Plan, PlanState, Step, StepKind
 from patchlevel.render.plan_json import plan_document
 from plan_helpers import EKS_POOL, audit, plan_for, steps_of
+from test_plan import all_pass
 
 AGENTS = DATA / "update-agents"
 K3S_AS_OF = date(2026, 11, 27)
@@ -281,7 +283,85 @@ def test_without_nodes_each_control_plane_step_says_the_skew_is_unknown(tmp_path
 
 
 # ------------------------------------------------------------------------------------------
-# The summary
+# Missing versions: the API server, a runtime, a kubelet, a kube-proxy
+
+
+def test_without_the_api_server_version_node_upgrades_say_they_must_follow_the_control_plane() -> None:
+    nodes = [make_node("n1", kubelet="v1.30.4", runtime="containerd://2.1.4")]
+    plan = plan_for(make_inventory(None, nodes=nodes, pods=[]), date(2026, 11, 27))
+    (message,) = [u for u in plan.unknowns if u.startswith("the API server's version is not in the input")]
+    assert "nor the API migrations and node upgrades its steps need first" in message
+    (step,) = steps_of(plan, StepKind.NODE_POOL_UPGRADE)
+    assert step.to_version == "1.36"
+    assert any("this step must follow the control plane's upgrade to 1.36" in u for u in step.unknowns)
+
+
+def test_an_api_server_version_that_is_not_1_x_is_named() -> None:
+    plan = plan_for(make_inventory("v2.0.0", nodes=[make_node("n1", kubelet="v1.36.1")], pods=[]), date(2026, 11, 27))
+    assert any(u.startswith("the API server's version 'v2.0.0' is not a Kubernetes 1.x release") for u in plan.unknowns)
+
+
+@pytest.mark.parametrize(
+    ("runtime", "says"),
+    [
+        ("containerd://unknown", "containerd's version cannot be read ('containerd://unknown'): whether it supports"),
+        (None, "the container runtime cannot be read (''): whether it supports Kubernetes 1.3"),
+        ("rkt://1.30.0", "the bundled support table covers containerd only: whether rkt://1.30.0 supports"),
+        ("docker://24.0.7", "runs docker://24.0.7 through cri-dockerd, whose version the API does not show"),
+    ],
+)
+def test_a_runtime_whose_support_cannot_be_read_is_an_unknown_of_the_step_that_moves_its_kubelet(
+    runtime: str | None, says: str
+) -> None:
+    # Every finding passes: no runtime step replaces the runtime, so only its support is in question.
+    nodes = [make_node("n1", kubelet="v1.30.4", runtime=runtime, labels={EKS_POOL: "ng"})]
+    plan = plan_for(make_inventory("v1.34.2", nodes=nodes, pods=[]), date(2026, 11, 27), findings=all_pass)
+    moves = steps_of(plan, StepKind.NODE_POOL_UPGRADE)
+    assert [s.to_version for s in moves] == ["1.34", "1.36"] and not steps_of(plan, StepKind.RUNTIME_UPGRADE)
+    for step in moves:
+        assert any(says in u and "(n1)" in u for u in step.unknowns), step.unknowns
+
+
+def test_a_runtime_the_step_replaces_raises_no_question_about_it() -> None:
+    # Docker Engine 24.0 on kubelet 1.30 (cri-dockerd): its own findings replace it with containerd first.
+    nodes = [make_node("n1", kubelet="v1.30.4", runtime="docker://24.0.7", labels={EKS_POOL: "ng"})]
+    plan = plan_for(make_inventory("v1.34.2", nodes=nodes, pods=[]), date(2026, 11, 27))
+    (first, *_) = steps_of(plan, StepKind.RUNTIME_UPGRADE)
+    assert first.from_version == "docker://24.0.7" and first.to_version.startswith("containerd")
+    assert not any("cri-dockerd" in u for s in plan.steps for u in s.unknowns)
+
+
+def test_cri_o_outside_openshift_moves_with_its_kubelet() -> None:
+    nodes = [make_node("n1", kubelet="v1.34.2", runtime="cri-o://1.34.2", labels={EKS_POOL: "ng"})]
+    plan = plan_for(make_inventory("v1.34.2", nodes=nodes, pods=[]), date(2026, 11, 27))
+    (step,) = (s for s in steps_of(plan, StepKind.NODE_POOL_UPGRADE) if s.to_version == "1.36")
+    assert any("install CRI-O 1.36 with the kubelet (n1)" in c for c in step.caveats)
+
+
+def test_an_unknown_kubelet_is_a_verify_step_and_an_unknown_of_every_hop() -> None:
+    nodes = [make_node("odd", kubelet="v9000", runtime="containerd://2.1.4"), make_node("ok", kubelet="v1.34.2")]
+    plan = plan_for(make_inventory("v1.34.2", nodes=nodes, pods=[]), date(2026, 11, 27))
+    hops = steps_of(plan, StepKind.CONTROL_PLANE_UPGRADE)
+    assert hops and all(any("1 node (odd) report no usable kubelet version" in u for u in h.unknowns) for h in hops)
+    final = next(s for s in steps_of(plan, StepKind.NODE_POOL_UPGRADE) if "node/odd" in s.subjects)
+    assert any("kubelet version unknown ('v9000')" in w for w in final.why)
+
+    # already at the target: no hop to carry it, the node's own step says to verify
+    at_target = plan_for(make_inventory("v1.36.4", nodes=nodes[:1], pods=[]), date(2026, 11, 27))
+    (step,) = steps_of(at_target, StepKind.NODE_POOL_UPGRADE)
+    assert any("kubelet version unknown" in w for w in step.why)
+
+
+def test_a_kube_proxy_whose_version_cannot_be_read_is_an_unknown_of_every_hop() -> None:
+    nodes = [make_node("n1", kubelet="v1.33.4", runtime="containerd://2.1.4")]
+    digest = "registry.k8s.io/kube-proxy@sha256:" + "a" * 64
+    pods = [make_kube_proxy_pod("n1", digest)]
+    plan = plan_for(make_inventory("v1.34.2", nodes=nodes, pods=pods), date(2026, 11, 27))
+    hops = steps_of(plan, StepKind.CONTROL_PLANE_UPGRADE)
+    assert hops
+    for hop in hops:
+        (line,) = [u for u in hop.unknowns if "run a kube-proxy whose version cannot be read" in u]
+        assert line.startswith("1 node (n1)") and "kube-proxy-n1" in line
 
 
 def test_a_plan_with_steps_still_counts_what_it_could_not_see() -> None:

@@ -79,9 +79,14 @@ def build_plan(
     hops: list[tuple[int, str]] = []
     current = running.minor if running is not None and running.major == 1 else None
     if running is None or current is None:
+        what = (
+            "the API server's version is not in the input"
+            if running is None
+            else f"the API server's version {running.raw!r} is not a Kubernetes 1.x release"
+        )
         unknowns.append(
-            "the API server's version is not in the input: no control-plane path can be planned "
-            "(add `kubectl version -o json` to the snapshot)"
+            f"{what}: no control-plane path can be planned, nor the API migrations and node upgrades its steps "
+            "need first (add `kubectl version -o json` to the snapshot)"
         )
     elif target_minor is not None:
         hops = control_plane_steps(platform, ctx, running, target_minor, drafts)

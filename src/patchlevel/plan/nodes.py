@@ -13,8 +13,8 @@ its setting (a MachineConfigPool's ``maxUnavailable``, a system-upgrade-controll
 reboot or an older kernel than their pool go first; it names the workloads whose pods cannot be
 evicted without an outage (``patchlevel.drain``: the rule ``node_drain_possible`` applies).
 
-An input without nodes is said, never skipped: the plan and each control-plane step name what that
-leaves unknown.
+What the input does not show is said, never skipped: no nodes at all, a kubelet, kube-proxy or
+container runtime whose version cannot be read, a runtime the bundled support table does not cover.
 """
 
 from __future__ import annotations
@@ -274,17 +274,27 @@ def _containerd_need(ctx: PlanContext, state: NodeState, minor: int) -> tuple[st
         return None, None
     supported = _supported_floors(ctx, minor)
     lines = ", ".join(f"{m}+" for m in supported)
+    known = sorted(_containerd_table(ctx).get("supported_with_kubernetes", {}), key=release_key)
+    covers = f"covers Kubernetes {known[0]} to {known[-1]}" if known else "is empty"
     if state.runtime is None:
-        if supported and state.runtime_chosen:
-            return (
-                None,
-                f"{state.runtime_chosen} (chosen in an earlier step) must also support Kubernetes 1.{minor}: {lines}",
+        if state.runtime_chosen:
+            if supported:
+                return (
+                    None,
+                    f"{state.runtime_chosen} (chosen in an earlier step) must also support Kubernetes 1.{minor}: "
+                    f"{lines}",
+                )
+            return None, (
+                f"whether {state.runtime_chosen} (chosen in an earlier step) also supports Kubernetes 1.{minor} is "
+                f"unknown: the bundled containerd support table {covers}"
             )
-        return None, None
+        raw = state.facts.runtime.raw if state.facts.runtime is not None else ""
+        return None, (
+            f"containerd's version cannot be read ({raw!r}): whether it supports Kubernetes 1.{minor} is unknown"
+            + (f" (containerd's support table for 1.{minor}: {lines})" if supported else "")
+        )
     running = ".".join(str(n) for n in state.runtime)
     if not supported:
-        known = sorted(_containerd_table(ctx).get("supported_with_kubernetes", {}), key=release_key)
-        covers = f"covers Kubernetes {known[0]} to {known[-1]}" if known else "is empty"
         return None, (
             f"whether containerd {running} supports Kubernetes 1.{minor} is unknown: the bundled containerd support "
             f"table {covers}"
@@ -302,6 +312,58 @@ def _containerd_need(ctx: PlanContext, state: NodeState, minor: int) -> tuple[st
     return f"containerd {running} is not among the releases supporting Kubernetes 1.{minor} ({lines})", None
 
 
+def _other_runtime_unknown(state: NodeState, minor: int) -> str | None:
+    """What is unknown about a runtime that is not containerd when its kubelet goes to 1.<minor>; None when nothing.
+
+    CRI-O needs no table (its minors track Kubernetes minors: the node step says so); Docker Engine
+    before 1.24 is dockershim's (a reason of its own, ``_runtime_reasons``).
+    """
+    if state.runtime_changed or state.runtime_name in ("containerd", "cri-o"):
+        return None
+    runtime = state.facts.runtime
+    if runtime is None:
+        raw = state.facts.node.info.containerRuntimeVersion
+        return f"the container runtime cannot be read ({raw!r}): whether it supports Kubernetes 1.{minor} is unknown"
+    if state.runtime_name == "docker":
+        kubelet = state.facts.kubelet
+        if minor < DOCKERSHIM_REMOVED:
+            return None
+        if kubelet is None:
+            return (
+                f"whether {runtime.raw} runs through dockershim (removed in Kubernetes 1.24) or cri-dockerd is "
+                f"unknown: the kubelet's version cannot be read; a kubelet at 1.{minor} needs containerd or cri-dockerd"
+            )
+        if kubelet.minor >= DOCKERSHIM_REMOVED:
+            return (
+                f"the kubelet runs {runtime.raw} through cri-dockerd, whose version the API does not show: whether it "
+                f"supports Kubernetes 1.{minor} is unknown"
+            )
+        return None
+    return (
+        f"the bundled support table covers containerd only: whether {runtime.raw} supports Kubernetes 1.{minor} is "
+        "unknown"
+    )
+
+
+def _crio_caveat(states: Iterable[NodeState], minor: int) -> str | None:
+    """CRI-O outside OpenShift moves with its kubelet: CRI-O 1.N supports Kubernetes 1.N (CRI-O's compatibility policy).
+
+    On OpenShift the node's release ships its CRI-O, so the node update brings the matching one.
+    """
+    names = [
+        s.name
+        for s in states
+        if s.runtime_name == "cri-o" and not s.runtime_changed and s.facts.distribution.id != "openshift"
+    ]
+    if not names:
+        return None
+    shown = ", ".join(names[:MAX_NAMES]) + (f" and {len(names) - MAX_NAMES} more" if len(names) > MAX_NAMES else "")
+    return (
+        f"CRI-O minors track Kubernetes minors (CRI-O's compatibility policy): install CRI-O 1.{minor} with the "
+        f"kubelet ({shown})"
+    )
+
+
 def _runtime_reasons(ctx: PlanContext, state: NodeState, minor: int | None) -> tuple[list[str], list[str]]:
     """Why a node's runtime must change before its kubelet goes to 1.<minor> (None: no move), and unknowns.
 
@@ -309,12 +371,14 @@ def _runtime_reasons(ctx: PlanContext, state: NodeState, minor: int | None) -> t
     """
     reasons: list[str] = []
     unknowns: list[str] = []
+    other: str | None = None
     if minor is not None:
         gap, unknown = _containerd_need(ctx, state, minor)
         if gap:
             reasons.append(gap)
         if unknown:
             unknowns.append(unknown)
+        other = _other_runtime_unknown(state, minor)
         kubelet = state.facts.kubelet
         if (
             state.runtime_name == "docker"
@@ -339,6 +403,8 @@ def _runtime_reasons(ctx: PlanContext, state: NodeState, minor: int | None) -> t
             ):
                 continue  # the runtime's own line is supported: what the finding says of today's kubelet, the move ends
             reasons.append(f"{check}: {finding.message}")
+    if other and not reasons:  # a runtime this step replaces needs no answer
+        unknowns.append(other)
     return reasons, unknowns
 
 
@@ -429,12 +495,16 @@ def runtime_step(
     """
     needing: list[tuple[NodeState, str, tuple[int, ...] | None]] = []
     why: list[tuple[str, str]] = []
-    unknowns: list[str] = []
+    unknown_pairs: list[tuple[str, str]] = []
     deadlines: list[Deadline | None] = []
     ended = False
+    if minor is not None and before is not None:
+        caveat = _crio_caveat(states, minor)
+        if caveat:
+            drafts.steps[before].caveats.append(caveat)
     for state in states:
         reasons, unknown = _runtime_reasons(ctx, state, minor)
-        unknowns.extend(unknown)
+        unknown_pairs.extend((state.name, u) for u in unknown)
         if not reasons:
             continue
         choice, numbers = _runtime_choice(ctx, state, minor, reasons, horizon)
@@ -444,8 +514,9 @@ def runtime_step(
             deadline, late = _runtime_deadline(ctx, state.facts)
             deadlines.append(deadline)
             ended = ended or late
+    unknowns = grouped(unknown_pairs)
     if not needing:
-        return list(dict.fromkeys(unknowns))
+        return unknowns
     choices = ", ".join(sorted({choice for _, choice, _ in needing}))
     supported = _supported_floors(ctx, minor) if minor is not None else []
     table = f"containerd's support table for Kubernetes 1.{minor}: {', '.join(f'{m}+' for m in supported)}"
@@ -480,7 +551,7 @@ def runtime_step(
         state.runtime_name = "containerd" if state.runtime_name == "docker" else state.runtime_name
         state.runtime = numbers
         state.runtime_chosen = "" if numbers is not None else choice
-    return list(dict.fromkeys(unknowns))
+    return unknowns
 
 
 # ------------------------------------------------------------------------------------------
@@ -686,18 +757,26 @@ def node_steps(
             )
         return unknowns
     states = {n.name: _state(n) for n in facts.nodes}
+    hop_unknowns: list[str] = []
     unknown_kubelets = [s.facts for s in states.values() if s.minor is None]
-    if unknown_kubelets and hops:
-        message = (
+    if unknown_kubelets:
+        hop_unknowns.append(
             f"{_count(unknown_kubelets)} ({_names(unknown_kubelets)}) report no usable kubelet version: whether they "
             "break the version-skew policy after each control-plane step is unknown"
         )
-        for _, key in hops:
-            drafts.steps[key].unknowns.append(message)
-    if not facts.images.pods_known and hops:
-        message = f"kube-proxy versions are unknown ({facts.images.reason}): only kubelets are planned against skew"
-        for _, key in hops:
-            drafts.steps[key].unknowns.append(message)
+    if not facts.images.pods_known:
+        hop_unknowns.append(
+            f"kube-proxy versions are unknown ({facts.images.reason}): only kubelets are planned against skew"
+        )
+    else:
+        unread = [s.facts for s in states.values() if _kube_proxy_unread(s.facts)]
+        if unread:
+            hop_unknowns.append(
+                f"{_count(unread)} ({_names(unread)}) run a kube-proxy whose version cannot be read "
+                f"({unread[0].kube_proxy_source}): only their kubelets are planned against skew"
+            )
+    for _, key in hops:
+        drafts.steps[key].unknowns.extend(hop_unknowns)
     _skew_steps(ctx, platform, hops, current, states, rollouts, drafts, target)
 
     # After the last hop: every node to the target, with its OS where that is past support.
@@ -762,7 +841,18 @@ def node_steps(
             kind=kind,
             resolves=(*NODE_CHECKS, *OS_CHECKS) if os_targets else NODE_CHECKS,
         )
+        if upgrades and current is None:
+            step.unknowns.append(
+                "the API server's version is unknown: a kubelet may never be newer than the API server, so this "
+                f"step must follow the control plane's upgrade to {platform.release(target or 0)}, which this plan "
+                "could not place"
+            )
         step.unknowns.extend(
             runtime_step(ctx, pool, moving, target if upgrades else None, key, drafts, platform.managed)
         )
     return list(dict.fromkeys(unknowns))
+
+
+def _kube_proxy_unread(node: NodeFacts) -> bool:
+    """A kube-proxy pod runs on the node (its source names the pod) but its version cannot be read."""
+    return node.kube_proxy is None and node.kube_proxy_source.startswith("pod ")

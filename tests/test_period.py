@@ -367,5 +367,6 @@ def test_an_unknown_cluster_is_one_line_naming_those_the_ledger_holds(engine: st
     from patchlevel.ledger.errors import LedgerError
 
     url = ledger_url_for(engine, tmp_path)
+    open_store(url).close()  # a ledger, created as the first audit would, holding no audit
     with pytest.raises(LedgerError, match="holds no audit yet"):
         period_report(url, None, START, END, policy=Policy())

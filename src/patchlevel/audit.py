@@ -378,9 +378,15 @@ def run(
     facts = derive_facts(inventory)
     fix_history: dict[tuple[str, str], WorkloadFixClock] | None = None
     incomplete = list(evidence.incomplete)
+    recordable = bool(config.ledger)
     if config.ledger:
+        from patchlevel.ledger.errors import LedgerUnavailable
+
         try:
             fix_history = fix_clocks_from_ledger(config.ledger, inventory, config.cluster_name, config.as_of)
+        except LedgerUnavailable as exc:  # nothing can be recorded either: say both in one line, try once
+            recordable = False
+            incomplete.append(f"not recorded in the ledger, and its clocks come from the scans alone: {exc}")
         except PatchlevelError as exc:  # the audit stands on the scans' own clocks, and says so
             incomplete.append(f"clocks from the ledger's history could not be read: {exc}")
     report = build_report(
@@ -400,7 +406,7 @@ def run(
         incomplete=tuple(incomplete),
         protected=_protected(source, config, inventory),
     )
-    if config.ledger:
+    if recordable:
         outcome = record(outcome, config, notify=notify)
     return outcome
 

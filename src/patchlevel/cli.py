@@ -780,10 +780,10 @@ def ledger_list(ledger_url: str, cluster: str | None, fmt: str) -> int:
     import json
 
     from patchlevel.ledger.query import list_audits
-    from patchlevel.ledger.store import open_store
+    from patchlevel.ledger.store import open_existing
     from patchlevel.output import write_stdout
 
-    with open_store(ledger_url) as store:
+    with open_existing(ledger_url) as store:  # read-only: never created nor migrated
         audits = list_audits(store, cluster)
     if fmt == "json":
         write_stdout(json.dumps([a.to_json() for a in audits], indent=2).encode() + b"\n")
@@ -806,9 +806,9 @@ def ledger_list(ledger_url: str, cluster: str | None, fmt: str) -> int:
 def ledger_prune(ledger_url: str, keep_days: int) -> int:
     """Remove audits whose evidence is older than --keep-days, and what no remaining audit uses."""
     from patchlevel.ledger.query import prune
-    from patchlevel.ledger.store import open_store
+    from patchlevel.ledger.store import open_existing
 
-    with open_store(ledger_url) as store:
+    with open_existing(ledger_url, migrate=True) as store:  # an existing patchlevel ledger only
         outcome = prune(store, keep_days, _today())
     click.echo(
         f"patchlevel: removed {outcome.audits} audit{'s' if outcome.audits != 1 else ''} with evidence before "

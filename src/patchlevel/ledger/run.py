@@ -148,12 +148,12 @@ def period_report(
 ) -> PeriodReport:
     """Load ``cluster``'s history from the ledger and judge the period ``start``..``end`` (both included)."""
     from patchlevel.ledger.query import load_history
-    from patchlevel.ledger.store import open_store
+    from patchlevel.ledger.store import open_existing
 
     if end < start:
         raise UsageError(f"--to {end} is before --from {start}")
     knowledge = knowledge or load_default_knowledge(None)
-    with open_store(store_url) as store:
+    with open_existing(store_url) as store:  # read-only: never created nor migrated
         history = load_history(store, cluster, start, end, lookback_days(policy))
         shown = store.shown
     return judge_period(history, policy, knowledge, generated_at=generated_at or datetime.now(UTC), ledger=shown)
@@ -174,7 +174,7 @@ def fleet_table(
     ``each`` receives every cluster's full report as it is made (the CLI writes them).
     """
     from patchlevel.ledger.query import list_clusters, load_history
-    from patchlevel.ledger.store import open_store
+    from patchlevel.ledger.store import open_existing
 
     if end < start:
         raise UsageError(f"--to {end} is before --from {start}")
@@ -182,7 +182,7 @@ def fleet_table(
     moment = generated_at or datetime.now(UTC)
     rows: list[FleetRow] = []
     requirements, _ = period_mapping(_requirements())
-    with open_store(store_url) as store:
+    with open_existing(store_url) as store:  # read-only: never created nor migrated
         with store.reading() as conn:
             clusters = list_clusters(conn)
         for ref in clusters:

@@ -10,7 +10,20 @@ Migrations (Alembic, ``migrations/``) run on first use under a lock (an advisory
 PostgreSQL, the write lock on SQLite), so a fleet of CronJobs starting at once migrates once.  A
 ledger whose schema revision this patchlevel does not know was written by a newer patchlevel and
 is refused with one line.  Every database error becomes a ``LedgerError`` of one line naming the
-ledger (its password hidden).
+ledger (its password hidden); one that keeps the ledger from being opened at all is a
+``LedgerUnavailable``.
+
+Two ways in:
+
+* ``open_store``: for commands that record (``audit --ledger``, ``ledger import``): the ledger is
+  created on first use and migrated to this patchlevel's schema.
+* ``open_existing``: for commands that only read (``period``, ``ledger list``) and for ``ledger
+  prune``.  The ledger must exist and be a patchlevel ledger (a missing SQLite file, or a database
+  without the ledger's revision table, is refused with one line and left untouched).  Readers
+  connect read-only and never migrate: a ledger at an older schema revision is refused, since
+  migrating it from a reader (an assessor's newer patchlevel) would lock out the older patchlevel
+  still recording into it; its next audit by an upgraded patchlevel migrates it.  ``prune``
+  (``migrate=True``) migrates an older patchlevel ledger, as recording does.
 """
 
 from __future__ import annotations
@@ -22,12 +35,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
-from patchlevel.ledger.errors import LedgerError
+from patchlevel.ledger.errors import LedgerError, LedgerUnavailable
 from patchlevel.ledger.schema import VERSION_TABLE
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -132,13 +145,16 @@ class Store:
         raise LedgerError(f"ledger {self.shown}: {doing} failed {_RETRIES} times on conflicting writers")
 
 
-def _sqlite_engine(url: URL) -> Engine:
+def _sqlite_engine(url: URL, *, read_only: bool = False) -> Engine:
+    """A SQLite engine.  ``read_only``: the file is not created (nor its directory), its journal mode is left
+    as it is (WAL is a setting stored in the file) and the connection refuses writes (``query_only``)."""
     assert url.database is not None
     path = Path(url.database)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise LedgerError(f"cannot create the ledger's directory {path.parent}: {exc.strerror or exc}") from None
+    if not read_only:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise LedgerError(f"cannot create the ledger's directory {path.parent}: {exc.strerror or exc}") from None
     # NullPool: one connection per use.  SQLite connections are cheap, and none is ever shared
     # between threads (fleet audits record from several).
     engine = create_engine(url, poolclass=NullPool, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
@@ -148,8 +164,11 @@ def _sqlite_engine(url: URL) -> Engine:
         dbapi_connection.isolation_level = None  # BEGIN is ours (below): the driver must not emit its own
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
-        cursor.execute("PRAGMA journal_mode = WAL")
-        cursor.execute("PRAGMA synchronous = NORMAL")
+        if read_only:
+            cursor.execute("PRAGMA query_only = ON")
+        else:
+            cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.close()
 
@@ -161,7 +180,8 @@ def _sqlite_engine(url: URL) -> Engine:
     return engine
 
 
-def _postgres_engine(url: URL) -> Engine:
+def _postgres_engine(url: URL, *, read_only: bool = False) -> Engine:
+    """A PostgreSQL engine (psycopg 3).  ``read_only``: every transaction is read-only."""
     try:
         import psycopg  # noqa: F401
     except ImportError:
@@ -169,30 +189,105 @@ def _postgres_engine(url: URL) -> Engine:
             "a PostgreSQL ledger needs the psycopg package, which is not installed",
             hint="pip install 'patchlevel[postgres]'",
         ) from None
-    return create_engine(
-        url,
-        pool_size=2,
-        max_overflow=2,
-        connect_args={"connect_timeout": PG_CONNECT_TIMEOUT_S, "application_name": "patchlevel"},
-    )
+    connect_args: dict[str, Any] = {"connect_timeout": PG_CONNECT_TIMEOUT_S, "application_name": "patchlevel"}
+    if read_only:
+        connect_args["options"] = "-c default_transaction_read_only=on"
+    return create_engine(url, pool_size=2, max_overflow=2, connect_args=connect_args)
+
+
+def _engine(url: URL, shown: str, *, read_only: bool) -> Engine:
+    try:
+        if url.get_backend_name() == "sqlite":
+            return _sqlite_engine(url, read_only=read_only)
+        return _postgres_engine(url, read_only=read_only)
+    except LedgerError as exc:
+        raise LedgerUnavailable(exc.message, hint=exc.hint) from None
+    except SQLAlchemyError as exc:
+        raise LedgerUnavailable(f"ledger {shown}: cannot open it: {one_line(exc)}") from None
 
 
 def open_store(url_text: str, *, migrate: bool = True) -> Store:
-    """Open (and, on first use, create or migrate) the ledger at ``url_text``."""
+    """Open (and, on first use, create or migrate) the ledger at ``url_text``: for commands that record.
+
+    Raises ``LedgerUnavailable`` (one line) when it cannot be opened, created or migrated.
+    """
     url = ledger_url(url_text)
     shown = shown_url(url)
-    try:
-        engine = _sqlite_engine(url) if url.get_backend_name() == "sqlite" else _postgres_engine(url)
-    except SQLAlchemyError as exc:
-        raise LedgerError(f"ledger {shown}: cannot open it: {one_line(exc)}") from None
-    store = Store(engine, url, shown)
+    store = Store(_engine(url, shown, read_only=False), url, shown)
     if migrate:
         try:
             migrate_store(store)
+        except LedgerError as exc:
+            store.close()
+            raise LedgerUnavailable(exc.message, hint=exc.hint) from None
         except BaseException:
             store.close()
             raise
     return store
+
+
+def open_existing(url_text: str, *, migrate: bool = False) -> Store:
+    """Open a ledger that must exist already and be a patchlevel ledger (see the module docstring).
+
+    ``migrate=False`` (``period``, ``ledger list``): a read-only connection, and a ledger at an older schema
+    revision is refused.  ``migrate=True`` (``ledger prune``): an older revision is migrated first.  A missing
+    SQLite file, a database that is not a patchlevel ledger, a newer schema: ``LedgerUnavailable``, one line,
+    and nothing is created or changed.
+    """
+    url = ledger_url(url_text)
+    shown = shown_url(url)
+    if url.get_backend_name() == "sqlite":
+        assert url.database is not None
+        path = Path(url.database)
+        if not path.is_file():
+            raise LedgerUnavailable(
+                f"ledger {shown} does not exist" if not path.exists() else f"ledger {shown} is not a file",
+                hint="check the path; a ledger is created by the first 'patchlevel audit --ledger URL'",
+            )
+    # Look first through a read-only connection: nothing is written to a database that is not a ledger.
+    reader = Store(_engine(url, shown, read_only=True), url, shown)
+    try:
+        current = _ledger_revision(reader)
+        head, known = known_revisions()
+        _refuse_unknown(reader, current, head, known)
+    except LedgerError as exc:
+        reader.close()
+        raise LedgerUnavailable(exc.message, hint=exc.hint) from None
+    except BaseException:
+        reader.close()
+        raise
+    if current == head:
+        if not migrate:
+            return reader
+    elif not migrate:
+        reader.close()
+        raise LedgerUnavailable(
+            f"ledger {shown} is at schema revision {current}, older than this patchlevel's {head}: a command that "
+            "only reads a ledger does not migrate it (a patchlevel still recording into it would then refuse it)",
+            hint="upgrade the patchlevel that records into it: its next audit migrates the ledger",
+        )
+    reader.close()
+    return open_store(url_text, migrate=True)
+
+
+def _ledger_revision(store: Store) -> str:
+    """The schema revision of a patchlevel ledger; LedgerError when the database is not one."""
+    not_a_ledger = f"ledger {store.shown} is not a patchlevel ledger"
+    hint = "check the URL; a ledger is created by the first 'patchlevel audit --ledger URL'"
+    try:
+        with store.reading() as conn:
+            if not inspect(conn).has_table(VERSION_TABLE):
+                raise LedgerError(f"{not_a_ledger}: it has no {VERSION_TABLE} table", hint=hint)
+            current = _current_revision(conn)
+    except DBAPIError as exc:
+        if store.dialect == "sqlite" and "not a database" in one_line(exc):
+            raise LedgerError(f"{not_a_ledger}: {one_line(exc)}", hint=hint) from None
+        raise store.error("opening it", exc) from None
+    except SQLAlchemyError as exc:
+        raise store.error("opening it", exc) from None
+    if current is None:
+        raise LedgerError(f"{not_a_ledger}: its {VERSION_TABLE} table names no schema revision", hint=hint)
+    return current
 
 
 # ------------------------------------------------------------------------------------------
@@ -242,7 +337,7 @@ def schema_revision(store: Store) -> str | None:
         with store.reading() as conn:
             return _current_revision(conn)
     except SQLAlchemyError as exc:
-        raise store.error("reading the schema revision", exc) from None
+        raise store.error("opening it", exc) from None
 
 
 def migrate_store(store: Store) -> None:

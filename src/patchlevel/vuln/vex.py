@@ -38,7 +38,8 @@ under), a vulnerability id (and its aliases), the as-of date and a maximum age, 
 statement that applies and how it matched (by digest: exact; by tag: tags move; by repository only),
 and every statement it ignored with the reason: ``not_affected`` without a justification or impact
 statement, no timestamp, dated after the as-of date, older than the maximum age, ``fixed`` naming
-the repository only (fixed is about a version).  I/O is only in ``load_vex``.
+the repository only (fixed is about a version).  I/O is only in ``read_vex_inputs``/``load_vex``,
+through ``patchlevel.safeinput``: regular files only (a FIFO is listed, never opened), size-bounded.
 """
 
 from __future__ import annotations
@@ -56,9 +57,10 @@ from urllib.parse import unquote
 
 import msgspec
 
-from patchlevel.errors import InputError
+from patchlevel.errors import InputError, UsageError
 from patchlevel.imageref import InvalidReferenceError, parse_reference
 from patchlevel.model import InputFile
+from patchlevel.safeinput import InputTooLarge, NotARegularFile, max_input_bytes, read_regular, regular_file_problem
 
 MAX_VEX_BYTES: Final = 64 * 1024 * 1024
 _CVE_IN = re.compile(r"CVE-\d{4}-\d{4,}", re.IGNORECASE)
@@ -812,20 +814,12 @@ def load_vex(path: Path) -> tuple[list[VexDocument], list[tuple[str, str]]]:
     """A VEX file, or every ``*.json`` under a directory: (documents, skipped files with the reason).
 
     A named file that is not VEX is an error; in a directory such files are skipped and listed
-    (a VEX Hub checkout holds an ``index.json`` beside the documents).
+    (a VEX Hub checkout holds an ``index.json`` beside the documents), and so are files that are
+    not regular (a FIFO, a device, a socket: never opened, so never waited on).
     """
-    if path.is_file():
-        return [parse_vex(_read(path), str(path))], []
-    if not path.is_dir():
-        raise InputError(f"VEX path {path} does not exist")
-    documents: list[VexDocument] = []
-    skipped: list[tuple[str, str]] = []
-    for file in _vex_files(path):
-        try:
-            documents.append(parse_vex(_read(file), str(file)))
-        except InputError as exc:
-            skipped.append((str(file), exc.message))
-    return documents, skipped
+    read = read_vex_inputs(path)
+    skipped = [(i.path, i.reason or "") for i in read.inputs if i.read_as == "ignored"]
+    return list(read.documents), skipped
 
 
 @dataclass(frozen=True, slots=True)
@@ -839,13 +833,22 @@ class VexInputs:
 
 def read_vex_inputs(path: Path) -> VexInputs:
     """``load_vex`` with each file recorded as an input (what it was read as, its SHA-256) or as ignored."""
-    files = [path] if path.is_file() else _vex_files(path) if path.is_dir() else []
-    if not files and not path.is_dir():
-        raise InputError(f"VEX path {path} does not exist")
+    if path.is_dir():
+        files = _vex_files(path)
+    else:
+        problem = regular_file_problem(path)
+        if problem is not None:
+            if not path.exists() and not path.is_symlink():
+                raise InputError(f"VEX path {path} does not exist")
+            raise InputError(f"VEX path {path} is {problem}, not a regular file or a directory; not read")
+        files = [(path, "")]
     documents: list[VexDocument] = []
     inputs: list[InputFile] = []
     warnings: list[str] = []
-    for file in files:
+    for file, skip_reason in files:
+        if skip_reason:
+            inputs.append(InputFile(str(file), "ignored", reason=skip_reason))
+            continue
         data = _read(file)
         digest = hashlib.sha256(data).hexdigest()
         try:
@@ -873,15 +876,53 @@ def read_vex_inputs(path: Path) -> VexInputs:
     return VexInputs(tuple(documents), tuple(inputs), tuple(warnings))
 
 
-def _vex_files(directory: Path) -> list[Path]:
-    return sorted(p for p in directory.rglob("*.json") if not any(part.startswith(".") for part in p.parts))
+def _vex_files(directory: Path) -> list[tuple[Path, str]]:
+    """The ``*.json`` files under ``directory`` (hidden ones left out), in path order, each with why it is not read.
+
+    Only regular files are read (``safeinput.regular_file_problem``, which opens nothing): a FIFO
+    named ``*.json`` is listed as not read instead of blocking the audit until something writes to it.
+    Symbolic links to directories are not followed (no loops).
+    """
+    found: list[tuple[Path, str]] = []
+
+    def walk(folder: Path) -> None:
+        try:
+            entries = sorted(folder.iterdir(), key=lambda p: p.name)
+        except OSError as exc:
+            raise InputError(f"cannot list VEX directory {folder}: {exc.strerror or exc}") from None
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            if entry.is_dir():
+                if not entry.is_symlink():
+                    walk(entry)
+                continue
+            if not entry.name.endswith(".json"):
+                continue
+            problem = regular_file_problem(entry)
+            found.append((entry, f"{problem}, not read" if problem is not None else ""))
+
+    walk(directory)
+    return sorted(found, key=lambda item: item[0])
+
+
+def _vex_limit() -> int:
+    """The size bound of one VEX document: ``MAX_VEX_BYTES``, or the input size limit when that is lower."""
+    try:
+        return min(MAX_VEX_BYTES, max_input_bytes())
+    except UsageError:
+        return MAX_VEX_BYTES  # a malformed limit is reported where the audit reads its other inputs
 
 
 def _read(path: Path) -> bytes:
+    """A VEX file's bytes through ``safeinput``: regular files only, never past the size bound."""
+    limit = _vex_limit()
     try:
-        if path.stat().st_size > MAX_VEX_BYTES:
-            raise InputError(f"{path}: larger than {MAX_VEX_BYTES} bytes; not read as VEX")
-        return path.read_bytes()
+        return read_regular(path, limit)
+    except InputTooLarge:
+        raise InputError(f"{path}: larger than {limit} bytes; not read as VEX") from None
+    except NotARegularFile as exc:
+        raise InputError(f"VEX path {path} is {exc.problem}; not read") from None
     except OSError as exc:
         raise InputError(f"cannot read VEX file {path}: {exc.strerror or exc}") from None
 

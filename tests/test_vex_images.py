@@ -285,14 +285,38 @@ def test_vex_trivy_applied_counts_and_an_ignore_file_does_not() -> None:
         "CVE-2024-4741, CVE-2024-6119"
     )
     assert "CVE-2024-5535 NOT AFFECTED (VEX applied by trivy in its scan of 2024-08-20: OpenVEX): " in found.message
+    # Out of the SLA, but a WARN: the report keeps no statement date and no product to check.
+    assert (
+        "; 1 vulnerability taken out of the SLA by VEX the scanner applied (statement age and product match not "
+        "verifiable from the report; give the VEX document with --vex to have it checked): CVE-2024-5535"
+    ) in found.message
     by_id = {v.id: v for v in found.vulnerabilities}
-    assert (by_id["CVE-2024-5535"].vex, by_id["CVE-2024-5535"].status) == ("not_affected", Status.PASS)
+    assert (by_id["CVE-2024-5535"].vex, by_id["CVE-2024-5535"].status) == ("not_affected", Status.WARN)
+    (applied,) = found.evidence["vex"]  # type: ignore[misc]
+    assert (applied["matched_by"], applied["status"]) == ("scanner", "not_affected")  # type: ignore[index]
+    assert applied["not_verified"] == "statement age and product match not verifiable from the report"  # type: ignore[index]
     notes = {n["id"]: n["note"] for n in found.evidence["scanner_suppressed_judged"]}  # type: ignore[union-attr]
     assert notes["CVE-2024-4741"] == (
         "the scanner suppressed it (ignored, .trivyignore: accepted until the next base image); that is no VEX "
         "statement: judged as open"
     )
     assert "a not_affected statement without a justification is ignored" in notes["CVE-2024-6119"]
+
+
+def test_scanner_applied_vex_alone_warns_never_passes() -> None:
+    # The only finding is one Trivy suppressed by VEX: without the statement's date and product the
+    # image cannot pass; the same statement given with --vex is checked and decides (here: by repository).
+    applied = [suppressed("CVE-2024-5535", "libssl3", "not_affected", "vulnerable_code_not_in_execute_path",
+                          "OpenVEX")]  # fmt: skip
+    found = judge(trivy_image(applied, vulnerabilities=False), date(2024, 8, 25))[TRIVY]
+    assert (found.status, found.severity) == (Status.WARN, Severity.MEDIUM)
+    assert found.message.startswith("1 vulnerability taken out of the SLA by VEX the scanner applied (statement age")
+    # fixed, too: a version the scanner compared, but the statement's date is still unknown
+    fixed = [suppressed("CVE-2024-5535", "libssl3", "fixed", "", "CSAF VEX")]
+    assert judge(trivy_image(fixed, vulnerabilities=False), date(2024, 8, 25))[TRIVY].status is Status.WARN
+    given = _with_vex(trivy_image(applied, vulnerabilities=False), load_vex(TRIVY_HUB)[0])
+    found = judge(given, date(2024, 8, 25))[TRIVY]
+    assert found.status is Status.WARN and found.evidence["vex"][0]["matched_by"] == "repository"  # type: ignore[index]
 
 
 def test_a_scanner_applied_statement_patchlevel_ignores_is_judged_as_open() -> None:

@@ -4,8 +4,8 @@ One rule for every check that times fixable vulnerabilities (images, node OS pac
 starts at the fix's release date, else the vulnerability's publication, else the first scan that
 already listed the fix; a known exploited vulnerability (CISA KEV) is timed by
 ``known_exploited_sla_days`` from no earlier than the day it was added; a VEX statement (``not_affected``
-with a justification, or ``fixed``) takes it out of the judgement (WARN when it names the image's tag or
-repository only, not its digest); a clock that would start after the
+with a justification, or ``fixed``) takes it out of the judgement (PASS when it names the running digest;
+WARN when it names a tag or the repository only, or the scanner applied it); a clock that would start after the
 as-of date, or a severity or date that is unknown, is UNKNOWN, never within the window.
 ``vulnerability_parts`` words what needs action, so both checks say it the same way.
 """
@@ -36,6 +36,8 @@ CLOCK_FIRST_SCAN = "first scan reporting the fix"
 CLOCK_KEV = "date added to CISA KEV"
 CLOCK_HISTORY = "fix first known for the workload in the audit ledger"
 VEX_REMOVES = frozenset({VexStatus.NOT_AFFECTED.value, VexStatus.FIXED.value})
+SCANNER = "scanner"  # VexOverride.by of a statement the scanner applied
+SCANNER_UNVERIFIED = "statement age and product match not verifiable from the report"
 # What a WARN-grade VEX match leaves open, by how it matched (VexOverride.by)
 VEX_WARNINGS = (
     (
@@ -48,6 +50,11 @@ VEX_WARNINGS = (
         "taken out of the SLA by a VEX statement that names the image's repository, not its digest (it covers "
         "every version of the image)",
     ),
+    (
+        SCANNER,
+        f"taken out of the SLA by VEX the scanner applied ({SCANNER_UNVERIFIED}; give the VEX document with --vex "
+        "to have it checked)",
+    ),
 )
 
 
@@ -56,8 +63,8 @@ class VexOverride:
     """A VEX statement that takes one vulnerability out of the SLA judgement."""
 
     status: str  # "not_affected" or "fixed"
-    # "digest", "tag" (the image's tag, which can move: WARN), "repository" (every version of the image:
-    # WARN), "scanner"
+    # "digest" (exact: PASS); "tag" (the image's tag, which can move), "repository" (every version of the
+    # image), "scanner" (applied by the scanner; its age and product match are not in the report): WARN
     by: str
     statement: str  # one line: "NOT AFFECTED (VEX: format document, author, date): justification"
     detail: dict[str, JSONValue]
@@ -66,7 +73,7 @@ class VexOverride:
 @dataclass(frozen=True, slots=True)
 class Judged:
     vulnerability: Vulnerability
-    status: Status  # PASS when inside its window, not timed, or out of the SLA by VEX (WARN: by tag or repository)
+    status: Status  # PASS when inside its window, not timed, or out of the SLA by VEX by digest (else WARN)
     # "overdue", "no-fix", "unknown-severity", "unknown-clock", "future-clock", "within", "untimed", "vex"
     reason: str
     clock: str
@@ -169,8 +176,9 @@ def judge(
     sooner: a listing never gives a fix more time than it had (more evidence, never a weaker verdict).
     """
     if vex is not None:
-        # A tag moves and a repository is every build: neither names the build that runs.
-        status = Status.WARN if vex.by in (VexMatchBy.TAG.value, VexMatchBy.REPOSITORY.value) else Status.PASS
+        # Only a statement about the running digest is exact; a tag moves, a repository is every build,
+        # and a statement the scanner applied cannot be checked for age or product from its report.
+        status = Status.PASS if vex.by == VexMatchBy.DIGEST.value else Status.WARN
         return Judged(v, status, "vex", "", None, None, None, rank, vex, note)
     severity = rank.severity
     exploited = rank.known_exploited if rank.source == RANK_KEV else None
@@ -364,7 +372,14 @@ def vulnerability_parts(judged: Sequence[Judged], policy: Policy) -> list[tuple[
 
 
 def scanner_vex(v: Vulnerability, report: ScanReport) -> tuple[VexOverride | None, str]:
-    """A finding the scanner suppressed: a VEX statement it applied (``VexOverride``), or why it is judged anyway."""
+    """A finding the scanner suppressed: a VEX statement it applied (``VexOverride``), or why it is judged anyway.
+
+    What the report keeps of the statement (Trivy's ``ModifiedFindings``: type, status, statement,
+    source, finding) has no statement date and no product, so neither ``vex_max_age_days`` nor the
+    product match (digest, tag or repository) can be checked: it is matched ``by="scanner"``, which
+    ``judge`` makes a WARN at best.  The same document given with ``--vex`` is matched by our own
+    rules first (digest: PASS).
+    """
     suppression = v.suppression
     assert suppression is not None
     source = suppression.source or "source not stated"
@@ -381,12 +396,13 @@ def scanner_vex(v: Vulnerability, report: ScanReport) -> tuple[VexOverride | Non
         statement += f": {suppression.statement}" if suppression.statement else ""
         detail: dict[str, JSONValue] = {
             "status": suppression.status,
-            "matched_by": "scanner",
+            "matched_by": SCANNER,
+            "not_verified": SCANNER_UNVERIFIED,
             "document": suppression.source or None,
             "justification": suppression.statement or None,
             "applied_by": f"{report.scanner} {report.scanner_version or ''}".strip(),
             "scan_report": report.source,
             "statement": statement,
         }
-        return VexOverride(suppression.status, "scanner", statement, detail), ""
+        return VexOverride(suppression.status, SCANNER, statement, detail), ""
     return None, f"the scanner suppressed it ({said}); that is no VEX statement: judged as open"

@@ -229,7 +229,7 @@ def test_an_intact_bundle_verifies_through_the_cli(
 
     assert main(["verify", str(tmp_path / "evidence.tar.gz")]) == 0
     assert capsys.readouterr().out.strip() == (
-        f"{tmp_path / 'evidence.tar.gz'}: intact: 14 files match the manifest (manifest sha256 {digest})"
+        f"{tmp_path / 'evidence.tar.gz'}: intact: 16 files match the manifest (manifest sha256 {digest})"
     )
 
 

@@ -96,6 +96,9 @@ def test_every_collected_resource_is_granted_get_and_list() -> None:
         ("", "namespaces"),
         ("apps", "replicasets"),
         ("batch", "jobs"),
+        # add-ons' Helm and version labels on their owners (issue 12)
+        ("apps", "deployments"),
+        ("apps", "statefulsets"),
         ("policy", "poddisruptionbudgets"),
         ("aquasecurity.github.io", "vulnerabilityreports"),
         # node update agents' objects and trivy-operator's node scans (issue 11)

@@ -38,7 +38,7 @@ from operator import attrgetter
 from patchlevel.addons.rules import AddonRule, AddonRules, CompiledSuffix, ManagedRule, bundled_rules
 from patchlevel.imageref import InvalidReferenceError, parse_reference
 from patchlevel.images import EVIDENCE_CAP, Workload, workloads_for
-from patchlevel.inventory import PODS, Inventory
+from patchlevel.inventory import OWNERS, PODS, Inventory
 from patchlevel.kube import OwnerObject, OwnerReference, Pod
 from patchlevel.versions import KubeVersion, component, kube_version_from_image
 
@@ -420,6 +420,9 @@ class _Recogniser:
             if from_label is not None and from_label.known:
                 return from_label
             said = f"says {label!r}" if label else "is not on the pod or the owners in the input"
+            denied = self.inventory.denied.get(OWNERS)
+            if not label and denied:
+                said += f" (owner objects could not all be read: {denied})"
             component = f" (its image tag {from_image.raw!r} is a component's version)" if from_image.raw else ""
             return AddonVersion(
                 None,

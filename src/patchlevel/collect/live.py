@@ -2,7 +2,8 @@
 
 What is read (and nothing else): ``GET /version``; ``POST selfsubjectreviews`` (who we are, not
 stored by the server); the lists of ``RESOURCES`` (nodes, namespaces, pods, ReplicaSets, Jobs,
-PodDisruptionBudgets, trivy-operator VulnerabilityReports when the CRD is served; node update
+Deployments and StatefulSets (their metadata only: the Helm and version labels of the add-ons they
+run), PodDisruptionBudgets, trivy-operator VulnerabilityReports when the CRD is served; node update
 agents' DaemonSets, BottlerocketShadows, Plans, MachineConfigPools and trivy-operator
 NodeVulnerabilityReports when theirs are), each with
 ``limit`` and ``continue``; and ``GET /metrics`` for the deprecated-API request gauge (a refusal
@@ -46,6 +47,7 @@ from patchlevel.collect.decode import Decoded, decode_json_bytes
 from patchlevel.collect.kubeconfig import Authenticator, ClusterAccess, Credential, tls_context
 from patchlevel.errors import CollectError
 from patchlevel.inventory import Inventory
+from patchlevel.kube import ObjectMeta, OwnerObject
 from patchlevel.retry import backoff_delay, retry_after_seconds
 from patchlevel.text import visible
 
@@ -77,6 +79,10 @@ class ListedResource:
     required: bool = False  # a 403 stops the collection (the checks could not even say UNKNOWN)
     custom: bool = False  # served by a CRD that may not be installed (404: not collected, no error)
     older: tuple[str, ...] = ()  # versions to list instead, in order, when the API server does not serve ``version``
+    # Keep only the owner metadata recognition reads (name, namespace, uid, labels, owner references): a
+    # Deployment's annotations (kubectl's last-applied configuration) and spec are dropped page by page.
+    metadata_only: bool = False
+    denied_effect: str = ""  # what a 403 costs, when not the default of its inventory kind
 
     @property
     def qualified(self) -> str:
@@ -98,6 +104,25 @@ RESOURCES: tuple[ListedResource, ...] = (
     ListedResource("pods", "", "v1", inv.PODS, "running images and kube-proxy versions"),
     ListedResource("replicasets", "apps", "v1", inv.OWNERS, "the Deployment behind a pod"),
     ListedResource("jobs", "batch", "v1", inv.OWNERS, "the CronJob behind a pod"),
+    # Add-ons (issue 12) label their owners: Flux puts its release only on its Deployments' labels.
+    ListedResource(
+        "deployments",
+        "apps",
+        "v1",
+        inv.OWNERS,
+        "Deployments' Helm and version labels (the release of add-ons such as Flux)",
+        metadata_only=True,
+        denied_effect="add-ons whose release is only on their Deployments' labels (Flux) are unknown",
+    ),
+    ListedResource(
+        "statefulsets",
+        "apps",
+        "v1",
+        inv.OWNERS,
+        "StatefulSets' Helm and version labels",
+        metadata_only=True,
+        denied_effect="add-ons whose release is only on their StatefulSets' labels are unknown",
+    ),
     ListedResource(
         "poddisruptionbudgets",
         "policy",
@@ -599,6 +624,8 @@ class _Collector:
             names.append(name)
             where = self.where(name)
             decoded = decode_json_bytes(answer.data, where)
+            if resource.metadata_only:
+                _owner_metadata_only(decoded)
             self.builder.share(decoded)  # now, so the next page reuses the memory of duplicates
             staged.append(_Staged(where, decoded, digest))
             items += sum(decoded.list_kinds.values())
@@ -641,6 +668,7 @@ class _Collector:
                 inv.DISRUPTION_BUDGETS: "whether nodes can be drained one at a time (node_drain_possible) and the "
                 "plan's node rollout blockers are unknown",
             }.get(resource.inventory_kind or "", "it is missing from the evidence")
+            effect = resource.denied_effect or effect
             self._deny(resource.inventory_kind, answer, "list", resource.qualified, effect)
             self.resources.append({**entry, "status": "denied", "reason": answer.message()})
             return
@@ -684,6 +712,24 @@ class _Collector:
     def _after_version(self, entry: dict[str, Any]) -> None:
         at = next((i + 1 for i, e in enumerate(self.resources) if e.get("resource") == "version"), 0)
         self.resources.insert(at, entry)
+
+
+def _owner_metadata_only(decoded: Decoded) -> None:
+    """Keep of each owner object only what recognition and workload naming read, so a page of Deployments
+    carrying kubectl's last-applied configuration costs no more than their names and labels."""
+    decoded.owners = [
+        OwnerObject(
+            kind=o.kind,
+            metadata=ObjectMeta(
+                name=o.metadata.name,
+                namespace=o.metadata.namespace,
+                uid=o.metadata.uid,
+                labels=o.metadata.labels,
+                ownerReferences=o.metadata.ownerReferences,
+            ),
+        )
+        for o in decoded.owners
+    ]
 
 
 def _user_info(data: bytes) -> dict[str, Any] | None:

@@ -8,9 +8,13 @@ modules import ``ServeProcess`` and ``scrape`` from here.
 
 from __future__ import annotations
 
+import gc
+import gzip
+import json
 import os
 import queue
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -18,7 +22,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Self
@@ -29,11 +33,23 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from builders import knowledge
 from kubeapi import Action, Cluster, Fault, KubeAPIServer
-from patchlevel.audit import AuditConfig, LiveSource, SnapshotSource, run
+from patchlevel.audit import (
+    AuditConfig,
+    AuditOutcome,
+    Clock,
+    ImageEvidenceOptions,
+    LiveSource,
+    SnapshotSource,
+    Source,
+    run,
+)
 from patchlevel.cli import main
 from patchlevel.errors import UsageError
+from patchlevel.knowledge import Knowledge
+from patchlevel.lifecycle.catalog import BUNDLED_DATA
 from patchlevel.metrics import report_metrics
-from patchlevel.serve import Exporter, ServeConfig, parse_duration, parse_listen
+from patchlevel.serve import HANG_MARGIN, Exporter, Notify, ServeConfig, parse_duration, parse_listen
+from patchlevel.vuln.epss import EpssScores
 from test_live_collect import AS_OF, VERSION, cluster_objects
 
 REPO = Path(__file__).parent.parent
@@ -207,6 +223,151 @@ def test_openmetrics_is_served_when_the_scraper_asks_for_it(tmp_path: Path) -> N
     assert 'patchlevel_findings{check="control_plane_version_supported",cluster="demo-cluster",status="fail"} 1.0' in (
         answer.text
     )
+
+
+# ------------------------------------------------------------------------------------------
+# Reference data: read afresh by each audit
+
+
+def day_start(day: str) -> float:
+    return datetime.combine(date.fromisoformat(day), datetime.min.time(), UTC).timestamp()
+
+
+def test_each_audit_reads_the_reference_data_afresh_and_keeps_none_of_it(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    shutil.copytree(BUNDLED_DATA, data)  # a data directory, as --data-dir or lifecycle update gives
+    scan = REPO / "tests" / "data" / "scans" / "trivy" / "trivy-golden-alpine-3.9-schema2-2021.json"
+    images = ImageEvidenceOptions(scan_reports=(scan,))  # its CVEs are those EPSS scores are read for
+    config = ServeConfig(
+        AuditConfig(as_of=AS_OF, data_dir=data, images=images),
+        SnapshotSource(DEMO),
+        port=0,
+        interval=0.05,
+        retry_interval=0.05,
+        as_of_today=False,
+    )
+    held: list[int] = []  # EPSS score sets of this data directory alive as each audit starts
+    epss_details: list[str] = []
+
+    def audit(
+        config: AuditConfig, source: Source, *, knowledge: Knowledge | None, clock: Clock, notify: Notify
+    ) -> AuditOutcome:
+        gc.collect()
+        held.append(sum(1 for o in gc.get_objects() if isinstance(o, EpssScores) and o.source.startswith(str(data))))
+        outcome = run(config, source, knowledge=knowledge, clock=clock, notify=notify)
+        epss_details.extend(d.detail for d in outcome.report.data_sources if d.name == "first-epss")
+        return outcome
+
+    def timestamp(series: Series, source: str) -> float | None:
+        return value(series, "patchlevel_data_timestamp_seconds", cluster="demo-cluster", source=source)
+
+    with Exporter(config, audit=audit) as exporter:  # no knowledge given: what the CLI does
+        wait_until(lambda: exporter.state.ready, "the first audit")
+        before = scrape(exporter.url)
+        # lifecycle update: newer lifecycle data, and EPSS scores (one for a CVE of the scan, one not)
+        manifest = json.loads((data / "manifest.json").read_text(encoding="utf-8"))
+        manifest["products"]["retrieved"] = "2026-11-20"
+        (data / "manifest.json.new").write_text(json.dumps(manifest), encoding="utf-8")
+        os.replace(data / "manifest.json.new", data / "manifest.json")
+        (data / "epss").mkdir()
+        rows = "CVE-2019-1549,0.00412,0.7\nCVE-2021-44228,0.94358,0.99959\n"
+        epss = f"#model_version:v2025.03.14,score_date:2026-11-25T12:55:00Z\ncve,epss,percentile\n{rows}"
+        (data / "epss" / "epss_scores-2026-11-25.csv.gz").write_bytes(gzip.compress(epss.encode()))
+        updated = (day_start("2026-11-20"), day_start("2026-11-25"))
+
+        def audited_anew() -> bool:  # an audit that began before the update may have read half of it
+            series = scrape(exporter.url)
+            return (timestamp(series, "lifecycle"), timestamp(series, "first-epss")) == updated
+
+        wait_until(audited_anew, "an audit of the new data")
+
+    assert timestamp(before, "lifecycle") == day_start("2026-08-22")  # the bundled data's date
+    assert timestamp(before, "first-epss") is None  # then the update was used without a restart
+    assert epss_details and all("2 scores, 1 of them for the scans' CVEs" in d for d in epss_details)
+    assert len(held) >= 2 and set(held) == {0}  # nothing of the reference data is kept between audits
+
+
+def test_serve_refuses_a_data_directory_that_is_not_one(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["serve", str(DEMO), "--listen", "127.0.0.1:0", "--data-dir", str(tmp_path)]) != 0
+    err = capsys.readouterr().err
+    assert "is not a patchlevel lifecycle data directory" in err and err.count("\n") == 1, err
+
+
+# ------------------------------------------------------------------------------------------
+# An audit that hangs
+
+
+class Monotonic:
+    """``time.monotonic`` for the exporter's state, moved on by the test."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_healthz_fails_once_an_audit_runs_past_its_deadline() -> None:
+    config = ServeConfig(
+        AuditConfig(as_of=AS_OF),
+        SnapshotSource(DEMO),
+        port=0,
+        interval=0.05,
+        retry_interval=0.05,
+        as_of_today=False,
+        hang_after=300.0,
+    )
+    monotonic = Monotonic()
+    hanging, released = threading.Event(), threading.Event()
+    calls: list[int] = []
+
+    def audit(
+        config: AuditConfig, source: Source, *, knowledge: Knowledge | None, clock: Clock, notify: Notify
+    ) -> AuditOutcome:
+        calls.append(1)
+        if len(calls) == 2:  # the second audit hangs (a read that never returns) until released
+            hanging.set()
+            released.wait(WAIT_SECONDS)
+        return run(config, source, knowledge=knowledge, clock=clock, notify=notify)
+
+    lines: list[str] = []
+    try:
+        with Exporter(config, knowledge=knowledge(), audit=audit, monotonic=monotonic, notify=lines.append) as exporter:
+            url = exporter.url
+            assert hanging.wait(WAIT_SECONDS)
+            alive = httpx.get(f"{url}/healthz")
+            monotonic.now += 300.0
+            at_deadline = httpx.get(f"{url}/healthz")
+            monotonic.now += 1.0
+            hung = httpx.get(f"{url}/healthz")
+            still_hung = httpx.get(f"{url}/healthz")
+            ready = httpx.get(f"{url}/readyz")
+            series = scrape(url)
+            released.set()
+            wait_until(lambda: httpx.get(f"{url}/healthz").status_code == 200, "the audit to end")
+    finally:
+        released.set()
+
+    assert (alive.status_code, alive.text) == (200, "ok\n")
+    assert at_deadline.status_code == 200
+    message = f"the audit of {DEMO} has run for 301 s, longer than its deadline of 300 s: it is taken to hang"
+    assert (hung.status_code, hung.text) == (503, message + "\n")
+    assert still_hung.status_code == 503
+    assert ready.status_code == 200  # readiness unchanged: the last good result is still served
+    assert value(series, "patchlevel_audit_in_progress") == 1
+    assert value(series, "patchlevel_audits_total", result="success") == 1
+    assert [line for line in lines if "taken to hang" in line] == [
+        f"error: {message}; /healthz fails from now on, until it ends"
+    ]
+
+
+def test_the_audit_deadline_is_the_collections_and_a_margin() -> None:
+    audit = AuditConfig(as_of=AS_OF)
+    assert ServeConfig(audit, LiveSource(deadline=120.0)).audit_deadline == 120.0 + HANG_MARGIN
+    assert ServeConfig(audit, SnapshotSource(DEMO)).audit_deadline == LiveSource().deadline + HANG_MARGIN
+    assert ServeConfig(audit, SnapshotSource(DEMO), hang_after=5.0).audit_deadline == 5.0
+    with pytest.raises(UsageError, match="deadline"):
+        ServeConfig(audit, SnapshotSource(DEMO), hang_after=0.0).validate()
 
 
 # ------------------------------------------------------------------------------------------

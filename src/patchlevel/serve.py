@@ -6,16 +6,21 @@ an HTTP server answers from the last good result at any time:
 - ``/metrics``: the metric families of ``patchlevel.metrics`` for the last good Report, plus the
   exporter's own (success, duration, result age, audits by result), through the official client
   library (text format, or OpenMetrics when the scraper asks for it);
-- ``/healthz``: liveness, 200 while the audit worker runs;
+- ``/healthz``: liveness, 200 while the audit worker runs and no audit has run longer than
+  ``ServeConfig.audit_deadline`` (the collection's ``--deadline`` plus ``HANG_MARGIN``); 503
+  otherwise, so the kubelet restarts an exporter whose audit hangs (an input that never answers);
 - ``/readyz``: readiness, 200 once an audit has completed, 503 before.
 
 A scrape never waits for an audit: the worker swaps in the derived families when an audit
 completes, and a scrape reads whatever is there.  A failed audit keeps the last good result
 (its age keeps growing in ``patchlevel_result_age_seconds``) and is retried after
-``retry_interval``.  Only the derived families are kept between audits, never the report or
-inventory, so memory between audits is small whatever the cluster's size.  ``stop`` (the CLI
-sets it on SIGTERM or SIGINT) ends serving at once and waits at most ``shutdown_grace`` seconds
-for an audit in progress; an audit still running then is abandoned with the process.
+``retry_interval``.  Each audit reads the reference data afresh, as ``patchlevel audit`` does
+(``audit.run`` without ``knowledge``): a ``lifecycle update`` is used from the next audit on, and
+EPSS scores are read for the CVEs of that audit's scans only.  Only the derived families are kept
+between audits, never the report, the inventory or the reference data, so memory between audits
+is small whatever the cluster's size.  ``stop`` (the CLI sets it on SIGTERM or SIGINT) ends
+serving at once and waits at most ``shutdown_grace`` seconds for an audit in progress; an audit
+still running then is abandoned with the process.
 """
 
 from __future__ import annotations
@@ -32,7 +37,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from socketserver import ThreadingMixIn
 from types import FrameType
-from typing import Any
+from typing import Any, Protocol
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from prometheus_client.exposition import make_wsgi_app
@@ -40,7 +45,17 @@ from prometheus_client.metrics_core import Metric
 from prometheus_client.process_collector import ProcessCollector
 from prometheus_client.registry import CollectorRegistry
 
-from patchlevel.audit import AuditConfig, Clock, SnapshotSource, Source, quiet, run, utc_now
+from patchlevel.audit import (
+    AuditConfig,
+    AuditOutcome,
+    Clock,
+    LiveSource,
+    SnapshotSource,
+    Source,
+    quiet,
+    run,
+    utc_now,
+)
 from patchlevel.errors import PatchlevelError, UsageError
 from patchlevel.knowledge import Knowledge, load_default_knowledge
 from patchlevel.metrics import (
@@ -65,6 +80,18 @@ WSGIEnviron = dict[str, Any]
 StartResponse = Callable[..., Any]
 
 DEFAULT_PORT = 9877
+# Time an audit may take beyond the live collection's --deadline (reading scan reports, VEX and
+# node scans, judging, recording in the ledger) before /healthz takes it to hang.  Judging
+# 150,000 pods takes some 20 s (README, Performance): ten minutes leave room for a slow ledger.
+HANG_MARGIN = 600.0
+
+
+class AuditRunner(Protocol):
+    """What the worker calls for one audit: ``audit.run`` (tests give a slower or failing one)."""
+
+    def __call__(
+        self, config: AuditConfig, source: Source, *, knowledge: Knowledge | None, clock: Clock, notify: Notify
+    ) -> AuditOutcome: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,10 +112,22 @@ class ServeConfig:
     retry_interval: float = 300.0
     as_of_today: bool = True
     shutdown_grace: float = 10.0
+    hang_after: float | None = None  # seconds; None: ``audit_deadline`` from the source's --deadline
+
+    @property
+    def audit_deadline(self) -> float:
+        """Seconds an audit may run before /healthz fails: ``hang_after``, else the live collection's
+        ``--deadline`` (its default for a snapshot, whose reading nothing else bounds) plus ``HANG_MARGIN``."""
+        if self.hang_after is not None:
+            return self.hang_after
+        source = self.source if isinstance(self.source, LiveSource) else LiveSource()
+        return source.deadline + HANG_MARGIN
 
     def validate(self) -> None:
         if not (self.interval > 0 and self.retry_interval > 0):
             raise UsageError("--interval and --retry-interval must be longer than zero")
+        if not self.audit_deadline > 0:
+            raise UsageError("the audit deadline must be longer than zero")
         if not 0 <= self.port <= 65535:
             raise UsageError(f"--listen: port {self.port} is not a TCP port")
         self.audit.images.validate()
@@ -149,15 +188,22 @@ class ExporterState:
     Report and the exporter's own metrics, computed at scrape time (the result's age).
     """
 
-    def __init__(self, interval: float, wall_clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        interval: float,
+        wall_clock: Callable[[], float] = time.time,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._lock = threading.Lock()
         self._wall_clock = wall_clock
+        self._monotonic = monotonic
         self._interval = interval
         self._result: _Result | None = None
         self._last_success: bool | None = None
         self._last_duration: float | None = None
         self._attempts = {"success": 0, "failure": 0}
-        self._in_progress = False
+        self._started: float | None = None  # monotonic start of the audit in progress, None between audits
+        self._overrun_reported = False
 
     @property
     def ready(self) -> bool:
@@ -169,8 +215,10 @@ class ExporterState:
         return None if result is None else result.completed_at
 
     def audit_started(self) -> None:
+        started = self._monotonic()
         with self._lock:
-            self._in_progress = True
+            self._started = started
+            self._overrun_reported = False
 
     def audit_succeeded(self, families: tuple[MetricFamily, ...], duration: float, incomplete: bool) -> None:
         result = _Result(families, self._wall_clock(), incomplete)
@@ -179,14 +227,25 @@ class ExporterState:
             self._last_success = True
             self._last_duration = duration
             self._attempts["success"] += 1
-            self._in_progress = False
+            self._started = None
 
     def audit_failed(self, duration: float) -> None:
         with self._lock:
             self._last_success = False
             self._last_duration = duration
             self._attempts["failure"] += 1
-            self._in_progress = False
+            self._started = None
+
+    def overrun(self, deadline: float) -> tuple[float, bool] | None:
+        """How long the audit in progress has run, if longer than ``deadline`` seconds, and whether
+        this is the first time it is asked about (to say so once); None when it has not (or none runs)."""
+        now = self._monotonic()
+        with self._lock:
+            if self._started is None or now - self._started <= deadline:
+                return None
+            first = not self._overrun_reported
+            self._overrun_reported = True
+            return now - self._started, first
 
     def families(self) -> tuple[MetricFamily, ...]:
         """The served families: the last good Report's, then the exporter's own."""
@@ -195,7 +254,7 @@ class ExporterState:
             last_success = self._last_success
             duration = self._last_duration
             attempts = dict(self._attempts)
-            in_progress = self._in_progress
+            in_progress = self._started is not None
         own: list[tuple[MetricSpec, list[tuple[tuple[str, ...], float]]]] = [
             (AUDIT_SUCCESS, [((), 1.0 if last_success else 0.0)] if last_success is not None else []),
             (AUDIT_DURATION, [((), duration)] if duration is not None else []),
@@ -218,16 +277,26 @@ class ExporterState:
 
 
 def _audit_once(
-    config: ServeConfig, state: ExporterState, knowledge: Knowledge, *, notify: Notify, clock: Clock
+    config: ServeConfig,
+    state: ExporterState,
+    knowledge: Knowledge | None,
+    *,
+    notify: Notify,
+    clock: Clock,
+    audit: AuditRunner = run,
 ) -> bool:
-    """Run one audit and publish its result; False when it failed (the last good result stays)."""
+    """Run one audit and publish its result; False when it failed (the last good result stays).
+
+    ``knowledge`` None: the audit reads the reference data itself (``audit.run``), so what
+    ``lifecycle update`` wrote since the last audit is used, and EPSS scores only for its scans' CVEs.
+    """
     audit_config = config.audit
     if config.as_of_today:
         audit_config = dataclasses.replace(audit_config, as_of=clock().astimezone(UTC).date())
     state.audit_started()
     started = time.monotonic()
     try:
-        outcome = run(audit_config, config.source, knowledge=knowledge, clock=clock, notify=notify)
+        outcome = audit(audit_config, config.source, knowledge=knowledge, clock=clock, notify=notify)
         families = report_metrics(outcome.report)
     except PatchlevelError as error:
         state.audit_failed(time.monotonic() - started)
@@ -256,15 +325,16 @@ def _audit_once(
 def _audit_loop(
     config: ServeConfig,
     state: ExporterState,
-    knowledge: Knowledge,
+    knowledge: Knowledge | None,
     stop: threading.Event,
     *,
     notify: Notify,
     clock: Clock,
+    audit: AuditRunner = run,
 ) -> None:
     while not stop.is_set():
         started = time.monotonic()
-        ok = _audit_once(config, state, knowledge, notify=notify, clock=clock)
+        ok = _audit_once(config, state, knowledge, notify=notify, clock=clock, audit=audit)
         pause = config.interval if ok else min(config.retry_interval, config.interval)
         stop.wait(max(0.0, started + pause - time.monotonic()))
 
@@ -294,7 +364,7 @@ def _text(start_response: StartResponse, status: str, body: str) -> list[bytes]:
 
 
 def _wsgi_app(
-    state: ExporterState, worker: Callable[[], bool]
+    state: ExporterState, worker: Callable[[], bool], config: ServeConfig, notify: Notify = quiet
 ) -> Callable[[WSGIEnviron, StartResponse], Iterable[bytes]]:
     registry = CollectorRegistry(auto_describe=False)
     registry.register(state)
@@ -309,9 +379,19 @@ def _wsgi_app(
             result: Iterable[bytes] = metrics(environ, start_response)
             return result
         if path == "/healthz":
-            if worker():
+            if not worker():
+                return _text(start_response, "503 Service Unavailable", "the audit worker has stopped\n")
+            overrun = state.overrun(config.audit_deadline)
+            if overrun is None:
                 return _text(start_response, "200 OK", "ok\n")
-            return _text(start_response, "503 Service Unavailable", "the audit worker has stopped\n")
+            running, first = overrun
+            message = (
+                f"the audit of {config.source.label} has run for {running:.0f} s, longer than its deadline of "
+                f"{config.audit_deadline:.0f} s: it is taken to hang"
+            )
+            if first:
+                notify(f"error: {message}; /healthz fails from now on, until it ends")
+            return _text(start_response, "503 Service Unavailable", message + "\n")
         if path == "/readyz":
             completed = state.completed_at
             if completed is None:
@@ -339,17 +419,22 @@ class Exporter:
         knowledge: Knowledge | None = None,
         notify: Notify = quiet,
         clock: Clock = utc_now,
+        audit: AuditRunner = run,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
+        """``knowledge``: the reference data of every audit (tests); None, each audit reads its own.
+        ``audit`` runs one audit (``audit.run``); ``monotonic`` times the audit in progress for /healthz."""
         config.validate()
         self.config = config
-        self.state = ExporterState(config.interval)
+        self.state = ExporterState(config.interval, monotonic=monotonic)
         self._notify = notify
         self._stop = threading.Event()
-        knowledge = knowledge if knowledge is not None else load_default_knowledge(config.audit.data_dir)
+        if knowledge is None:  # broken reference data is a usage error now, not at every audit
+            load_default_knowledge(config.audit.data_dir, epss=False)
         self._worker = threading.Thread(
             target=_audit_loop,
             args=(config, self.state, knowledge, self._stop),
-            kwargs={"notify": notify, "clock": clock},
+            kwargs={"notify": notify, "clock": clock, "audit": audit},
             name="patchlevel-audit",
             daemon=True,  # an audit still running at shutdown ends with the process
         )
@@ -358,7 +443,7 @@ class Exporter:
             self._server = make_server(
                 config.host,
                 config.port,
-                _wsgi_app(self.state, self._worker.is_alive),
+                _wsgi_app(self.state, self._worker.is_alive, config, notify),
                 server_class=server_class,
                 handler_class=_QuietHandler,
             )

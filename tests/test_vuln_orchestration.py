@@ -7,18 +7,26 @@ release fails 6.3.3 naming the CVE; a containerd two patches behind a CVE fix fa
 
 from __future__ import annotations
 
-from datetime import date
+import re
+from datetime import UTC, date, datetime
+from pathlib import Path
 
 import pytest
 
 from builders import audit_findings, by_subject, make_context, make_node, one, run
 from patchlevel.checks import ALL_CHECKS
 from patchlevel.checks.common import Context
+from patchlevel.collect.snapshot import read_snapshot
+from patchlevel.evaluate import build_report
 from patchlevel.frameworks import load_requirements, requirements_by_check
+from patchlevel.knowledge import load_knowledge
+from patchlevel.lifecycle.catalog import load_catalog
 from patchlevel.model import Severity, Status
 from patchlevel.policy import Policy
+from patchlevel.render import Format, render
 
 DATA_TO = "(CVE data to 2026-08-21)"
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def cve_ids(finding: object) -> list[str]:
@@ -301,6 +309,79 @@ def test_distribution_runtime_builds_keep_the_vendor_warning(runtime: str) -> No
     assert str(f.evidence["vendor_note"]).startswith(f"{runtime} is a vendor build; vendors backport fixes")
     assert "pre-release" not in f.message
     assert "prerelease" not in one("container_runtime_supported", ctx).evidence
+
+
+# ------------------------------------------------------------------------------------------
+# Overdue: the CVEs' SLA clock, for the metrics
+
+
+def test_a_cve_fixed_long_ago_is_overdue_from_its_fix_release() -> None:
+    """kubelet 1.25.3 as of 2026-11-27: CVE-2023-2431's fix 1.25.10 came out on 2023-05-17, 1290 days before."""
+    ctx = make_context(version="v1.25.3", nodes=[make_node(kubelet="v1.25.3")])
+    f = one("kubelet_free_of_known_cves", ctx)
+    typed = {v.id: v for v in f.vulnerabilities}
+    seccomp = typed["CVE-2023-2431"]
+    assert (seccomp.fixed_version, seccomp.clock_start, seccomp.clock) == (
+        "1.25.10",
+        date(2023, 5, 17),
+        "fix release date",
+    )
+    assert (seccomp.age_days, seccomp.sla_days, seccomp.overdue, seccomp.status) == (1290, 30, True, Status.FAIL)
+    assert seccomp.severity is None  # the Go database gives no severity: it stays unknown
+    unfixed = typed["CVE-2025-1767"]  # no fixed release: nothing to be overdue for
+    assert (unfixed.fixed_version, unfixed.overdue, unfixed.sla_days) == (None, False, None)
+    # the fix is on a newer line only (1.25 is past its end): still a fix out for 681 days
+    assert (typed["CVE-2024-9042"].fixed_version, typed["CVE-2024-9042"].overdue) == ("1.29.13", True)
+
+
+def test_a_fix_inside_the_window_is_not_overdue_yet() -> None:
+    """containerd 2.1.4 as of 2025-11-20: 2.1.5 (2025-11-05) fixes CVE-2024-25621, 15 days ago."""
+    ctx = make_context(version="v1.33.4", nodes=[make_node(runtime="containerd://2.1.4")], as_of=date(2025, 11, 20))
+    typed = {v.id: v for v in one("container_runtime_free_of_known_cves", ctx).vulnerabilities}
+    cve = typed["CVE-2024-25621"]
+    assert (cve.clock_start, cve.age_days, cve.sla_days, cve.overdue) == (date(2025, 11, 5), 15, 30, False)
+
+
+def test_a_fix_with_no_release_date_is_not_timed() -> None:
+    """CVE-2024-0793 is fixed in 1.27.0-alpha.1, a pre-release the lifecycle data does not date: no clock."""
+    f = one("control_plane_free_of_known_cves", make_context(version="v1.25.3"))
+    kcm = next(v for v in f.vulnerabilities if v.id == "CVE-2024-0793")
+    assert (kcm.fixed_version, kcm.overdue, kcm.age_days, kcm.sla_days) == ("1.27.0-alpha.1", False, None, None)
+
+
+def _prometheus_values(text: str, metric: str) -> dict[str, float]:
+    """``metric``'s samples by their ``source`` label (the whole label set when it has none)."""
+    values: dict[str, float] = {}
+    for line in text.splitlines():
+        if line.startswith(metric + "{"):
+            labels, _, value = line.rpartition(" ")
+            source = re.search(r'source="([^"]*)"', labels)
+            key = source[1] if source else labels
+            values[key] = values.get(key, 0.0) + float(value)
+    return values
+
+
+def test_the_demo_s_prometheus_output_counts_overdue_kubernetes_and_runtime_cves() -> None:
+    """The demo (Kubernetes 1.25.3, containerd 1.6.9, Docker Engine 20.10 as of 2026-11-27) runs releases whose
+    CVE fixes came out years ago: patchlevel_vulnerabilities_overdue must not say 0 while the 10.1 checks fail."""
+    report = build_report(
+        read_snapshot(ROOT / "examples" / "demo-cluster"),
+        load_knowledge(load_catalog(None)),
+        Policy(),
+        date(2026, 11, 27),
+        datetime(2026, 11, 27, 12, 0, tzinfo=UTC),
+    )
+    text = render(report, Format.PROMETHEUS).decode()
+    overdue = _prometheus_values(text, "patchlevel_vulnerabilities_overdue")
+    fixable = _prometheus_values(text, "patchlevel_vulnerabilities_fixable")
+    assert overdue["kubernetes"] > 0 and overdue["runtime"] > 0
+    assert overdue["kubernetes"] <= fixable["kubernetes"] and overdue["runtime"] <= fixable["runtime"]
+    failing = [f for f in report.findings if f.check == "kubelet_patch_current" and f.status is Status.FAIL]
+    assert failing  # the patch check fails on those same fixes
+    kubelet_cves = {
+        (f.subject, v.id) for f in report.findings if f.check == "kubelet_free_of_known_cves" for v in f.vulnerabilities
+    }
+    assert {(f.subject, "CVE-2023-2431") for f in failing} <= kubelet_cves
 
 
 # ------------------------------------------------------------------------------------------

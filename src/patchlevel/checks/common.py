@@ -473,13 +473,25 @@ def cve_vulnerabilities(
     undetermined: Iterable[Match] = (),
     *,
     fixable_status: Status = Status.FAIL,
+    fix_released: Mapping[str, date | None] | None = None,
+    as_of: date | None = None,
+    window_days: int | None = None,
 ) -> tuple[OpenVulnerability, ...]:
     """Known CVEs of a component release as typed open vulnerabilities, each with its own status:
     ``fixable_status`` for those a release fixes, WARN for those no release fixes yet (mitigate and
-    record), UNKNOWN for records whose ranges cannot place this release.  Waivers match these ids."""
+    record), UNKNOWN for records whose ranges cannot place this release.  Waivers match these ids.
+
+    ``fix_released`` (CVE id -> release date of its ``fixed_in``), ``as_of`` and ``window_days`` (the
+    policy's patch window) time a fixable CVE as the ``*_patch_current`` checks do: its clock starts
+    when the fixing release came out, and it is ``overdue`` once that is more than the window before
+    the as-of date (PCI DSS 6.3.3).  Without a fix date its clock stays the publication date, untimed.
+    The severity is the record's only where it states one (the Go database does not)."""
     out: list[OpenVulnerability] = []
     for matches, status in ((fixable, fixable_status), (unfixed, Status.WARN), (undetermined, Status.UNKNOWN)):
         for m in matches:
+            released = fix_released.get(m.id) if fix_released is not None and m.fixed_in else None
+            age = (as_of - released).days if released and as_of and window_days is not None else None
+            timed = age is not None
             out.append(
                 OpenVulnerability(
                     id=m.id,
@@ -487,8 +499,11 @@ def cve_vulnerabilities(
                     package=m.package,
                     installed_version=installed,
                     fixed_version=m.fixed_in,
-                    clock_start=m.published,
-                    clock="publication date" if m.published else "",
+                    clock_start=released if timed else m.published,
+                    clock="fix release date" if timed else "publication date" if m.published else "",
+                    age_days=age,
+                    sla_days=window_days if timed else None,
+                    overdue=age is not None and window_days is not None and age > window_days,
                     status=status,
                 )
             )

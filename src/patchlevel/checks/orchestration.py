@@ -337,6 +337,10 @@ def _cve_verdict(
         [m for m in affected if not m.fixed_in],
         undetermined,
         fixable_status=Status.WARN if vendor_build else Status.FAIL,
+        # timed as the patch checks time them: from the fixing release, against the patch window
+        fix_released={m.id: ctx.catalog.release_date(product, m.fixed_in or "") for m in fixable if product},
+        as_of=ctx.as_of,
+        window_days=ctx.policy.patch_window_days,
     )
     if fixable and not vendor_build:
         return Verdict(Status.FAIL, Severity.HIGH, message, details, vulnerabilities=typed)

@@ -331,6 +331,27 @@ def test_days_before_the_first_audit_and_after_a_stale_last_one_are_gaps() -> No
     ]
 
 
+def test_the_next_audit_after_the_period_decides_whether_its_last_days_are_covered() -> None:
+    loaded = [date(2026, 1, 1), date(2026, 1, 5)]
+    history = dataclasses.replace(_history(loaded, date(2026, 1, 6), date(2026, 1, 10)), after=date(2026, 1, 20))
+    cov = coverage(history, 7)
+    assert [(g.first, g.last, g.audit_before, g.audit_after) for g in cov.gaps] == [
+        (date(2026, 1, 6), date(2026, 1, 10), date(2026, 1, 5), date(2026, 1, 20))
+    ]
+    assert cov.longest_interval == 15
+    soon = dataclasses.replace(history, after=date(2026, 1, 11))
+    assert coverage(soon, 7).gaps == () and coverage(soon, 7).longest_interval == 6
+
+
+def test_without_a_later_audit_the_last_one_is_measured_to_the_report_date_and_later_days_are_a_gap() -> None:
+    daily = [date(2026, 1, d) for d in range(1, 6)]
+    history = _history(daily, date(2026, 1, 1), date(2026, 1, 31))
+    cov = coverage(history, 7, today=date(2026, 1, 6))
+    assert [(g.first, g.last, g.audit_after) for g in cov.gaps] == [(date(2026, 1, 7), date(2026, 1, 31), None)]
+    assert cov.longest_interval == 1
+    assert [(g.first, g.last) for g in coverage(history, 7).gaps] == [(date(2026, 1, 6), date(2026, 1, 31))]
+
+
 def test_first_known_fix_is_the_earliest_and_prefers_the_release_date() -> None:
     observations = [
         FixObservation("Deployment/a/web", "CVE-1", D2, date(2026, 2, 1), None, None),

@@ -126,7 +126,10 @@ class History:
     """A cluster's recorded audits over a period (and the look-back before it), and the scans of its images.
 
     ``audits`` are ordered by evidence day, then collection time, then id.  Those dated before
-    ``start`` are the look-back: they tell what ran when the period began.
+    ``start`` are the look-back: they tell what ran when the period began.  ``before`` and ``after``
+    are the evidence days of the nearest audits outside what was loaded (the last one before the
+    look-back, the first one after ``end``), None when there is none: they bound the evidence gaps
+    at the period's edges, so whether a day is covered does not depend on where the period ends.
     """
 
     cluster: ClusterRef
@@ -134,6 +137,8 @@ class History:
     end: date
     audits: tuple[AuditPoint, ...]
     scans: Mapping[str, tuple[Scan, ...]] = field(default_factory=dict)  # image key -> scans, oldest first
+    before: date | None = None  # the last evidence day before the loaded audits
+    after: date | None = None  # the first evidence day after ``end``
 
     def in_period(self) -> tuple[AuditPoint, ...]:
         return tuple(a for a in self.audits if self.start <= a.day <= self.end)

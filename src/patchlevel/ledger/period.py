@@ -6,9 +6,11 @@ No SQL, no clock, no I/O: ``patchlevel.ledger.query`` loads the history first.
 
 Evidence over days.  An audit's evidence is dated by the day it was collected (``AuditPoint.day``).
 A day of the period is covered by the last audit on or before it when the time from that audit to
-the next (or to the period's end) is no longer than ``max_evidence_gap_days``; otherwise the days
-after it are a gap.  Days before the first audit are a gap too.  Unknown is never pass: every
-check that judges days says UNKNOWN, once, naming the dates no evidence covers.
+the next recorded one (after the period's end too), or when there is none to the earlier of the
+period's end and the report's date, is no longer than ``max_evidence_gap_days``; otherwise the
+days after it are a gap.  Days before the first audit, and days after the report's date, are a gap
+too.  Unknown is never pass: every check that judges days says UNKNOWN, once, naming the dates no
+evidence covers, and a period with no audit inside it fails continuity.
 
 Checks (ids as the issue names them; requirements in ``period.yaml``):
 
@@ -93,30 +95,39 @@ class Coverage:
         return sum(1 for e in self.evidence if e is not None)
 
 
-def coverage(history: History, max_gap: int) -> Coverage:
+def coverage(history: History, max_gap: int, today: date | None = None) -> Coverage:
+    """Which audit speaks for each day of the period, and the gaps no audit speaks for.
+
+    The time from an audit to the next is measured to the next recorded audit, wherever it is (after the
+    period's end too: ``History.after``); after the last audit there is, to the earlier of the period's end
+    and ``today`` (the report's date).  Days after ``today`` have no evidence yet.
+    """
     by_day: dict[date, list[AuditPoint]] = defaultdict(list)
     for audit in history.audits:
         by_day[audit.day].append(audit)
     evidence_days = sorted(by_day)
     frozen = {d: tuple(a) for d, a in by_day.items()}
+    horizon = history.end if today is None else min(history.end, today)
+    after = history.after if history.after is not None and history.after > history.end else None
     days = tuple(history.start + timedelta(days=i) for i in range((history.end - history.start).days + 1))
     per_day: list[DayEvidence | None] = []
     carried: dict[date, DayEvidence] = {}
     for day in days:
         j = bisect.bisect_right(evidence_days, day) - 1
-        if j < 0:
+        if j < 0 or (day > horizon and day not in frozen):
             per_day.append(None)
             continue
         previous = evidence_days[j]
         if previous == day:
             per_day.append(DayEvidence(frozen[day], False))
             continue
-        following = evidence_days[j + 1] if j + 1 < len(evidence_days) else None
-        span = (following - previous).days if following is not None else (history.end - previous).days
+        following = evidence_days[j + 1] if j + 1 < len(evidence_days) else after
+        span = (following - previous).days if following is not None else (horizon - previous).days
         if span <= max_gap:
             per_day.append(carried.setdefault(previous, DayEvidence(frozen[previous], True)))
         else:
             per_day.append(None)
+    before = history.before if history.before is not None and history.before < history.start else None
     gaps: list[EvidenceGap] = []
     i = 0
     while i < len(days):
@@ -127,17 +138,17 @@ def coverage(history: History, max_gap: int) -> Coverage:
         while j + 1 < len(days) and per_day[j + 1] is None:
             j += 1
         k = bisect.bisect_right(evidence_days, days[i]) - 1
-        before = evidence_days[k] if k >= 0 else None
+        gap_before = evidence_days[k] if k >= 0 else before
         after_index = bisect.bisect_right(evidence_days, days[j])
-        after = evidence_days[after_index] if after_index < len(evidence_days) else None
-        gaps.append(EvidenceGap(days[i], days[j], before, after))
+        gap_after = evidence_days[after_index] if after_index < len(evidence_days) else after
+        gaps.append(EvidenceGap(days[i], days[j], gap_before, gap_after))
         i = j + 1
-    relevant = [d for d in evidence_days if d >= history.start] or []
-    earlier = [d for d in evidence_days if d < history.start]
-    points = ([earlier[-1]] if earlier else []) + relevant
+    relevant = [d for d in evidence_days if history.start <= d <= history.end]
+    earlier = [d for d in evidence_days if d < history.start] or ([before] if before is not None else [])
+    points = ([earlier[-1]] if earlier else []) + relevant + ([after] if after is not None else [])
     longest = max(((b - a).days for a, b in itertools.pairwise(points)), default=0)
-    if points:
-        longest = max(longest, (history.end - points[-1]).days)
+    if points and after is None:
+        longest = max(longest, (horizon - points[-1]).days)
     return Coverage(days, tuple(per_day), tuple(gaps), longest)
 
 
@@ -292,13 +303,13 @@ def audit_evidence_continuous(ctx: PeriodContext) -> CheckResult:
         "first_audit": in_period[0].day.isoformat() if in_period else None,
         "last_audit": in_period[-1].day.isoformat() if in_period else None,
     }
-    if not history.audits:
+    if not in_period:  # evidence carried in from an audit before the period is no audit of the period
         finding = _finding(
             check,
             Status.FAIL,
             CLUSTER,
             f"no audit of this cluster is recorded between {history.start} and {history.end}",
-            evidence,
+            evidence | ({"gaps": [g.to_json() for g in cov.gaps]} if cov.gaps else {}),
             remediation,
         )
         return CheckResult((finding,))

@@ -160,7 +160,21 @@ def _load(conn: Connection, shown: str, cluster: str | None, start: date, end: d
         for r in rows
     )
     keys = sorted({i.key for audit in audits for i in audit.images if i.identity != "unknown"})
-    return History(ref, start, end, audits, _scans(conn, keys))
+    # The nearest evidence days outside the window: the gaps at the period's edges are measured to them.
+    before = conn.execute(
+        select(func.max(a.c.observed_on)).where(a.c.cluster_id == cluster_id, a.c.observed_on < first)
+    ).scalar()
+    after = conn.execute(
+        select(func.min(a.c.observed_on)).where(a.c.cluster_id == cluster_id, a.c.observed_on > end)
+    ).scalar()
+    return History(ref, start, end, audits, _scans(conn, keys), before=_as_date(before), after=_as_date(after))
+
+
+def _as_date(value: Any) -> date | None:
+    """A date column's aggregate (SQLite hands MAX/MIN of a date back as text)."""
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
 
 
 def _audit_nodes(conn: Connection, audit_ids: Sequence[int]) -> dict[int, list[NodeState]]:

@@ -60,7 +60,7 @@ def judge_period(
     if history.end < history.start:
         raise UsageError(f"the period ends ({history.end}) before it starts ({history.start})")
     requirements, mapping = period_mapping(_requirements())
-    cov = coverage(history, policy.max_evidence_gap_days)
+    cov = coverage(history, policy.max_evidence_gap_days, generated_at.date())
     result = run_period_checks(PeriodContext(history, policy, knowledge.catalog, cov, knowledge.kev), mapping)
     in_period = history.in_period()
     catalog = knowledge.catalog

@@ -1,0 +1,127 @@
+"""Period verdicts that must not pass without evidence (issue 9 audit findings).
+
+Histories are the demo cluster snapshot (``examples/demo-cluster``: a kind control plane and two workers, a
+minikube node, kube-proxy pods and the nginx pod) audited with the real audit runner on given days, with
+files left out of the snapshot on some days, and a Trivy report of nginx (``tests/data/scans/trivy``, see
+``ledger_scenario.scan_document``) dated as the test says.  Each is recorded in SQLite and in a throwaway
+PostgreSQL (``pg_harness``).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+
+from ledger_scenario import D1, scan_document
+from patchlevel.audit import AuditConfig, ImageEvidenceOptions, SnapshotSource, run
+from patchlevel.cli import main
+from patchlevel.ledger.evidence import policy_digest_of
+from patchlevel.ledger.record import record_audit
+from patchlevel.ledger.report import PeriodReport, period_requirement_results
+from patchlevel.ledger.run import period_report
+from patchlevel.model import Finding, Status
+from patchlevel.policy import Policy
+from pg_harness import ENGINES, ledger_url_for
+
+DEMO = Path(__file__).parent.parent / "examples" / "demo-cluster"
+NODES, LEGACY_NODE, PODS = "nodes.json", "legacy-node.yaml", "pods-all-namespaces.json"
+GENERATED = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
+NGINX = "workload/Pod/default/nginx"
+KUBE_PROXY_IMAGES = (
+    "image/registry.k8s.io/kube-proxy@sha256:476cd9d6cf760c7b6615cfd869cfd7cd1544caf87d4953a1417018cdacab94e6",
+    "image/k8s.gcr.io/kube-proxy@sha256:9497f39d4d1a508621f6cef360fc114efc45cc51f4b73b3b6fdd9925faf62fe6",
+)
+
+
+@pytest.fixture(params=ENGINES)
+def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    return ledger_url_for(request.param, tmp_path)
+
+
+def record_day(url: str, root: Path, day: date, *, drop: Sequence[str] = (), nginx_scanned: date | None = None) -> None:
+    """Audit the demo cluster as of ``day`` without the files in ``drop``, with a clean scan of nginx made on
+    ``nginx_scanned`` (none when None), and record it."""
+    snapshot = root / f"snapshot-{day.isoformat()}"
+    shutil.copytree(DEMO, snapshot)
+    for name in drop:
+        (snapshot / name).unlink()
+    scans = root / f"scans-{day.isoformat()}"
+    scans.mkdir()
+    if nginx_scanned is not None:
+        (scans / "nginx.json").write_text(json.dumps(scan_document(nginx_scanned, D1, set())), encoding="utf-8")
+    config = AuditConfig(as_of=day, images=ImageEvidenceOptions(scan_reports=(scans,)), cluster_name="demo")
+    outcome = run(config, SnapshotSource(snapshot))
+    record_audit(
+        url,
+        outcome.report,
+        outcome.inventory,
+        outcome.facts,
+        cluster_name="demo",
+        policy_digest=policy_digest_of(Policy()),
+        bundle_digest=None,
+    )
+
+
+def judge(url: str, start: date, end: date, policy: Policy | None = None) -> PeriodReport:
+    return period_report(url, "demo", start, end, policy=policy or Policy(), generated_at=GENERATED)
+
+
+def findings(report: PeriodReport, check: str) -> dict[str, Finding]:
+    found = {f.subject: f for f in report.findings if f.check == check}
+    assert len(found) == sum(1 for f in report.findings if f.check == check)
+    return found
+
+
+def verdicts(report: PeriodReport) -> dict[str, str]:
+    return {r.requirement.id: r.verdict.value for r in period_requirement_results(report)}
+
+
+# ------------------------------------------------------------------------------------------
+# Evidence continuity does not stop at --to
+
+
+def test_a_gap_is_a_gap_wherever_the_period_ends(url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    for day in (date(2026, 1, 1), date(2026, 1, 5), date(2026, 1, 20)):
+        record_day(url, tmp_path, day)
+    for end in ("2026-01-10", "2026-01-19"):
+        code = main(["period", "--ledger", url, "--from", "2026-01-06", "--to", end, "--format", "json"])
+        document = json.loads(capsys.readouterr().out)
+        assert code == 1
+        (continuity,) = [f for f in document["findings"] if f["check"] == "audit_evidence_continuous"]
+        assert continuity["status"] == "fail", end
+        # 2026-01-05 to the next audit on 2026-01-20 is 15 days: no day of the period is covered
+        assert continuity["evidence"]["gaps"] == [
+            {"first": "2026-01-06", "last": end, "days": int(end[-2:]) - 5, "audit_before": "2026-01-05",
+             "audit_after": "2026-01-20"}
+        ]  # fmt: skip
+        assert continuity["evidence"]["longest_interval_days"] == 15
+
+
+def test_the_gap_before_a_period_is_measured_to_the_audit_before_the_look_back(url: str, tmp_path: Path) -> None:
+    record_day(url, tmp_path, date(2025, 9, 1))  # long before the period and its look-back
+    record_day(url, tmp_path, date(2026, 1, 10))
+    report = judge(url, date(2026, 1, 1), date(2026, 1, 10))
+    (gap,) = report.gaps
+    assert (gap.first, gap.last, gap.audit_before, gap.audit_after) == (
+        date(2026, 1, 1),
+        date(2026, 1, 9),
+        date(2025, 9, 1),
+        date(2026, 1, 10),
+    )
+    assert findings(report, "audit_evidence_continuous")["cluster"].evidence["longest_interval_days"] == 131
+
+
+def test_a_period_with_no_audit_inside_it_never_passes(url: str, tmp_path: Path) -> None:
+    for day in (date(2026, 1, 1), date(2026, 1, 6)):
+        record_day(url, tmp_path, day)
+    report = judge(url, date(2026, 1, 2), date(2026, 1, 5))  # covered by 2026-01-01's audit, five days to the next
+    assert report.gaps == () and report.audits == 0
+    continuity = findings(report, "audit_evidence_continuous")["cluster"]
+    assert continuity.status is Status.FAIL
+    assert "no audit of this cluster is recorded between 2026-01-02 and 2026-01-05" in continuity.message
+    assert "pass" not in verdicts(report).values()

@@ -7,13 +7,14 @@ release fails 6.3.3 naming the CVE; a containerd two patches behind a CVE fix fa
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
 
-from builders import audit_findings, by_subject, make_context, make_node, one, run
+from builders import audit_findings, by_subject, knowledge, make_context, make_node, one, run
 from patchlevel.checks import ALL_CHECKS
 from patchlevel.checks.common import Context
 from patchlevel.collect.snapshot import read_snapshot
@@ -21,6 +22,7 @@ from patchlevel.evaluate import build_report
 from patchlevel.frameworks import load_requirements, requirements_by_check
 from patchlevel.knowledge import load_knowledge
 from patchlevel.lifecycle.catalog import load_catalog
+from patchlevel.lifecycle.osv import OsvFeed
 from patchlevel.model import Severity, Status
 from patchlevel.policy import Policy
 from patchlevel.render import Format, render
@@ -233,8 +235,9 @@ def test_runtime_cves_per_runtime_and_build() -> None:
     assert f["node/old"].status is Status.FAIL and "CVE-2022-24769" in cve_ids(f["node/old"])
     assert f["node/new"].status is Status.UNKNOWN
     assert "github.com/moby/moby/v2" in f["node/new"].message
-    assert f["node/top"].status is Status.PASS
-    assert f["node/top"].message == f"containerd 2.2.5: no known CVE affects 2.2.5 {DATA_TO}"
+    # no CVE known, but 2026-11-27 is 98 days past the data's end: see the staleness tests below
+    assert f["node/top"].status is Status.UNKNOWN
+    assert f["node/top"].message.startswith("containerd 2.2.5: no CVE known to the data affects 2.2.5, but ")
     assert f["node/bogus"].status is Status.UNKNOWN and "not a containerd release known" in f["node/bogus"].message
     assert f["node/none"].status is Status.UNKNOWN
 
@@ -309,6 +312,84 @@ def test_distribution_runtime_builds_keep_the_vendor_warning(runtime: str) -> No
     assert str(f.evidence["vendor_note"]).startswith(f"{runtime} is a vendor build; vendors backport fixes")
     assert "pre-release" not in f.message
     assert "prerelease" not in one("container_runtime_supported", ctx).evidence
+
+
+# ------------------------------------------------------------------------------------------
+# Stale CVE data: "no known CVE" is unknown once the as-of date is past the policy's limit
+
+
+STALE = (
+    "but the as-of date 2026-12-07 is 108 days after the CVE data ends (2026-08-21; the policy's "
+    "lifecycle_stale_days allows 90): CVEs published since are unknown; run 'patchlevel lifecycle update'"
+)
+
+
+def without(*ids: str) -> OsvFeed:
+    """The bundled CVE data (real records) less ``ids``: a version those alone affect has no known CVE."""
+    feed = knowledge().osv
+    return dataclasses.replace(feed, records=tuple(r for r in feed.records if r.id not in ids), _by_package={})
+
+
+def test_no_known_cve_is_unknown_when_the_cve_data_ends_too_long_before_the_as_of_date() -> None:
+    """containerd 2.3.4 on 2026-12-07: no record holds a CVE for it, but the data ends 108 days earlier."""
+    node = make_node(runtime="containerd://2.3.4")
+    stale = one("container_runtime_free_of_known_cves", make_context(nodes=[node], as_of=date(2026, 12, 7)))
+    assert (stale.status, stale.severity) == (Status.UNKNOWN, Severity.MEDIUM)
+    assert stale.message == f"containerd 2.3.4: no CVE known to the data affects 2.3.4, {STALE}"
+    assert stale.evidence["cve_data_days_before_as_of"] == 108
+    assert stale.evidence["cves"] == []
+    fresh = one("container_runtime_free_of_known_cves", make_context(nodes=[node], as_of=date(2026, 11, 15)))
+    assert (fresh.status, fresh.message) == (Status.PASS, f"containerd 2.3.4: no known CVE affects 2.3.4 {DATA_TO}")
+    # the policy's limit decides: 120 days allowed, 108 is recent enough
+    allowed = one(
+        "container_runtime_free_of_known_cves",
+        make_context(nodes=[node], as_of=date(2026, 12, 7), policy=Policy(lifecycle_stale_days=120)),
+    )
+    assert allowed.status is Status.PASS
+
+
+def test_stale_data_leaves_known_cves_as_they_were() -> None:
+    ctx = make_context(
+        version="v1.34.2",
+        nodes=[make_node(kubelet="v1.31.5", runtime="containerd://2.1.3")],
+        as_of=date(2026, 12, 7),
+    )
+    assert one("container_runtime_free_of_known_cves", ctx).status is Status.FAIL
+    assert one("kubelet_free_of_known_cves", ctx).status is Status.FAIL
+    control_plane = one("control_plane_free_of_known_cves", ctx)  # CVE-2024-7598: no fixed release
+    assert control_plane.status is Status.WARN
+    assert control_plane.message.endswith(DATA_TO)
+
+
+def test_stale_data_makes_the_kubelet_and_control_plane_unknown_too() -> None:
+    """On the real records less the two CVEs no release fixes (every 1.34.2 has them), 1.34.2 has none known."""
+    base = make_context(version="v1.34.2", nodes=[make_node(kubelet="v1.34.2")], as_of=date(2026, 12, 7))
+    ctx = dataclasses.replace(base, osv=without("CVE-2024-7598", "CVE-2025-1767"))
+    kubelet = one("kubelet_free_of_known_cves", ctx)
+    assert kubelet.status is Status.UNKNOWN
+    assert kubelet.message == f"kubelet v1.34.2: no CVE known to the data affects 1.34.2, {STALE}"
+    control_plane = one("control_plane_free_of_known_cves", ctx)
+    assert control_plane.status is Status.UNKNOWN
+    assert control_plane.message == f"control plane: no CVE known to the data affects 1.34.2, {STALE}"
+    # a provider-patched control plane keeps the provider's wording only where a CVE is known
+    eks = dataclasses.replace(make_context(version="v1.34.2-eks-ecaa3a6", as_of=date(2026, 12, 7)), osv=ctx.osv)
+    assert one("control_plane_free_of_known_cves", eks).status is Status.UNKNOWN
+    fresh = dataclasses.replace(ctx, as_of=date(2026, 9, 1))
+    assert one("kubelet_free_of_known_cves", fresh).status is Status.PASS
+
+
+def test_cve_data_without_a_date_cannot_say_no_known_cve() -> None:
+    feed = without()
+    undated = dataclasses.replace(feed, sources=(), last_updated="", _by_package={})
+    ctx = dataclasses.replace(
+        make_context(nodes=[make_node(runtime="containerd://2.3.4")], as_of=date(2026, 9, 1)), osv=undated
+    )
+    f = one("container_runtime_free_of_known_cves", ctx)
+    assert f.status is Status.UNKNOWN
+    assert f.message == (
+        "containerd 2.3.4: no CVE known to the data affects 2.3.4, but the CVE data does not say what date it "
+        "covers to; run 'patchlevel lifecycle update'"
+    )
 
 
 # ------------------------------------------------------------------------------------------

@@ -461,6 +461,28 @@ def patch_verdict(
     )
 
 
+def cve_data_gap(ctx: Context) -> tuple[str, int | None] | None:
+    """Why the CVE data cannot say "no known CVE" on the as-of date, and by how many days; None when it can.
+
+    The data speaks up to the date it covers to (``OsvFeed.covered_until``).  When the as-of date is
+    more than the policy's ``lifecycle_stale_days`` after it (the limit the report's stale-data
+    warning uses), or the data does not say its date, a version it holds no CVE for is unknown, not
+    clean: unknown is never pass.  A known CVE stays known, so this only reaches a "no known CVE" result.
+    """
+    covered = ctx.osv.covered_until
+    limit = ctx.policy.lifecycle_stale_days
+    if covered is None:
+        return "the CVE data does not say what date it covers to; run 'patchlevel lifecycle update'", None
+    gap = (ctx.as_of - covered).days
+    if gap <= limit:
+        return None
+    return (
+        f"the as-of date {ctx.as_of} is {gap} days after the CVE data ends ({covered}; the policy's "
+        f"lifecycle_stale_days allows {limit}): CVEs published since are unknown; run 'patchlevel lifecycle update'",
+        gap,
+    )
+
+
 def _cve_severity(text: str) -> Severity | None:
     word = text.strip().lower()
     return Severity(word) if word in {s.value for s in Severity} else None

@@ -16,6 +16,7 @@ from patchlevel.checks.common import (
     Judgement,
     Verdict,
     combine,
+    cve_data_gap,
     cve_fix_dates,
     cve_vulnerabilities,
     has_patch_number,
@@ -287,6 +288,8 @@ def _cve_verdict(
     (or the version itself, ``problem``) cannot be judged; WARN for CVEs with no fixed release,
     and for vendor builds (``vendor_build``), whose vendors backport fixes: an upstream range
     match there means "upstream says affected".  CVEs published after the as-of date do not count.
+    "No known CVE" passes only while the CVE data is recent enough to say so (``cve_data_gap``): more
+    than the policy's ``lifecycle_stale_days`` after its end it is UNKNOWN, naming the days.
     ``runtime`` names a container runtime: its CVEs are not split by Kubernetes component.
     """
     covered = ctx.osv.covered_until
@@ -318,6 +321,11 @@ def _cve_verdict(
         details["published_after_as_of"] = later
     coverage = f"CVE data to {data_date}"
     if not affected and not undetermined:
+        stale = cve_data_gap(ctx)
+        if stale is not None:
+            reason, days = stale
+            details["cve_data_days_before_as_of"] = days
+            return unknown(f"{what}: no CVE known to the data affects {compared_as}, but {reason}", **details)
         return Verdict(Status.PASS, Severity.INFO, f"{what}: no known CVE affects {compared_as} ({coverage})", details)
     parts: list[str] = []
     fixable = [m for m in affected if m.fixed_in]

@@ -682,6 +682,7 @@ def test_runtime_patch_current() -> None:
     assert f["node/n2"].message == "docker 17.3.2 runs the newest patch of docker 17.03 released by 2026-11-27: 17.03.2"
     assert f["node/n3"].status is Status.UNKNOWN
     assert f["node/n3"].message == "cri-o 1.33.2: no list of patch releases is bundled for cri-o"
+    assert str(f["node/n3"].evidence["release_data"]).startswith("endoflife.date has no CRI-O product")
 
 
 # ------------------------------------------------------------------------------------------
@@ -705,7 +706,9 @@ SCENARIOS = [
     make_context(version="v1.25.3", as_of=date(2023, 9, 1), nodes=[make_node("a", kubelet="v1.25.3")]),
     # patched as of 2023-09-01: the CVE checks pass (since 2024 unfixed CVEs keep them at WARN)
     make_context(
-        version="v1.27.5", as_of=date(2023, 9, 1), nodes=[make_node("a", kubelet="v1.27.5", runtime="containerd://1.7.5")]
+        version="v1.27.5",
+        as_of=date(2023, 9, 1),
+        nodes=[make_node("a", kubelet="v1.27.5", runtime="containerd://1.7.5")],
     ),
     make_context(version=None, nodes=[make_node("a")]),
 ]

@@ -818,6 +818,11 @@ def _runtime_key(node: NodeFacts) -> tuple[str, str, str]:
 
 
 _RUNTIME_PRODUCTS = {"containerd": "containerd", "docker": "docker-engine"}
+# Why a runtime has no patch list (the shared lifecycle data's README, endoflife.date commit a70eca3, 2026-08-22).
+_NO_RELEASE_DATA = {
+    "cri-o": "endoflife.date has no CRI-O product (never had one) and its release-data no CRI-O list, so no "
+    "dated list of CRI-O patch releases is bundled and none is derived",
+}
 
 
 def _runtime_cves(ctx: Context, runtime: RuntimeVersion) -> tuple[Assessment, str, str | None]:
@@ -887,6 +892,7 @@ def container_runtime_patch_current(ctx: Context) -> Iterator[Judgement]:
                 unknown(
                     f"{runtime.name} {runtime.semver}: no list of patch releases is bundled for {runtime.name}",
                     raw=runtime.raw,
+                    release_data=_NO_RELEASE_DATA.get(runtime.name, "no lifecycle source names this runtime"),
                 ),
                 remediation,
             )

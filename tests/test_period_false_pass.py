@@ -43,17 +43,27 @@ def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return ledger_url_for(request.param, tmp_path)
 
 
-def record_day(url: str, root: Path, day: date, *, drop: Sequence[str] = (), nginx_scanned: date | None = None) -> None:
-    """Audit the demo cluster as of ``day`` without the files in ``drop``, with a clean scan of nginx made on
-    ``nginx_scanned`` (none when None), and record it."""
+def record_day(
+    url: str,
+    root: Path,
+    day: date,
+    *,
+    drop: Sequence[str] = (),
+    scanned: date | None = None,
+    digests: Sequence[str] = (D1,),
+) -> None:
+    """Audit the demo cluster as of ``day`` without the files in ``drop``, with clean scans of the images with
+    ``digests`` (nginx's by default) made on ``scanned`` (none when None), and record it."""
     snapshot = root / f"snapshot-{day.isoformat()}"
     shutil.copytree(DEMO, snapshot)
     for name in drop:
         (snapshot / name).unlink()
     scans = root / f"scans-{day.isoformat()}"
     scans.mkdir()
-    if nginx_scanned is not None:
-        (scans / "nginx.json").write_text(json.dumps(scan_document(nginx_scanned, D1, set())), encoding="utf-8")
+    if scanned is not None:
+        for n, digest in enumerate(digests):
+            document = scan_document(scanned, digest, set())
+            (scans / f"scan-{n}.json").write_text(json.dumps(document), encoding="utf-8")
     config = AuditConfig(as_of=day, images=ImageEvidenceOptions(scan_reports=(scans,)), cluster_name="demo")
     outcome = run(config, SnapshotSource(snapshot))
     record_audit(
@@ -125,3 +135,32 @@ def test_a_period_with_no_audit_inside_it_never_passes(url: str, tmp_path: Path)
     assert continuity.status is Status.FAIL
     assert "no audit of this cluster is recorded between 2026-01-02 and 2026-01-05" in continuity.message
     assert "pass" not in verdicts(report).values()
+
+
+# ------------------------------------------------------------------------------------------
+# Fixes deployed within the SLA: every running image needs a scan
+
+
+def test_an_unscanned_workload_is_unknown_with_its_dates_not_a_cluster_pass(url: str, tmp_path: Path) -> None:
+    days = [date(2026, 1, 1), date(2026, 1, 2), date(2026, 1, 3)]
+    for day in days:
+        record_day(url, tmp_path, day, scanned=date(2025, 12, 31))  # nginx scanned clean; kube-proxy never
+    report = judge(url, days[0], days[-1])
+    sla = findings(report, "fixes_deployed_within_sla")
+    assert "cluster" not in sla  # no "no fixable vulnerability was open" pass
+    proxy = sla["workload/DaemonSet/kube-system/kube-proxy"]
+    assert proxy.status is Status.UNKNOWN
+    assert "with no scan on 3 days (2026-01-01 to 2026-01-03)" in proxy.message
+    assert sorted(proxy.evidence["unscanned_images"]) == sorted(KUBE_PROXY_IMAGES)  # type: ignore[arg-type]
+    assert proxy.evidence["without_scan"] == [{"first": "2026-01-01", "last": "2026-01-03", "days": 3}]
+    assert verdicts(report)["PCI-DSS-6.3.3"] != "pass"
+
+
+def test_with_every_running_image_scanned_and_nothing_open_the_sla_passes(url: str, tmp_path: Path) -> None:
+    every = (D1, *(subject.rsplit("@", 1)[1] for subject in KUBE_PROXY_IMAGES))
+    days = [date(2026, 1, 1), date(2026, 1, 2), date(2026, 1, 3)]
+    for day in days:
+        record_day(url, tmp_path, day, scanned=date(2025, 12, 31), digests=every)
+    sla = findings(judge(url, days[0], days[-1]), "fixes_deployed_within_sla")
+    assert list(sla) == ["cluster"]
+    assert sla["cluster"].status is Status.PASS and sla["cluster"].evidence["scanned_images"] == 3

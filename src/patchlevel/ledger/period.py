@@ -19,7 +19,9 @@ Checks (ids as the issue names them; requirements in ``period.yaml``):
   ``scan_max_age_days`` on every day it ran; each stretch without it named with its dates.
 * ``fixes_deployed_within_sla``: per (workload, vulnerability with a fix), the days from the fix
   being first known (``clocks``) to no running image of the workload having it, against the
-  severity's window; still open at the end is counted to the end.
+  severity's window; still open at the end is counted to the end.  A workload that ran an image
+  no scan speaks for is UNKNOWN for those dates, so the check passes only when every running
+  image had a scan.
 * ``nodes_rebooted_onto_current_kernel``: per node, the kernels it ran and its reboots (bootID
   changes); too long without a reboot, or on an older kernel than its pool peers for too long.
 * ``components_supported_throughout_period``: the days each control plane, kubelet, runtime and
@@ -501,9 +503,22 @@ def images_scanned_throughout_period(ctx: PeriodContext) -> CheckResult:
 @dataclass(frozen=True, slots=True)
 class _OpenSet:
     open: frozenset[str]  # fixable vulnerability ids some image of the workload has
-    unknown: bool  # an image of the workload has no scan at all
+    unscanned: frozenset[str]  # keys of the workload's images with no scan at all
     severities: Mapping[str, Severity | None]
     counts: Mapping[str, int] = field(default_factory=dict)  # open ones by severity word
+
+    @property
+    def unknown(self) -> bool:
+        return bool(self.unscanned)
+
+
+@dataclass(frozen=True, slots=True)
+class UnscannedRun:
+    """Consecutive evidence days on which a workload ran images no scan in the ledger speaks for."""
+
+    first: int  # day indices
+    last: int
+    images: frozenset[str]  # image keys
 
 
 @dataclass(slots=True)
@@ -564,8 +579,11 @@ def _workloads_of(images: Mapping[str, ImageUse]) -> dict[str, frozenset[str]]:
     return {w: frozenset(keys) for w, keys in out.items()}
 
 
-def sla_items(ctx: PeriodContext) -> tuple[list[SlaItem], list[dict[str, int] | None]]:
-    """Every (workload, fixable vulnerability) open during the period, judged; and open counts per day by severity.
+def sla_items(
+    ctx: PeriodContext,
+) -> tuple[list[SlaItem], list[dict[str, int] | None], dict[str, list[UnscannedRun]]]:
+    """Every (workload, fixable vulnerability) open during the period, judged; open counts per day by severity;
+    and per workload, the runs of days it ran an image without any scan (what it held then is unknown).
 
     A workload's state only changes when its images or their scans do, so states are followed as
     runs of days (a year of daily audits is a handful of runs per workload, not 365 days each).
@@ -574,13 +592,11 @@ def sla_items(ctx: PeriodContext) -> tuple[list[SlaItem], list[dict[str, int] | 
     clocks = first_known_fix(fix_observations(history))
     daily = _daily_images(cov)
     workload_memo: dict[int, dict[str, frozenset[str]]] = {}
-    open_memo: dict[tuple[int, ...], _OpenSet] = {}
+    open_memo: dict[tuple[tuple[int, ...], frozenset[str]], _OpenSet] = {}
     timelines = {key: ScanTimeline(scans) for key, scans in history.scans.items()}
     nothing = ScanTimeline(())
     exposures: dict[tuple[str, str], _Exposure] = {}
-    unknown_runs: dict[str, list[tuple[int, int]]] = defaultdict(
-        list
-    )  # workload -> runs of days with an unscanned image
+    unknown_runs: dict[str, list[UnscannedRun]] = defaultdict(list)  # workload -> runs of days with an unscanned image
     running: dict[str, tuple[int, int, _OpenSet]] = {}  # workload -> its current run (first, last, state)
     days = len(cov.days)
     diff: dict[str, list[int]] = {"critical": [0] * (days + 1), "high": [0] * (days + 1)}
@@ -598,7 +614,7 @@ def sla_items(ctx: PeriodContext) -> tuple[list[SlaItem], list[dict[str, int] | 
                 exposure.severity = severity
             exposure.last = last
         if state.unknown:
-            unknown_runs[workload].append((first, last))
+            unknown_runs[workload].append(UnscannedRun(first, last, state.unscanned))
         for word, n in state.counts.items():
             if word in diff:
                 diff[word][first] += n
@@ -619,10 +635,11 @@ def sla_items(ctx: PeriodContext) -> tuple[list[SlaItem], list[dict[str, int] | 
             # What each image of the workload held that day: the vulnerability set of its scan (sets are
             # shared objects, so an unchanged image re-scanned daily keeps one state).
             found = [timelines.get(k, nothing).on(day) for k in keys]
-            state_key = tuple(sorted(id(scan.vulnerabilities) if scan is not None else -1 for scan in found))
+            unscanned = frozenset(k for k, scan in zip(keys, found, strict=True) if scan is None)
+            state_key = (tuple(sorted(id(scan.vulnerabilities) for scan in found if scan is not None)), unscanned)
             state = open_memo.get(state_key)
             if state is None:
-                state = open_memo[state_key] = _open_set(found)
+                state = open_memo[state_key] = _open_set(found, unscanned)
             current = running.get(workload)
             if current is not None and current[2] is state and current[1] == index - 1:
                 running[workload] = (current[0], index, state)
@@ -647,7 +664,7 @@ def sla_items(ctx: PeriodContext) -> tuple[list[SlaItem], list[dict[str, int] | 
             if cov.evidence[index] is None:
                 index += 1
                 continue
-            inside = next((end for start, end in runs if start <= index <= end), None)
+            inside = next((run.last for run in runs if run.first <= index <= run.last), None)
             if inside is None:
                 return index
             index = inside + 1
@@ -713,16 +730,14 @@ def sla_items(ctx: PeriodContext) -> tuple[list[SlaItem], list[dict[str, int] | 
                 exploited,
             )
         )
-    return items, per_day
+    return items, per_day, dict(unknown_runs)
 
 
-def _open_set(found: Sequence[Scan | None]) -> _OpenSet:
+def _open_set(found: Sequence[Scan | None], unscanned: frozenset[str]) -> _OpenSet:
     open_ids: set[str] = set()
     severities: dict[str, Severity | None] = {}
-    unknown = False
     for scan in found:
         if scan is None:
-            unknown = True
             continue
         for v in scan.vulnerabilities:
             if not v.fixable:
@@ -734,7 +749,7 @@ def _open_set(found: Sequence[Scan | None]) -> _OpenSet:
             else:
                 severities.setdefault(v.id, known)
     counts = Counter(s.value for s in severities.values() if s is not None)
-    return _OpenSet(frozenset(open_ids), unknown, severities, dict(counts))
+    return _OpenSet(frozenset(open_ids), unscanned, severities, dict(counts))
 
 
 def _percentile(values: Sequence[int], share: float) -> float | None:
@@ -780,24 +795,32 @@ def _rank_word(item: SlaItem) -> str:
 
 def fixes_deployed_within_sla(ctx: PeriodContext) -> CheckResult:
     check = "fixes_deployed_within_sla"
-    items, per_day = sla_items(ctx)
+    cov = ctx.coverage
+    items, per_day, unscanned = sla_items(ctx)
     by_workload: dict[str, list[SlaItem]] = defaultdict(list)
     for item in items:
         by_workload[item.workload].append(item)
+    distinct = {id(images): images for images in _daily_images(cov) if images is not None}.values()
+    subjects = {key: image.subject for images in distinct for key, image in images.items()}
     findings: list[Finding] = []
     remediation = (
         "Rebuild the image with the fixed package versions and roll the workload out; the clock does not restart "
         "when an image is rebuilt without the fix."
     )
-    for workload in sorted(by_workload):
+    scan_remediation = (
+        "Scan every running image and record the scans with the audits (--scan-report, --scan, or trivy-operator); "
+        "scans are matched by digest."
+    )
+    for workload in sorted(by_workload.keys() | unscanned.keys()):
         mine = sorted(
-            by_workload[workload],
+            by_workload.get(workload, ()),
             key=lambda i: (-STATUS_RANK[i.status], -(SEVERITY_RANK[i.severity] if i.severity else 5), i.vulnerability),
         )
-        status = worst(i.status for i in mine)
+        runs = unscanned.get(workload, [])
+        status = worst([*(i.status for i in mine), *([Status.UNKNOWN] if runs else [])])
         overdue = [i for i in mine if i.status in (Status.FAIL, Status.WARN)]
         unknown = [i for i in mine if i.status is Status.UNKNOWN]
-        parts = [f"{_plural(len(mine), 'fixable vulnerability')} open during the period"]
+        parts = [f"{_plural(len(mine), 'fixable vulnerability')} open during the period"] if mine else []
         if overdue:
             shown = ", ".join(
                 f"{i.vulnerability} ({_rank_word(i)}, {i.days_high} days > {i.sla_days})" for i in overdue[:4]
@@ -809,8 +832,6 @@ def fixes_deployed_within_sla(ctx: PeriodContext) -> CheckResult:
                 + ", ".join(i.vulnerability for i in unknown[:4])
                 + (" …" if len(unknown) > 4 else "")
             )
-        if not overdue and not unknown:
-            parts.append("each fixed within its window")
         evidence: dict[str, JSONValue] = {
             "workload": workload,
             "vulnerabilities": len(mine),
@@ -820,6 +841,19 @@ def fixes_deployed_within_sla(ctx: PeriodContext) -> CheckResult:
         }
         if len(mine) > EVIDENCE_CAP:
             evidence["items_left_out"] = len(mine) - EVIDENCE_CAP
+        if runs:
+            days = [cov.days[i] for run in runs for i in range(run.first, run.last + 1)]
+            ranges = day_ranges(days)
+            images = sorted({subjects.get(key, key) for run in runs for key in run.images})
+            parts.append(
+                f"ran {', '.join(images[:2])}{f' and {len(images) - 2} more' if len(images) > 2 else ''} with no scan "
+                f"on {_plural(len(days), 'day')} ({range_text(ranges)}): which fixes it lacked then is unknown"
+            )
+            evidence["unscanned_images"] = _capped(images)
+            evidence["days_without_scan"] = len(days)
+            evidence["without_scan"] = range_json(ranges)
+        if not overdue and not unknown and not runs:
+            parts.append("each fixed within its window")
         findings.append(
             _finding(
                 check,
@@ -827,23 +861,32 @@ def fixes_deployed_within_sla(ctx: PeriodContext) -> CheckResult:
                 f"workload/{workload}",
                 "; ".join(parts),
                 evidence,
-                remediation,
+                remediation if not runs else (f"{remediation} {scan_remediation}" if mine else scan_remediation),
                 severity=max((i.severity for i in overdue if i.severity), key=lambda s: SEVERITY_RANK[s], default=None),
             )
         )
     summary = sla_summary(items, ctx.policy)
-    if not items and any(e is not None for e in ctx.coverage.evidence):
-        scanned = any(ctx.history.scans.values())
+    ran = bool(subjects)
+    if not items and not unscanned and ran:  # every image that ran had a scan on every day it ran
         findings.append(
             _finding(
                 check,
-                Status.PASS if scanned else Status.UNKNOWN,
+                Status.PASS,
                 CLUSTER,
-                "no fixable vulnerability of a timed severity was open in a running workload during the period"
-                if scanned
-                else "no scan of any running image is recorded: whether fixes were deployed is unknown",
-                {"scanned_images": sum(1 for s in ctx.history.scans.values() if s)},
-                "" if scanned else "Record scans with the audits (--scan-report, --scan, or trivy-operator).",
+                "no fixable vulnerability of a timed severity was open in a running workload during the period, "
+                "and every running image had a scan",
+                {"scanned_images": len(subjects)},
+            )
+        )
+    elif not ran and any(e is not None for e in cov.evidence):
+        findings.append(
+            _finding(
+                check,
+                Status.UNKNOWN,
+                CLUSTER,
+                "no running image is recorded in the period's audits: whether fixes were deployed is unknown",
+                {"scanned_images": 0},
+                scan_remediation,
             )
         )
     findings.extend(no_evidence(check, ctx, "which vulnerabilities were open"))
@@ -1468,7 +1511,8 @@ PERIOD_CHECKS: tuple[PeriodCheckSpec, ...] = (
         "known for that workload (fix release, else publication, else the first scan showing the fix; rebuilding "
         "the image without the fix does not restart the clock) to no running image of the workload having it, "
         "against the severity's window; still open at the period's end counts to the end. Summary per severity: "
-        "count, median, 90th percentile, worst.",
+        "count, median, 90th percentile, worst. A workload that ran an image with no scan is UNKNOWN for those "
+        "dates: the check passes only when every running image had a scan.",
     ),
     PeriodCheckSpec(
         nodes_rebooted_onto_current_kernel,

@@ -352,6 +352,39 @@ def test_without_a_later_audit_the_last_one_is_measured_to_the_report_date_and_l
     assert [(g.first, g.last) for g in coverage(history, 7).gaps] == [(date(2026, 1, 6), date(2026, 1, 31))]
 
 
+def test_a_control_plane_line_with_no_patch_released_while_it_ran_passes_by_name() -> None:
+    # v1.33.7 every day from 2026-01-10 to 2026-01-20; 1.33.8 came out on 2026-02-10 (the bundled release data):
+    # nothing to patch in the period, which is a pass for that line, not a check without findings
+    days = [date(2026, 1, d) for d in range(10, 21)]
+    report = judge_period(
+        _history(days, days[0], days[-1]), Policy(), load_default_knowledge(None), generated_at=GENERATED
+    )
+    (line,) = [f for f in report.findings if f.check == "control_plane_patched_within_window"]
+    assert (line.subject, line.status) == ("release/kubernetes 1.33", Status.PASS)
+    assert line.evidence["versions"] == ["1.33.7"] and line.evidence["newest_patch"] == "1.33.7"
+
+
+def test_a_period_check_that_judges_nothing_is_unknown_not_silent(monkeypatch: pytest.MonkeyPatch) -> None:
+    from patchlevel.ledger import period as period_module
+
+    def judges_nothing(ctx: period_module.PeriodContext) -> period_module.CheckResult:
+        return period_module.CheckResult(())
+
+    judges_nothing.__name__ = "nodes_rebooted_onto_current_kernel"
+    specs = tuple(
+        dataclasses.replace(spec, function=judges_nothing) if spec.id == judges_nothing.__name__ else spec
+        for spec in period_module.PERIOD_CHECKS
+    )
+    monkeypatch.setattr(period_module, "PERIOD_CHECKS", specs)
+    days = [date(2026, 1, d) for d in range(10, 21)]
+    report = judge_period(
+        _history(days, days[0], days[-1]), Policy(), load_default_knowledge(None), generated_at=GENERATED
+    )
+    (silent,) = [f for f in report.findings if f.check == "nodes_rebooted_onto_current_kernel"]
+    assert (silent.subject, silent.status) == ("cluster", Status.UNKNOWN)
+    assert {r.requirement.id: r.verdict.value for r in period_requirement_results(report)}["PCI-CG-10.2"] != "pass"
+
+
 def test_first_known_fix_is_the_earliest_and_prefers_the_release_date() -> None:
     observations = [
         FixObservation("Deployment/a/web", "CVE-1", D2, date(2026, 2, 1), None, None),

@@ -164,3 +164,69 @@ def test_with_every_running_image_scanned_and_nothing_open_the_sla_passes(url: s
     sla = findings(judge(url, days[0], days[-1]), "fixes_deployed_within_sla")
     assert list(sla) == ["cluster"]
     assert sla["cluster"].status is Status.PASS and sla["cluster"].evidence["scanned_images"] == 3
+
+
+# ------------------------------------------------------------------------------------------
+# Audits whose input held no nodes, or no pods
+
+
+def test_audits_without_nodes_leave_the_node_checks_unknown_for_those_days(url: str, tmp_path: Path) -> None:
+    days = [date(2026, 1, 1), date(2026, 1, 4), date(2026, 1, 7)]
+    for day in days:
+        record_day(url, tmp_path, day, drop=(NODES, LEGACY_NODE))
+    report = judge(url, days[0], days[-1])
+    assert verdicts(report)["PCI-CG-10.2"] != "pass"
+    for check in ("nodes_rebooted_onto_current_kernel", "components_supported_throughout_period"):
+        unknown = findings(report, check)["cluster"]
+        assert unknown.status is Status.UNKNOWN
+        assert "the audits of 7 days of the period hold no nodes (2026-01-01 to 2026-01-07)" in unknown.message
+        assert unknown.evidence["days_without_nodes"] == 7
+    nodes_support = next(s for s in report.series if s.id == "nodes-support")
+    assert set(nodes_support.values["pass"]) == {None}  # no node counted, not zero nodes out of support
+
+
+def test_audits_without_pods_leave_the_image_checks_unknown_for_those_days(url: str, tmp_path: Path) -> None:
+    days = [date(2026, 1, 1), date(2026, 1, 4), date(2026, 1, 7)]
+    for day in days:
+        record_day(url, tmp_path, day, drop=(PODS,), scanned=date(2025, 12, 31))
+    report = judge(url, days[0], days[-1])
+    assert verdicts(report)["PCI-DSS-11.3.1"] != "pass"
+    assert verdicts(report)["PCI-DSS-6.3.3"] != "pass"
+    for check in ("images_scanned_throughout_period", "fixes_deployed_within_sla"):
+        found = findings(report, check)
+        assert list(found) == ["cluster"]
+        assert found["cluster"].status is Status.UNKNOWN
+        assert "hold no pods (2026-01-01 to 2026-01-07)" in found["cluster"].message
+
+
+def test_a_vulnerability_is_not_resolved_by_an_audit_that_held_no_pods(url: str, tmp_path: Path) -> None:
+    # nginx runs D1 with the critical open since its scan of 2025-12-18 (30-day window to 2026-01-17). The audit
+    # of 2026-01-14 holds no pods: it tells nothing about what ran, so it is not the day the fix was deployed
+    # (which would have been 27 days, a pass); by the period's end it may have been open 33 days: unknown
+    from ledger_scenario import CRITICAL
+
+    def with_critical(day: date, drop: Sequence[str] = ()) -> None:
+        snapshot = tmp_path / f"snapshot-{day.isoformat()}"
+        shutil.copytree(DEMO, snapshot)
+        for name in drop:
+            (snapshot / name).unlink()
+        scans = tmp_path / f"scans-{day.isoformat()}"
+        scans.mkdir()
+        (scans / "nginx.json").write_text(json.dumps(scan_document(date(2025, 12, 18), D1, {CRITICAL})))
+        config = AuditConfig(as_of=day, images=ImageEvidenceOptions(scan_reports=(scans,)), cluster_name="demo")
+        outcome = run(config, SnapshotSource(snapshot))
+        record_audit(
+            url, outcome.report, outcome.inventory, outcome.facts, cluster_name="demo",
+            policy_digest=policy_digest_of(Policy()), bundle_digest=None,
+        )  # fmt: skip
+
+    with_critical(date(2026, 1, 10))
+    with_critical(date(2026, 1, 14), drop=(PODS,))
+    report = judge(url, date(2026, 1, 10), date(2026, 1, 20))
+    nginx = findings(report, "fixes_deployed_within_sla")[NGINX]
+    (item,) = [i for i in nginx.evidence["items"] if i["vulnerability"] == CRITICAL]  # type: ignore[union-attr]
+    assert (item["clock_start"], item["resolved"], item["status"]) == ("2025-12-18", None, "unknown")
+    assert (item["days_at_least"], item["days"]) == (27, 33)
+    assert nginx.status is Status.UNKNOWN
+    open_fixable = next(s for s in report.series if s.id == "open-fixable")
+    assert open_fixable.values["critical"][:4] == (1, 1, 1, 1) and set(open_fixable.values["critical"][4:]) == {None}

@@ -112,6 +112,17 @@ class AuditPoint:
     nodes: tuple[NodeState, ...]
     images: tuple[ImageUse, ...]
     bundle_digest: str | None = None
+    pod_count: int | None = None  # pods in the audit's input (the audits row); None: not known, judge by images
+
+    @property
+    def has_nodes(self) -> bool:
+        """Whether the audit's input held nodes: without them it tells nothing about them."""
+        return bool(self.nodes)
+
+    @property
+    def has_pods(self) -> bool:
+        """Whether the audit's input held pods: without them it tells nothing about what ran."""
+        return self.pod_count > 0 if self.pod_count is not None else bool(self.images)
 
 
 @dataclass(frozen=True, slots=True)

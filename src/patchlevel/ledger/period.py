@@ -10,7 +10,10 @@ the next recorded one (after the period's end too), or when there is none to the
 period's end and the report's date, is no longer than ``max_evidence_gap_days``; otherwise the
 days after it are a gap.  Days before the first audit, and days after the report's date, are a gap
 too.  Unknown is never pass: every check that judges days says UNKNOWN, once, naming the dates no
-evidence covers, and a period with no audit inside it fails continuity.
+evidence covers, and a period with no audit inside it fails continuity.  An audit whose input held
+no nodes (no pods) tells nothing about them: the node checks (the image checks) say UNKNOWN for the
+days it speaks for, and a check left with nothing to judge says UNKNOWN for the cluster rather than
+leaving its requirements to continuity alone.
 
 Checks (ids as the issue names them; requirements in ``period.yaml``):
 
@@ -280,6 +283,40 @@ def no_evidence(check: str, ctx: PeriodContext, what: str) -> list[Finding]:
     ]
 
 
+def _pods_seen(evidence: DayEvidence) -> bool:
+    return any(audit.has_pods for audit in evidence.audits)
+
+
+def _nodes_seen(evidence: DayEvidence) -> bool:
+    return any(audit.has_nodes for audit in evidence.audits)
+
+
+def _node_audit(evidence: DayEvidence) -> AuditPoint | None:
+    """The last audit of a day whose input held nodes (None when none did)."""
+    return next((audit for audit in reversed(evidence.audits) if audit.has_nodes), None)
+
+
+def without(check: str, ctx: PeriodContext, seen: Callable[[DayEvidence], bool], noun: str, what: str) -> list[Finding]:
+    """The UNKNOWN finding for the days whose audits hold no ``noun`` (nodes, pods): the input of those audits
+    left them out, so they tell nothing about them."""
+    days = [ctx.coverage.days[i] for i, e in enumerate(ctx.coverage.evidence) if e is not None and not seen(e)]
+    if not days:
+        return []
+    ranges = day_ranges(days)
+    return [
+        _finding(
+            check,
+            Status.UNKNOWN,
+            CLUSTER,
+            f"the audits of {_plural(len(days), 'day')} of the period hold no {noun} ({range_text(ranges)}): {what} "
+            "on those dates is unknown",
+            {f"days_without_{noun}": len(days), "dates": range_json(ranges)},
+            f"Audit with the cluster's {noun} in the input (a snapshot or bundle that lists them, or a live "
+            f"collection allowed to list {noun}).",
+        )
+    ]
+
+
 # ------------------------------------------------------------------------------------------
 # audit_evidence_continuous
 
@@ -353,10 +390,11 @@ def _images_of(evidence: DayEvidence) -> dict[str, ImageUse]:
 
 
 def _daily_images(cov: Coverage) -> list[dict[str, ImageUse] | None]:
+    """The images that ran each day; None for a day without evidence, or whose audits hold no pods."""
     memo: dict[int, dict[str, ImageUse]] = {}
     out: list[dict[str, ImageUse] | None] = []
     for evidence in cov.evidence:
-        if evidence is None:
+        if evidence is None or not _pods_seen(evidence):
             out.append(None)
             continue
         key = id(evidence.audits)
@@ -476,9 +514,10 @@ def images_scanned_throughout_period(ctx: PeriodContext) -> CheckResult:
             )
         )
     findings.extend(no_evidence(check, ctx, "which images ran, and whether they were scanned,"))
+    findings.extend(without(check, ctx, _pods_seen, "pods", "which images ran, and whether they were scanned,"))
     values: dict[str, list[int | None]] = {"pass": [], "fail": []}
-    for evidence_day, flags in zip(cov.evidence, fresh_by_day, strict=True):
-        if evidence_day is None:
+    for images_day, flags in zip(daily, fresh_by_day, strict=True):
+        if images_day is None:
             values["pass"].append(None)
             values["fail"].append(None)
         else:
@@ -651,17 +690,17 @@ def sla_items(
         close(workload)
     per_day: list[dict[str, int] | None] = []
     totals = dict.fromkeys(diff, 0)
-    for index, evidence in enumerate(cov.evidence):
+    for index, images in enumerate(daily):
         for word in diff:
             totals[word] += diff[word][index]
-        per_day.append(None if evidence is None else dict(totals))
+        per_day.append(None if images is None else dict(totals))
 
     def resolution(workload: str, last: int) -> int | None:
         """The first day after ``last`` with evidence that no running image of the workload has it."""
         runs = unknown_runs.get(workload, [])
         index = last + 1
         while index < days:
-            if cov.evidence[index] is None:
+            if daily[index] is None:  # no evidence of what ran that day
                 index += 1
                 continue
             inside = next((run.last for run in runs if run.first <= index <= run.last), None)
@@ -878,7 +917,7 @@ def fixes_deployed_within_sla(ctx: PeriodContext) -> CheckResult:
                 {"scanned_images": len(subjects)},
             )
         )
-    elif not ran and any(e is not None for e in cov.evidence):
+    elif not ran and all(e is None or _pods_seen(e) for e in cov.evidence) and any(cov.evidence):
         findings.append(
             _finding(
                 check,
@@ -890,6 +929,7 @@ def fixes_deployed_within_sla(ctx: PeriodContext) -> CheckResult:
             )
         )
     findings.extend(no_evidence(check, ctx, "which vulnerabilities were open"))
+    findings.extend(without(check, ctx, _pods_seen, "pods", "which vulnerabilities were open"))
     values: dict[str, list[int | None]] = {"critical": [], "high": []}
     for counts in per_day:
         for severity in ("critical", "high"):
@@ -981,6 +1021,7 @@ def nodes_rebooted_onto_current_kernel(ctx: PeriodContext) -> CheckResult:
         finding = _node_finding(check, subject, obs, ctx, limit, lag_limit, remediation)
         findings.append(finding)
     findings.extend(no_evidence(check, ctx, "which kernels nodes ran, and when they rebooted,"))
+    findings.extend(without(check, ctx, _nodes_seen, "nodes", "which kernels nodes ran, and when they rebooted,"))
     return CheckResult(tuple(findings), tuple(_kernel_series(ctx)))
 
 
@@ -1116,10 +1157,10 @@ def _kernel_series(ctx: PeriodContext) -> list[Series]:
     per_day: list[dict[str, tuple[int, int, int]] | None] = []
     pools: set[str] = set()
     for day_evidence in cov.evidence:
-        if day_evidence is None:
+        audit = _node_audit(day_evidence) if day_evidence is not None else None
+        if audit is None:
             per_day.append(None)
             continue
-        audit = day_evidence.last
         counts = memo.get(audit.id)
         if counts is None:
             flags = _behind(audit)
@@ -1210,27 +1251,33 @@ def components_supported_throughout_period(ctx: PeriodContext) -> CheckResult:
     ran: dict[tuple[str, Release | None], list[int]] = defaultdict(list)
     on_nodes: dict[tuple[str, Release | None], set[str]] = defaultdict(set)
     node_states: list[dict[str, int] | None] = []
-    memo: dict[int, list[tuple[tuple[str, Release | None], list[str]]]] = {}
+    memo: dict[tuple[int, int | None], list[tuple[tuple[str, Release | None], list[str]]]] = {}
     for index, day_evidence in enumerate(cov.evidence):
         if day_evidence is None:
             node_states.append(None)
             continue
         audit = day_evidence.last
+        node_audit = _node_audit(day_evidence)  # the nodes: from the day's last audit that held any
+        nodes = node_audit.nodes if node_audit is not None else ()
         day = cov.days[index]
-        components = memo.get(audit.id)
+        memo_key = (audit.id, node_audit.id if node_audit is not None else None)
+        components = memo.get(memo_key)
         if components is None:
             grouped: dict[tuple[str, Release | None], list[str]] = defaultdict(list)
             grouped[("control-plane", audit.control_plane)] = []
-            for node in audit.nodes:
+            for node in nodes:
                 grouped[("kubelet", node.kubelet_release)].append(node.name)
                 grouped[("runtime", node.runtime_release)].append(node.name)
                 grouped[("os", node.os_release)].append(node.name)
-            components = memo[audit.id] = list(grouped.items())
+            components = memo[memo_key] = list(grouped.items())
         for key, node_names in components:
             ran[key].append(index)
             on_nodes[key].update(node_names)
+        if node_audit is None:
+            node_states.append(None)
+            continue
         tally: Counter[str] = Counter()
-        for node in audit.nodes:
+        for node in nodes:
             state = max(
                 (phases(r, day) for r in (node.kubelet_release, node.runtime_release, node.os_release)),
                 key=lambda s: _STATE_RANK[s],
@@ -1290,6 +1337,9 @@ def components_supported_throughout_period(ctx: PeriodContext) -> CheckResult:
             )
         )
     findings.extend(no_evidence(check, ctx, "which releases ran"))
+    findings.extend(
+        without(check, ctx, _nodes_seen, "nodes", "which kubelet, container runtime and node OS releases ran")
+    )
     values: dict[str, list[int | None]] = {k: [] for k in ("pass", "warn", "fail", "unknown")}
     states = {"pass": _SUPPORTED, "warn": _EXTENDED, "fail": _ENDED, "unknown": _UNKNOWN}
     for day_tally in node_states:
@@ -1385,10 +1435,38 @@ def control_plane_patched_within_window(ctx: PeriodContext) -> CheckResult:
                 )
             )
             continue
-        for patch in patches:
-            finding = _patch_finding(check, product, line, patch.version, patch.date, running, cov, window, policy)
-            if finding is not None:
-                findings.append(finding)
+        found = [
+            finding
+            for patch in patches
+            if (
+                finding := _patch_finding(check, product, line, patch.version, patch.date, running, cov, window, policy)
+            )
+            is not None
+        ]
+        if not found:  # no patch release of the line came out while it ran, and it was never behind one
+            indices = lines[(product, line)]
+            versions = sorted({v[3] for i in indices if isinstance(v := running[i], tuple)})
+            newest = max(patches, key=lambda patch: release_key(patch.version))
+            found.append(
+                _finding(
+                    check,
+                    Status.PASS,
+                    f"release/{product} {line}",
+                    f"{product} {line} ran on {_plural(len(indices), 'day')} of the period "
+                    f"({', '.join(versions[:5])}), never behind a patch release of it published by then "
+                    f"(newest known: {newest.version}, released {newest.date})",
+                    {
+                        "lifecycle_product": product,
+                        "release_line": line,
+                        "versions": list(versions),
+                        "days": len(indices),
+                        "newest_patch": newest.version,
+                        "newest_patch_released": newest.date.isoformat(),
+                        "patch_window_days": window,
+                    },
+                )
+            )
+        findings.extend(found)
     if unknown_days:
         findings.append(
             _finding(
@@ -1593,6 +1671,21 @@ def run_period_checks(ctx: PeriodContext, mapping: Mapping[str, tuple[str, ...]]
                         "Report this as a patchlevel bug with the ledger that caused it.",
                     ),
                 )
+            )
+        if not result.findings:  # nothing judged is no evidence: the requirement must not pass on continuity alone
+            result = CheckResult(
+                (
+                    _finding(
+                        spec.id,
+                        Status.UNKNOWN,
+                        CLUSTER,
+                        "the period's audits hold nothing this check judges: it has no evidence either way",
+                        {"audits_in_period": len(ctx.history.in_period())},
+                        "Record audits whose input holds the cluster's nodes, pods and scans.",
+                    ),
+                ),
+                result.series,
+                result.sla,
             )
         findings.extend(f.replace(requirements=requirements) for f in result.findings)
         series.extend(result.series)

@@ -156,6 +156,7 @@ def _load(conn: Connection, shown: str, cluster: str | None, start: date, end: d
             nodes=tuple(nodes_of.get(int(r.id), ())),
             images=tuple(images_of.get(int(r.id), ())),
             bundle_digest=r.bundle_digest,
+            pod_count=int(r.pods),
         )
         for r in rows
     )

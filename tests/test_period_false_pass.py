@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -51,13 +51,16 @@ def record_day(
     drop: Sequence[str] = (),
     scanned: date | None = None,
     digests: Sequence[str] = (D1,),
+    tweak: Callable[[Path], None] | None = None,
 ) -> None:
-    """Audit the demo cluster as of ``day`` without the files in ``drop``, with clean scans of the images with
-    ``digests`` (nginx's by default) made on ``scanned`` (none when None), and record it."""
+    """Audit the demo cluster as of ``day`` without the files in ``drop`` (and changed by ``tweak``), with clean
+    scans of the images with ``digests`` (nginx's by default) made on ``scanned`` (none when None); record it."""
     snapshot = root / f"snapshot-{day.isoformat()}"
     shutil.copytree(DEMO, snapshot)
     for name in drop:
         (snapshot / name).unlink()
+    if tweak is not None:
+        tweak(snapshot)
     scans = root / f"scans-{day.isoformat()}"
     scans.mkdir()
     if scanned is not None:
@@ -230,3 +233,56 @@ def test_a_vulnerability_is_not_resolved_by_an_audit_that_held_no_pods(url: str,
     assert nginx.status is Status.UNKNOWN
     open_fixable = next(s for s in report.series if s.id == "open-fixable")
     assert open_fixable.values["critical"][:4] == (1, 1, 1, 1) and set(open_fixable.values["critical"][4:]) == {None}
+
+
+# ------------------------------------------------------------------------------------------
+# A node's first boot seen partway through the ledger
+
+
+def test_nodes_first_seen_after_audits_without_nodes_have_an_unknown_uptime(url: str, tmp_path: Path) -> None:
+    record_day(url, tmp_path, date(2026, 1, 1), drop=(NODES, LEGACY_NODE))
+    record_day(url, tmp_path, date(2026, 1, 4), drop=(NODES, LEGACY_NODE))
+    record_day(url, tmp_path, date(2026, 1, 7))
+    nodes = findings(judge(url, date(2026, 1, 1), date(2026, 1, 7)), "nodes_rebooted_onto_current_kernel")
+    minikube = nodes["node/minikube"]  # created 2022-04-26: its boot may be years old, not 0 days
+    assert minikube.status is Status.UNKNOWN
+    (run_,) = minikube.evidence["runs_without_reboot"]  # type: ignore[misc]
+    assert run_["status"] == "unknown" and run_["first_seen"] == "2026-01-07"  # type: ignore[index]
+    assert "booted before the first audit that saw it (2026-01-07)" in run_["note"]  # type: ignore[index]
+    assert all(f.status is not Status.PASS for f in nodes.values())
+
+
+def _minikube_created(day: str) -> Callable[[Path], None]:
+    def tweak(snapshot: Path) -> None:
+        node = snapshot / LEGACY_NODE
+        text = node.read_text(encoding="utf-8")
+        assert "creationTimestamp: '2022-04-26T05:54:17Z'" in text
+        node.write_text(text.replace("2022-04-26T05:54:17Z", f"{day}T09:00:00Z"), encoding="utf-8")
+
+    return tweak
+
+
+@pytest.mark.parametrize(("limit", "status"), [(45, Status.PASS), (7, Status.FAIL)])
+def test_a_node_created_after_the_last_audit_that_held_nodes_is_counted_from_its_creation(
+    limit: int, status: Status, url: str, tmp_path: Path
+) -> None:
+    # the kind nodes, no minikube yet; minikube seen from 2026-01-04 (6 days, within 7), created 2026-01-02 (8)
+    record_day(url, tmp_path, date(2026, 1, 1), drop=(LEGACY_NODE,))
+    for day in (date(2026, 1, 4), date(2026, 1, 10)):
+        record_day(url, tmp_path, day, tweak=_minikube_created("2026-01-02"))
+    report = judge(url, date(2026, 1, 1), date(2026, 1, 10), Policy(node_max_days_without_reboot=limit))
+    minikube = findings(report, "nodes_rebooted_onto_current_kernel")["node/minikube"]
+    (run_,) = minikube.evidence["runs_without_reboot"]  # type: ignore[misc]
+    assert (run_["days"], run_["counted_from"]) == (8, "node created 2026-01-02")  # type: ignore[index]
+    assert minikube.status is status
+
+
+def test_a_node_created_before_the_last_audit_that_held_nodes_but_missing_from_it_is_unknown(
+    url: str, tmp_path: Path
+) -> None:
+    # minikube, created 2025-09-20, is missing from the audit of 2026-01-01 (its input left it out): when its
+    # boot began is unknown, whatever the first audit that saw it says
+    record_day(url, tmp_path, date(2026, 1, 1), drop=(LEGACY_NODE,))
+    record_day(url, tmp_path, date(2026, 1, 4), tweak=_minikube_created("2025-09-20"))
+    report = judge(url, date(2026, 1, 1), date(2026, 1, 4))
+    assert findings(report, "nodes_rebooted_onto_current_kernel")["node/minikube"].status is Status.UNKNOWN

@@ -1006,6 +1006,7 @@ def nodes_rebooted_onto_current_kernel(ctx: PeriodContext) -> CheckResult:
             seen_in_audit[node.identity].add(audit.day)
             entry.observations.append((audit.day, node, *flags[node.identity]))
     names = Counter(h.name for h in nodes.values())
+    node_days = sorted({audit.day for audit in history.audits if audit.has_nodes})
     findings: list[Finding] = []
     remediation = (
         f"Drain and reboot (or replace) the node onto its pool's newest kernel at least every {limit} days, "
@@ -1018,7 +1019,7 @@ def nodes_rebooted_onto_current_kernel(ctx: PeriodContext) -> CheckResult:
             continue
         node = obs[-1][1]
         subject = f"node/{entry.name}" + (f" ({node.provider_id or node.uid})" if names[entry.name] > 1 else "")
-        finding = _node_finding(check, subject, obs, ctx, limit, lag_limit, remediation)
+        finding = _node_finding(check, subject, obs, ctx, limit, lag_limit, remediation, node_days)
         findings.append(finding)
     findings.extend(no_evidence(check, ctx, "which kernels nodes ran, and when they rebooted,"))
     findings.extend(without(check, ctx, _nodes_seen, "nodes", "which kernels nodes ran, and when they rebooted,"))
@@ -1033,7 +1034,9 @@ def _node_finding(
     limit: int,
     lag_limit: int,
     remediation: str,
+    node_days: Sequence[date],
 ) -> Finding:
+    """One node's reboots and kernels.  ``node_days``: the evidence days of the audits that held nodes."""
     history = ctx.history
     first_node = obs[0][1]
     # Boots: runs of observations with one bootID.
@@ -1062,15 +1065,20 @@ def _node_finding(
         if not boot_id:
             entry["note"] = "the node reports no bootID"
             statuses.append(Status.UNKNOWN)
-        elif n == 0 and obs[0][0] <= max(history.start, history.audits[0].day):
-            # the first boot seen, at the start of the evidence: it may have begun long before
+        elif n == 0:
+            # The first boot seen: it began before the first audit that saw the node, and may have begun long
+            # before, unless the node is new: created after the last earlier audit that held nodes (with none,
+            # on or after the period's start).  Either way it began no earlier than the node was created.
             created = first_node.created
+            earlier = node_days[bisect.bisect_left(node_days, start_day) - 1] if node_days[0] < start_day else None
+            new = created is not None and (created > earlier if earlier is not None else created >= history.start)
             if observed > limit:
                 statuses.append(Status.FAIL)
-            elif created is not None and (end_day - created).days <= limit:
-                entry["days"] = (end_day - created).days
+            elif created is not None and (new or (end_day - created).days <= limit):
+                counted = (end_day - min(created, start_day)).days
+                entry["days"] = counted
                 entry["counted_from"] = f"node created {created}"
-                statuses.append(Status.PASS)
+                statuses.append(Status.FAIL if counted > limit else Status.PASS)
             else:
                 entry["note"] = (
                     f"booted before the first audit that saw it ({start_day}); its uptime before then is unknown"
@@ -1597,7 +1605,9 @@ PERIOD_CHECKS: tuple[PeriodCheckSpec, ...] = (
         "Nodes were rebooted onto their pool's current kernel",
         "Per node: the kernels it ran and its reboots (bootID changes). A node that ran longer than "
         "node_max_days_without_reboot (default 45) without a reboot fails; one that kept an older kernel than its "
-        "pool peers longer than node_kernel_max_lag_days gets the kernel_drift status.",
+        "pool peers longer than node_kernel_max_lag_days gets the kernel_drift status. A node's first boot in the "
+        "ledger began before the first audit that saw it: it counts from the node's creation when the node is new "
+        "(created after the last earlier audit that held nodes), else its start is unknown.",
     ),
     PeriodCheckSpec(
         components_supported_throughout_period,

@@ -185,11 +185,16 @@ def test_no_known_cve_of_a_release_the_data_does_not_know_is_unknown(image: str,
     assert findings("addon_patch_current", ctx)[subject].status is Status.UNKNOWN
     if "1.32.6" in image:
         assert findings("addon_version_supported", ctx)[subject].status is Status.UNKNOWN
-    # a release the data knows, on the same day, with the same records, passes
+    # a release the data knows, with the same records, passes while the CVE data is recent (2026-09-01)...
     known_image = image.rsplit(":", 1)[0] + (":v1.17.18" if addon == "cilium" else ":v1.14.6")
-    known = ctx_for(inventory_of([pod_doc("x", known_image, owner=("DaemonSet", "x"))]), ctx.as_of, feed)
-    passed = findings("addon_free_of_known_cves", known)[subject]
+    known_inventory = inventory_of([pod_doc("x", known_image, owner=("DaemonSet", "x"))])
+    passed = findings("addon_free_of_known_cves", ctx_for(known_inventory, date(2026, 9, 1), feed))[subject]
     assert passed.status is Status.PASS and "release_unknown" not in passed.evidence
+    # ...and not on 2026-12-07, 108 days after the CVE data ends (the policy allows 90): later CVEs are unknown
+    stale = findings("addon_free_of_known_cves", ctx_for(known_inventory, ctx.as_of, feed))[subject]
+    assert stale.status is Status.UNKNOWN, stale.message
+    assert "108 days after the CVE data ends (2026-08-21" in stale.message
+    assert stale.evidence["cve_data_days_before_as_of"] == 108
 
 
 def test_cilium_envoy_is_never_judged_as_a_cilium_release() -> None:
@@ -296,6 +301,15 @@ def test_cert_manager_cve_is_judged_by_its_fix_release_date(day: date, status: S
         assert "1.19.3" in finding.remediation
     else:
         assert "no fixed release out by 2026-02-01" in finding.message
+
+
+@pytest.mark.parametrize(("day", "overdue"), [(date(2026, 3, 4), False), (date(2026, 3, 5), True)])
+def test_an_add_on_cve_is_overdue_once_its_fix_is_older_than_the_patch_window(day: date, overdue: bool) -> None:
+    """The typed vulnerability the metrics count carries the same clock as addon_patch_current: fix out 2026-02-02."""
+    finding = findings("addon_free_of_known_cves", cert_manager_ctx(day))[CERT_MANAGER]
+    (vulnerability,) = finding.vulnerabilities
+    assert vulnerability.fixed_version == "1.19.3"
+    assert vulnerability.overdue is overdue
 
 
 def test_a_fixed_cert_manager_passes_and_says_how_far_the_data_goes() -> None:

@@ -34,6 +34,7 @@ from patchlevel.checks.common import (
     Context,
     Judgement,
     Verdict,
+    cve_data_gap,
     cve_fix_dates,
     cve_vulnerabilities,
     judgement,
@@ -465,7 +466,13 @@ def addon_free_of_known_cves(ctx: Context) -> Iterator[Judgement]:
             evidence["cves_undetermined"] = [_cve_item(m, None) for m in undetermined]
         fixed_by_now = [m for m, d in fixes if m.fixed_in and (d is None or d <= ctx.as_of)]
         typed = cve_vulnerabilities(
-            version.text, fixed_by_now, [m for m in affected if m not in fixed_by_now], undetermined
+            version.text,
+            fixed_by_now,
+            [m for m in affected if m not in fixed_by_now],
+            undetermined,
+            fix_released={m.id: d for m, d in fixes},
+            as_of=ctx.as_of,
+            window_days=ctx.policy.patch_window_days,
         )
         if fixed_by_now:
             fixed_in = sorted({m.fixed_in or "" for m in fixed_by_now}, key=release_key)
@@ -504,6 +511,10 @@ def addon_free_of_known_cves(ctx: Context) -> Iterator[Judgement]:
                     "a release the data does not know is not shown free of known CVEs",
                     **evidence,
                 )
+            elif (stale := cve_data_gap(ctx)) is not None:
+                reason, days = stale
+                evidence["cve_data_days_before_as_of"] = days
+                verdict = unknown(f"{what}: no CVE known to the bundled data affects it, but {reason}", **evidence)
             else:
                 verdict = Verdict(
                     Status.PASS,

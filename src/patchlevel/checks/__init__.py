@@ -21,8 +21,9 @@ ALL_CHECKS: tuple[CheckSpec, ...] = (
         "Control plane runs the newest patch",
         "How many patch releases the control plane is behind the newest patch of its line released on or "
         "before the as-of date, and since when. Fails when a newer patch fixing a known CVE has been out "
-        "longer than the patch window (PCI DSS 6.3.3: one month). Managed control planes are patched by "
-        "the provider and say so.",
+        "longer than the patch window (PCI DSS 6.3.3: one month); vendor builds (EKS, OpenShift) warn instead, "
+        "naming the CVEs the newer upstream patch fixes. Managed control planes are patched by the provider and "
+        "say so.",
     ),
     CheckSpec(
         orchestration.control_plane_free_of_known_cves,
@@ -30,7 +31,8 @@ ALL_CHECKS: tuple[CheckSpec, ...] = (
         "Matches the API server's upstream version against the bundled CVE data (Go vulnerability database and "
         "kubernetes-sigs/cve-feed-osv, merged by CVE alias) for CVEs of control-plane components, or whose record "
         "names no component. Fails when a CVE with a fixed release affects it; a record without usable ranges is "
-        "unknown; vendor builds and provider-patched control planes warn. The report states the data's date.",
+        "unknown; vendor builds and provider-patched control planes warn. The report states the data's date; once "
+        "the as-of date is more than lifecycle_stale_days after it, no known CVE is unknown, not a pass.",
     ),
     CheckSpec(
         orchestration.kubelet_version_supported,
@@ -42,13 +44,15 @@ ALL_CHECKS: tuple[CheckSpec, ...] = (
         "Kubelet runs the newest patch",
         "Each kubelet against the newest patch of its line released on or before the as-of date (GKE builds "
         "against GKE releases, other vendor builds by their upstream version). A version without a patch number, "
-        "or a release the lifecycle data does not list by the as-of date, is unknown.",
+        "or a release the lifecycle data does not list by the as-of date, is unknown; vendor builds warn where "
+        "the newer upstream patch fixes a known CVE.",
     ),
     CheckSpec(
         orchestration.kubelet_free_of_known_cves,
         "No known Kubernetes CVE affects the kubelet",
         "Matches each kubelet's upstream version against the bundled CVE data for CVEs whose record names the "
-        "kubelet or the node side (volumes, Windows nodes); k3s and RKE2 also against their own advisories.",
+        "kubelet or the node side (volumes, Windows nodes and containers); k3s and RKE2 also against their own "
+        "advisories. Stale CVE data makes no known CVE unknown, as for the control plane.",
     ),
     CheckSpec(
         orchestration.kubelet_version_skew_allowed,
@@ -77,15 +81,16 @@ ALL_CHECKS: tuple[CheckSpec, ...] = (
         orchestration.container_runtime_patch_current,
         "Container runtime runs the newest patch",
         "Each node's containerd or Docker Engine against the newest patch of its line released by the as-of date. "
-        "Fails when a newer patch fixes a known CVE and has been out longer than the patch window.",
+        "Fails when a newer patch fixes a known CVE and has been out longer than the patch window; vendor packages "
+        "warn instead. CRI-O is unknown: no list of its patch releases is bundled (endoflife.date has none).",
     ),
     CheckSpec(
         orchestration.container_runtime_free_of_known_cves,
         "No known CVE affects the container runtime",
         "Matches each node's containerd (1.x and 2.x), CRI-O or Docker Engine release against the Go vulnerability "
         "database. Fails when a CVE with a fixed release affects it; vendor packages warn; Docker Engine 29 and "
-        "later, whose records cannot be matched to releases, and releases the lifecycle data does not know are "
-        "unknown.",
+        "later, whose records cannot be matched to releases, pre-releases (-rc.1, -beta.2) and releases the "
+        "lifecycle data does not know are unknown; so is no known CVE once the CVE data is stale.",
     ),
     CheckSpec(
         addons.addon_version_supported,
@@ -107,8 +112,9 @@ ALL_CHECKS: tuple[CheckSpec, ...] = (
         addons.addon_free_of_known_cves,
         "No known CVE affects the cluster add-on",
         "Each recognised add-on's release against the bundled vulnerability records of its Go modules (the Go "
-        "vulnerability database); a module the data does not cover, or a record whose ranges cannot place a "
-        "release, is unknown.",
+        "vulnerability database); a module the data does not cover, a record whose ranges cannot place a "
+        "release, a release the lifecycle data does not know, or no known CVE once the CVE data is stale, is "
+        "unknown.",
     ),
     CheckSpec(
         addons.control_plane_components_skew_allowed,
@@ -148,8 +154,13 @@ ALL_CHECKS: tuple[CheckSpec, ...] = (
         "the Bottlerocket update operator's BottlerocketShadow, system-upgrade-controller Plans and their node "
         "labels, OpenShift machine-config node annotations and pools, a RebootRequired node condition, and AKS or "
         "Karpenter upgrades in progress. A reboot pending longer than the policy's reboot_pending_max_days fails, "
-        "within it warns; an agent that says none passes; a reboot pending since an unrecorded time, a state that "
-        "began after the as-of date, or a node no agent covers (the finding names the agents looked for) is unknown.",
+        "within it warns; an agent that says none passes. Unknown: a reboot pending since an unrecorded time, a state "
+        "that began after the as-of date, a node kured checks only inside a reboot window or that no kured pod "
+        "runs on, a kured mark older than the node's last Ready transition (possibly stale), an idle Flatcar "
+        "update_engine whose last check is older than reboot_pending_max_days, an update downloaded but not "
+        "dated, an OpenShift node whose MachineConfigPool is not in the input, a node only system-upgrade-controller "
+        "reads (a finished Plan says nothing of reboots), or a node no agent covers (the finding names the agents "
+        "looked for).",
         interpretation=hosts.AGENT_INTERPRETATION,
     ),
     CheckSpec(
@@ -169,7 +180,9 @@ ALL_CHECKS: tuple[CheckSpec, ...] = (
         "The update agents found (see node_not_pending_reboot) report no failure: a Bottlerocket ErrorReset, a "
         "Flatcar update_engine error, a machine-config node Degraded or Unreconcilable, an AKS node quarantined "
         "during an upgrade, a system-upgrade-controller Plan that is not Validated or cannot resolve its version, "
-        "a MachineConfigPool that is Degraded, or updating (kured's reboot lock held) longer than "
+        "a MachineConfigPool that is Degraded, an update downloaded and not applied (warns; fails past "
+        "reboot_pending_max_days when dated), a Flatcar update_engine that has not checked for updates within "
+        "reboot_pending_max_days (warns), or updating (kured's reboot lock held) longer than "
         "reboot_pending_max_days. A pool updating since an unrecorded time is unknown; with no agent found (a "
         "RebootRequired condition is a signal, not an agent that reports its health), one cluster-level unknown.",
         interpretation=hosts.AGENT_INTERPRETATION,

@@ -489,6 +489,7 @@ def test_the_scanner_reads_the_host_read_only_unprivileged_and_without_api_acces
     assert [v["hostPath"]["path"] for v in host] == ["/"]
     mounts = {m["name"]: m for m in trivy["volumeMounts"]}
     assert mounts[host[0]["name"]]["readOnly"] is True and mounts[host[0]["name"]]["mountPath"] == "/host"
+    assert mounts[host[0]["name"]]["recursiveReadOnly"] == "IfPossible"  # its submounts too, where supported
     assert "emptyDir" in volumes[next(n for n, m in mounts.items() if m["mountPath"] == "/tmp")]
     assert set(trivy["resources"]["requests"]) == set(trivy["resources"]["limits"]) == {"cpu", "memory"}
     assert {"operator": "Exists"} in spec["tolerations"]  # every node, control-plane nodes too

@@ -379,3 +379,50 @@ def test_cli_scan_runs_the_scanner_on_each_running_image(
     os_findings = [f for f in doc["findings"] if f["check"] == "image_os_supported"]
     assert {f["status"] for f in os_findings} == {"fail"}  # alpine 3.9: EOSL
     assert date.fromisoformat(doc["as_of"]) == date(2021, 9, 1)
+
+
+# ------------------------------------------------------------------------------------------
+# a failed scan keeps its reason whatever its date (issue 14)
+
+
+def test_a_failed_scan_run_after_the_as_of_date_still_says_why_it_failed(trivy: FakeScanner) -> None:
+    """The scan runs now, so for a past as-of date its failure record is dated after it."""
+    trivy.set(mode="fail")
+    inventory = make_inventory([make_pod("a", "registry.example/app:1.0", f"registry.example/app@{DIGEST_A}")])
+    run = run_scans(
+        scan_targets(running_images(inventory)), "trivy", clock=clock_at(NOW), max_age_days=30, environ=trivy.env
+    )
+    as_of = date(2026, 9, 1)
+    assert run.reports[0].scanned_at is not None and run.reports[0].scanned_at.date() > as_of
+    findings = evaluate(make_inventory(inventory.pods, scans=run.reports), knowledge(), Policy(), as_of)
+    mine = {f.check: f for f in findings if f.subject == f"image/registry.example/app@{DIGEST_A}"}
+    scanned = mine["image_scanned_recently"]
+    assert scanned.status is Status.FAIL
+    assert scanned.message == "the scan of this image failed (trivy exited with status 1): no scan evidence"
+    assert "unable to find the specified image" in scanned.evidence["failed_scans"][0]
+    assert "reports_after_as_of" not in scanned.evidence
+    vulnerabilities = mine["fixable_vulnerabilities_patched_in_time"]
+    assert vulnerabilities.status is Status.UNKNOWN
+    assert vulnerabilities.message.startswith("the scan of this image failed (trivy exited with status 1)")
+
+
+def test_cli_scan_that_fails_for_a_past_as_of_date_reports_the_failure(
+    trivy: FakeScanner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The reproducer: ``--scan trivy`` with a trivy that exits 1 and ``--as-of`` in the past."""
+    snapshot = tmp_path / "snapshot"
+    snapshot.mkdir()
+    pods = [pod_doc("alpine", "registry.example/alpine:3.9", f"registry.example/alpine@{DIGEST_A}")]
+    (snapshot / "pods.json").write_text(json.dumps({"apiVersion": "v1", "kind": "PodList", "items": pods}))
+    (snapshot / "version.json").write_text(json.dumps({"gitVersion": "v1.31.3", "major": "1", "minor": "31"}))
+    trivy.set(mode="fail")
+    for key, value in trivy.env.items():
+        monkeypatch.setenv(key, value)
+    out = tmp_path / "report.json"
+    args = ["audit", str(snapshot), "--as-of", "2021-09-01", "--format", "json", "-o", str(out), "--fail-on", "never"]
+    assert main([*args, "--scan", "trivy", "--scan-cache", str(tmp_path / "cache")]) == 3  # incomplete
+    doc = json.loads(out.read_text())
+    (scanned,) = [f for f in doc["findings"] if f["check"] == "image_scanned_recently"]
+    assert scanned["status"] == "fail"
+    assert scanned["message"] == "the scan of this image failed (trivy exited with status 1): no scan evidence"
+    assert "only later scans" not in scanned["message"]

@@ -111,8 +111,8 @@ class ScanEvidence:
 
     best: ScanMatch | None  # the report to judge by: fresh before stale, exact before tag, newest first
     usable: tuple[ScanMatch, ...]  # every package scan of this image not dated after as-of
-    failed: tuple[ScanMatch, ...]  # scans that were attempted and failed
-    later: tuple[ScanMatch, ...]  # reports dated after the as-of date: no evidence on that date
+    failed: tuple[ScanMatch, ...]  # scans that were attempted and failed, whatever their date
+    later: tuple[ScanMatch, ...]  # successful reports dated after the as-of date: no evidence on that date
     other_image: tuple[ScanMatch, ...]  # reports of the same tag that name another digest
     # Reports of this image (not dated after as-of) that show no package scan: config or secret
     # results only, no result at all, or no match and no sign of what was catalogued.  They still
@@ -148,10 +148,12 @@ def scan_evidence(image: RunningImage, index: ScanIndex, policy: Policy, as_of: 
         day = scan_day(match.report)
         if not match.usable:
             other.append(match)
+        elif match.report.error:
+            # A failed scan is no evidence on any day, and why it failed is the finding's reason
+            # whatever its date: a scan run today for a past as-of date is dated after it.
+            failed.append(match)
         elif day is not None and day > as_of:
             later.append(match)
-        elif match.report.error:
-            failed.append(match)
         elif not shows_package_scan(match.report):
             empty.append(match)
         else:

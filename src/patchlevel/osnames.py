@@ -90,6 +90,15 @@ OS_RULES: tuple[OsRule, ...] = (
         codename="{codename}",
         reason="only a code name is given",
     ),
+    # Before 4.0 each Debian point number was its own release (1.1 buzz … 2.2 potato, 3.0 woody,
+    # 3.1 sarge), as the lifecycle data lists them; from 4.0 (etch) the major number is the release.
+    OsRule(
+        "Debian",
+        "debian",
+        r"Debian GNU/Linux (?P<cycle>[0-3]\.\d+)(?!\d)",
+        cycle="{cycle}",
+        version="{cycle}",
+    ),
     OsRule(
         "Debian",
         "debian",

@@ -59,6 +59,7 @@ from patchlevel.model import (
 )
 from patchlevel.policy import Policy
 from patchlevel.scans import ScanReport, Vulnerability
+from patchlevel.versions import release_key
 from patchlevel.vuln.rank import Rank
 from patchlevel.vuln.rank import rank as rank_vulnerability
 from patchlevel.vuln.vex import VexIgnored, VexIndex, VexStatement, reference_tags
@@ -677,7 +678,21 @@ def os_release(catalog: Catalog, family: str, name: str) -> tuple[Product | None
     by_name = product.cycle_by_codename(word.split("/", 1)[0]) if word and not version else None
     if by_name is not None:
         return product, by_name.name, ""
+    if version and not product.follows:
+        # No line of the data is this release: name it as the data names its oldest line ("5.11"
+        # as Oracle Linux "5", "0.9" as Photon OS "0.9") and let the catalog judge it like a
+        # node's release, so one older than every line predates them all (ended), not unknown.
+        return product, _as_line(product, version), ""
     return product, None, f"{product.label} {name} is not a release in the lifecycle data"
+
+
+def _as_line(product: Product, version: str) -> str:
+    """``version`` cut to as many parts as the product's oldest numbered line has ("5.11" -> "5")."""
+    numbered = [c.name for c in product.cycles if osnames.version_token(c.name) == c.name]
+    if not numbered:
+        return version
+    oldest = min(numbered, key=release_key)
+    return ".".join(version.split(".")[: oldest.count(".") + 1])
 
 
 def image_os_supported(ctx: Context) -> Iterator[Judgement]:

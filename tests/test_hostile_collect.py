@@ -12,6 +12,7 @@ import contextlib
 import gzip
 import json
 import socket
+import time
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,14 @@ from patchlevel import inventory as inv
 from patchlevel.collect import snapshot
 from patchlevel.collect.assemble import InventoryBuilder
 from patchlevel.collect.bundle import read_bundle
-from patchlevel.collect.decode import LIST_ITEM_KIND, decode_bytes, decode_json_bytes
+from patchlevel.collect.decode import (
+    JSON_SNIFF_BYTES,
+    LIST_ITEM_KIND,
+    decode_bytes,
+    decode_json_bytes,
+    is_blank,
+    looks_like_json,
+)
 from patchlevel.collect.snapshot import read_snapshot
 from patchlevel.errors import InputError, UsageError
 from patchlevel.inventory import Inventory
@@ -389,3 +397,32 @@ def test_a_truncated_gz_file_is_a_one_line_error(tmp_path: Path) -> None:
     (tmp_path / "nodes.json.gz").write_bytes(data[: len(data) // 2])
     with pytest.raises(InputError, match=r"cannot read .*nodes\.json\.gz: not a readable gzip file"):
         read_snapshot(tmp_path)
+
+
+# ------------------------------------------------------------------------------------------
+# 8. Sniffing JSON: linear in the blank space before the first bracket, and bounded
+
+
+@pytest.mark.parametrize("blank", [b" ", b"\n", b"\t", b"\r\n"])
+def test_sniffing_a_long_blank_run_is_linear(blank: bytes) -> None:
+    """32 KiB of blanks that open nothing: microseconds when linear, seconds when quadratic (as it was).
+
+    Kept small so that a regression fails here rather than hangs; the 128 KiB and 8 MB reproducers
+    run through ``patchlevel audit`` in a child process with a timeout (tests/test_hostile_corpus.py).
+    """
+    data = blank * (32 * 1024 // len(blank)) + b"x"
+    started = time.perf_counter()
+    assert not looks_like_json(data)
+    assert not looks_like_json(b"\xef\xbb\xbf" + data)
+    assert not is_blank(data)
+    assert is_blank(data[:-1])
+    assert time.perf_counter() - started < 1
+
+
+def test_json_past_a_megabyte_of_blanks_is_read_as_yaml(tmp_path: Path) -> None:
+    """The sniffer looks only so far; what it does not call JSON is read as YAML, of which JSON is a subset."""
+    document = b" " * JSON_SNIFF_BYTES + json.dumps(node_list(make_node_doc("n1"))).encode()
+    assert not looks_like_json(document)
+    assert looks_like_json(document[1:])
+    (tmp_path / "nodes.json").write_bytes(document)
+    assert [n.name for n in read_snapshot(tmp_path).nodes] == ["n1"]

@@ -64,13 +64,13 @@ def run(argv: list[str], capsys: pytest.CaptureFixture[str], report: Path | None
     return Outcome(code, captured.out, captured.err, document)
 
 
-def run_child(argv: list[str], env: dict[str, str] | None = None) -> Outcome:
-    """``patchlevel ARGV`` in a child process that cannot outlive TIMEOUT."""
+def run_child(argv: list[str], env: dict[str, str] | None = None, *, timeout: float = TIMEOUT) -> Outcome:
+    """``patchlevel ARGV`` in a child process that cannot outlive ``timeout`` seconds."""
     child = subprocess.run(
         [sys.executable, "-c", "import sys; from patchlevel.cli import main; sys.exit(main(sys.argv[1:]))", *argv],
         capture_output=True,
         text=True,
-        timeout=TIMEOUT,
+        timeout=timeout,
         stdin=subprocess.DEVNULL,
         env={**os.environ, **(env or {})},
     )
@@ -180,6 +180,36 @@ def test_a_gz_past_the_size_limit_is_refused(tmp_path: Path) -> None:
     (snapshot / "nodes.json.gz").write_bytes(gzip.compress(b'{"kind": "NodeList", "items": []}' + b" " * (2 << 20)))
     outcome = clean(run_child(["audit", str(snapshot), "--as-of", AS_OF], {"PATCHLEVEL_MAX_INPUT_BYTES": "1M"}), (3,))
     assert "decompresses to more than 1,048,576 bytes, the input size limit" in outcome.err
+
+
+# A long run of blank space that does not open a JSON value. The JSON sniffer's regex once split
+# such a run between two ``\s*`` in every way: 128 KiB of spaces took minutes, an 80 MB .gz of
+# spaces more than five. Each case now takes about a second; 20 s fails a regression, never hangs.
+BLANK_RUN = b" " * (128 * 1024) + b"x"
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("dump", BLANK_RUN),
+        ("nodes.json", BLANK_RUN),
+        ("pods.yaml", BLANK_RUN[: 64 * 1024] + b"\xef\xbb\xbf" + BLANK_RUN[64 * 1024 :]),
+        ("dump.gz", gzip.compress(b" " * (8 << 20) + b"x")),
+        ("nodes.json.gz", gzip.compress(b"\n" * (8 << 20) + b"x")),
+    ],
+    ids=["plain", "json-name", "bom-yaml-name", "gz-8MB", "gz-8MB-json-name"],
+)
+def test_a_long_blank_run_is_read_in_linear_time(name: str, content: bytes, tmp_path: Path) -> None:
+    snapshot = tmp_path / "snap"
+    snapshot.mkdir()
+    write_json(snapshot / "version.json", version_doc("v1.33.4"))
+    (snapshot / name).write_bytes(content)
+    report = tmp_path / "report.json"
+    argv = ["audit", str(snapshot), "--as-of", AS_OF, "--format", "json", "-o", str(report)]
+    clean(run_child(argv, timeout=20), (0, 1))
+    inputs = {Path(i["path"]).name: i for i in json.loads(report.read_text(encoding="utf-8"))["inputs"]}
+    assert inputs[name]["read_as"] == "ignored"
+    assert inputs[name]["reason"] == "nothing patchlevel uses (1 document that is not an object)"
 
 
 def test_fifos_and_devices_in_or_as_a_snapshot_never_block(tmp_path: Path) -> None:

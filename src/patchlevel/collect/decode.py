@@ -656,17 +656,27 @@ def _concatenated_json(text: str) -> Iterator[Any]:
 # Entry points
 
 
-_JSON_START = re.compile(rb"\s*(?:\xef\xbb\xbf)?\s*[\[{]")
-_BLANK = re.compile(rb"\s*\Z")
-_ARRAY_START = re.compile(rb"\s*\[")
+# Possessive quantifiers (*+): a run of blanks is consumed once and never given back, so a long
+# run that does not end in a bracket fails in linear time. (The earlier ``\s*(?:BOM)?\s*[\[{]``
+# could split a run between its two ``\s*`` in every way: 128 KiB of spaces took minutes.)
+_JSON_START = re.compile(rb"\s*+(?:\xef\xbb\xbf\s*+)?[\[{]")
+_BLANK = re.compile(rb"\s*+\Z")
+_ARRAY_START = re.compile(rb"\s*+\[")
+JSON_SNIFF_BYTES = 1024 * 1024
+"""How far ``looks_like_json`` looks for the opening bracket: content with more leading blank
+space than this is read as YAML (of which JSON is a subset), not as JSON."""
 
 
 def looks_like_json(data: bytes) -> bool:
-    """Whether the first non-blank byte (after a UTF-8 byte order mark) opens a JSON value; copies nothing."""
-    return _JSON_START.match(data) is not None
+    """Whether the first non-blank byte (after a UTF-8 byte order mark) opens a JSON value.
+
+    Examines at most the first ``JSON_SNIFF_BYTES`` bytes, in linear time; copies nothing.
+    """
+    return _JSON_START.match(data, 0, JSON_SNIFF_BYTES) is not None
 
 
 def is_blank(data: bytes) -> bool:
+    """Whether ``data`` is only blank space (linear in its length)."""
     return _BLANK.match(data) is not None
 
 

@@ -280,10 +280,22 @@ def test_release_versions_are_merged_with_latest() -> None:
 @pytest.mark.parametrize(
     ("doc", "message"),
     [
-        ({"releases": []}, "not a lifecycle product file"),
-        ({"product": "x", "releases": {"a": 1}}, "'releases' is not a list"),
-        ({"product": "x", "releases": [{"eol": "2020-01-01"}]}, "a release has no releaseCycle"),
-        ({"product": "x", "releases": [{"releaseCycle": "1", "eol": "next year"}]}, "is not a YYYY-MM-DD date"),
+        ({"releases": []}, r"^x\.json: not a lifecycle product file: Object missing required field `product`$"),
+        ({"product": "x", "releases": {"a": 1}}, r"Expected `array`, got `object` - at `\$\.releases`$"),
+        (
+            {"product": "x", "releases": [{"eol": "2020-01-01"}]},
+            r"Object missing required field `releaseCycle` - at `\$\.releases\[0\]`$",
+        ),
+        (
+            {"product": "x", "releases": [{"releaseCycle": "1", "eol": "next year"}]},
+            r"Expected a YYYY-MM-DD date - at `\$\.releases\[0\]\.eol`$",
+        ),
+        (
+            {"product": "x", "releases": [{"releaseCycle": "1", "eol": "2026-02-30"}]},
+            r"Expected a YYYY-MM-DD date - at `\$\.releases\[0\]\.eol`$",
+        ),
+        ({"product": "x", "releases": [], "front_matter": [1]}, r"got `array` - at `\$\.front_matter`$"),
+        ({"product": "x", "releases": [{"releaseCycle": 1.1}]}, r"got `float` - at `\$\.releases\[0\]\.releaseCycle`"),
     ],
 )
 def test_invalid_product_files(doc: dict[str, Any], message: str) -> None:

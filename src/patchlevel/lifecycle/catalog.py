@@ -12,11 +12,16 @@ its meaning, exactly as endoflife.date itself reads it:
 support (EKS extended support, AKS LTS, Ubuntu ESM, RHEL ELS, Windows ESU, Debian LTS, …).
 What each column means for a product is in its ``front_matter`` ``*Column`` labels, which the
 catalog keeps for reports.
+
+The files of a data directory (``manifest.json``, ``products/<id>.json``, ``releases/<id>.json``)
+are decoded with msgspec Structs naming only the fields read; a wrong type, a date that is not
+YYYY-MM-DD or a missing field raises LifecycleError naming the file and the field
+(``releases/kubernetes.json: not a release-data file: Expected `object | null`, got `array` - at
+`$.versions```).
 """
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from collections.abc import Mapping
@@ -24,16 +29,20 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+import msgspec
 
 from patchlevel.errors import LifecycleError
 from patchlevel.model import Phase
+from patchlevel.safeinput import NESTED_TOO_DEEP
 from patchlevel.versions import release_key
 
 BUNDLED_DATA = Path(str(resources.files("patchlevel.lifecycle") / "data"))
 DATA_DIR_ENV = "PATCHLEVEL_DATA_DIR"
 
 PhaseEnd = date | bool | None  # None: the phase does not apply (key absent)
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -482,101 +491,145 @@ def resolve_data_dir(explicit: Path | None = None) -> tuple[Path, bool]:
     return BUNDLED_DATA, True
 
 
-def _date(value: Any, where: str) -> date | None:
-    if value is None:
-        return None
-    if isinstance(value, date):
-        return value
-    if isinstance(value, str):
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            pass
-    raise LifecycleError(f"{where}: {value!r} is not a YYYY-MM-DD date")
+# Decoding: msgspec Structs naming only the fields read.  A field of the wrong type, a date that is
+# not YYYY-MM-DD, or a missing required field raises LifecycleError naming the file and the field
+# (msgspec's path, e.g. ``$.releases[3].eol``); every other key of the files is skipped unread.
+
+_Phase = bool | date | None  # a phase end: a date, true/false, or absent/null (the phase does not apply)
 
 
-def _phase_end(release: Mapping[str, Any], key: str, where: str) -> PhaseEnd:
-    if key not in release or release[key] is None:
-        return None
-    value = release[key]
-    if isinstance(value, bool):
-        return value
-    return _date(value, f"{where} {key}")
+class _FrontMatter(msgspec.Struct):
+    eoasColumn: bool | str | None = None
+    eolColumn: bool | str | None = None
+    eoesColumn: bool | str | None = None
+    releasePolicyLink: str | None = None
 
 
-def _column_label(front_matter: Mapping[str, Any], key: str, default: str | None) -> str | None:
-    value = front_matter.get(f"{key}Column", None)
+class _Release(msgspec.Struct):
+    releaseCycle: str
+    releaseDate: date | None = None
+    eoas: _Phase = None
+    eol: _Phase = None
+    eoes: _Phase = None
+    lts: bool | str | None = False  # endoflife.date writes a date for "LTS since" in a few products
+    latest: str | None = None
+    latestReleaseDate: date | None = None
+    codename: str | None = None
+    releaseLabel: str | None = None
+
+
+class _ProductFile(msgspec.Struct):
+    """``products/<id>.json``: endoflife.date's front matter, as JSON."""
+
+    product: str
+    releases: list[_Release]
+    front_matter: _FrontMatter | None = None
+    label: str | None = None
+    source: str | None = None
+    retrieved: date | None = None  # written by ``patchlevel lifecycle update``
+    commit_date: date | None = None
+
+
+class _PatchVersion(msgspec.Struct):
+    date: date | None = None
+
+
+class _ReleasesFile(msgspec.Struct):
+    """``releases/<id>.json``: release-data's patch versions and their dates."""
+
+    versions: dict[str, _PatchVersion] | None = None
+
+
+class _ManifestBlock(msgspec.Struct):
+    retrieved: date | None = None
+    source: str = ""
+
+
+class _Manifest(msgspec.Struct):
+    products: _ManifestBlock | None = None
+
+
+def _decode(data: bytes | Mapping[str, Any] | None, kind: type[_T], where: str, what: str) -> _T:
+    """Decode JSON bytes (or an already-parsed mapping) into ``kind``; LifecycleError on any problem."""
+    try:
+        if isinstance(data, bytes):
+            return msgspec.json.decode(data, type=kind)
+        return msgspec.convert(data, kind)
+    except msgspec.ValidationError as exc:
+        detail = str(exc).replace("Invalid RFC3339 encoded date", "Expected a YYYY-MM-DD date")
+        raise LifecycleError(f"{where}: not {what}: {detail}") from None
+    except msgspec.DecodeError as exc:
+        raise LifecycleError(f"lifecycle data {where} is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise LifecycleError(f"lifecycle data {where} is {NESTED_TOO_DEEP}") from None
+
+
+def _column_label(value: bool | str | None, key: str, default: str | None) -> str | None:
     if value is None:
         return default
     if value is False:
         return None
     if value is True:
         return default or {"eoas": "Active Support", "eol": "Security Support", "eoes": "Extended Support"}[key]
-    return str(value)
+    return value
 
 
-def parse_product(doc: Mapping[str, Any], versions_doc: Mapping[str, Any] | None, where: str) -> Product:
-    """Build a Product from a ``products/<id>.json`` document and its ``releases/<id>.json``."""
-    try:
-        product_id = str(doc["product"])
-        releases = doc["releases"]
-        front_matter = doc.get("front_matter") or {}
-    except (KeyError, TypeError) as exc:
-        raise LifecycleError(f"{where}: not a lifecycle product file ({exc})") from None
-    if not isinstance(releases, list):
-        raise LifecycleError(f"{where}: 'releases' is not a list")
-    cycles = []
-    for entry in releases:
-        if not isinstance(entry, Mapping) or "releaseCycle" not in entry:
-            raise LifecycleError(f"{where}: a release has no releaseCycle")
-        name = str(entry["releaseCycle"])
-        here = f"{where} {name}"
-        lts = entry.get("lts", False)
-        cycles.append(
-            Cycle(
-                name=name,
-                release_date=_date(entry.get("releaseDate"), f"{here} releaseDate"),
-                eoas=_phase_end(entry, "eoas", here),
-                eol=_phase_end(entry, "eol", here),
-                eoes=_phase_end(entry, "eoes", here),
-                lts=bool(lts),
-                latest=str(entry["latest"]) if entry.get("latest") is not None else None,
-                latest_date=_date(entry.get("latestReleaseDate"), f"{here} latestReleaseDate"),
-                codename=str(entry.get("codename") or ""),
-                label=str(entry.get("releaseLabel") or ""),
-            )
+def parse_product(
+    doc: bytes | Mapping[str, Any],
+    versions_doc: bytes | Mapping[str, Any] | None,
+    where: str,
+    versions_where: str | None = None,
+) -> Product:
+    """Build a Product from a ``products/<id>.json`` document and its ``releases/<id>.json``.
+
+    Either document may be JSON bytes or a parsed mapping; ``where`` and ``versions_where`` name
+    them in errors.
+    """
+    decoded = _decode(doc, _ProductFile, where, "a lifecycle product file")
+    front_matter = decoded.front_matter or _FrontMatter()
+    cycles = tuple(
+        Cycle(
+            name=entry.releaseCycle,
+            release_date=entry.releaseDate,
+            eoas=entry.eoas,
+            eol=entry.eol,
+            eoes=entry.eoes,
+            lts=bool(entry.lts),
+            latest=entry.latest,
+            latest_date=entry.latestReleaseDate,
+            codename=entry.codename or "",
+            label=entry.releaseLabel or "",
         )
+        for entry in decoded.releases
+    )
     versions: list[PatchRelease] = []
-    if versions_doc:
-        for name, info in (versions_doc.get("versions") or {}).items():
-            when = _date(info.get("date") if isinstance(info, Mapping) else None, f"{where} version {name}")
-            if when is not None:
-                versions.append(PatchRelease(str(name), when))
+    if versions_doc is not None:
+        releases = _decode(versions_doc, _ReleasesFile, versions_where or where, "a release-data file")
+        for name, info in (releases.versions or {}).items():
+            if info.date is not None:
+                versions.append(PatchRelease(name, info.date))
     labels = {
-        "eoas": _column_label(front_matter, "eoas", None),
-        "eol": _column_label(front_matter, "eol", "Security Support"),
-        "eoes": _column_label(front_matter, "eoes", None),
+        "eoas": _column_label(front_matter.eoasColumn, "eoas", None),
+        "eol": _column_label(front_matter.eolColumn, "eol", "Security Support"),
+        "eoes": _column_label(front_matter.eoesColumn, "eoes", None),
     }
-    retrieved = doc.get("retrieved") or doc.get("commit_date")
     return Product(
-        id=product_id,
-        label=str(doc.get("label") or product_id),
-        cycles=tuple(cycles),
+        id=decoded.product,
+        label=decoded.label or decoded.product,
+        cycles=cycles,
         versions=tuple(versions),
         column_labels=labels,
-        policy_link=str(front_matter.get("releasePolicyLink") or ""),
-        source=str(doc.get("source") or ""),
-        retrieved=_date(retrieved, f"{where} retrieved") if retrieved else None,
+        policy_link=front_matter.releasePolicyLink or "",
+        source=decoded.source or "",
+        retrieved=decoded.retrieved or decoded.commit_date,
     )
 
 
-def _read_json(path: Path) -> Any:
+def _read(path: Path) -> bytes:
     try:
-        return json.loads(path.read_bytes())
+        return path.read_bytes()
     except OSError as exc:
         raise LifecycleError(f"cannot read lifecycle data {path}: {exc.strerror or exc}") from None
-    except ValueError as exc:
-        raise LifecycleError(f"lifecycle data {path} is not valid JSON: {exc}") from None
 
 
 def load_catalog(data_dir: Path | None = None) -> Catalog:
@@ -588,17 +641,18 @@ def load_catalog(data_dir: Path | None = None) -> Catalog:
             f"{directory} is not a patchlevel lifecycle data directory (no manifest.json)",
             hint="run 'patchlevel lifecycle update' or drop --data-dir",
         )
-    manifest = _read_json(manifest_path)
-    products_meta = manifest.get("products", {}) if isinstance(manifest, dict) else {}
-    data_date = _date(products_meta.get("retrieved"), f"{manifest_path} products.retrieved")
-    if data_date is None:
+    manifest: dict[str, Any] = _decode(_read(manifest_path), dict[str, Any], str(manifest_path), "a JSON object")
+    meta = _decode(manifest, _Manifest, str(manifest_path), "a lifecycle data manifest").products
+    data_date = meta.retrieved if meta is not None else None
+    if meta is None or data_date is None:
         raise LifecycleError(f"{manifest_path} does not say when the data was retrieved")
     products: dict[str, Product] = {}
     for path in sorted((directory / "products").glob("*.json")):
-        doc = _read_json(path)
         releases_path = directory / "releases" / path.name
-        versions_doc = _read_json(releases_path) if releases_path.is_file() else None
-        product = parse_product(doc, versions_doc, str(path))
+        versions_doc = _read(releases_path) if releases_path.is_file() else None
+        product = parse_product(_read(path), versions_doc, str(path), str(releases_path))
+        if product.id != path.stem:  # else it would silently replace another product's data
+            raise LifecycleError(f"{path}: names product {product.id!r}, not {path.stem!r} - at `$.product`")
         products[product.id] = product
     if not products:
         raise LifecycleError(f"{directory} holds no lifecycle products")
@@ -618,6 +672,6 @@ def load_catalog(data_dir: Path | None = None) -> Catalog:
         data_date=data_date,
         data_dir=directory,
         bundled=bundled,
-        source=str(products_meta.get("source", "")),
+        source=meta.source,
         manifest=manifest,
     )

@@ -1,0 +1,180 @@
+"""Lifecycle data files from a ``--data-dir`` are untrusted: every field of the real files, mutated type-wise,
+gives a loaded catalog that answers, or one LifecycleError line naming the file and the field, never a crash."""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+import shutil
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from patchlevel.cli import main
+from patchlevel.errors import LifecycleError
+from patchlevel.lifecycle.catalog import BUNDLED_DATA, load_catalog
+
+REPO = Path(__file__).resolve().parent.parent
+SNAPSHOT = REPO / "tests" / "data" / "snapshots" / "mixed-shapes-read"
+FILES = ("manifest.json", "products/kubernetes.json", "releases/kubernetes.json")
+MISSING = object()  # the key removed
+# One value of each JSON type, and strings that are almost dates.
+MUTANTS: tuple[Any, ...] = (
+    MISSING,
+    None,
+    True,
+    False,
+    0,
+    -1,
+    10**30,
+    1.5,
+    "",
+    "x",
+    "2026-02-30",
+    "20260901",
+    "9999-12-31T23:00:00-05:00",
+    [],
+    [1],
+    {},
+    {"x": 1},
+)
+Path_ = tuple[str | int, ...]
+
+
+def _paths(value: Any, here: Path_ = ()) -> Iterator[Path_]:
+    """Every field path of a document; of a list only its first item, of ``versions`` only its first entry."""
+    if isinstance(value, dict):
+        items = list(value.items())
+        if here and here[-1] == "versions":
+            items = items[:1]
+        for key, child in items:
+            yield (*here, key)
+            yield from _paths(child, (*here, key))
+    elif isinstance(value, list) and value:
+        yield (*here, 0)
+        yield from _paths(value[0], (*here, 0))
+
+
+def _mutated(doc: Any, path: Path_, mutant: Any) -> Any:
+    doc = copy.deepcopy(doc)
+    parent = doc
+    for step in path[:-1]:
+        parent = parent[step]
+    if mutant is MISSING:
+        del parent[path[-1]]
+    else:
+        parent[path[-1]] = mutant
+    return doc
+
+
+def _documents() -> dict[str, Any]:
+    return {name: json.loads((BUNDLED_DATA / name).read_bytes()) for name in FILES}
+
+
+def _cases() -> Iterator[Any]:
+    for name, doc in _documents().items():
+        for path in [(), *_paths(doc)]:
+            for mutant in MUTANTS:
+                if path == () and mutant is MISSING:
+                    continue
+                label = "$" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path)
+                shown = "missing" if mutant is MISSING else json.dumps(mutant)[:20]
+                yield pytest.param(name, path, mutant, id=f"{name}:{label}={shown}")
+
+
+@pytest.fixture(scope="module")
+def documents() -> dict[str, Any]:
+    return _documents()
+
+
+def _write(directory: Path, documents: dict[str, Any]) -> Path:
+    (directory / "curated").mkdir()  # no curated products or overlays: Kubernetes alone
+    for name, doc in documents.items():
+        target = directory / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(json.dumps(doc), encoding="utf-8")
+    return directory
+
+
+@pytest.mark.parametrize(("name", "path", "mutant"), list(_cases()))
+def test_a_mutated_field_loads_or_is_one_clear_error(
+    tmp_path: Path, documents: dict[str, Any], name: str, path: Path_, mutant: Any
+) -> None:
+    changed = {**documents, name: _mutated(documents[name], path, mutant) if path else mutant}
+    directory = _write(tmp_path, changed)
+    try:
+        catalog = load_catalog(directory)
+    except LifecycleError as exc:
+        message = str(exc)
+        assert str(directory / name) in message or (name == "manifest.json" and "manifest.json" in message), message
+        assert "\n" not in message
+        return
+    # A catalog that loaded answers every question about the product without failing.
+    kubernetes = catalog.product("kubernetes")
+    assert kubernetes is not None
+    for cycle in kubernetes.cycles:
+        for day in (date(2000, 1, 1), date(2026, 9, 1), date(9999, 12, 31)):
+            catalog.support("kubernetes", cycle.name, day)
+            catalog.patches("kubernetes", cycle.name, day)
+    for release in kubernetes.versions[:5]:
+        catalog.release_date("kubernetes", release.version)
+    catalog.support("kubernetes", "1.2", date(2026, 9, 1))
+
+
+@pytest.mark.parametrize(
+    ("name", "path", "value", "message"),
+    [
+        (
+            "releases/kubernetes.json",
+            ("versions",),
+            [1, 2],
+            r"releases/kubernetes\.json: not a release-data file: "
+            r"Expected `object \| null`, got `array` - at `\$\.versions`",
+        ),
+        (
+            "manifest.json",
+            ("products",),
+            [],
+            r"manifest\.json: not a lifecycle data manifest: "
+            r"Expected `object \| null`, got `array` - at `\$\.products`",
+        ),
+        (
+            "products/kubernetes.json",
+            ("front_matter",),
+            [1],
+            r"products/kubernetes\.json: not a lifecycle product file: .*got `array` - at `\$\.front_matter`",
+        ),
+        (
+            "products/kubernetes.json",
+            ("releases", 2, "eol"),
+            "2026-02-30",
+            r"Expected a YYYY-MM-DD date - at `\$\.releases\[2\]\.eol`",
+        ),
+    ],
+)
+def test_audit_with_a_malformed_data_dir_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str, path: Path_, value: Any, message: str
+) -> None:
+    """The reported reproducers: ``audit SNAP --data-dir dd`` said ``internal error: AttributeError``."""
+    data = tmp_path / "dd"
+    shutil.copytree(BUNDLED_DATA, data)
+    doc = json.loads((data / name).read_bytes())
+    (data / name).write_text(json.dumps(_mutated(doc, path, value)), encoding="utf-8")
+    assert main(["audit", str(SNAPSHOT), "--data-dir", str(data), "--as-of", "2026-09-01"]) == 3
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "internal error" not in err, err
+    assert err.startswith("patchlevel: error: ")
+    assert str(data) in err
+    assert re.search(message, err), err
+
+
+def test_deeply_nested_data_file_is_one_error(tmp_path: Path, documents: dict[str, Any]) -> None:
+    directory = _write(tmp_path, documents)
+    deep = b'{"product": "kubernetes", "releases": [], "identifiers": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    (directory / "products" / "kubernetes.json").write_bytes(deep)
+    with pytest.raises(LifecycleError, match="nested too deeply"):
+        load_catalog(directory)

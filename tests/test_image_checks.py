@@ -651,6 +651,41 @@ def test_tag_still_at_the_running_digest_or_its_platform_manifest_passes() -> No
     assert one("patched_image_redeployed", ctx, f"image/registry.example/app@{DIGEST_A}").status is Status.PASS
 
 
+def test_a_registry_answer_given_after_the_as_of_date_is_no_evidence_for_it() -> None:
+    """Issue 14: ``--as-of 2026-09-01 --registry-check`` passed on an answer fetched 2026-12-07."""
+    subject = f"image/registry.example/app@{DIGEST_A}"
+    as_of = date(2026, 9, 1)
+    answered = datetime(2026, 12, 7, 21, 0, tzinfo=UTC)
+    for digest in (DIGEST_A, DIGEST_B):  # the tag at the running digest today, and moved today
+        late = {"registry.example/app:1.0": dataclasses.replace(resolved(digest), resolved_at=answered)}
+        found = one(
+            "patched_image_redeployed", context(make_inventory([app_pod()]), as_of, tag_resolutions=late), subject
+        )
+        assert (found.status, found.message) == (
+            Status.UNKNOWN,
+            "where the tag pointed on 2026-09-01 is unknown: the registry answered on 2026-12-07, after the as-of "
+            "date 2026-09-01; a later answer is no evidence for that date",
+        )
+        (tag,) = found.evidence["tags"]
+        assert (tag["state"], tag["registry_digest"]) == ("unknown", digest)
+        assert tag["registry_resolved_at"] == "2026-12-07T21:00:00+00:00"
+    # an answer given on the as-of date (or before it) is evidence for it, as before
+    current = {"registry.example/app:1.0": dataclasses.replace(resolved(DIGEST_A), resolved_at=answered)}
+    found = one(
+        "patched_image_redeployed",
+        context(make_inventory([app_pod()]), answered.date(), tag_resolutions=current),
+        subject,
+    )
+    assert (found.status, found.message) == (Status.PASS, "the tag still resolves to the running digest")
+    moved = {"registry.example/app:1.0": dataclasses.replace(resolved(DIGEST_B), resolved_at=answered)}
+    found = one(
+        "patched_image_redeployed",
+        context(make_inventory([app_pod()]), date(2026, 12, 8), tag_resolutions=moved),
+        subject,
+    )
+    assert found.status is Status.FAIL
+
+
 def test_registry_failures_local_ids_and_digest_pins() -> None:
     pods = [
         app_pod(),

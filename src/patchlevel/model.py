@@ -378,6 +378,9 @@ class Resolution:
     media_type: str | None = None  # of that manifest or index
     created: datetime | None = None  # image config "created" (UTC), with fetch_created only
     platform_digest: str | None = None  # for an index: the manifest whose config gave ``created``
+    # When the registry answered (UTC).  An answer given after the as-of date says where the tag
+    # points then, not on the as-of date: the checks take it as no evidence for that date.
+    resolved_at: datetime | None = None
 
 
 def count_by_status(findings: Iterable[Finding]) -> dict[Status, int]:

@@ -765,6 +765,7 @@ class _TagState:
                     "registry_media_type": r.media_type,
                     "registry_platform_digest": r.platform_digest,
                     "registry_image_created": r.created.isoformat() if r.created else None,
+                    "registry_resolved_at": r.resolved_at.isoformat() if r.resolved_at else None,
                 }
             )
         if self.note:
@@ -772,7 +773,7 @@ class _TagState:
         return out
 
 
-def _tag_state(image: RunningImage, reference: str, registry: dict[str, Resolution] | None) -> _TagState:
+def _tag_state(image: RunningImage, reference: str, registry: dict[str, Resolution] | None, as_of: date) -> _TagState:
     try:
         ref = parse_reference(reference)
     except InvalidReferenceError as error:
@@ -784,6 +785,16 @@ def _tag_state(image: RunningImage, reference: str, registry: dict[str, Resoluti
     resolution = (registry or {}).get(reference)
     if resolution is None:
         return _TagState(reference, "unknown", note="the registry check did not resolve this reference")
+    answered = resolution.resolved_at.date() if resolution.resolved_at is not None else None
+    if answered is not None and answered > as_of:
+        # Where a tag points after the as-of date says nothing about where it pointed on it.
+        return _TagState(
+            reference,
+            "unknown",
+            resolution,
+            note=f"the registry answered on {answered}, after the as-of date {as_of}; a later answer is no "
+            "evidence for that date",
+        )
     if resolution.status is not ResolutionStatus.RESOLVED or not resolution.digest:
         return _TagState(reference, "unknown", resolution)
     if image.digest in (resolution.digest, resolution.platform_digest):
@@ -808,10 +819,10 @@ def patched_image_redeployed(ctx: Context) -> Iterator[Judgement]:
         )
         return
     registry = dict(ctx.tag_resolutions)
-    yield from per_image(ctx, lambda evidence: _redeployed_verdict(evidence.image, registry), remediation)
+    yield from per_image(ctx, lambda evidence: _redeployed_verdict(evidence.image, registry, ctx.as_of), remediation)
 
 
-def _redeployed_verdict(image: RunningImage, registry: dict[str, Resolution]) -> Verdict:
+def _redeployed_verdict(image: RunningImage, registry: dict[str, Resolution], as_of: date) -> Verdict:
     base = image.evidence()
     if image.identity is Identity.UNKNOWN:
         return _digest_unknown(image)
@@ -821,7 +832,7 @@ def _redeployed_verdict(image: RunningImage, registry: dict[str, Resolution]) ->
         )
     if not image.references:
         return unknown("the pods' specs name no image reference to resolve", **base)
-    states = [_tag_state(image, reference, registry) for reference in image.references]
+    states = [_tag_state(image, reference, registry, as_of) for reference in image.references]
     base["tags"] = [s.evidence(image.digest) for s in states]
     moved = [s for s in states if s.state == "moved"]
     if moved:
@@ -840,6 +851,9 @@ def _redeployed_verdict(image: RunningImage, registry: dict[str, Resolution]) ->
     unresolved = [s for s in states if s.state == "unknown"]
     if unresolved:
         first_state = unresolved[0]
+        late = [s for s in unresolved if s.resolution is not None and s.note]
+        if late:
+            return unknown(f"where the tag pointed on {as_of} is unknown: {late[0].note}", **base)
         if first_state.resolution is not None:
             reason = f"{first_state.resolution.status.value}: {first_state.resolution.reason}"
         else:

@@ -1,5 +1,6 @@
-"""Properties of the scanner timestamp parser (``importers.base.timestamp``): never raises, gives an aware
-UTC time or None, and round-trips RFC 3339 and Go ``time.String`` text with any offset and precision."""
+"""Properties of the one timestamp parser (``patchlevel.timestamps.timestamp``, which importers, VEX, the registry
+client, bundles and lifecycle data share): never raises, gives an aware UTC time or None, and round-trips
+RFC 3339 and Go ``time.String`` text with any offset and precision."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from fuzz_settings import FUZZ
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from patchlevel.importers.base import day, timestamp
+from patchlevel.timestamps import day, shown, timestamp
 
 offsets = st.integers(min_value=-(24 * 60 - 1), max_value=24 * 60 - 1)  # minutes; RFC 3339 allows ±23:59
 moments = st.datetimes(min_value=datetime(2, 1, 1), max_value=datetime(9999, 12, 31, 23, 59, 59, 999999))
@@ -50,10 +51,16 @@ garbage = st.one_of(
 @example("2026-02-30T00:00:00Z")
 @example("2026-01-01T24:00:00Z")
 @example("2026-01-01T23:59:60Z")
+@example("9999-12-31T23:00:00-05:00")
 def test_any_text_is_a_utc_time_or_none(text: str) -> None:
     parsed = timestamp(text)
     assert parsed is None or (parsed.tzinfo is UTC and parsed.year >= 1)
     day(text)
+    as_written = timestamp(text, keep_offset=True)
+    assert (as_written is None) == (parsed is None)
+    if as_written is not None:
+        assert as_written == parsed and as_written.astimezone(UTC) == parsed  # UTC can hold what is kept
+    assert len(shown(text)) <= 64
 
 
 @FUZZ

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Protocol, TypeVar
 
 import msgspec
@@ -21,6 +20,8 @@ from patchlevel.errors import ImporterError
 from patchlevel.model import Severity
 from patchlevel.safeinput import NESTED_TOO_DEEP
 from patchlevel.scans import ScanReport, Vulnerability
+from patchlevel.timestamps import day as day  # re-exported: the importers' field helpers
+from patchlevel.timestamps import timestamp as timestamp
 
 T = TypeVar("T")
 
@@ -170,84 +171,6 @@ def severity(word: str | None) -> Severity | None:
     if not word:
         return None
     return _SEVERITIES.get(word.strip().lower())
-
-
-# RFC 3339 (date-time, or a bare full-date): "2024-05-01T10:20:30.123456789+02:00", "…Z", "2024-05-01".
-_RFC3339 = re.compile(
-    r"(?P<year>\d{4})-(?P<month>\d{2})-(?P<day>\d{2})"
-    r"(?:[Tt ](?P<hour>\d{2}):(?P<minute>\d{2}):(?P<second>\d{2})(?:\.(?P<frac>\d{1,32}))?"
-    r"(?:(?P<z>[Zz])|(?P<sign>[+-])(?P<hh>\d{2}):?(?P<mm>\d{2}))?)?",
-    re.ASCII,
-)
-# Go's time.Time.String(): "2021-12-24 08:14:02.123 +0000 UTC", maybe with a monotonic " m=+0.001".
-_GO_TIME = re.compile(
-    r"(?P<year>\d{4})-(?P<month>\d{2})-(?P<day>\d{2}) (?P<hour>\d{2}):(?P<minute>\d{2}):(?P<second>\d{2})"
-    r"(?:\.(?P<frac>\d{1,32}))? (?P<sign>[+-])(?P<hh>\d{2})(?P<mm>\d{2})(?: [A-Za-z0-9+-]{1,32})?"
-    r"(?: m=[+-]\d{1,20}\.\d{1,32})?",
-    re.ASCII,
-)
-
-
-def timestamp(value: object) -> datetime | None:
-    """An RFC 3339 (or Go ``time.String``) timestamp as an aware UTC datetime; None when it is not one.
-
-    Never raises.  Accepted: ``YYYY-MM-DD``, and ``YYYY-MM-DD[T ]hh:mm:ss[.fraction][Z|±hh:mm]`` (a
-    time without an offset is taken as UTC), and Go's ``YYYY-MM-DD hh:mm:ss[.fraction] ±hhmm
-    [ZONE] [m=±monotonic]``.  Fractions beyond microseconds (nanoseconds) are cut, not rounded.
-    None for anything else: empty or garbage text, impossible dates and times (month 13, hour
-    24, leap second 60), offsets of 24 hours or more, year 0 and Go's zero time (year 1), and
-    moments that UTC cannot hold (year 9999 with a negative offset): downstream that is UNKNOWN.
-    """
-    parsed: datetime | None = None
-    if isinstance(value, datetime):
-        parsed = value
-    elif isinstance(value, date):
-        parsed = datetime(value.year, value.month, value.day)
-    elif isinstance(value, str) and len(value) <= 128:
-        text = value.strip()
-        match = _RFC3339.fullmatch(text) or _GO_TIME.fullmatch(text)
-        parsed = _from_match(match) if match is not None else None
-    if parsed is None or parsed.year <= 1:
-        return None
-    try:
-        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
-    except (OverflowError, ValueError):
-        return None
-
-
-def _from_match(match: re.Match[str]) -> datetime | None:
-    parts = match.groupdict()
-    try:
-        offset = None
-        if parts.get("z"):
-            offset = UTC
-        elif parts["sign"] is not None:
-            hours, minutes = int(parts["hh"]), int(parts["mm"])
-            if hours >= 24 or minutes >= 60:
-                return None
-            delta = timedelta(hours=hours, minutes=minutes)
-            offset = timezone(-delta if parts["sign"] == "-" else delta)
-        if parts["hour"] is None:
-            return datetime(int(parts["year"]), int(parts["month"]), int(parts["day"]), tzinfo=offset)
-        micro = int((parts["frac"] or "0")[:6].ljust(6, "0"))
-        return datetime(
-            int(parts["year"]),
-            int(parts["month"]),
-            int(parts["day"]),
-            int(parts["hour"]),
-            int(parts["minute"]),
-            int(parts["second"]),
-            micro,
-            tzinfo=offset,
-        )
-    except ValueError:  # month 13, day 31 in April, hour 24, second 60
-        return None
-
-
-def day(value: object) -> date | None:
-    """The UTC calendar date of a timestamp (or date) value, None when there is none."""
-    moment = timestamp(value)
-    return moment.date() if moment else None
 
 
 _DIGEST = re.compile(r"^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[A-Za-z0-9=_-]{32,}$")

@@ -49,7 +49,7 @@ import hashlib
 import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, Final
@@ -61,6 +61,8 @@ from patchlevel.errors import InputError, UsageError
 from patchlevel.imageref import InvalidReferenceError, parse_reference
 from patchlevel.model import InputFile
 from patchlevel.safeinput import InputTooLarge, NotARegularFile, max_input_bytes, read_regular, regular_file_problem
+from patchlevel.timestamps import ACCEPTED, shown, timestamp
+from patchlevel.timestamps import day as utc_day
 
 MAX_VEX_BYTES: Final = 64 * 1024 * 1024
 _CVE_IN = re.compile(r"CVE-\d{4}-\d{4,}", re.IGNORECASE)
@@ -162,12 +164,13 @@ class VexStatement:
     justification: str = ""
     impact_statement: str = ""
     action_statement: str = ""
-    timestamp: datetime | None = None  # the statement's own, else the document's
+    timestamp: datetime | None = None  # the statement's own, else the document's (UTC can hold it)
     document: str = ""  # where it was read (file path)
     document_id: str = ""  # the document's own id (@id, serialNumber, tracking.id)
     author: str = ""
     format: str = ""  # "OpenVEX 0.2.0", "CycloneDX 1.5", "CSAF 2.0"
     order: int = 0  # position in the document: a later statement supersedes an earlier one
+    timestamp_invalid: str = ""  # the raw text of a timestamp that is no time (then ``timestamp`` is None)
 
     @property
     def ids(self) -> frozenset[str]:
@@ -175,7 +178,7 @@ class VexStatement:
 
     def describe(self) -> str:
         """One line for findings: NOT AFFECTED (VEX) with document, author, timestamp and justification."""
-        when = self.timestamp.astimezone(UTC).date().isoformat() if self.timestamp else "undated"  # as ages are judged
+        when = str(utc_day(self.timestamp) or "undated")  # the UTC date, as ages are judged
         why = self.justification or self.impact_statement or self.action_statement
         label = self.status.value.replace("_", " ").upper()
         return (
@@ -234,14 +237,24 @@ class VexDecision:
 # Shared helpers
 
 
-def _timestamp(text: str | None) -> datetime | None:
-    if not text:
-        return None
-    try:
-        value = datetime.fromisoformat(text.strip())
-    except ValueError:
-        return None
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+# When a statement was made: a UTC time, or the raw text of a timestamp that is no time ("" when none).
+_When = tuple[datetime | None, str]
+_UNDATED: Final[_When] = (None, "")
+
+
+def _dated(*texts: str | None) -> _When:
+    """The first timestamp given: as a time (with its written offset), or its raw text when it is no time
+    (``9999-12-31T23:00:00-05:00``: UTC cannot hold it); a later field does not stand in for an unreadable one."""
+    for text in texts:
+        if text and text.strip():
+            moment = timestamp(text, keep_offset=True)  # shown as written; UTC can hold it
+            return (moment, "") if moment is not None else (None, text)
+    return _UNDATED
+
+
+def _own_or(own: _When, document: _When) -> _When:
+    """A statement's own time (or its unreadable text), else its document's."""
+    return own if own != _UNDATED else document
 
 
 def _image_repository(reference: str) -> str:
@@ -347,7 +360,7 @@ def _openvex(data: bytes, where: str) -> VexDocument:
     doc = _decode(data, _OpenVex, where, "OpenVEX")
     version = doc.context.rstrip("/").rsplit("/", 1)[-1]
     fmt = f"OpenVEX {version[1:]}" if version.startswith("v") else "OpenVEX (pre-0.2)"
-    doc_time = _timestamp(doc.last_updated) or _timestamp(doc.timestamp)
+    doc_when = _dated(doc.last_updated, doc.timestamp)
     statements: list[VexStatement] = []
     for index, raw in enumerate(doc.statements):
         status = _OPENVEX_STATUS.get(raw.status.strip().lower())
@@ -355,6 +368,7 @@ def _openvex(data: bytes, where: str) -> VexDocument:
             raise InputError(f"{where}: statements[{index}].status {raw.status!r} is not an OpenVEX status")
         vuln = raw.vulnerability
         name, aliases = (vuln, ()) if isinstance(vuln, str) else (vuln.name or vuln.id, (*vuln.aliases, vuln.id))
+        when, invalid = _own_or(_dated(raw.last_updated, raw.timestamp), doc_when)
         products = []
         for product in raw.products:
             subs = [] if isinstance(product, str) else [_ov_identifier(s) for s in product.subcomponents]
@@ -369,15 +383,16 @@ def _openvex(data: bytes, where: str) -> VexDocument:
                 justification=raw.justification,
                 impact_statement=raw.impact_statement,
                 action_statement=raw.action_statement or raw.status_notes,
-                timestamp=_timestamp(raw.last_updated) or _timestamp(raw.timestamp) or doc_time,
+                timestamp=when,
                 document=where,
                 document_id=doc.id,
                 author=doc.author,
                 format=fmt,
                 order=index,
+                timestamp_invalid=invalid,
             )
         )
-    return VexDocument(fmt, where, doc.id, doc.author, doc_time, tuple(statements))
+    return VexDocument(fmt, where, doc.id, doc.author, doc_when[0], tuple(statements))
 
 
 # --------------------------------------------------------------------------------------------
@@ -473,7 +488,7 @@ def _cyclonedx(data: bytes, where: str) -> VexDocument:
     author = next((a.name for a in meta.authors if a.name), "")
     for org in (meta.manufacturer, meta.manufacture, meta.supplier):
         author = author or (org.name if org else "")
-    doc_time = _timestamp(meta.timestamp)
+    doc_when = _dated(meta.timestamp)
     refs = _cdx_refs(doc.components, {})
     main = meta.component
     if main is not None:
@@ -504,6 +519,7 @@ def _cyclonedx(data: bytes, where: str) -> VexDocument:
         justification = analysis.justification
         if analysis.state.strip().lower() == "false_positive" and not justification:
             justification = "false_positive"
+        when, invalid = _own_or(_dated(analysis.last_updated, analysis.first_issued), doc_when)
         statements.append(
             VexStatement(
                 vulnerability=vuln.id,
@@ -514,15 +530,16 @@ def _cyclonedx(data: bytes, where: str) -> VexDocument:
                 justification=justification,
                 impact_statement=analysis.detail,
                 action_statement=", ".join(analysis.response) or vuln.recommendation,
-                timestamp=_timestamp(analysis.last_updated) or _timestamp(analysis.first_issued) or doc_time,
+                timestamp=when,
                 document=where,
                 document_id=doc.serial_number,
                 author=author,
                 format=fmt,
                 order=index,
+                timestamp_invalid=invalid,
             )
         )
-    return VexDocument(fmt, where, doc.serial_number, author, doc_time, tuple(statements), tuple(notes))
+    return VexDocument(fmt, where, doc.serial_number, author, doc_when[0], tuple(statements), tuple(notes))
 
 
 # --------------------------------------------------------------------------------------------
@@ -706,7 +723,7 @@ def _csaf(data: bytes, where: str) -> VexDocument:
     groups = _csaf_groups(tree)
     tracking = doc.document.tracking or _CsafTracking()
     author = doc.document.publisher.name if doc.document.publisher else ""
-    doc_time = _timestamp(tracking.current_release_date)
+    doc_when = _dated(tracking.current_release_date)
     fmt = "CSAF 2.0"
     statements: list[VexStatement] = []
     notes: list[str] = []
@@ -736,7 +753,12 @@ def _csaf(data: bytes, where: str) -> VexDocument:
                 actions = [
                     r for r in _for_product(vuln.remediations, product_id, groups, unscoped_applies=False) if r.details
                 ]
-                dated = [_timestamp(x.date) for x in (*flags, *impacts)]
+                dated = [_dated(x.date) for x in (*flags, *impacts)]
+                unreadable = next((text for _, text in dated if text), "")
+                moments = [moment for moment, _ in dated if moment is not None]
+                when, invalid = (
+                    (None, unreadable) if unreadable else (max(moments), "") if moments else doc_when
+                )  # the newest flag or threat date; one that is no time makes the statement's age unknown
                 statements.append(
                     VexStatement(
                         vulnerability=name,
@@ -747,18 +769,19 @@ def _csaf(data: bytes, where: str) -> VexDocument:
                         justification=flags[0].label if flags else "",
                         impact_statement=impacts[0].details if impacts and status is VexStatus.NOT_AFFECTED else "",
                         action_statement=actions[0].details if actions else "",
-                        timestamp=max((d for d in dated if d), default=None) or doc_time,
+                        timestamp=when,
                         document=where,
                         document_id=tracking.id,
                         author=author,
                         format=fmt,
                         order=order,
+                        timestamp_invalid=invalid,
                     )
                 )
                 order += 1
     if not statements:
         raise InputError(f"{where}: a CSAF document without product statuses is not a VEX document")
-    return VexDocument(fmt, where, tracking.id, author, doc_time, tuple(statements), tuple(notes))
+    return VexDocument(fmt, where, tracking.id, author, doc_when[0], tuple(statements), tuple(notes))
 
 
 # --------------------------------------------------------------------------------------------
@@ -1106,9 +1129,12 @@ def _unusable(statement: VexStatement, as_of: date, max_age_days: int) -> str:
         statement.justification.strip() or statement.impact_statement.strip()
     ):
         return "not_affected without a justification or impact statement"
-    if statement.timestamp is None:
+    day = utc_day(statement.timestamp)  # never raises: a time UTC cannot hold is None
+    if day is None:
+        if statement.timestamp is not None or statement.timestamp_invalid:
+            raw = statement.timestamp_invalid or str(statement.timestamp)
+            return f"timestamp {shown(raw)} is not {ACCEPTED}, so its age cannot be judged"
         return "no timestamp in the statement or its document, so its age cannot be judged"
-    day = statement.timestamp.astimezone(UTC).date()
     if day > as_of:
         return f"dated {day}, after the as-of date {as_of}"
     age = (as_of - day).days

@@ -254,6 +254,13 @@ def report_warnings(knowledge: Knowledge, policy: Policy, as_of: date, inventory
         if stale_kev:
             warnings.append(stale_kev)
     warnings.extend(_epss_warnings(knowledge, policy, as_of))
+    collected = inventory.collected_at
+    if collected is not None and collected.date() > as_of:
+        warnings.append(
+            f"the evidence was collected on {collected.date()}, after the as-of date {as_of}: it shows the cluster "
+            f"as it was on {collected.date()}, not on {as_of}; this report is no evidence of the cluster's state on "
+            f"{as_of} (a ledger records it as evidence of {collected.date()})"
+        )
     warnings.extend(inventory.warnings)
     return tuple(warnings)
 

@@ -311,6 +311,11 @@ INVALID: dict[str, tuple[Callable[[], bytes], str]] = {
     "impossible date": (_edited(_set_release_field("eolFrom", "2026-13-40")), "2026-13-40"),
     "date with a time": (_edited(_set_release_field("releaseDate", "2026-04-22T00:00:00")), "releaseDate"),
     "eol neither date nor bool": (_edited(_set_release_field("isEol", "soon")), "isEol"),
+    "last_modified past UTC's range": (
+        _edited(lambda d: d.__setitem__("last_modified", "9999-12-31T23:00:00-05:00")),
+        "last_modified '9999-12-31T23:00:00-05:00' is out of range",
+    ),
+    "last_modified not a time": (_edited(lambda d: d.__setitem__("last_modified", 20260821)), "20260821"),
     "duplicate release": (
         _edited(lambda d: d["result"]["releases"].append(d["result"]["releases"][0])),
         "more than once",
@@ -861,6 +866,18 @@ def test_records_without_a_date_are_refused(tmp_path: Path) -> None:
         force=True,
     )
     assert result.feeds[0].records == 33  # no index: every record naming a module patchlevel reads
+
+
+def test_a_db_json_time_past_utc_range_is_refused(tmp_path: Path) -> None:
+    """``modified`` of 9999-12-31T23:00:00-05:00 overflowed in astimezone (an internal error)."""
+    served = tmp_path / "served"
+    shutil.copytree(VULNDB, served)
+    db = next(served.rglob("db.json"))
+    db.write_text('{"modified": "9999-12-31T23:00:00-05:00"}')
+    target = tmp_path / "lifecycle"
+    with pytest.raises(LifecycleError, match=r"db\.json: .*'9999-12-31T23:00:00-05:00' is out of range"):
+        update_data(target, source=None, feeds=FeedSources(vulndb=VulndbDirectorySource(served)), today=TODAY)
+    assert not target.exists()
 
 
 def test_shrinking_or_older_vulndb_data_needs_force(tmp_path: Path) -> None:

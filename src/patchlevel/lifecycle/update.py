@@ -416,10 +416,21 @@ def _data_date(envelope: Mapping[str, Any]) -> tuple[date, str]:
             moment = datetime.fromisoformat(value)
         except ValueError:
             raise _Invalid(f"{key} {value!r} is not an ISO-8601 date-time") from None
-        if moment.tzinfo is not None:
-            moment = moment.astimezone(UTC)
-        return moment.date(), key
+        day = _utc_day(moment)
+        if day is None:
+            raise _Invalid(f"{key} {value!r} is out of range: its UTC time falls past year 9999")
+        return day, key
     raise _Invalid("the response has neither last_modified nor generated_at: its data date is unknown")
+
+
+def _utc_day(moment: datetime) -> date | None:
+    """The UTC day of a time (a naive time is taken as UTC); None when UTC cannot hold it."""
+    if moment.tzinfo is None:
+        return moment.date()
+    try:
+        return moment.astimezone(UTC).date()
+    except OverflowError:  # 9999-12-31T23:00:00-05:00 is in year 10000 in UTC
+        return None
 
 
 def _release(entry: Any, index: int) -> dict[str, Any]:
@@ -761,7 +772,13 @@ def collect_vulndb(
     covered: date | None = None
     if db is not None:
         moment = _decode_json(db, _DbJson, "the Go vulnerability database's index/db.json").modified
-        covered = (moment.astimezone(UTC) if moment.tzinfo else moment).date()
+        covered = _utc_day(moment)
+        if covered is None:
+            raise LifecycleError(
+                f"{db.origin}: not the Go vulnerability database's index/db.json: modified {moment.isoformat()!r} "
+                "is out of range: its UTC time falls past year 9999",
+                hint=_UNCHANGED_HINT,
+            )
     index = source.modules_json()
     listed_for: dict[str, set[str]] = {}
     if index is not None:

@@ -34,7 +34,7 @@ import time
 from collections.abc import Collection, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import TypeVar
 
@@ -45,6 +45,7 @@ from patchlevel import __version__
 from patchlevel.errors import RegistryError
 from patchlevel.imageref import DOCKER_HUB, ImageRef, InvalidReferenceError, parse_digest, parse_reference
 from patchlevel.model import Resolution, ResolutionStatus
+from patchlevel.timestamps import ACCEPTED, shown, timestamp
 
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
@@ -288,11 +289,11 @@ def _content_digest(body: bytes, algorithm: str = "sha256") -> str:
 
 
 def _parse_created(value: str) -> datetime:
-    try:
-        when = datetime.fromisoformat(value)
-    except ValueError:
-        raise _Failure(ResolutionStatus.ERROR, f"unreadable created date {value!r}") from None
-    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+    """The config's ``created`` in UTC; a value that is no time (or one UTC cannot hold) leaves the image undated."""
+    when = timestamp(value)
+    if when is None:
+        raise _Failure(ResolutionStatus.ERROR, f"unreadable created date {shown(value)}: not {ACCEPTED}")
+    return when
 
 
 def _pick_platform(entries: list[_IndexEntry], platform: str) -> _IndexEntry | None:

@@ -21,7 +21,7 @@ from patchlevel.checks.images import image_scanned_recently
 from patchlevel.facts import ClusterFacts, derive_facts
 from patchlevel.frameworks import load_requirements, requirements_by_check
 from patchlevel.inventory import Inventory
-from patchlevel.knowledge import Knowledge
+from patchlevel.knowledge import Knowledge, kev_source, lifecycle_source
 from patchlevel.lifecycle.osv import coverage_text, feed_coverage_note, feed_stale_warning
 from patchlevel.model import (
     CheckInfo,
@@ -178,18 +178,7 @@ def scan_coverage_warning(findings: Iterable[Finding], scan_max_age_days: int) -
 
 def data_sources(knowledge: Knowledge, policy: Policy, as_of: date) -> tuple[DataSource, ...]:
     """Every reference data set the verdicts rest on, with the date it describes and whether it is stale."""
-    catalog = knowledge.catalog
-    age = catalog.age_days(as_of)
-    sources = [
-        DataSource(
-            name="lifecycle",
-            source=f"{catalog.source or 'endoflife.date'} ({'bundled' if catalog.bundled else catalog.data_dir})",
-            retrieved=catalog.data_date,
-            age_days=age,
-            stale=age > policy.lifecycle_stale_days,
-            detail=f"{len(catalog.products)} products",
-        )
-    ]
+    sources = [lifecycle_source(knowledge.catalog, policy.lifecycle_stale_days, as_of)]
     feed = knowledge.osv
     covered = feed.covered_until
     if covered is not None:
@@ -203,19 +192,8 @@ def data_sources(knowledge: Knowledge, policy: Policy, as_of: date) -> tuple[Dat
                 detail=feed_coverage_note(feed, as_of),
             )
         )
-    kev = knowledge.kev
-    if kev is not None:
-        kev_age = (as_of - kev.released).days
-        sources.append(
-            DataSource(
-                name="cisa-kev",
-                source=f"CISA Known Exploited Vulnerabilities catalog {kev.version} ({kev.licence})",
-                retrieved=kev.released,
-                age_days=kev_age,
-                stale=kev_age > policy.lifecycle_stale_days,
-                detail=f"{len(kev.entries)} entries",
-            )
-        )
+    if knowledge.kev is not None:
+        sources.append(kev_source(knowledge.kev, policy.lifecycle_stale_days, as_of))
     epss = knowledge.epss
     if epss is not None:
         epss_age = (as_of - epss.score_date).days

@@ -11,12 +11,14 @@ from __future__ import annotations
 import json
 from collections.abc import Collection
 from dataclasses import dataclass, replace
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from patchlevel.inventory import Inventory
 from patchlevel.lifecycle.catalog import BUNDLED_DATA, Catalog, load_catalog
 from patchlevel.lifecycle.osv import OsvFeed, load_cve_feed
+from patchlevel.model import DataSource
 from patchlevel.vuln.epss import EpssScores, load_epss_data
 from patchlevel.vuln.kev import KevCatalog, load_kev_data
 
@@ -34,6 +36,32 @@ class Knowledge:
     # FIRST EPSS scores: not bundled, so None until ``lifecycle update`` fetched them into the data
     # directory; possibly only the CVEs an audit's scans name (``EpssScores.rows`` counts the whole file).
     epss: EpssScores | None = None
+
+
+def lifecycle_source(catalog: Catalog, stale_days: int, on: date) -> DataSource:
+    """The lifecycle data as a dated source of a report judged on ``on`` (an audit's as-of, a period's end)."""
+    age = catalog.age_days(on)
+    return DataSource(
+        name="lifecycle",
+        source=f"{catalog.source or 'endoflife.date'} ({'bundled' if catalog.bundled else catalog.data_dir})",
+        retrieved=catalog.data_date,
+        age_days=age,
+        stale=age > stale_days,
+        detail=f"{len(catalog.products)} products",
+    )
+
+
+def kev_source(kev: KevCatalog, stale_days: int, on: date) -> DataSource:
+    """The CISA KEV catalog as a dated source of a report judged on ``on``."""
+    age = (on - kev.released).days
+    return DataSource(
+        name="cisa-kev",
+        source=f"CISA Known Exploited Vulnerabilities catalog {kev.version} ({kev.licence})",
+        retrieved=kev.released,
+        age_days=age,
+        stale=age > stale_days,
+        detail=f"{len(kev.entries)} entries",
+    )
 
 
 def load_knowledge(catalog: Catalog, *, epss_only: Collection[str] | None = None, epss: bool = True) -> Knowledge:

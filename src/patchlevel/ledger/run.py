@@ -19,7 +19,7 @@ from patchlevel.errors import PatchlevelError, UsageError
 from patchlevel.facts import ClusterFacts
 from patchlevel.frameworks import load_requirements
 from patchlevel.inventory import Inventory
-from patchlevel.knowledge import Knowledge, load_default_knowledge
+from patchlevel.knowledge import Knowledge, kev_source, lifecycle_source, load_default_knowledge
 from patchlevel.ledger.errors import LedgerError
 from patchlevel.ledger.history import History
 from patchlevel.ledger.period import (
@@ -30,7 +30,7 @@ from patchlevel.ledger.period import (
     run_period_checks,
 )
 from patchlevel.ledger.report import FleetRow, FleetTable, PeriodReport, period_requirement_results
-from patchlevel.model import DataSource, Report, Requirement, Status, count_by_status
+from patchlevel.model import Report, Requirement, Status, count_by_status
 from patchlevel.policy import Policy, SeveritySource
 from patchlevel.vuln.kev import kev_stale_warning
 
@@ -64,14 +64,7 @@ def judge_period(
     result = run_period_checks(PeriodContext(history, policy, knowledge.catalog, cov, knowledge.kev), mapping)
     in_period = history.in_period()
     catalog = knowledge.catalog
-    lifecycle = DataSource(
-        name="lifecycle",
-        source=f"{catalog.source or 'endoflife.date'} ({'bundled' if catalog.bundled else catalog.data_dir})",
-        retrieved=catalog.data_date,
-        age_days=(history.end - catalog.data_date).days,
-        stale=(history.end - catalog.data_date).days > policy.lifecycle_stale_days,
-        detail=f"{len(catalog.products)} products",
-    )
+    lifecycle = lifecycle_source(catalog, policy.lifecycle_stale_days, history.end)
     warnings: list[str] = []
     if lifecycle.stale:
         warnings.append(
@@ -85,17 +78,7 @@ def judge_period(
             "no CISA KEV catalog was found: known-exploited vulnerabilities are judged by their scanners' severities"
         )
     else:
-        kev_age = (history.end - kev.released).days
-        sources.append(
-            DataSource(
-                name="cisa-kev",
-                source=f"CISA Known Exploited Vulnerabilities catalog {kev.version} ({kev.licence})",
-                retrieved=kev.released,
-                age_days=kev_age,
-                stale=kev_age > policy.lifecycle_stale_days,
-                detail=f"{len(kev.entries)} entries",
-            )
-        )
+        sources.append(kev_source(kev, policy.lifecycle_stale_days, history.end))
         stale_kev = kev_stale_warning(kev, history.end, policy.lifecycle_stale_days)
         if stale_kev:
             warnings.append(stale_kev.replace("the as-of date", "the period's end"))

@@ -152,6 +152,41 @@ def test_errors_name_file_line_and_field(text: str, message: str) -> None:
     assert error(text).startswith(message)
 
 
+@pytest.mark.parametrize(
+    "written",
+    [
+        "2026W362aa",  # date.fromisoformat read this as 2026-09-01, and `policy check` passed it
+        "'2026W362aa'",
+        "2026-W36-2",  # an ISO week date
+        "20260901",  # ISO basic format
+        "'20260901'",
+        "2026-02-30",  # no such day
+        "2026-9-1",  # YAML's own timestamp reading takes one-digit months and days
+        "' 2026-09-01'",
+        "2026-09-01T00:00:00Z",
+        "[2026-09-01]",
+    ],
+)
+def test_a_waiver_expiry_is_yyyy_mm_dd_only(written: str) -> None:
+    message = error(WAIVER + f"    expires: {written}\n")
+    assert message.startswith("team.yaml:6: waivers[0].expires: expected a date YYYY-MM-DD, got "), message
+
+
+@pytest.mark.parametrize("written", ["2026-09-01", "'2026-09-01'", '"2026-09-01"', "!!str 2026-09-01"])
+def test_a_waiver_expiry_written_yyyy_mm_dd_is_read(written: str) -> None:
+    (waiver,) = parse_policy(WAIVER + f"    expires: {written}\n", "team.yaml", CHECKS).waivers
+    assert waiver.expires == date(2026, 9, 1)
+
+
+def test_policy_check_refuses_a_week_date_expiry(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The reported case: ``expires: '2026W362aa'`` passed ``policy check`` and was read as 2026-09-01."""
+    policy = tmp_path / "team.yaml"
+    policy.write_text(WAIVER.replace("node_os_supported", "kubelet_version_supported") + "    expires: '2026W362aa'\n")
+    assert main(["policy", "check", str(policy)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == f"patchlevel: error: {policy}:6: waivers[0].expires: expected a date YYYY-MM-DD, got '2026W362aa'"
+
+
 def test_load_policy_reads_a_file_and_names_missing_ones(tmp_path: Path) -> None:
     path = tmp_path / "patchlevel.yaml"
     path.write_text("patch_window_days: 10\n")

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import gc
 import os
-import re
 import shutil
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -23,6 +22,7 @@ from typing import TYPE_CHECKING, TypeVar
 import click
 
 from patchlevel import __version__
+from patchlevel.dates import iso_day
 from patchlevel.errors import PatchlevelError, UsageError
 from patchlevel.model import ExitCode, Status
 from patchlevel.text import visible
@@ -38,7 +38,6 @@ F = TypeVar("F", bound=StrEnum)
 T = TypeVar("T")
 
 FAIL_ON = {"fail": Status.FAIL, "unknown": Status.UNKNOWN, "warn": Status.WARN, "never": None}
-_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def _today() -> date:
@@ -49,11 +48,9 @@ def _parse_as_of(value: str | None, option: str = "--as-of") -> date:
     """A calendar date written YYYY-MM-DD, and nothing else (not 20260901, not 2026-W36-2)."""
     if value is None:
         return _today()
-    if _ISO_DAY.fullmatch(value):
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            pass
+    day = iso_day(value)
+    if day is not None:
+        return day
     raise UsageError(f"{option} {value!r} is not a date (use YYYY-MM-DD)")
 
 

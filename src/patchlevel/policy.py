@@ -14,6 +14,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from patchlevel.dates import iso_day
 from patchlevel.errors import PolicyError
 from patchlevel.model import JSONValue, Severity, Status, Waiver
 
@@ -290,15 +291,15 @@ def _value(source: str, node: Any, name: str, hint: Any) -> Any:
 
 
 def _expires(source: str, node: Any, name: str) -> date:
+    """The last day a waiver holds, read from the text as written: YYYY-MM-DD naming a real day, only.
+
+    Not YAML's own date reading (which takes ``2026-9-1``), nor ``date.fromisoformat`` (which takes
+    ``20260901``, ``2026-W36-2`` and ``2026W362aa``-like text as some other day).
+    """
     import yaml
 
-    value = _scalar(node) if isinstance(node, yaml.ScalarNode) else None
-    if isinstance(value, str):
-        try:
-            value = date.fromisoformat(value.strip()) if len(value.strip()) == 10 else None
-        except ValueError:
-            value = None
-    if type(value) is not date:
+    value = iso_day(node.value) if isinstance(node, yaml.ScalarNode) and isinstance(node.value, str) else None
+    if value is None:
         raise _fail(source, node, name, f"expected a date YYYY-MM-DD, got {_raw(node)}")
     return value
 

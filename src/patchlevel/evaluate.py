@@ -16,7 +16,7 @@ from patchlevel import inventory as inv
 from patchlevel.charts import compute_charts
 from patchlevel.checks import ALL_CHECKS, CheckSpec, Context
 from patchlevel.checks.common import Judgement
-from patchlevel.checks.hosts import node_scan_coverage_warning
+from patchlevel.checks.hosts import node_scan_coverage_warning, node_scanned_recently
 from patchlevel.checks.images import image_scanned_recently
 from patchlevel.facts import ClusterFacts, derive_facts
 from patchlevel.frameworks import load_requirements, requirements_by_check
@@ -30,6 +30,7 @@ from patchlevel.model import (
     Finding,
     Report,
     Resolution,
+    ScanCoverage,
     Severity,
     Status,
     WorkloadFixClock,
@@ -154,6 +155,32 @@ def newest_scan(inventory: Inventory, as_of: date) -> datetime | None:
     """When the newest scan that produced a report ran, on or before the as-of date (the age of scan data)."""
     moments = [s.scanned_at for s in inventory.scans if s.scanned_at is not None and not s.error]
     return max((m for m in moments if m.date() <= as_of), default=None)
+
+
+def scan_coverage(
+    findings: Iterable[Finding], images: int, nodes: int, scan_max_age_days: int
+) -> tuple[ScanCoverage, ...]:
+    """Scan coverage of the running images and the nodes, from the scan-freshness findings (before waivers).
+
+    An image counts as scanned when ``image_scanned_recently`` is PASS or WARN (recent evidence, possibly
+    with a reservation), a node when ``node_scanned_recently`` is PASS.  A single cluster-level finding
+    (no evidence at all) counts none of ``images`` / ``nodes``.  A check that did not run adds nothing.
+    """
+    per_check: dict[str, list[Finding]] = {}
+    for finding in findings:
+        if finding.check in (image_scanned_recently.__name__, node_scanned_recently.__name__):
+            per_check.setdefault(finding.check, []).append(finding)
+    coverage: list[ScanCoverage] = []
+    for check, prefix, subjects, total, scanned in (
+        (image_scanned_recently.__name__, "image/", "images", images, (Status.PASS, Status.WARN)),
+        (node_scanned_recently.__name__, "node/", "nodes", nodes, (Status.PASS,)),
+    ):
+        if check not in per_check:
+            continue
+        statuses = [f.status for f in per_check[check] if f.subject.startswith(prefix)]
+        recent = sum(1 for status in statuses if status in scanned)
+        coverage.append(ScanCoverage(subjects, recent, len(statuses) if statuses else total, scan_max_age_days))
+    return tuple(coverage)
 
 
 def scan_coverage_warning(findings: Iterable[Finding], scan_max_age_days: int) -> str | None:
@@ -300,6 +327,7 @@ def build_report(
     )
     coverage = scan_coverage_warning(findings, policy.scan_max_age_days)
     node_coverage = node_scan_coverage_warning(findings, policy.scan_max_age_days)
+    coverage_figures = scan_coverage(findings, len(facts.images.images), len(inventory.nodes), policy.scan_max_age_days)
     findings, waiver_outcomes = apply_waivers(findings, policy.waivers, as_of)
     cluster = ClusterInfo(
         name=inventory.name,
@@ -330,4 +358,5 @@ def build_report(
         evidence_digest=inventory.evidence_digest,
         charts=compute_charts(findings, policy.sla_days),
         newest_scan=newest_scan(inventory, as_of),
+        scan_coverage=coverage_figures,
     )

@@ -322,6 +322,29 @@ class Chart:
 
 
 @dataclass(frozen=True, slots=True)
+class ScanCoverage:
+    """How many running images (or nodes) have scan evidence from the last ``max_age_days`` days.
+
+    ``recent`` counts the subjects whose scan-freshness finding (``image_scanned_recently``,
+    ``node_scanned_recently``) says so, before waivers: a waiver changes how a finding counts, not
+    whether a scan exists.
+    """
+
+    subjects: str  # "images" or "nodes"
+    recent: int
+    total: int
+    max_age_days: int
+
+    @property
+    def percent(self) -> float | None:
+        return round(100 * self.recent / self.total, 1) if self.total else None
+
+    def text(self) -> str:
+        share = f" ({self.percent}%)" if self.percent is not None else ""
+        return f"{self.recent} of {self.total} {self.subjects}{share} scanned in the last {self.max_age_days} days"
+
+
+@dataclass(frozen=True, slots=True)
 class Report:
     tool_version: str
     generated_at: datetime
@@ -340,6 +363,8 @@ class Report:
     charts: tuple[Chart, ...] = ()  # computed by patchlevel.charts before rendering
     # When the newest scan among the image evidence ran (None: no dated scan); metrics export its age.
     newest_scan: datetime | None = None
+    # Scan coverage of the running images and of the nodes (host scans); empty where not judged.
+    scan_coverage: tuple[ScanCoverage, ...] = ()
 
     @property
     def lifecycle(self) -> DataSource | None:
@@ -449,9 +474,7 @@ def requirement_results(report: Report) -> list[RequirementResult]:
     return results_by_requirement(report.requirements, report.findings)
 
 
-def results_by_requirement(
-    requirements: Iterable[Requirement], findings: Sequence[Finding]
-) -> list[RequirementResult]:
+def results_by_requirement(requirements: Iterable[Requirement], findings: Sequence[Finding]) -> list[RequirementResult]:
     """Each requirement's verdict from the findings that serve it (one audit's, or a period's)."""
     serving: dict[str, list[Finding]] = {}
     for f in findings:

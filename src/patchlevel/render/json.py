@@ -95,6 +95,18 @@ def report_document(report: Report, with_findings: bool = True) -> dict[str, Any
                 "images": len({r.subject for r in vex}),
                 "by_status": vex_counts(vex),
             },
+            # Running images and nodes with scan evidence from the last scan_max_age_days days (null: not judged).
+            "scan_coverage": {
+                subjects: next(
+                    (
+                        {"recent": c.recent, "total": c.total, "percent": c.percent, "max_age_days": c.max_age_days}
+                        for c in report.scan_coverage
+                        if c.subjects == subjects
+                    ),
+                    None,
+                )
+                for subjects in ("images", "nodes")
+            },
             "requirements": [
                 {
                     "id": r.requirement.id,

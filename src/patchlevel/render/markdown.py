@@ -93,6 +93,8 @@ def render_markdown(report: Report) -> bytes:
             lines.append(
                 f"+{len(rest)} more groups ({sum(g.size for _, g in rest)} findings): see the HTML or JSON report."
             )
+    if report.scan_coverage:
+        lines += ["", f"Scan coverage: {_cell('; '.join(c.text() for c in report.scan_coverage))}."]
     vex = vex_rows(report)
     if vex:
         lines += ["", f"VEX: {_cell(vex_summary(vex))}."]

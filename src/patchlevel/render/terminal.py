@@ -142,6 +142,9 @@ def render_terminal(report: Report, *, color: bool = False, width: int = 120, sh
                     )
                 )
 
+    if report.scan_coverage:
+        console.print()
+        console.print(Text("Scan coverage: " + "; ".join(c.text() for c in report.scan_coverage), style="italic"))
     vex = vex_rows(report)
     if vex:
         console.print()

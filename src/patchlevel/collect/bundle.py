@@ -63,6 +63,8 @@ from patchlevel.safeinput import (
     regular_file_problem,
 )
 from patchlevel.text import visible
+from patchlevel.timestamps import ACCEPTED, timestamp
+from patchlevel.timestamps import shown as shown_raw
 
 FORMAT = "patchlevel-evidence-bundle"
 FORMAT_VERSION = 1
@@ -602,7 +604,7 @@ def read_bundle(path: Path, scan_parser: ScanParser | None = None, *, max_bytes:
     return builder.build(
         name=str(cluster.get("context", "")),
         server=str(cluster.get("server", "")),
-        collected_at=_time(collection.get("finished")),
+        collected_at=_collected_at(path, collection.get("finished")),
         evidence_digest=str(manifest["digest"]["value"]),
     )
 
@@ -612,10 +614,16 @@ def _section(manifest: Mapping[str, Any], key: str) -> Mapping[str, Any]:
     return value if isinstance(value, Mapping) else {}
 
 
-def _time(value: Any) -> datetime | None:
-    if not isinstance(value, str):
+def _collected_at(path: Path, value: Any) -> datetime | None:
+    """When the collection finished (UTC), None when the manifest does not say; BundleError when what it says
+    is no time (``9999-12-31T23:00:00-05:00``: UTC cannot hold it): a ledger would date the audit by it."""
+    if value is None:
         return None
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
+    moment = timestamp(value) if isinstance(value, str) else None
+    if moment is None:
+        raise BundleError(
+            f"{visible(str(path))}: the manifest's collection.finished {shown_raw(value)} is not {ACCEPTED}: "
+            "when the evidence was collected is unknown",
+            hint="collect the evidence again ('patchlevel collect')",
+        )
+    return moment

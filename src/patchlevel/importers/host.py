@@ -351,7 +351,9 @@ class TrivyHostImporter:
             everything,
             vulnerabilities=tuple(v for v in everything.vulnerabilities if (v.id, v.package) in os_ids),
             suppressed=tuple(v for v in everything.suppressed if (v.id, v.package) in os_ids),
-            package_targets=len(os_results) if os_results else everything.package_targets,
+            # Only an OS package result shows the host's packages were scanned: a report of language
+            # packages alone (lang-pkgs: binaries on the host) is no evidence about them.
+            package_targets=len(os_results),
         )
         other = len(everything.vulnerabilities) - len(vulnerabilities.vulnerabilities)
         packages, count = kernel_candidates(

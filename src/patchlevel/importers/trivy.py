@@ -18,6 +18,14 @@ secret results only; ``Results`` empty, null or absent, which is how Trivy write
 found no package in) shows no package scan, so it cannot show that the image has no
 vulnerability.
 
+A report that names the image's OS (``Metadata.OS``) and has package results, but none of class
+``os-pkgs``, scanned the language packages only: Trivy writes an OS package result, with or
+without vulnerabilities, whenever it scans the packages of an OS it detected (``scanOSPkgs`` in
+its ``pkg/scanner/local/scan.go``); it writes none when OS package scanning was not asked for
+(``--pkg-types library``) or the OS is one it cannot scan for vulnerabilities.  Such a report's
+list says nothing about the OS packages, so it is marked incomplete (``list_incomplete``).  An
+image with no OS detected (distroless static, scratch) has no OS packages to miss.
+
 A missing ``FixedVersion`` means no fix; a comma separated one is kept as written.
 
 Risk-ranking inputs: ``SeveritySource`` (whose severity ``Severity`` is: a distribution, "nvd",
@@ -292,6 +300,7 @@ def _report(
         vulnerabilities=_vulnerabilities(image.results),
         suppressed=_suppressed(image.results, source),
         package_targets=sum(1 for r in image.results if _is_package_result(r)),
+        list_incomplete=_os_packages_not_scanned(image, meta.OS),
         created=timestamp(meta.ImageConfig.created if meta.ImageConfig else None),
         namespace=namespace,
         workload_kind=workload_kind,
@@ -299,6 +308,25 @@ def _report(
         repo_tags=tuple(dict.fromkeys(t.strip() for t in meta.RepoTags or () if t.strip())),
         artifact_type=artifact_type,
         cluster=cluster,
+    )
+
+
+def _os_packages_not_scanned(image: _Image, os_info: _OS | None) -> str:
+    """Why the list misses the OS packages: the report names the image's OS but has no OS package result.
+
+    "" when it has one, when no OS was detected, or when the report has no package result at
+    all (``absence_unproven`` says so for that one).
+    """
+    family = os_info.Family.strip() if os_info is not None else ""
+    if not family or image.os_target is not None:
+        return ""
+    if not any(_is_package_result(r) for r in image.results):
+        return ""
+    label = " ".join(filter(None, (family, os_info.Name.strip() if os_info is not None else "")))
+    return (
+        f"the report names the image's OS ({label}) but has no OS package result: Trivy did not scan the OS "
+        "packages (OS package scanning was off, or the OS is one it cannot scan), so their vulnerabilities are "
+        "unknown"
     )
 
 

@@ -21,7 +21,7 @@ import msgspec
 import pytest
 import yaml
 
-from builders import by_subject, make_context, make_inventory, make_node, make_pod, run
+from builders import by_subject, make_context, make_inventory, make_node, make_pod, make_pod_doc, run
 from patchlevel import inventory as inv
 from patchlevel.agents import (
     BRUPOP,
@@ -38,7 +38,7 @@ from patchlevel.agents import (
 )
 from patchlevel.checks.common import Context
 from patchlevel.inventory import UpdateAgentObjects
-from patchlevel.kube import BottlerocketShadow, DaemonSet, MachineConfigPool, Node, UpgradePlan
+from patchlevel.kube import BottlerocketShadow, DaemonSet, MachineConfigPool, Node, Pod, UpgradePlan
 from patchlevel.model import Finding, Status
 from patchlevel.policy import Policy
 
@@ -296,6 +296,26 @@ def test_an_unmarked_node_without_a_kured_pod_is_unknown() -> None:
     unread = context([node], daemonsets=[ds], collected=[inv.DAEMONSETS], denied={inv.PODS: "forbidden"})
     g = findings(PENDING, unread)["node/rebooted"]
     assert g.status is Status.UNKNOWN and "which nodes kured runs on is unknown" in g.message
+
+
+def test_a_kured_pod_that_is_not_running_checks_nothing() -> None:
+    """A Pending, Failed or Succeeded kured pod (or one without a phase) reads no sentinel: the node is unknown."""
+    node = make_node("quiet")
+    ds = kured_daemonset("--annotate-nodes")
+    running = findings(PENDING, context([node], pods=[kured_pod("quiet")], daemonsets=[ds], collected=[inv.DAEMONSETS]))
+    assert running["node/quiet"].status is Status.PASS
+    for phase in ("Pending", "Failed", "Succeeded", None):
+        doc = make_pod_doc(
+            "kured-quiet", namespace="kube-system", node="quiet", image="ghcr.io/kubereboot/kured:1.23.0"
+        )
+        if phase is None:
+            del doc["status"]["phase"]
+        else:
+            doc["status"]["phase"] = phase
+        pod = msgspec.convert(doc, Pod)
+        f = findings(PENDING, context([node], pods=[pod], daemonsets=[ds], collected=[inv.DAEMONSETS]))["node/quiet"]
+        assert f.status is Status.UNKNOWN, (phase, f.message)
+        assert f.message.startswith("no update agent covers this node (found in the cluster: kured;")
 
 
 def kind_node_marked(mark: str) -> Node:

@@ -479,10 +479,17 @@ def _read_kured(inventory: Inventory, nodes: Mapping[str, Node], out: _Readings)
         if any(_is_kured_image(c.image) for c in ds.spec.template.spec.containers)
         or any(p + KURED_LOCK in (ds.metadata.annotations or {}) for p in KURED_PREFIXES)
     ]
-    on_node: dict[str, str] = {}  # node -> kured pod (the first in the input)
+    on_node: dict[str, str] = {}  # node -> running kured pod (the first in the input)
     for pod in inventory.pods:
         node_name = pod.spec.nodeName
-        if node_name and node_name not in on_node and any(map(_is_kured_image, map(_IMAGE, pod.spec.containers))):
+        # Only a running pod checks the node's sentinel: a Pending, Failed or Succeeded one (or one whose
+        # phase the input does not show) checks nothing.
+        if (
+            node_name
+            and node_name not in on_node
+            and pod.status.phase == "Running"
+            and any(map(_is_kured_image, map(_IMAGE, pod.spec.containers)))
+        ):
             on_node[node_name] = f"{pod.namespace}/{pod.name}"
     annotated = {
         name: prefix

@@ -3,7 +3,6 @@ gives a loaded catalog that answers, or one LifecycleError line naming the file 
 
 from __future__ import annotations
 
-import copy
 import json
 import re
 import shutil
@@ -14,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from mutants import FieldPath, mutated, mutations
 from patchlevel.cli import main
 from patchlevel.errors import LifecycleError
 from patchlevel.lifecycle.catalog import BUNDLED_DATA, load_catalog
@@ -21,54 +21,6 @@ from patchlevel.lifecycle.catalog import BUNDLED_DATA, load_catalog
 REPO = Path(__file__).resolve().parent.parent
 SNAPSHOT = REPO / "tests" / "data" / "snapshots" / "mixed-shapes-read"
 FILES = ("manifest.json", "products/kubernetes.json", "releases/kubernetes.json")
-MISSING = object()  # the key removed
-# One value of each JSON type, and strings that are almost dates.
-MUTANTS: tuple[Any, ...] = (
-    MISSING,
-    None,
-    True,
-    False,
-    0,
-    -1,
-    10**30,
-    1.5,
-    "",
-    "x",
-    "2026-02-30",
-    "20260901",
-    "9999-12-31T23:00:00-05:00",
-    [],
-    [1],
-    {},
-    {"x": 1},
-)
-Path_ = tuple[str | int, ...]
-
-
-def _paths(value: Any, here: Path_ = ()) -> Iterator[Path_]:
-    """Every field path of a document; of a list only its first item, of ``versions`` only its first entry."""
-    if isinstance(value, dict):
-        items = list(value.items())
-        if here and here[-1] == "versions":
-            items = items[:1]
-        for key, child in items:
-            yield (*here, key)
-            yield from _paths(child, (*here, key))
-    elif isinstance(value, list) and value:
-        yield (*here, 0)
-        yield from _paths(value[0], (*here, 0))
-
-
-def _mutated(doc: Any, path: Path_, mutant: Any) -> Any:
-    doc = copy.deepcopy(doc)
-    parent = doc
-    for step in path[:-1]:
-        parent = parent[step]
-    if mutant is MISSING:
-        del parent[path[-1]]
-    else:
-        parent[path[-1]] = mutant
-    return doc
 
 
 def _documents() -> dict[str, Any]:
@@ -77,13 +29,8 @@ def _documents() -> dict[str, Any]:
 
 def _cases() -> Iterator[Any]:
     for name, doc in _documents().items():
-        for path in [(), *_paths(doc)]:
-            for mutant in MUTANTS:
-                if path == () and mutant is MISSING:
-                    continue
-                label = "$" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path)
-                shown = "missing" if mutant is MISSING else json.dumps(mutant)[:20]
-                yield pytest.param(name, path, mutant, id=f"{name}:{label}={shown}")
+        for path, mutant, label in mutations(doc):
+            yield pytest.param(name, path, mutant, id=f"{name}:{label}")
 
 
 @pytest.fixture(scope="module")
@@ -102,9 +49,9 @@ def _write(directory: Path, documents: dict[str, Any]) -> Path:
 
 @pytest.mark.parametrize(("name", "path", "mutant"), list(_cases()))
 def test_a_mutated_field_loads_or_is_one_clear_error(
-    tmp_path: Path, documents: dict[str, Any], name: str, path: Path_, mutant: Any
+    tmp_path: Path, documents: dict[str, Any], name: str, path: FieldPath, mutant: Any
 ) -> None:
-    changed = {**documents, name: _mutated(documents[name], path, mutant) if path else mutant}
+    changed = {**documents, name: mutated(documents[name], path, mutant)}
     directory = _write(tmp_path, changed)
     try:
         catalog = load_catalog(directory)
@@ -157,13 +104,13 @@ def test_a_mutated_field_loads_or_is_one_clear_error(
     ],
 )
 def test_audit_with_a_malformed_data_dir_is_one_line(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str, path: Path_, value: Any, message: str
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str, path: FieldPath, value: Any, message: str
 ) -> None:
     """The reported reproducers: ``audit SNAP --data-dir dd`` said ``internal error: AttributeError``."""
     data = tmp_path / "dd"
     shutil.copytree(BUNDLED_DATA, data)
     doc = json.loads((data / name).read_bytes())
-    (data / name).write_text(json.dumps(_mutated(doc, path, value)), encoding="utf-8")
+    (data / name).write_text(json.dumps(mutated(doc, path, value)), encoding="utf-8")
     assert main(["audit", str(SNAPSHOT), "--data-dir", str(data), "--as-of", "2026-09-01"]) == 3
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "internal error" not in err, err

@@ -315,7 +315,19 @@ INVALID: dict[str, tuple[Callable[[], bytes], str]] = {
         _edited(lambda d: d.__setitem__("last_modified", "9999-12-31T23:00:00-05:00")),
         "last_modified '9999-12-31T23:00:00-05:00' is out of range",
     ),
-    "last_modified not a time": (_edited(lambda d: d.__setitem__("last_modified", 20260821)), "20260821"),
+    "last_modified not a time": (
+        _edited(lambda d: d.__setitem__("last_modified", 20260821)),
+        "Expected `str | null`, got `int` - at `$.last_modified`",
+    ),
+    "tags not a list": (_edited(lambda d: d["result"].__setitem__("tags", "os")), "at `$.result.tags`"),
+    "release not an object": (
+        _edited(lambda d: d["result"]["releases"].__setitem__(1, "1.33")),
+        "Expected `object`, got `str` - at `$.result.releases[1]`",
+    ),
+    "custom value a list": (
+        _edited(_set_release_field("custom", {"supportedKubernetesVersions": ["1.34"]})),
+        "at `$.result.releases[0].custom[...]`",
+    ),
     "duplicate release": (
         _edited(lambda d: d["result"]["releases"].append(d["result"]["releases"][0])),
         "more than once",
@@ -347,6 +359,35 @@ def test_invalid_response_on_first_update_creates_nothing(tmp_path: Path) -> Non
     with pytest.raises(LifecycleError, match=r"^ubuntu: "):
         update_lifecycle_data(target, products=RECORDED, source=source, today=TODAY)
     assert not target.exists()
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (
+            lambda data: (data / "manifest.json").write_text('{"products": [1]}'),
+            r"manifest\.json: not a lifecycle data manifest: "
+            r"Expected `object \| null`, got `array` - at `\$\.products`",
+        ),
+        (
+            lambda data: (data / "manifest.json").write_text('{"products": {"per_product": "x"}}'),
+            r"got `str` - at `\$\.products\.per_product`",
+        ),
+        (  # a product the update does not touch: the installed data would not load
+            lambda data: (data / "releases" / "debian.json").write_text('{"versions": [1, 2]}'),
+            r"^the new lifecycle data for .*/lifecycle would not load: releases/debian\.json: not a release-data file: "
+            r"Expected `object \| null`, got `array` - at `\$\.versions` \(the lifecycle data directory was left",
+        ),
+    ],
+)
+def test_a_malformed_current_data_dir_is_refused_and_left_unchanged(
+    installed: Path, edit: Callable[[Path], object], message: str
+) -> None:
+    edit(installed)
+    before = tree_digest(installed)
+    with pytest.raises(LifecycleError, match=message):
+        update_lifecycle_data(installed, products=RECORDED, source=DirectorySource(SNAPSHOT), today=TODAY)
+    assert tree_digest(installed) == before
 
 
 def test_losing_more_than_half_of_the_releases_needs_force(installed: Path, tmp_path: Path) -> None:

@@ -33,11 +33,14 @@ raw files.  ``source`` is the URL or file read, ``commit`` is null (the API has 
 ``commit_date`` is the date (UTC) of the response's ``last_modified``, and ``retrieved`` is the day
 of the update.
 
-Everything is fetched and validated before anything is written.  The new data directory is then
+Everything is fetched and validated before anything is written: a response is decoded with msgspec
+Structs naming only the fields read (a wrong type is refused with its path, e.g.
+``$.result.releases[3].isEol``), then dates, names and duplicates are checked.  The new data directory is then
 built in a temporary sibling (``.<name>.XXXX.new``) from the current one (the target when it is
 already a data directory, else the bundled data) plus the updated product files and
 ``manifest.json``, and swapped in with two renames: ``<target>`` → ``<target>.previous``, then
-the new directory → ``<target>``.  ``<target>.previous`` is removed once the swap succeeded.
+the new directory → ``<target>``, once the staged copy loads with the audit's own reader
+(``load_catalog``).  ``<target>.previous`` is removed once the swap succeeded.
 The bundled package data is only ever read.
 
 ``manifest.json`` gains, under ``products``: ``source`` (this update's source), ``commit: null``,
@@ -67,7 +70,7 @@ import msgspec
 
 from patchlevel import __version__
 from patchlevel.errors import LifecycleError, UsageError
-from patchlevel.lifecycle.catalog import BUNDLED_DATA, data_dir_from_environment, default_user_data_dir
+from patchlevel.lifecycle.catalog import BUNDLED_DATA, data_dir_from_environment, default_user_data_dir, load_catalog
 from patchlevel.lifecycle.osv import (
     GO_ATTRIBUTION,
     GO_MODULES,
@@ -353,33 +356,104 @@ def convert_v1_product(body: bytes, *, product: str, origin: str, retrieved: dat
         raise LifecycleError(f"{product}: {exc} ({origin})", hint=_UNCHANGED_HINT) from None
 
 
+# The v1 response, decoded with msgspec Structs naming only the fields read: a field of the wrong
+# type is refused with its path (``$.result.releases[3].isEol``).  What types cannot say (dates
+# written YYYY-MM-DD, non-empty names, no duplicate cycles) is checked after decoding; either way
+# the response is refused before anything is written.
+
+_Unset = msgspec.UnsetType
+_UNSET = msgspec.UNSET
+
+
+class _V1Latest(msgspec.Struct):
+    name: str | None = None
+    date: str | None = None
+    link: str | None = None
+
+
+class _V1Release(msgspec.Struct):
+    name: str
+    releaseDate: str
+    codename: str | None = None
+    # Each phase is ``isX`` (true/false/null) and ``xFrom`` (a date or null); absent: no such phase.
+    isEoas: bool | _Unset | None = _UNSET
+    eoasFrom: str | _Unset | None = _UNSET
+    isEol: bool | _Unset | None = _UNSET
+    eolFrom: str | _Unset | None = _UNSET
+    isEoes: bool | _Unset | None = _UNSET
+    eoesFrom: str | _Unset | None = _UNSET
+    isDiscontinued: bool | _Unset | None = _UNSET
+    discontinuedFrom: str | _Unset | None = _UNSET
+    isLts: bool | _Unset | None = _UNSET
+    ltsFrom: str | _Unset | None = _UNSET
+    latest: _V1Latest | None = None
+    custom: dict[str, str | int | float | bool | None] | None = None
+
+
+class _V1Identifier(msgspec.Struct):
+    type: str
+    id: str
+
+
+class _V1Links(msgspec.Struct):
+    icon: str | None = None
+    releasePolicy: str | None = None
+
+
+class _V1Labels(msgspec.Struct):
+    eoas: str | None = None
+    eol: str | None = None
+    eoes: str | None = None
+    discontinued: str | None = None
+
+
+class _V1Product(msgspec.Struct):
+    name: str
+    label: str | None = None
+    category: str | None = None
+    tags: list[str] | None = None
+    aliases: list[str] | None = None
+    versionCommand: str | None = None
+    identifiers: list[_V1Identifier] | None = None
+    labels: _V1Labels | None = None
+    links: _V1Links | None = None
+    releases: list[_V1Release] | None = None
+
+
+class _V1Envelope(msgspec.Struct):
+    schema_version: str | None = None
+    last_modified: str | None = None
+    generated_at: str | None = None
+    result: _V1Product | None = None
+
+
 def _convert(body: bytes, *, product: str, origin: str, retrieved: date) -> ConvertedProduct:
     try:
-        envelope = json.loads(body)
-    except ValueError as exc:
+        envelope = msgspec.json.decode(body, type=_V1Envelope)
+    except msgspec.ValidationError as exc:
+        raise _Invalid(f"not an endoflife.date API v1 product response: {exc}") from None
+    except msgspec.DecodeError as exc:
         start = body[:15].decode("utf-8", "replace").strip()
         if start.startswith("<"):
             raise _Invalid(f"the response is HTML, not JSON (starts with {start!r})") from None
         raise _Invalid(f"the response is not valid JSON ({_one_line(str(exc))})") from None
-    if not isinstance(envelope, dict):
-        raise _Invalid("the response is not a JSON object")
-    schema_version = envelope.get("schema_version")
-    if not isinstance(schema_version, str):
+    except RecursionError:
+        raise _Invalid("the response is nested too deeply to be an endoflife.date API v1 response") from None
+    schema_version = envelope.schema_version
+    if schema_version is None:
         raise _Invalid("the response has no schema_version: not an endoflife.date API v1 response")
     if not _SCHEMA_V1.fullmatch(schema_version):
         raise _Invalid(f"schema_version {schema_version!r} is not supported (expected 1.x)")
-    result = envelope.get("result")
-    if not isinstance(result, dict):
+    result = envelope.result
+    if result is None:
         raise _Invalid("the response has no 'result' object")
-    name = result.get("name")
-    if name != product:
-        raise _Invalid(f"the response is for product {name!r}, not {product!r}")
+    if result.name != product:
+        raise _Invalid(f"the response is for product {result.name!r}, not {product!r}")
     data_date, date_key = _data_date(envelope)
 
-    raw_releases = result.get("releases")
-    if not isinstance(raw_releases, list) or not raw_releases:
+    if not result.releases:
         raise _Invalid("the response lists no releases")
-    releases = [_release(entry, index) for index, entry in enumerate(raw_releases)]
+    releases = [_release(entry) for entry in result.releases]
     seen: set[str] = set()
     for release in releases:
         cycle = release["releaseCycle"]
@@ -387,31 +461,27 @@ def _convert(body: bytes, *, product: str, origin: str, retrieved: date) -> Conv
             raise _Invalid(f"release {cycle!r} appears more than once")
         seen.add(cycle)
 
-    label = result.get("label")
-    if not isinstance(label, str) or not label:
+    if not result.label:
         raise _Invalid("the product has no label")
     document: dict[str, Any] = {
         "product": product,
-        "label": label,
+        "label": result.label,
         "source": origin,
         "commit": None,
         "commit_date": data_date.isoformat(),
         "retrieved": retrieved.isoformat(),
         "releases": releases,
-        "identifiers": _identifiers(result.get("identifiers")),
-        "front_matter": _front_matter(result, raw_releases),
+        "identifiers": [{item.type: item.id} for item in result.identifiers or ()],
+        "front_matter": _front_matter(result, result.releases),
     }
     notes = () if date_key == "last_modified" else ("no last_modified: the data date is the build date",)
     return ConvertedProduct(product, document, data_date, schema_version, origin, notes)
 
 
-def _data_date(envelope: Mapping[str, Any]) -> tuple[date, str]:
-    for key in ("last_modified", "generated_at"):
-        value = envelope.get(key)
+def _data_date(envelope: _V1Envelope) -> tuple[date, str]:
+    for key, value in (("last_modified", envelope.last_modified), ("generated_at", envelope.generated_at)):
         if value is None:
             continue
-        if not isinstance(value, str):
-            raise _Invalid(f"{key} {value!r} is not a date-time")
         try:
             moment = datetime.fromisoformat(value)
         except ValueError:
@@ -433,70 +503,53 @@ def _utc_day(moment: datetime) -> date | None:
         return None
 
 
-def _release(entry: Any, index: int) -> dict[str, Any]:
-    if not isinstance(entry, dict):
-        raise _Invalid(f"release #{index + 1} is not an object")
-    name = entry.get("name")
-    if not isinstance(name, str) or not name:
-        raise _Invalid(f"release #{index + 1} has no name")
+def _release(entry: _V1Release) -> dict[str, Any]:
+    name = entry.name
+    if not name:
+        raise _Invalid("a release has an empty name")
     where = f"release {name}"
     stored: dict[str, Any] = {"releaseCycle": name}
-    codename = _optional_str(entry, "codename", where)
-    if codename:
-        stored["codename"] = codename
-    lts = _phase(entry, "lts", "isLts", "ltsFrom", where)
+    if entry.codename:
+        stored["codename"] = entry.codename
+    lts = _phase(entry, "lts", where)
     if lts is not None and lts is not False:
         stored["lts"] = lts
-    release_date = entry.get("releaseDate")
-    stored["releaseDate"] = _iso_date(release_date, f"{where}: releaseDate")
+    stored["releaseDate"] = _iso_date(entry.releaseDate, f"{where}: releaseDate")
     for phase in _PHASES:
-        is_key = "is" + phase[0].upper() + phase[1:]
-        value = _phase(entry, phase, is_key, phase + "From", where)
+        value = _phase(entry, phase, where)
         if value is None:
             if phase == "eol":
                 raise _Invalid(f"{where}: isEol must be true or false")
             continue
         stored[phase] = value
-    latest = entry.get("latest")
+    latest = entry.latest
     if latest is not None:
-        if not isinstance(latest, dict):
-            raise _Invalid(f"{where}: latest is not an object")
-        latest_name = _optional_str(latest, "name", f"{where}: latest")
-        if latest_name is not None:
-            stored["latest"] = latest_name
-        if latest.get("date") is not None:
-            stored["latestReleaseDate"] = _iso_date(latest["date"], f"{where}: latest.date")
-        link = _optional_str(latest, "link", f"{where}: latest")
-        if link is not None:
-            stored["link"] = link
-    custom = entry.get("custom")
-    if custom is not None:
-        if not isinstance(custom, dict):
-            raise _Invalid(f"{where}: custom is not an object")
-        for key, value in custom.items():
-            if key in stored or key in _COMPARED or key in ("link", "codename", "releaseCycle"):
-                raise _Invalid(f"{where}: custom field {key!r} clashes with a lifecycle field")
-            if not isinstance(value, str | int | float | bool) and value is not None:
-                raise _Invalid(f"{where}: custom field {key!r} is not a plain value")
-            stored[key] = value
+        if latest.name is not None:
+            stored["latest"] = latest.name
+        if latest.date is not None:
+            stored["latestReleaseDate"] = _iso_date(latest.date, f"{where}: latest.date")
+        if latest.link is not None:
+            stored["link"] = latest.link
+    for key, custom in (entry.custom or {}).items():
+        if key in stored or key in _COMPARED or key in ("link", "codename", "releaseCycle"):
+            raise _Invalid(f"{where}: custom field {key!r} clashes with a lifecycle field")
+        stored[key] = custom
     return stored
 
 
-def _phase(entry: Mapping[str, Any], phase: str, is_key: str, from_key: str, where: str) -> date | bool | str | None:
+def _phase(entry: _V1Release, phase: str, where: str) -> bool | str | None:
     """The raw front-matter value of a phase: its date, else its boolean; None when absent."""
-    if is_key not in entry and from_key not in entry:
+    is_key, from_key = "is" + phase[0].upper() + phase[1:], phase + "From"
+    flag, since = getattr(entry, is_key), getattr(entry, from_key)
+    if flag is _UNSET and since is _UNSET:
         return None
-    flag = entry.get(is_key)
-    since = entry.get(from_key)
-    if flag is not None and not isinstance(flag, bool):
-        raise _Invalid(f"{where}: {is_key} {flag!r} is not true, false or null")
-    if since is not None:
+    if since is not None and since is not _UNSET:
         return _iso_date(since, f"{where}: {from_key}")
-    return flag
+    return None if flag is _UNSET else flag
 
 
-def _iso_date(value: Any, where: str) -> str:
-    if isinstance(value, str) and _ISO_DATE.fullmatch(value):
+def _iso_date(value: str, where: str) -> str:
+    if _ISO_DATE.fullmatch(value):
         try:
             date.fromisoformat(value)
         except ValueError:
@@ -506,63 +559,30 @@ def _iso_date(value: Any, where: str) -> str:
     raise _Invalid(f"{where} {value!r} is not a valid YYYY-MM-DD date")
 
 
-def _optional_str(entry: Mapping[str, Any], key: str, where: str) -> str | None:
-    value = entry.get(key)
-    if value is None or isinstance(value, str):
-        return value
-    raise _Invalid(f"{where}: {key} {value!r} is not a string")
-
-
-def _identifiers(value: Any) -> list[dict[str, str]]:
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        raise _Invalid("identifiers is not a list")
-    identifiers: list[dict[str, str]] = []
-    for item in value:
-        if not (isinstance(item, dict) and isinstance(item.get("type"), str) and isinstance(item.get("id"), str)):
-            raise _Invalid(f"identifier {item!r} is not a {{type, id}} object")
-        identifiers.append({item["type"]: item["id"]})
-    return identifiers
-
-
-def _front_matter(result: Mapping[str, Any], raw_releases: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+def _front_matter(result: _V1Product, releases: Sequence[_V1Release]) -> dict[str, Any]:
     front_matter: dict[str, Any] = {}
-    category = _optional_str(result, "category", "product")
+    category = result.category
     if category:
         front_matter["category"] = category
-    tags = result.get("tags") or []
-    if not isinstance(tags, list) or not all(isinstance(tag, str) for tag in tags):
-        raise _Invalid("tags is not a list of strings")
-    own_tags = [tag for tag in tags if tag != category]
+    own_tags = [tag for tag in result.tags or () if tag != category]
     if own_tags:
         front_matter["tags"] = " ".join(own_tags)
-    links = result.get("links") or {}
-    if not isinstance(links, dict):
-        raise _Invalid("links is not an object")
-    icon = _optional_str(links, "icon", "links")
-    slug = _ICON_SLUG.search(icon) if icon else None
+    links = result.links or _V1Links()
+    slug = _ICON_SLUG.search(links.icon) if links.icon else None
     if slug:
         front_matter["iconSlug"] = slug.group(1)
-    front_matter["permalink"] = f"/{result['name']}"
-    aliases = result.get("aliases") or []
-    if not isinstance(aliases, list) or not all(isinstance(alias, str) for alias in aliases):
-        raise _Invalid("aliases is not a list of strings")
-    if aliases:
-        front_matter["alternate_urls"] = [f"/{alias}" for alias in aliases]
-    version_command = _optional_str(result, "versionCommand", "product")
-    if version_command is not None:
-        front_matter["versionCommand"] = version_command
-    policy = _optional_str(links, "releasePolicy", "links")
-    if policy is not None:
-        front_matter["releasePolicyLink"] = policy
-    if all(entry.get("latest") is None for entry in raw_releases):
+    front_matter["permalink"] = f"/{result.name}"
+    if result.aliases:
+        front_matter["alternate_urls"] = [f"/{alias}" for alias in result.aliases]
+    if result.versionCommand is not None:
+        front_matter["versionCommand"] = result.versionCommand
+    if links.releasePolicy is not None:
+        front_matter["releasePolicyLink"] = links.releasePolicy
+    if all(entry.latest is None for entry in releases):
         front_matter["latestColumn"] = False
-    labels = result.get("labels") or {}
-    if not isinstance(labels, dict):
-        raise _Invalid("labels is not an object")
+    labels = result.labels or _V1Labels()
     for phase in _PHASES:
-        label = _optional_str(labels, phase, "labels")
+        label = getattr(labels, phase)
         front_matter[f"{phase}Column"] = label if label else False
     return front_matter
 
@@ -1180,15 +1200,27 @@ def _current_data_dir(target: Path, previous: Path) -> Path:
     return BUNDLED_DATA
 
 
+class _ProductsBlock(msgspec.Struct):
+    """The ``products`` block of the current manifest, as far as the update rewrites it."""
+
+    per_product: dict[str, Any] | None = None
+
+
+class _CurrentManifest(msgspec.Struct):
+    products: _ProductsBlock | None = None
+
+
 def _read_manifest(base: Path) -> dict[str, Any]:
+    path = base / "manifest.json"
     try:
-        content = json.loads((base / "manifest.json").read_bytes())
+        content: dict[str, Any] = msgspec.json.decode(path.read_bytes(), type=dict[str, Any])
+        msgspec.convert(content, _CurrentManifest)  # the blocks the update rewrites have the shape it needs
     except OSError as exc:
-        raise LifecycleError(f"cannot read {base / 'manifest.json'}: {exc.strerror or exc}") from None
-    except ValueError:
-        raise LifecycleError(f"{base / 'manifest.json'} is not valid JSON", hint=_UNCHANGED_HINT) from None
-    if not isinstance(content, dict):
-        raise LifecycleError(f"{base / 'manifest.json'} is not a JSON object", hint=_UNCHANGED_HINT)
+        raise LifecycleError(f"cannot read {path}: {exc.strerror or exc}") from None
+    except msgspec.ValidationError as exc:
+        raise LifecycleError(f"{path}: not a lifecycle data manifest: {exc}", hint=_UNCHANGED_HINT) from None
+    except (msgspec.DecodeError, RecursionError):
+        raise LifecycleError(f"{path} is not valid JSON", hint=_UNCHANGED_HINT) from None
     return content
 
 
@@ -1308,7 +1340,7 @@ def _install(
                 (staging / feed.folder / name).write_bytes(content)
         (staging / "SOURCES.md").write_text(_sources_note(base, converted, feeds, source, today), encoding="utf-8")
         (staging / "manifest.json").write_bytes(_json_bytes(manifest))
-        _verify(staging, converted)
+        _verify(staging, converted, target)
         for feed in feeds:
             _verify_feed(staging, feed)
         _swap(staging, target, previous)
@@ -1326,7 +1358,7 @@ def _install(
             shutil.rmtree(staging, ignore_errors=True)
 
 
-def _verify(staging: Path, converted: Sequence[ConvertedProduct]) -> None:
+def _verify(staging: Path, converted: Sequence[ConvertedProduct], target: Path) -> None:
     """Re-read what was written: every product file and the manifest must parse."""
     for path in sorted((staging / "products").glob("*.json")):
         document = json.loads(path.read_bytes())
@@ -1335,7 +1367,13 @@ def _verify(staging: Path, converted: Sequence[ConvertedProduct]) -> None:
     for item in converted:
         if json.loads((staging / "products" / f"{item.product}.json").read_bytes()) != item.document:
             raise LifecycleError(f"{item.product}: the written file does not read back", hint=_UNCHANGED_HINT)
-    json.loads((staging / "manifest.json").read_bytes())
+    try:  # the audit's own reader: nothing is installed that an audit could not load
+        load_catalog(staging)
+    except LifecycleError as exc:
+        problem = str(exc).replace(f"{staging}{os.sep}", "")  # name the file inside the data, not the staging copy
+        raise LifecycleError(
+            f"the new lifecycle data for {target} would not load: {problem}", hint=_UNCHANGED_HINT
+        ) from None
 
 
 def _swap(staging: Path, target: Path, previous: Path) -> None:

@@ -30,12 +30,10 @@ subject or SPDX name equal to a node's name), else a file name equal to a node's
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Protocol
-from urllib.parse import unquote
 
 import msgspec
 
@@ -46,6 +44,7 @@ from patchlevel.importers.trivy import TrivyImporter
 from patchlevel.importers.trivy_operator import _Vulnerability as _OperatorVulnerability
 from patchlevel.importers.trivy_operator import _vulnerability as _operator_vulnerability
 from patchlevel.kube import ObjectMeta
+from patchlevel.purl import Purl, parse_purl
 from patchlevel.scans import ScanReport
 from patchlevel.text import visible
 
@@ -75,36 +74,6 @@ class HostImporter(Protocol):
 
 # ------------------------------------------------------------------------------------------
 # purls
-
-
-@dataclass(frozen=True, slots=True)
-class Purl:
-    type: str
-    namespace: str
-    name: str
-    version: str
-    qualifiers: dict[str, str]
-
-
-_PURL = re.compile(
-    r"^pkg:(?P<type>[A-Za-z][A-Za-z0-9.+-]*)/(?P<path>[^?#]+?)(?:@(?P<version>[^?#]*))?(?:\?(?P<q>[^#]*))?(?:#.*)?$"
-)
-
-
-def parse_purl(text: str) -> Purl | None:
-    """A package URL, percent-decoded; None when ``text`` is not one."""
-    match = _PURL.match(text.strip()) if len(text) < 4096 else None
-    if match is None:
-        return None
-    path = [unquote(p) for p in match["path"].split("/") if p]
-    if not path:
-        return None
-    qualifiers: dict[str, str] = {}
-    for item in (match["q"] or "").split("&"):
-        key, sep, value = item.partition("=")
-        if sep:
-            qualifiers[key.lower()] = unquote(value)
-    return Purl(match["type"].lower(), "/".join(path[:-1]), path[-1], unquote(match["version"] or ""), qualifiers)
 
 
 def _package_from_purl(purl: Purl) -> HostPackage:

@@ -60,6 +60,8 @@ import msgspec
 from patchlevel.errors import InputError, UsageError
 from patchlevel.imageref import InvalidReferenceError, parse_reference
 from patchlevel.model import InputFile
+from patchlevel.purl import Purl as Purl  # re-exported: VEX products are named by purls
+from patchlevel.purl import parse_purl as parse_purl
 from patchlevel.safeinput import InputTooLarge, NotARegularFile, max_input_bytes, read_regular, regular_file_problem
 from patchlevel.timestamps import ACCEPTED, shown, timestamp
 from patchlevel.timestamps import day as utc_day
@@ -88,53 +90,6 @@ MATCH_GRADE: Final = {VexMatchBy.DIGEST: 2, VexMatchBy.TAG: 1, VexMatchBy.REPOSI
 FIXED_WITHOUT_VERSION: Final = (
     "fixed, naming the image's repository without a digest, tag or version: it says nothing about the build that runs"
 )
-
-
-@dataclass(frozen=True, slots=True)
-class Purl:
-    """A package URL (https://github.com/package-url/purl-spec), percent-decoded."""
-
-    type: str
-    namespace: str
-    name: str
-    version: str
-    qualifiers: Mapping[str, str]
-    raw: str
-
-    def same_package(self, other: Purl) -> bool:
-        """Same type, namespace and name; and same version when both give one."""
-        if (self.type, self.namespace.lower(), self.name.lower()) != (
-            other.type,
-            other.namespace.lower(),
-            other.name.lower(),
-        ):
-            return False
-        return not (self.version and other.version) or self.version == other.version
-
-
-def parse_purl(text: str) -> Purl | None:
-    """``pkg:type/namespace/name@version?qualifiers#subpath``; None when ``text`` is not a purl."""
-    value = text.strip()
-    if not value.lower().startswith("pkg:"):
-        return None
-    rest = value[4:].lstrip("/")
-    rest = rest.split("#", 1)[0]
-    rest, _, query = rest.partition("?")
-    qualifiers: dict[str, str] = {}
-    for pair in query.split("&") if query else []:
-        key, _, item = pair.partition("=")
-        if key:
-            qualifiers[key.lower()] = unquote(item)
-    kind, sep, path = rest.partition("/")
-    if not sep or not kind or not path:
-        return None
-    version = ""
-    if "@" in path:
-        path, _, version = path.rpartition("@")
-    segments = [unquote(s) for s in path.split("/") if s]
-    if not segments:
-        return None
-    return Purl(kind.lower(), "/".join(segments[:-1]), segments[-1], unquote(version), qualifiers, value)
 
 
 @dataclass(frozen=True, slots=True)

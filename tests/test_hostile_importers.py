@@ -8,7 +8,10 @@ hence UNKNOWN downstream) or refused in one line, and nothing hangs.
 from __future__ import annotations
 
 import contextlib
+import json
 import socket
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -99,3 +102,27 @@ def test_a_report_larger_than_the_limit_is_a_one_line_error() -> None:
     with pytest.raises(ImporterError) as raised:
         load_scan_reports(path, max_bytes=100)
     assert str(raised.value).startswith(f"{path}: cannot read: it holds more than 100 bytes, the input size limit")
+
+
+# A Trivy result target of many " (" and no closing parenthesis: the regex that split targets into
+# image and OS backtracked quadratically (24 KB took 2 s, this one would take many minutes).
+LOADER = (
+    "import sys, pathlib; from patchlevel.importers import load_scan_reports; "
+    "print(len(load_scan_reports(pathlib.Path(sys.argv[1])).reports))"
+)
+
+
+@pytest.mark.parametrize("klass", ["os-pkgs", ""], ids=["schema-2", "legacy-list"])
+def test_a_hostile_result_target_is_read_in_linear_time(klass: str, tmp_path: Path) -> None:
+    result = {"Target": "img (" * 200_000, "Class": klass, "Type": "alpine", "Vulnerabilities": None}
+    document: object = [result] if not klass else {"SchemaVersion": 2, "ArtifactName": "img", "Results": [result]}
+    path = tmp_path / "report.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    child = subprocess.run(
+        [sys.executable, "-c", LOADER, str(path)],
+        capture_output=True,
+        text=True,
+        timeout=20,
+        stdin=subprocess.DEVNULL,
+    )
+    assert (child.returncode, child.stdout, child.stderr) == (0, "1\n", "")

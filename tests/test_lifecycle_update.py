@@ -313,7 +313,11 @@ INVALID: dict[str, tuple[Callable[[], bytes], str]] = {
     "eol neither date nor bool": (_edited(_set_release_field("isEol", "soon")), "isEol"),
     "last_modified past UTC's range": (
         _edited(lambda d: d.__setitem__("last_modified", "9999-12-31T23:00:00-05:00")),
-        "last_modified '9999-12-31T23:00:00-05:00' is out of range",
+        "last_modified '9999-12-31T23:00:00-05:00' is not an RFC 3339 date-time (or date) that UTC can hold",
+    ),
+    "last_modified with a 24-hour offset": (
+        _edited(lambda d: d.__setitem__("last_modified", "2026-08-21T10:00:00+24:00")),
+        "last_modified '2026-08-21T10:00:00+24:00' is not",
     ),
     "last_modified not a time": (
         _edited(lambda d: d.__setitem__("last_modified", 20260821)),
@@ -916,7 +920,7 @@ def test_a_db_json_time_past_utc_range_is_refused(tmp_path: Path) -> None:
     db = next(served.rglob("db.json"))
     db.write_text('{"modified": "9999-12-31T23:00:00-05:00"}')
     target = tmp_path / "lifecycle"
-    with pytest.raises(LifecycleError, match=r"db\.json: .*'9999-12-31T23:00:00-05:00' is out of range"):
+    with pytest.raises(LifecycleError, match=r"db\.json: .*'9999-12-31T23:00:00-05:00' is not an RFC 3339 date-time"):
         update_data(target, source=None, feeds=FeedSources(vulndb=VulndbDirectorySource(served)), today=TODAY)
     assert not target.exists()
 

@@ -61,7 +61,7 @@ import tempfile
 import time
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any, Final, Protocol
 
@@ -80,6 +80,9 @@ from patchlevel.lifecycle.osv import (
     record_from,
 )
 from patchlevel.retry import backoff_delay, retry_after_seconds
+from patchlevel.timestamps import ACCEPTED as TIME_ACCEPTED
+from patchlevel.timestamps import day as utc_day
+from patchlevel.timestamps import shown
 from patchlevel.vuln.epss import EPSS_FILE, EPSS_FOLDER, EPSS_URL, load_epss, newest_epss_file, parse_epss
 from patchlevel.vuln.kev import KEV_FILE, KEV_FOLDER, KEV_LICENCE, KEV_URL, load_kev, parse_kev, trim_kev
 
@@ -482,25 +485,11 @@ def _data_date(envelope: _V1Envelope) -> tuple[date, str]:
     for key, value in (("last_modified", envelope.last_modified), ("generated_at", envelope.generated_at)):
         if value is None:
             continue
-        try:
-            moment = datetime.fromisoformat(value)
-        except ValueError:
-            raise _Invalid(f"{key} {value!r} is not an ISO-8601 date-time") from None
-        day = _utc_day(moment)
-        if day is None:
-            raise _Invalid(f"{key} {value!r} is out of range: its UTC time falls past year 9999")
+        day = utc_day(value)
+        if day is None:  # not a time, or one UTC cannot hold (9999-12-31T23:00:00-05:00)
+            raise _Invalid(f"{key} {shown(value)} is not {TIME_ACCEPTED}")
         return day, key
     raise _Invalid("the response has neither last_modified nor generated_at: its data date is unknown")
-
-
-def _utc_day(moment: datetime) -> date | None:
-    """The UTC day of a time (a naive time is taken as UTC); None when UTC cannot hold it."""
-    if moment.tzinfo is None:
-        return moment.date()
-    try:
-        return moment.astimezone(UTC).date()
-    except OverflowError:  # 9999-12-31T23:00:00-05:00 is in year 10000 in UTC
-        return None
 
 
 def _release(entry: _V1Release) -> dict[str, Any]:
@@ -757,7 +746,7 @@ class VulndbDirectorySource:
 
 
 class _DbJson(msgspec.Struct):
-    modified: datetime
+    modified: str  # an RFC 3339 time, read by patchlevel.timestamps
 
 
 class _IndexedVuln(msgspec.Struct):
@@ -791,12 +780,12 @@ def collect_vulndb(
     db = source.db_json()
     covered: date | None = None
     if db is not None:
-        moment = _decode_json(db, _DbJson, "the Go vulnerability database's index/db.json").modified
-        covered = _utc_day(moment)
-        if covered is None:
+        modified = _decode_json(db, _DbJson, "the Go vulnerability database's index/db.json").modified
+        covered = utc_day(modified)
+        if covered is None:  # not a time, or one UTC cannot hold (9999-12-31T23:00:00-05:00)
             raise LifecycleError(
-                f"{db.origin}: not the Go vulnerability database's index/db.json: modified {moment.isoformat()!r} "
-                "is out of range: its UTC time falls past year 9999",
+                f"{db.origin}: not the Go vulnerability database's index/db.json: modified {shown(modified)} "
+                f"is not {TIME_ACCEPTED}",
                 hint=_UNCHANGED_HINT,
             )
     index = source.modules_json()

@@ -4,6 +4,7 @@ gives a loaded catalog that answers, or one LifecycleError line naming the file 
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 from collections.abc import Iterator
@@ -124,4 +125,28 @@ def test_deeply_nested_data_file_is_one_error(tmp_path: Path, documents: dict[st
     deep = b'{"product": "kubernetes", "releases": [], "identifiers": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
     (directory / "products" / "kubernetes.json").write_bytes(deep)
     with pytest.raises(LifecycleError, match="nested too deeply"):
+        load_catalog(directory)
+
+
+def test_a_fifo_among_the_data_files_is_refused_not_read(tmp_path: Path, documents: dict[str, Any]) -> None:
+    """A FIFO named ``products/x.json`` would block ``read_bytes`` forever: it is refused, never opened for reading."""
+    directory = _write(tmp_path, documents)
+    os.mkfifo(directory / "products" / "waiting.json")
+    with pytest.raises(LifecycleError, match=r"cannot read lifecycle data .*products/waiting\.json: .*FIFO"):
+        load_catalog(directory)
+
+
+def test_hostile_yaml_in_curated_data_is_one_error(tmp_path: Path, documents: dict[str, Any]) -> None:
+    directory = _write(tmp_path, documents)
+    bomb = 'a: &a ["x","x","x","x","x","x","x","x","x","x"]\n' + "".join(
+        f"{c}: &{c} [{', '.join([f'*{p}'] * 10)}]\n" for p, c in zip("abcdefgh", "bcdefghi", strict=True)
+    )
+    (directory / "curated" / "bomb.yaml").write_text(bomb, encoding="utf-8")
+    with pytest.raises(LifecycleError, match=r"curated/bomb\.yaml: not valid YAML \(YAML aliases expand"):
+        load_catalog(directory)
+    (directory / "curated" / "bomb.yaml").unlink()
+    overlays = directory / "curated" / "overlays"
+    overlays.mkdir()
+    (overlays / "deep.yaml").write_text("product: " + "[" * 100_000 + "]" * 100_000 + "\n", encoding="utf-8")
+    with pytest.raises(LifecycleError, match=r"overlays/deep\.yaml: not valid YAML \(YAML nested too deeply"):
         load_catalog(directory)

@@ -35,7 +35,7 @@ import msgspec
 
 from patchlevel.errors import LifecycleError
 from patchlevel.model import Phase
-from patchlevel.safeinput import NESTED_TOO_DEEP
+from patchlevel.safeinput import NESTED_TOO_DEEP, read_regular
 from patchlevel.versions import release_key
 
 BUNDLED_DATA = Path(str(resources.files("patchlevel.lifecycle") / "data"))
@@ -626,8 +626,9 @@ def parse_product(
 
 
 def _read(path: Path) -> bytes:
+    """A data file's bytes: regular files only, bounded (a FIFO or device named ``*.json`` is refused, not read)."""
     try:
-        return path.read_bytes()
+        return read_regular(path)
     except OSError as exc:
         raise LifecycleError(f"cannot read lifecycle data {path}: {exc.strerror or exc}") from None
 

@@ -46,13 +46,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import msgspec
 import yaml
 
 from patchlevel.errors import LifecycleError
 from patchlevel.lifecycle.catalog import Cycle, LaterPhase, PatchRelease, Product
+from patchlevel.safeinput import load_yaml_documents, read_regular
 from patchlevel.versions import release_key
 
 SupportRule = Literal["newest-two-minors", "latest-only", "csi-sidecar", "stated", "follows", "none"]
@@ -253,7 +254,7 @@ def _rule_end(
 def parse_curated(text: str | bytes, where: str) -> CuratedProduct:
     """Decode and validate one curated file; errors name the file and the entry."""
     try:
-        doc = yaml.safe_load(text)
+        doc = _one_document(text)
     except (yaml.YAMLError, ValueError) as exc:
         raise LifecycleError(f"{where}: not valid YAML ({_one_line(str(exc))})") from None
     if not isinstance(doc, dict):
@@ -264,6 +265,14 @@ def parse_curated(text: str | bytes, where: str) -> CuratedProduct:
         raise LifecycleError(f"{where}: {exc}") from None
     _validate(product, where)
     return product
+
+
+def _one_document(text: str | bytes) -> Any:
+    """The one YAML document of a data file, read within safeinput's limits (no alias bombs, no deep nesting)."""
+    documents = load_yaml_documents(text, yaml.SafeLoader)
+    if len(documents) > 1:
+        raise ValueError("expected one YAML document, found more")
+    return documents[0] if documents else None
 
 
 def _validate(product: CuratedProduct, where: str) -> None:
@@ -332,7 +341,7 @@ def load_curated(directory: Path) -> tuple[CuratedProduct, ...]:
     ids: set[str] = set()
     for path in sorted(directory.glob("*.yaml")):
         try:
-            text = path.read_bytes()
+            text = read_regular(path)
         except OSError as exc:
             raise LifecycleError(f"cannot read curated lifecycle data {path}: {exc.strerror or exc}") from None
         product = parse_curated(text, str(path))
@@ -436,8 +445,7 @@ def load_overlays(directory: Path) -> tuple[tuple[ProductOverlay, str], ...]:
     found = []
     for path in sorted(directory.glob("*.yaml")):
         try:
-            doc = yaml.safe_load(path.read_bytes())
-            overlay = msgspec.convert(doc, ProductOverlay)
+            overlay = msgspec.convert(_one_document(read_regular(path)), ProductOverlay)
         except OSError as exc:
             raise LifecycleError(f"cannot read lifecycle overlay {path}: {exc.strerror or exc}") from None
         except (yaml.YAMLError, ValueError) as exc:

@@ -110,6 +110,14 @@ WAIVER = "waivers:\n  - check: node_os_supported\n    subject: node/a\n    reaso
             "team.yaml:3: patch_window_days: expected a whole number of days, got 'soon'",
         ),
         ("patch_window_days: -1\n", "team.yaml:1: patch_window_days: must not be negative, got -1"),
+        (
+            "patch_window_days: 36526\n",
+            "team.yaml:1: patch_window_days: must be at most 36525 days (100 years), got '36526'",
+        ),
+        (
+            "sla_days:\n  critical: 100000000000\n",
+            "team.yaml:2: sla_days.critical: must be at most 36525 days (100 years), got '100000000000'",
+        ),
         ("patch_window_days: true\n", "team.yaml:1: patch_window_days: expected a whole number of days, got 'true'"),
         ("extended_support: maybe\n", "team.yaml:1: extended_support: expected one of pass, warn, fail, got 'maybe'"),
         ("sla_days:\n  urgent: 3\n", "team.yaml:2: sla_days.urgent: not a severity"),
@@ -185,6 +193,24 @@ def test_policy_check_refuses_a_week_date_expiry(tmp_path: Path, capsys: pytest.
     assert main(["policy", "check", str(policy)]) == 2
     err = capsys.readouterr().err.strip()
     assert err == f"patchlevel: error: {policy}:6: waivers[0].expires: expected a date YYYY-MM-DD, got '2026W362aa'"
+
+
+def test_the_longest_day_count_is_read() -> None:
+    assert parse_policy("patch_window_days: 36525\n", "team.yaml").patch_window_days == 36525
+
+
+@pytest.mark.parametrize("text", ["patch_window_days: 100000000000\n", "patch_window_days: 99999999\n"])
+def test_a_huge_day_count_is_a_policy_error_not_a_crash_in_plan(
+    text: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``plan`` with these windows said ``internal error: OverflowError`` (a due date past year 9999)."""
+    policy = tmp_path / "team.yaml"
+    policy.write_text(text)
+    snapshot = Path(__file__).parent / "data" / "snapshots" / "mixed-shapes-read"
+    assert main(["plan", str(snapshot), "--policy", str(policy), "--as-of", "2026-09-01", "-o", "-"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"patchlevel: error: {policy}:1: patch_window_days: must be at most 36525 days"), err
+    assert len(err.splitlines()) == 1
 
 
 def test_load_policy_reads_a_file_and_names_missing_ones(tmp_path: Path) -> None:

@@ -91,6 +91,7 @@ class Policy:
 # Loading and validating a policy file.  Every error names the file, the line and the field.
 
 POLICY_FILE_VERSION = 1
+MAX_POLICY_DAYS = 36_525  # any day count: a window or age past 100 years means none, and dates would overflow
 POLICY_MAX_BYTES = 16 * 1024 * 1024  # a policy with thousands of waivers is well under a megabyte
 WAIVER_REQUIRED = ("check", "subject", "reason", "owner", "expires")
 WAIVER_OPTIONAL = ("id", "approved_by", "vulnerability")
@@ -207,6 +208,8 @@ def _int(source: str, node: Any, name: str) -> int:
         raise _fail(source, node, name, f"expected a whole number of days, got {_raw(node)}")
     if value < 0:
         raise _fail(source, node, name, f"must not be negative, got {value}")
+    if value > MAX_POLICY_DAYS:  # dates this far out overflow (a plan's due dates crashed on 100000000000)
+        raise _fail(source, node, name, f"must be at most {MAX_POLICY_DAYS} days (100 years), got {_raw(node)}")
     return value
 
 

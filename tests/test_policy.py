@@ -195,6 +195,15 @@ def test_policy_check_refuses_a_week_date_expiry(tmp_path: Path, capsys: pytest.
     assert err == f"patchlevel: error: {policy}:6: waivers[0].expires: expected a date YYYY-MM-DD, got '2026W362aa'"
 
 
+def test_a_5000_digit_day_count_is_quoted_cut_in_one_line() -> None:
+    message = error("patch_window_days: " + "9" * 5000 + "\n")
+    assert message == (
+        "team.yaml:1: patch_window_days: must be at most 36525 days (100 years), got '"
+        + "9" * 62
+        + "… (5000 characters)"
+    )
+
+
 def test_the_longest_day_count_is_read() -> None:
     assert parse_policy("patch_window_days: 36525\n", "team.yaml").patch_window_days == 36525
 

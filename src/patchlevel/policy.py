@@ -97,6 +97,7 @@ WAIVER_REQUIRED = ("check", "subject", "reason", "owner", "expires")
 WAIVER_OPTIONAL = ("id", "approved_by", "vulnerability")
 _NOT_SETTABLE = frozenset({"waivers", "source"})
 _STATUS_WORDS = ("pass", "warn", "fail")
+_RAW_MAX = 64  # a value quoted in an error is cut here: one readable line, whatever the file holds
 
 # What each threshold means, for ``patchlevel policy init``.  A field missing here (added by a newer
 # check) still appears in the template, with its default and a generic comment.
@@ -204,12 +205,15 @@ def _int(source: str, node: Any, name: str) -> int:
     import yaml
 
     value = _scalar(node) if isinstance(node, yaml.ScalarNode) else None
+    # dates this far out overflow (a plan's due dates crashed on 100000000000); an int past int()'s
+    # 4,300-digit limit stays text, tagged int
+    too_many = isinstance(value, str) and node.tag.endswith(":int")
+    if too_many or (isinstance(value, int) and not isinstance(value, bool) and value > MAX_POLICY_DAYS):
+        raise _fail(source, node, name, f"must be at most {MAX_POLICY_DAYS} days (100 years), got {_raw(node)}")
     if isinstance(value, bool) or not isinstance(value, int):
         raise _fail(source, node, name, f"expected a whole number of days, got {_raw(node)}")
     if value < 0:
         raise _fail(source, node, name, f"must not be negative, got {value}")
-    if value > MAX_POLICY_DAYS:  # dates this far out overflow (a plan's due dates crashed on 100000000000)
-        raise _fail(source, node, name, f"must be at most {MAX_POLICY_DAYS} days (100 years), got {_raw(node)}")
     return value
 
 
@@ -235,7 +239,10 @@ def _raw(node: Any) -> str:
     import yaml
 
     if isinstance(node, yaml.ScalarNode):
-        return repr(node.value) if node.value != "" else "nothing"
+        if node.value == "":
+            return "nothing"
+        text = repr(node.value)
+        return text if len(text) <= _RAW_MAX else f"{text[: _RAW_MAX - 1]}… ({len(node.value)} characters)"
     return "a list" if isinstance(node, yaml.SequenceNode) else "a mapping"
 
 

@@ -295,6 +295,10 @@ def test_release_versions_are_merged_with_latest() -> None:
             r"Expected a YYYY-MM-DD date - at `\$\.releases\[0\]\.eol`$",
         ),
         ({"product": "x", "releases": [], "front_matter": [1]}, r"got `array` - at `\$\.front_matter`$"),
+        (
+            {"product": "x", "releases": [{"releaseCycle": "1", "eol": True}, {"releaseCycle": "1", "eol": False}]},
+            r"^x\.json: release '1' is listed more than once - at `\$\.releases\[1\]\.releaseCycle`$",
+        ),
         ({"product": "x", "releases": [{"releaseCycle": 1.1}]}, r"got `float` - at `\$\.releases\[0\]\.releaseCycle`"),
     ],
 )

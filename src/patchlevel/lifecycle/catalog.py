@@ -587,6 +587,14 @@ def parse_product(
     """
     decoded = _decode(doc, _ProductFile, where, "a lifecycle product file")
     front_matter = decoded.front_matter or _FrontMatter()
+    seen: set[str] = set()
+    for index, entry in enumerate(decoded.releases):  # two entries for one line: which one holds is a guess
+        if entry.releaseCycle in seen:
+            raise LifecycleError(
+                f"{where}: release {entry.releaseCycle!r} is listed more than once "
+                f"- at `$.releases[{index}].releaseCycle`"
+            )
+        seen.add(entry.releaseCycle)
     cycles = tuple(
         Cycle(
             name=entry.releaseCycle,

@@ -756,9 +756,8 @@ def test_series_of_a_generated_cluster_stay_under_the_bound() -> None:
 
 
 @pytest.mark.slow
-def test_series_of_a_5000_node_cluster() -> None:
-    out = Path(tempfile.mkdtemp(prefix="patchlevel-5000-"))
-    report = build(write_cluster(out, nodes=5000, pods=15_000, images=400))
+def test_series_of_a_5000_node_cluster(tmp_path: Path) -> None:
+    report = build(write_cluster(tmp_path, nodes=5000, pods=15_000, images=400))
     families = report_metrics(report)
     count = series_count(families)
 

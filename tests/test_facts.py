@@ -236,3 +236,16 @@ def test_node_facts_of_real_nodes() -> None:
 def test_parse_timestamp(text: str | None, day: date | None) -> None:
     parsed = parse_timestamp(text)
     assert (parsed.date() if parsed else None) == day
+
+
+def test_node_and_agent_timestamps_are_read_in_utc_and_never_overflow() -> None:
+    from datetime import UTC, datetime
+
+    from patchlevel.facts import parse_timestamp
+
+    # 23:30 at -05:00 is the next day in UTC: dates compared with the as-of date are UTC days
+    assert parse_timestamp("2026-11-26T23:30:00-05:00") == datetime(2026, 11, 27, 4, 30, tzinfo=UTC)
+    assert parse_timestamp("2026-11-27T04:30:00Z") == datetime(2026, 11, 27, 4, 30, tzinfo=UTC)
+    # UTC cannot hold it, or it is no time at all: unknown, never an OverflowError
+    for text in ("9999-12-31T23:00:00-05:00", "2026-02-30T00:00:00Z", "yesterday", "", None):
+        assert parse_timestamp(text) is None, text

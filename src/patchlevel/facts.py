@@ -18,6 +18,7 @@ from patchlevel.addons import AddonInventory, recognise_addons
 from patchlevel.images import ImageInventory, Workload, pod_workloads, running_images
 from patchlevel.inventory import Inventory, pod_containers
 from patchlevel.kube import Node, Pod
+from patchlevel.timestamps import timestamp
 from patchlevel.versions import (
     KernelVersion,
     KubeVersion,
@@ -373,12 +374,8 @@ def node_image(facts: NodeFacts) -> NodeImage:
 
 
 def parse_timestamp(text: str | None) -> datetime | None:
-    if not text:
-        return None
-    try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
+    """A Kubernetes or agent timestamp in UTC (so ``.date()`` is the UTC day), or None when it is not one."""
+    return timestamp(text) if text else None
 
 
 @dataclass(frozen=True, slots=True)

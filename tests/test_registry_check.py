@@ -13,6 +13,7 @@ import json
 import time
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -89,9 +90,12 @@ def judge(
 ) -> tuple[dict[str, Finding], dict[str, Finding]]:
     """What the CLI does for --registry-check, then the redeploy and age checks."""
     inventory = make_inventory(pods)
-    registry = resolve(
+    answers = resolve(
         registry_references(running_images(inventory)), timeout=timeout, fetch_created=True, credentials=credentials
     )
+    assert all(a.resolved_at is not None and a.resolved_at.date() >= date.today() for a in answers.values())
+    # judged as an audit run on AS_OF would be: its answers came that day
+    registry = {raw: replace(a, resolved_at=datetime(2024, 7, 1, 6, 0, tzinfo=UTC)) for raw, a in answers.items()}
     ctx = context(inventory, AS_OF, tag_resolutions=registry)
     return run("patched_image_redeployed", ctx), run("image_built_recently", ctx)
 
@@ -207,7 +211,8 @@ def test_cli_registry_check_end_to_end(
     config.parent.mkdir()
     config.write_text(json.dumps({"auths": {basic.server.host: {"auth": encoded}}}))
     out = tmp_path / "report.json"
-    args = ["audit", str(snapshot), "--as-of", "2024-07-01", "--format", "json", "-o", str(out), "--fail-on", "never"]
+    today = datetime.now(UTC).date().isoformat()  # the registry answers today: evidence for today only
+    args = ["audit", str(snapshot), "--as-of", today, "--format", "json", "-o", str(out), "--fail-on", "never"]
     code = main([*args, "--registry-check", "--registry-timeout", "5", "--docker-config", str(config)])
     assert code == 0
     assert "registry check: 1 of 1 image references resolved" in capsys.readouterr().err
@@ -217,3 +222,27 @@ def test_cli_registry_check_end_to_end(
     assert drift["subject"] == subject(basic.server, repo, old.digest)
     assert drift["evidence"]["newer_digest"] == patched.digest
     assert set(drift["requirements"]) >= {"PCI-CG-10.3", "PCI-DSS-6.3.3"}
+
+
+def test_an_answer_after_the_as_of_date_is_no_evidence_for_it(
+    plain: Pusher, repo: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The registry answers now: where the tag points today says nothing of where it pointed on 2024-07-01."""
+    old = plain.push_image(repo, "v1", created=JAN)
+    snapshot = tmp_path / "snapshot"
+    snapshot.mkdir()
+    doc = pod_doc("api", f"{plain.server.host}/{repo}:v1", f"{plain.server.host}/{repo}@{old.digest}")
+    (snapshot / "pods.json").write_text(json.dumps({"apiVersion": "v1", "kind": "PodList", "items": [doc]}))
+    (snapshot / "version.json").write_text(json.dumps({"gitVersion": "v1.31.3", "major": "1", "minor": "31"}))
+    verdicts = {}
+    for as_of in ("2024-07-01", datetime.now(UTC).date().isoformat()):
+        out = tmp_path / f"report-{as_of}.json"
+        args = ["audit", str(snapshot), "--as-of", as_of, "--format", "json", "-o", str(out), "--fail-on", "never"]
+        assert main([*args, "--registry-check", "--registry-timeout", "5"]) == 0
+        (drift,) = [f for f in json.loads(out.read_text())["findings"] if f["check"] == "patched_image_redeployed"]
+        verdicts[as_of] = drift
+    past = verdicts["2024-07-01"]
+    assert past["status"] == "unknown", past["message"]
+    assert "after the as-of date 2024-07-01; a later answer is no evidence for that date" in past["message"]
+    (today,) = [v for k, v in verdicts.items() if k != "2024-07-01"]
+    assert today["status"] == "pass" and today["message"] == "the tag still resolves to the running digest"

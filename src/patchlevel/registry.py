@@ -34,7 +34,7 @@ import time
 from collections.abc import Collection, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
 
@@ -689,6 +689,8 @@ def resolve(
             )
             futures = {key: pool.submit(session.resolve_one, parsed[key]) for key in jobs}
             for key, future in futures.items():
+                # When the registry answered: an answer is evidence of where a tag pointed on that day only.
+                answer = replace(future.result(), resolved_at=datetime.now(UTC))
                 for raw in jobs[key]:
-                    results[raw] = future.result()
+                    results[raw] = answer
     return {raw: results[raw] for raw in order}

@@ -785,6 +785,8 @@ def _tag_state(image: RunningImage, reference: str, registry: dict[str, Resoluti
     resolution = (registry or {}).get(reference)
     if resolution is None:
         return _TagState(reference, "unknown", note="the registry check did not resolve this reference")
+    if resolution.status is not ResolutionStatus.RESOLVED or not resolution.digest:
+        return _TagState(reference, "unknown", resolution)
     answered = resolution.resolved_at.date() if resolution.resolved_at is not None else None
     if answered is not None and answered > as_of:
         # Where a tag points after the as-of date says nothing about where it pointed on it.
@@ -795,8 +797,6 @@ def _tag_state(image: RunningImage, reference: str, registry: dict[str, Resoluti
             note=f"the registry answered on {answered}, after the as-of date {as_of}; a later answer is no "
             "evidence for that date",
         )
-    if resolution.status is not ResolutionStatus.RESOLVED or not resolution.digest:
-        return _TagState(reference, "unknown", resolution)
     if image.digest in (resolution.digest, resolution.platform_digest):
         return _TagState(reference, "current", resolution)
     return _TagState(reference, "moved", resolution)

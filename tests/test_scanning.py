@@ -205,6 +205,24 @@ def test_a_damaged_cache_entry_is_scanned_again(trivy: FakeScanner, tmp_path: Pa
     assert (run.scanned, len(trivy.calls)) == (1, 2)
 
 
+@pytest.mark.parametrize(
+    "scanned_at",
+    ["9999-12-31T23:00:00-05:00", "2099-01-01T00:00:00+00:00", "yesterday", 20260101, None],
+)
+def test_a_cache_entry_dated_in_the_future_or_not_at_all_is_scanned_again(
+    trivy: FakeScanner, tmp_path: Path, scanned_at: object
+) -> None:
+    """A time UTC cannot hold, a future one (it would never expire), or none: the entry is no cached scan."""
+    cache = tmp_path / "cache"
+    run_scans([target()], "trivy", clock=clock_at(NOW), max_age_days=30, cache_dir=cache, environ=trivy.env)
+    meta_path = cache / "trivy" / f"sha256-{'a' * 64}.meta.json"
+    meta = json.loads(meta_path.read_text())
+    meta["scanned_at"] = scanned_at
+    meta_path.write_text(json.dumps(meta))
+    run = run_scans([target()], "trivy", clock=clock_at(NOW), max_age_days=30, cache_dir=cache, environ=trivy.env)
+    assert (run.scanned, run.cached, len(trivy.calls)) == (1, 0, 2)
+
+
 def test_a_report_without_its_own_scan_time_gets_the_time_the_scan_ran(tmp_path: Path) -> None:
     legacy = FakeScanner(tmp_path / "fake").set(report=TRIVY_LEGACY)
     run = run_scans([target()], "trivy", clock=clock_at(NOW), max_age_days=30, cache_dir=None, environ=legacy.env)

@@ -36,7 +36,7 @@ import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from patchlevel.errors import ImporterError, UsageError
@@ -44,6 +44,7 @@ from patchlevel.images import Identity, ImageInventory
 from patchlevel.importers import parse_scan_document
 from patchlevel.model import InputFile
 from patchlevel.scans import ScanReport, failed_scan
+from patchlevel.timestamps import timestamp
 
 SCANNERS = ("trivy", "grype")
 DEFAULT_TIMEOUT = 600.0  # seconds per image: a first Trivy run downloads its database
@@ -182,15 +183,15 @@ class _Runner:
         report_path, meta_path = paths
         try:
             meta = json.loads(meta_path.read_text())
-            scanned_at = datetime.fromisoformat(meta["scanned_at"])
+            scanned_at = timestamp(meta["scanned_at"])
             if meta.get("format") != CACHE_FORMAT or meta.get("key") != target.key:
                 return None
             data = report_path.read_bytes()
-        except (OSError, ValueError, KeyError, TypeError):
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return None  # an unreadable entry is scanned again and rewritten
-        if scanned_at.tzinfo is None:
-            scanned_at = scanned_at.replace(tzinfo=UTC)
-        if self.clock() - scanned_at > self.max_age:
+        # an undated entry, or one dated in the future (it would never expire), is scanned again too
+        now = self.clock()
+        if scanned_at is None or scanned_at > now or now - scanned_at > self.max_age:
             return None
         try:
             reports = self.parse(target, data, str(report_path), scanned_at)

@@ -898,7 +898,7 @@ def node_drain_possible(ctx: Context) -> Iterator[Judgement]:
         "or minAvailable below the replicas), run a second replica on another node (or accept the interruption "
         "with a budget that allows it), and move bare pods under a controller."
     )
-    disruption = disruption_of(ctx.inventory)
+    disruption = disruption_of(ctx.inventory, ctx.facts.workloads)
     placement = disruption.placement
     by_workload = disruption.by_workload()
     for node in ctx.facts.nodes:

@@ -6,7 +6,15 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime
 
-from patchlevel.agents import LOOKED_FOR, REBOOT_CONDITION, AgentObjectReading, AgentReading, AgentState, read_agents
+from patchlevel.agents import (
+    LOOKED_FOR,
+    REBOOT_CONDITION,
+    AgentFacts,
+    AgentObjectReading,
+    AgentReading,
+    AgentState,
+    read_agents,
+)
 from patchlevel.checks import sla
 from patchlevel.checks.common import (
     Context,
@@ -392,8 +400,13 @@ def _merged(parts: list[Verdict]) -> Verdict:
     return combine(parts, {"readings": readings})
 
 
+def _agent_facts(ctx: Context) -> AgentFacts:
+    """What the update agents say of each node: read once per audit, shared by the two agent checks."""
+    return read_agents(ctx.inventory)
+
+
 def node_not_pending_reboot(ctx: Context) -> Iterator[Judgement]:
-    facts = read_agents(ctx.inventory)
+    facts = ctx.derived(_agent_facts)
     if not ctx.facts.nodes:
         return
     looked_for = {"agents_looked_for": list(LOOKED_FOR.values())}
@@ -492,7 +505,7 @@ def _end_of(day: date) -> datetime:
 
 
 def node_update_agent_healthy(ctx: Context) -> Iterator[Judgement]:
-    facts = read_agents(ctx.inventory)
+    facts = ctx.derived(_agent_facts)
     remediation = (
         "Fix what the update agent reports (its message names it): a failed update, a degraded or stuck "
         "machine-config pool, a reboot lock held by a node that no longer reboots, a plan that does not resolve."

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime
 
 from patchlevel.agents import (
@@ -539,7 +539,7 @@ def node_update_agent_healthy(ctx: Context) -> Iterator[Judgement]:
 
 NODE_SCAN_REMEDIATION = (
     "Scan every node's root filesystem at least every {days} days (trivy rootfs on a read-only host mount, see "
-    "deploy/node-scan.yaml, or trivy-operator's node scans) and give the reports to patchlevel with --node-scan."
+    "deploy/node-scan/, or trivy-operator's node scans) and give the reports to patchlevel with --node-scan."
 )
 
 
@@ -549,6 +549,23 @@ def _scans_by_node(ctx: Context) -> dict[str, list[NodeScan]]:
         if scan.node:
             placed[scan.node].append(scan)
     return placed
+
+
+def per_scanned_node(
+    ctx: Context, unknown_what: str, judge: Callable[[NodeFacts, Sequence[NodeScan]], Verdict], remediation: str
+) -> Iterator[Judgement]:
+    """The host-scan check skeleton: nothing without nodes; one cluster-level unknown (``unknown_what``) when
+    no node has host evidence; else ``judge(node, its scans)`` for every node."""
+    if not ctx.facts.nodes:
+        return
+    by_node = ctx.derived(_scans_by_node)
+    if not by_node:
+        yield _no_host_evidence(
+            ctx, Status.UNKNOWN, unknown_what, NODE_SCAN_REMEDIATION.format(days=ctx.policy.scan_max_age_days)
+        )
+        return
+    for node in ctx.facts.nodes:
+        yield judgement(node.subject, judge(node, by_node.get(node.name, [])), remediation)
 
 
 def _unplaced(ctx: Context) -> int:
@@ -608,7 +625,7 @@ def node_scanned_recently(ctx: Context) -> Iterator[Judgement]:
     remediation = NODE_SCAN_REMEDIATION.format(days=max_age)
     if not ctx.facts.nodes:
         return
-    by_node = _scans_by_node(ctx)
+    by_node = ctx.derived(_scans_by_node)
     if not by_node:
         # Host scanning may be done outside the cluster's view: without any host evidence in the input, whether
         # nodes are scanned is unknown.  Once host scans are given, a node without one fails.
@@ -685,17 +702,12 @@ def node_os_packages_patched_in_time(ctx: Context) -> Iterator[Judgement]:
         "Install the fixed OS packages on the node (or move it to a patched node image) and reboot it where the "
         "fix is in the kernel; record an exception with an owner and expiry where a fix cannot be applied yet."
     )
-    if not ctx.facts.nodes:
-        return
-    by_node = _scans_by_node(ctx)
-    if not by_node:
-        what = "the nodes' OS package vulnerabilities are unknown"
-        yield _no_host_evidence(
-            ctx, Status.UNKNOWN, what, NODE_SCAN_REMEDIATION.format(days=ctx.policy.scan_max_age_days)
-        )
-        return
-    for node in ctx.facts.nodes:
-        yield judgement(node.subject, _packages_verdict(ctx, by_node.get(node.name, [])), remediation)
+    yield from per_scanned_node(
+        ctx,
+        "the nodes' OS package vulnerabilities are unknown",
+        lambda _node, scans: _packages_verdict(ctx, scans),
+        remediation,
+    )
 
 
 def _packages_verdict(ctx: Context, scans: Sequence[NodeScan]) -> Verdict:
@@ -792,17 +804,12 @@ def node_running_installed_kernel(ctx: Context) -> Iterator[Judgement]:
         "Reboot the node onto the newest installed kernel (drain it first, or let its update agent do it); remove "
         "kernels that must not run."
     )
-    if not ctx.facts.nodes:
-        return
-    by_node = _scans_by_node(ctx)
-    if not by_node:
-        what = "whether a newer kernel is installed and not booted is unknown"
-        yield _no_host_evidence(
-            ctx, Status.UNKNOWN, what, NODE_SCAN_REMEDIATION.format(days=ctx.policy.scan_max_age_days)
-        )
-        return
-    for node in ctx.facts.nodes:
-        yield judgement(node.subject, _kernel_verdict(ctx, node, by_node.get(node.name, [])), remediation)
+    yield from per_scanned_node(
+        ctx,
+        "whether a newer kernel is installed and not booted is unknown",
+        lambda node, scans: _kernel_verdict(ctx, node, scans),
+        remediation,
+    )
 
 
 def _kernel_verdict(ctx: Context, node: NodeFacts, scans: Sequence[NodeScan]) -> Verdict:

@@ -6,16 +6,17 @@ pass/fail/warn/unknown/waived/error; every requirement appears, assessed or not.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import msgspec
 
-from patchlevel.model import Finding, Report, Status, requirement_results
+from patchlevel.model import DataSource, Finding, Report, Status, requirement_results
 from patchlevel.render.vex import vex_counts, vex_rows
 
 
-def _finding(f: Finding) -> dict[str, Any]:
+def finding_json(f: Finding) -> dict[str, Any]:
+    """One finding as the audit and period JSON documents write it."""
     out: dict[str, Any] = {
         "check": f.check,
         "status": f.status,  # StrEnum: msgspec writes its value (and .value is slow per call)
@@ -37,6 +38,21 @@ def _finding(f: Finding) -> dict[str, Any]:
     if f.note:
         out["note"] = f.note
     return out
+
+
+def data_sources_json(sources: Sequence[DataSource]) -> list[dict[str, Any]]:
+    """The reference data a report rests on, as the audit and period JSON documents write it."""
+    return [
+        {
+            "name": s.name,
+            "source": s.source,
+            "retrieved": s.retrieved.isoformat(),
+            "age_days": s.age_days,
+            "stale": s.stale,
+            "detail": s.detail,
+        }
+        for s in sources
+    ]
 
 
 def report_document(report: Report, with_findings: bool = True) -> dict[str, Any]:
@@ -63,17 +79,7 @@ def report_document(report: Report, with_findings: bool = True) -> dict[str, Any
             "images": report.cluster.images,
         },
         "evidence_digest": report.evidence_digest or None,
-        "data_sources": [
-            {
-                "name": s.name,
-                "source": s.source,
-                "retrieved": s.retrieved.isoformat(),
-                "age_days": s.age_days,
-                "stale": s.stale,
-                "detail": s.detail,
-            }
-            for s in report.data_sources
-        ],
+        "data_sources": data_sources_json(report.data_sources),
         "warnings": list(report.warnings),
         "inputs": [
             {
@@ -146,7 +152,7 @@ def report_document(report: Report, with_findings: bool = True) -> dict[str, Any
             }
             for w in report.waivers
         ],
-        "findings": [_finding(f) for f in report.findings] if with_findings else [],
+        "findings": [finding_json(f) for f in report.findings] if with_findings else [],
     }
 
 
@@ -166,7 +172,7 @@ def iter_json(report: Report) -> Iterator[bytes]:
     findings = report.findings
     for start in range(0, len(findings), FINDINGS_PER_WRITE):
         batch = findings[start : start + FINDINGS_PER_WRITE]
-        lines = b",\n    ".join(_ENCODE(_finding(f)) for f in batch)
+        lines = b",\n    ".join(_ENCODE(finding_json(f)) for f in batch)
         yield (b"\n    " if start == 0 else b",\n    ") + lines
     yield b"\n  ]\n}\n"
 

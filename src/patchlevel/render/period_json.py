@@ -13,26 +13,11 @@ from typing import Any
 import msgspec
 
 from patchlevel.ledger.report import FleetTable, PeriodReport, period_requirement_results
-from patchlevel.model import Finding, Status, count_by_status
+from patchlevel.model import Status, count_by_status
+from patchlevel.render.json import data_sources_json, finding_json
 
 KIND = "patchlevel-period-report"
 FLEET_KIND = "patchlevel-period-fleet"
-
-
-def finding_json(f: Finding) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "check": f.check,
-        "status": f.status.value,
-        "severity": f.severity.value,
-        "subject": f.subject,
-        "requirements": list(f.requirements),
-        "message": f.message,
-        "evidence": dict(f.evidence),
-        "remediation": f.remediation,
-    }
-    if f.note:
-        out["note"] = f.note
-    return out
 
 
 def _time(report: PeriodReport) -> str:
@@ -58,17 +43,7 @@ def period_document(report: PeriodReport) -> dict[str, Any]:
             "gaps": [g.to_json() for g in report.gaps],
         },
         "policy": dict(report.policy),
-        "data_sources": [
-            {
-                "name": s.name,
-                "source": s.source,
-                "retrieved": s.retrieved.isoformat(),
-                "age_days": s.age_days,
-                "stale": s.stale,
-                "detail": s.detail,
-            }
-            for s in report.data_sources
-        ],
+        "data_sources": data_sources_json(report.data_sources),
         "warnings": list(report.warnings),
         "summary": {
             "counts": counts,

@@ -14,6 +14,7 @@ import threading
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import msgspec
 import pytest
 from sqlalchemy import func, select, update
 
@@ -222,6 +223,47 @@ def test_the_same_inventory_at_another_as_of_is_another_audit_sharing_its_rows(u
     assert count(url, s.audits) == 2
     assert count(url, s.node_states) == len(demo.inventory.nodes)  # unchanged nodes are stored once
     assert count(url, s.audit_nodes) == 2 * len(demo.inventory.nodes)
+
+
+def test_a_new_cluster_shares_the_rows_another_cluster_stored_and_reads_its_own_findings(
+    url: str, demo: AuditOutcome
+) -> None:
+    """The first audit of a cluster inserts its rows without looking first: rows another cluster
+    stored already (the same nodes, images, subjects and finding bodies) are kept once and found."""
+    record(url, demo, cluster_name="staging")
+    shared = {t.name: count(url, t) for t in (s.node_states, s.image_uses, s.subjects, s.finding_bodies)}
+    # One node rebooted since: its new state is the one row this cluster adds among rows already stored.
+    node = demo.inventory.nodes[0]
+    rebooted = msgspec.structs.replace(
+        node,
+        status=msgspec.structs.replace(
+            node.status, nodeInfo=msgspec.structs.replace(node.status.nodeInfo, bootID="rebooted-0001")
+        ),
+    )
+    inventory = dataclasses.replace(demo.inventory, nodes=(rebooted, *demo.inventory.nodes[1:]))
+    prod = run(AuditConfig(as_of=AS_OF), InventorySource(inventory))
+    outcome = record(url, prod, cluster_name="prod")
+    assert outcome.created  # type: ignore[attr-defined]
+    assert count(url, s.clusters) == 2
+    assert count(url, s.node_states) == shared["node_states"] + 1
+    assert count(url, s.image_uses) == shared["image_uses"]
+    assert count(url, s.subjects) == shared["subjects"]
+    assert count(url, s.finding_bodies) >= shared["finding_bodies"]
+    with open_store(url) as store, store.reading() as conn:
+        boots = conn.execute(
+            select(s.node_states.c.boot_id)
+            .join(s.audit_nodes, s.audit_nodes.c.node_state_id == s.node_states.c.id)
+            .where(s.audit_nodes.c.audit_id == outcome.audit_id)  # type: ignore[attr-defined]
+        ).scalars()
+        assert sorted(boots) == sorted(n.info.bootID for n in inventory.nodes)
+        packs = conn.execute(select(s.finding_packs.c.bodies, func.length(s.finding_packs.c.data))).all()
+        assert all(size > 0 for _, size in packs)  # each pack holds its compressed bodies
+    with open_store(url) as store:
+        kept = audit_findings(store, outcome.audit_id)  # type: ignore[attr-defined]
+    assert [(f.subject, f.check, f.status, f.message) for f in kept] == [
+        (f.subject, f.check, f.status, f.message) for f in prod.report.findings
+    ]
+    assert all(set(k.evidence) == set(f.evidence) for k, f in zip(kept, prod.report.findings, strict=True))
 
 
 def test_the_same_bundle_is_one_audit_whatever_the_as_of(url: str, demo: AuditOutcome) -> None:

@@ -14,12 +14,14 @@ from __future__ import annotations
 import os
 import zlib
 from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from operator import itemgetter
 from typing import Any
 
 import msgspec
-from sqlalchemy import Connection, Table, select, update
+from sqlalchemy import Connection, Integer, Table, Text, select, update
 from sqlalchemy.dialects import postgresql as pg_dialect
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 
@@ -78,62 +80,132 @@ def _ids(conn: Connection, table: Table, digests: Sequence[Any]) -> dict[Any, in
     return found
 
 
-def ensure_rows(conn: Connection, table: Table, rows: Mapping[str, Mapping[str, Any]]) -> dict[str, int]:
-    """The ids of content-addressed rows (by digest), inserting those not yet stored, in digest order."""
+def _mark(conn: Connection) -> str:
+    """The driver's parameter mark (sqlite3: qmark; psycopg: format)."""
+    return "?" if conn.dialect.name == "sqlite" else "%s"
+
+
+def _plain(table: Table) -> bool:
+    """Whether every column is text or an integer: its rows go to the driver as they are, with no type to convert."""
+    return all(type(column.type) in (Integer, Text) for column in table.c)
+
+
+def _insert_plain(
+    conn: Connection, table: str, columns: Sequence[str], rows: Sequence[tuple[Any, ...]], conflict: str | None = None
+) -> None:
+    """``INSERT`` of many rows through the driver's executemany (``ON CONFLICT (conflict) DO NOTHING``)."""
+    mark = _mark(conn)
+    names = ", ".join('"' + c + '"' for c in columns)  # quoted: a column may be a keyword ("check", "key")
+    statement = f"INSERT INTO {table} ({names}) VALUES ({', '.join([mark] * len(columns))})"
+    if conflict:
+        statement += f" ON CONFLICT ({conflict}) DO NOTHING"
+    for chunk in _chunks(rows):
+        conn.exec_driver_sql(statement, list(chunk))
+
+
+def _max_id(conn: Connection, table: str) -> int:
+    return int(conn.exec_driver_sql(f"SELECT coalesce(max(id), 0) FROM {table}").scalar_one())
+
+
+def _ids_after(conn: Connection, table: str, column: str, keys: Sequence[Any], before: int) -> dict[Any, int]:
+    """The ids of ``keys`` just inserted into ``table`` (``before``: its largest id beforehand).
+
+    Every id this transaction gives a row is above the largest id it could see before inserting
+    (SQLite: the next rowid; PostgreSQL: a sequence, which only grows), so the new rows are read by
+    a range of the primary key rather than by ``column IN (…)`` over all of them; a key whose row
+    is not in that range (another writer stored it meanwhile and won the conflict) is then looked
+    up by its value.
+    """
+    wanted = set(keys)
+    found: dict[Any, int] = {}
+    for key, i in conn.exec_driver_sql(
+        f"SELECT {column}, id FROM {table} WHERE id > {_mark(conn)}", (before,)
+    ).fetchall():
+        if key in wanted:
+            found[key] = int(i)
+    rest = [k for k in keys if k not in found]
+    if rest:
+        found.update(_raw_ids(conn, table, column, rest))
+    return found
+
+
+def ensure_rows(
+    conn: Connection, table: Table, rows: Mapping[str, Mapping[str, Any]], *, new: bool = False
+) -> dict[str, int]:
+    """The ids of content-addressed rows (by digest), inserting those not yet stored, in digest order.
+
+    ``new``: the rows are most likely not stored yet (the first audit of a cluster), so they are
+    inserted without looking first; those stored already are left as they are (``ON CONFLICT DO
+    NOTHING``) and looked up.
+    """
     digests = sorted(rows)
-    ids = _ids(conn, table, digests)
+    ids = {} if new else _raw_ids(conn, table.name, "digest", digests)
     missing = [d for d in digests if d not in ids]
     if missing:
-        statement = insert_ignoring_conflicts(conn, table, ["digest"])
-        for chunk in _chunks(missing, 2000):
-            conn.execute(statement, [dict(rows[d]) for d in chunk])
-        ids.update(_ids(conn, table, missing))
+        before = _max_id(conn, table.name)
+        if _plain(table):
+            columns = [c.name for c in table.c if c.name != "id"]
+            row = itemgetter(*columns)  # a tuple of the columns' values (the tables have several)
+            _insert_plain(conn, table.name, columns, [row(rows[d]) for d in missing], "digest")
+        else:
+            statement = insert_ignoring_conflicts(conn, table, ["digest"])
+            for chunk in _chunks(missing, 2000):
+                conn.execute(statement, [dict(rows[d]) for d in chunk])
+        ids.update(_ids_after(conn, table.name, "digest", missing, before))
     return ids
 
 
 def _raw_ids(conn: Connection, table: str, column: str, keys: Sequence[Any]) -> dict[Any, int]:
     """``SELECT column, id FROM table WHERE column IN (…)`` through the driver: the lookups of a large audit."""
-    mark = "?" if conn.dialect.name == "sqlite" else "%s"
+    mark = _mark(conn)
     found: dict[Any, int] = {}
     for chunk in _chunks(keys):
         statement = f"SELECT {column}, id FROM {table} WHERE {column} IN ({', '.join([mark] * len(chunk))})"
-        found.update((key, int(i)) for key, i in conn.exec_driver_sql(statement, tuple(chunk)))
+        found.update((key, int(i)) for key, i in conn.exec_driver_sql(statement, tuple(chunk)).fetchall())
     return found
 
 
-def _body_ids(conn: Connection, bodies: Mapping[bytes, Body]) -> dict[bytes, int]:
-    """The ids of finding bodies, writing the new ones into one compressed pack (they compress together)."""
+def _known_bodies(conn: Connection, bodies: Mapping[bytes, Body]) -> tuple[dict[bytes, int], list[bytes]]:
+    """(ids of the finding bodies already stored, digests of the others in digest order)."""
     digests = sorted(bodies)
     ids = {bytes(k): v for k, v in _raw_ids(conn, "finding_bodies", "digest", digests).items()}
-    missing = [d for d in digests if d not in ids]
-    if not missing:
-        return ids
-    data = zlib.compress(b"[" + b",".join(bodies[d].encoded for d in missing) + b"]", _LEVEL)
-    pack_id = conn.execute(
-        s.finding_packs.insert().values(bodies=len(missing), data=data).returning(s.finding_packs.c.id)
-    ).scalar_one()
+    return ids, [d for d in digests if d not in ids]
+
+
+def _pack(bodies: Mapping[bytes, Body], missing: Sequence[bytes]) -> bytes:
+    """The new bodies' pack: zlib of their JSON list (they compress together)."""
+    return zlib.compress(b"[" + b",".join(bodies[d].encoded for d in missing) + b"]", _LEVEL)
+
+
+def _write_bodies(
+    conn: Connection, bodies: Mapping[bytes, Body], missing: Sequence[bytes], pack_id: int, ids: dict[bytes, int]
+) -> None:
+    """Write the rows of the new bodies, which ``pack_id`` holds; add their ids to ``ids``."""
+    before = _max_id(conn, "finding_bodies")
     # The hot insert of a large audit: plain executemany through the driver (both speak ON CONFLICT).
-    mark = "?" if conn.dialect.name == "sqlite" else "%s"
-    statement = (
-        f'INSERT INTO finding_bodies (digest, pack_id, idx, "check", status) '
-        f"VALUES ({mark}, {mark}, {mark}, {mark}, {mark}) ON CONFLICT (digest) DO NOTHING"
-    )
     rows = [(d, pack_id, i, bodies[d].check, bodies[d].status) for i, d in enumerate(missing)]
-    for start in range(0, len(rows), 5000):
-        conn.exec_driver_sql(statement, rows[start : start + 5000])
-    ids.update((bytes(k), v) for k, v in _raw_ids(conn, "finding_bodies", "digest", missing).items())
-    return ids
+    _insert_plain(conn, "finding_bodies", ["digest", "pack_id", "idx", "check", "status"], rows, "digest")
+    # The rows just written (see _ids_after), only this transaction's rows naming its pack; a body
+    # another writer stored meanwhile (its row won the conflict) is then looked up by digest.
+    mark = _mark(conn)
+    written = conn.exec_driver_sql(
+        f"SELECT digest, id FROM finding_bodies WHERE id > {mark} AND pack_id = {mark}", (before, pack_id)
+    ).fetchall()
+    ids.update((bytes(k), int(v)) for k, v in written)
+    raced = [d for d in missing if d not in ids]
+    if raced:
+        ids.update((bytes(k), v) for k, v in _raw_ids(conn, "finding_bodies", "digest", raced).items())
 
 
-def _subject_ids(conn: Connection, wanted: set[str]) -> dict[str, int]:
+def _subject_ids(conn: Connection, wanted: set[str], *, new: bool = False) -> dict[str, int]:
+    """The subjects' ids, inserting those not yet stored (``new``: without looking first, see ``ensure_rows``)."""
     names = sorted(wanted)
-    found = _raw_ids(conn, "subjects", "subject", names)
+    found = {} if new else _raw_ids(conn, "subjects", "subject", names)
     missing = [n for n in names if n not in found]
     if missing:
-        statement = insert_ignoring_conflicts(conn, s.subjects, ["subject"])
-        for start in range(0, len(missing), 5000):
-            conn.execute(statement, [{"subject": n} for n in missing[start : start + 5000]])
-        found.update(_raw_ids(conn, "subjects", "subject", missing))
+        before = _max_id(conn, "subjects")
+        _insert_plain(conn, "subjects", ["subject"], [(n,) for n in missing], "subject")
+        found.update(_ids_after(conn, "subjects", "subject", missing, before))
     return found
 
 
@@ -184,20 +256,47 @@ def write_evidence(conn: Connection, evidence: AuditEvidence) -> tuple[int, bool
         return int(existing), False
     audit_id = int(inserted)
 
-    node_ids = ensure_rows(conn, s.node_states, evidence.node_states)
+    # The new bodies' pack is compressed on another thread (zlib lets go of the GIL) while the node,
+    # image, scan, subject and body rows are written: on a cluster's first audit it is the largest
+    # single cost.  Its row is inserted first, for its id, and given its data once compressed.
+    body_ids, new_bodies = _known_bodies(conn, evidence.bodies)
+    # The first audit of a cluster: its nodes, images and subjects are (mostly) new to the ledger.
+    first = conn.execute(select(a.c.id).where(a.c.cluster_id == cid, a.c.id != audit_id).limit(1)).first() is None
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        packed = pool.submit(_pack, evidence.bodies, new_bodies) if new_bodies else None
+        pack_id = None
+        if new_bodies:
+            pack_id = conn.execute(
+                s.finding_packs.insert().values(bodies=len(new_bodies), data=b"").returning(s.finding_packs.c.id)
+            ).scalar_one()
+        _write_rows(conn, evidence, audit_id, new=first)
+        subject_ids = _subject_ids(conn, {subject for subject, _ in evidence.findings}, new=first)
+        if packed is not None and pack_id is not None:
+            _write_bodies(conn, evidence.bodies, new_bodies, int(pack_id), body_ids)
+            conn.execute(update(s.finding_packs).where(s.finding_packs.c.id == pack_id).values(data=packed.result()))
+    pairs = [[subject_ids[subject], body_ids[digest]] for subject, digest in evidence.findings]
+    conn.execute(
+        s.audit_findings.insert(),
+        [{"audit_id": audit_id, "findings": len(pairs), "data": zlib.compress(msgspec.json.encode(pairs), _LEVEL)}],
+    )
+    return audit_id, True
+
+
+def _write_rows(conn: Connection, evidence: AuditEvidence, audit_id: int, *, new: bool) -> None:
+    """The audit's node, image and scan rows (and the content-addressed rows they name)."""
+    node_ids = ensure_rows(conn, s.node_states, evidence.node_states, new=new)
     if node_ids:
-        conn.execute(
-            s.audit_nodes.insert(), [{"audit_id": audit_id, "node_state_id": i} for i in sorted(set(node_ids.values()))]
+        _insert_plain(
+            conn, "audit_nodes", ["audit_id", "node_state_id"], [(audit_id, i) for i in sorted(set(node_ids.values()))]
         )
 
-    image_ids = ensure_rows(conn, s.image_uses, evidence.image_uses)
+    image_ids = ensure_rows(conn, s.image_uses, evidence.image_uses, new=new)
     if evidence.audit_images:
-        conn.execute(
-            s.audit_images.insert(),
-            [
-                {"audit_id": audit_id, "image_use_id": image_ids[digest], "pods": pods, "containers": containers}
-                for digest, pods, containers in evidence.audit_images
-            ],
+        _insert_plain(
+            conn,
+            "audit_images",
+            ["audit_id", "image_use_id", "pods", "containers"],
+            [(audit_id, image_ids[digest], pods, containers) for digest, pods, containers in evidence.audit_images],
         )
 
     if evidence.scans:
@@ -229,15 +328,6 @@ def write_evidence(conn: Connection, evidence: AuditEvidence) -> tuple[int, bool
                     for key, scan, by in evidence.scan_matches
                 ],
             )
-
-    body_ids = _body_ids(conn, evidence.bodies)
-    subject_ids = _subject_ids(conn, {subject for subject, _ in evidence.findings})
-    pairs = [[subject_ids[subject], body_ids[digest]] for subject, digest in evidence.findings]
-    conn.execute(
-        s.audit_findings.insert(),
-        [{"audit_id": audit_id, "findings": len(pairs), "data": zlib.compress(msgspec.json.encode(pairs), _LEVEL)}],
-    )
-    return audit_id, True
 
 
 def record_evidence(store: Store, evidence: AuditEvidence) -> RecordOutcome:

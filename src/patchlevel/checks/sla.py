@@ -280,6 +280,22 @@ def _kev_window_text(exploited: Sequence[Judged], policy: Policy) -> str:
     return f"{window}, or their own severity's window where that ended sooner"
 
 
+# Why a fixable vulnerability could not be judged against its window, as the finding words it.
+_UNKNOWN_REASONS = (
+    (
+        "unknown-severity",
+        "without a severity from the scanner (UNKNOWN severity), open longer than the shortest window or for an "
+        "unknown time",
+    ),
+    ("unknown-clock", "with no fix date, publication date or dated scan to start the clock"),
+    (
+        "future-clock",
+        "whose clock would start after the as-of date (a fix release or publication date later than it, in a scan "
+        "dated before it)",
+    ),
+)
+
+
 def vulnerability_parts(judged: Sequence[Judged], policy: Policy) -> list[tuple[Status, Severity, str]]:
     """(status, finding severity, sentence) for each group of vulnerabilities that needs action."""
     parts: list[tuple[Status, Severity, str]] = []
@@ -319,37 +335,16 @@ def vulnerability_parts(judged: Sequence[Judged], policy: Policy) -> list[tuple[
                     f"{window}-day window ({clocks_text(overdue)}): {ids_text(overdue)}",
                 )
             )
-    no_severity = [j for j in judged if j.reason == "unknown-severity"]
-    if no_severity:
-        parts.append(
-            (
-                Status.UNKNOWN,
-                Severity.MEDIUM,
-                f"{count_text(no_severity, 'fixable vulnerability')} without a severity from the scanner "
-                "(UNKNOWN severity), open longer than the shortest window or for an unknown time: "
-                f"{ids_text(no_severity)}",
+    for reason, what in _UNKNOWN_REASONS:
+        group = [j for j in judged if j.reason == reason]
+        if group:
+            parts.append(
+                (
+                    Status.UNKNOWN,
+                    Severity.MEDIUM,
+                    f"{count_text(group, 'fixable vulnerability')} {what}: {ids_text(group)}",
+                )
             )
-        )
-    no_clock = [j for j in judged if j.reason == "unknown-clock"]
-    if no_clock:
-        parts.append(
-            (
-                Status.UNKNOWN,
-                Severity.MEDIUM,
-                f"{count_text(no_clock, 'fixable vulnerability')} with no fix date, publication date or dated "
-                f"scan to start the clock: {ids_text(no_clock)}",
-            )
-        )
-    future = [j for j in judged if j.reason == "future-clock"]
-    if future:
-        parts.append(
-            (
-                Status.UNKNOWN,
-                Severity.MEDIUM,
-                f"{count_text(future, 'fixable vulnerability')} whose clock would start after the as-of date "
-                f"(a fix release or publication date later than it, in a scan dated before it): {ids_text(future)}",
-            )
-        )
     no_fix = sorted(
         (j for j in judged if j.reason == "no-fix" and j.status is not Status.PASS),
         key=lambda j: (-SEVERITY_RANK[j.severity] if j.severity else 1, j.vulnerability.id),
